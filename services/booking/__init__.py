@@ -1,0 +1,1 @@
+"""Booking: the park's rooms and halls, reserved without double booking."""

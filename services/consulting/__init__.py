@@ -1,0 +1,1 @@
+"""Consulting: tenants ask the park's partner firms for professional services."""

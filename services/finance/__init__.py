@@ -1,0 +1,1 @@
+"""Finance: tenants apply for subsidies, loans, funds, leasing and IP-pledge financing."""

@@ -1,0 +1,1 @@
+"""Events over kombu: the transactional outbox, the relay, idempotent consumers, dead letters."""

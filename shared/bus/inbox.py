@@ -1,0 +1,160 @@
+"""Idempotent consumption: handle an event and record it in the inbox in one transaction.
+
+:meth:`Inbox.deliver` is the whole contract of a consumer, the same on every transport:
+
+- a message that is not a valid envelope, or whose data breaks its contract, is dead-lettered
+  at once (retrying cannot fix it);
+- an event already in the inbox is a duplicate: nothing happens;
+- otherwise the handler runs in a unit of work that also records the event id; both commit
+  together. A failing handler is retried with exponential backoff, then dead-lettered;
+- the caller acks the message only after ``deliver`` returned. If ``deliver`` raises (the
+  database is down, so not even the dead letter could be written) the message must be requeued.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select, update
+
+from shared.bus.tables import MessagingTables
+from shared.events import ContractViolation, Event, InvalidEnvelope, validate
+
+if TYPE_CHECKING:
+    from shared.db import Database, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event], None]
+"""A consumer: ``handler(event, *, uow)``; it must not commit (the inbox does)."""
+
+
+class Outcome(Enum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    base_seconds: float = 0.2
+    max_seconds: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.base_seconds * 2 ** (attempt - 1), self.max_seconds))
+
+
+class Inbox:
+    """The consuming side of one service: its handlers, keyed by event type."""
+
+    def __init__(
+        self,
+        service: str,
+        database: Database,
+        handlers: Mapping[str, Callable[..., None]],
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.service = service
+        self.database = database
+        self.tables: MessagingTables = database.messaging
+        self.handlers = dict(handlers)
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+
+    @property
+    def event_types(self) -> list[str]:
+        return sorted(self.handlers)
+
+    def deliver(self, body: Any, *, dead_letter_id: int | None = None) -> Outcome:
+        """Handle one received message body (the envelope as JSON-decoded dict or bytes/str).
+
+        ``dead_letter_id`` names the dead letter being replayed: a new failure updates that
+        letter instead of parking a second one.
+        """
+        try:
+            if isinstance(body, (bytes, str)):
+                body = json.loads(body)
+            event = Event.from_dict(body)
+        except (InvalidEnvelope, ValueError) as exc:
+            return self._dead_letter(body, None, f"invalid envelope: {exc}", 0, dead_letter_id)
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            return Outcome.IGNORED
+        try:
+            _, data = validate(event.type, event.version, event.data)
+        except ContractViolation as exc:
+            return self._dead_letter(body, event, f"contract violation: {exc.errors}", 0, dead_letter_id)
+        event = Event(**{**event.as_record(), "data": data})
+
+        last_error = ""
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                return self._handle(handler, event)
+            except Exception as exc:  # noqa: BLE001 - every handler failure is retried, then parked
+                last_error = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "%s: handling %s %s failed (attempt %d/%d): %s",
+                    self.service, event.type, event.id, attempt, self.retry.attempts, last_error,
+                )
+                if attempt < self.retry.attempts:
+                    self._sleep(self.retry.delay(attempt))
+        return self._dead_letter(body, event, last_error, self.retry.attempts, dead_letter_id)
+
+    def _handle(self, handler: Callable[..., None], event: Event) -> Outcome:
+        inbox = self.tables.inbox
+        with self.database.unit_of_work(
+            correlationid=event.correlationid or event.id, causationid=event.id
+        ) as uow:
+            if self.seen(uow, event.id):
+                return Outcome.DUPLICATE
+            handler(event, uow=uow)
+            uow.session.execute(
+                insert(inbox).values(
+                    event_id=event.id, type=event.type, source=event.source, handled_at=datetime.now(UTC)
+                )
+            )
+            uow.commit()
+        return Outcome.HANDLED
+
+    def seen(self, uow: UnitOfWork, event_id: str) -> bool:
+        inbox = self.tables.inbox
+        return uow.session.execute(select(inbox.c.event_id).where(inbox.c.event_id == event_id)).first() is not None
+
+    def _dead_letter(
+        self, body: Any, event: Event | None, error: str, attempts: int, dead_letter_id: int | None
+    ) -> Outcome:
+        log.error("%s: dead-lettering %s: %s", self.service, event.id if event else "a message", error)
+        table = self.tables.dead_letters
+        now = datetime.now(UTC)
+        with self.database.unit_of_work() as uow:
+            if dead_letter_id is not None:
+                uow.session.execute(
+                    update(table)
+                    .where(table.c.id == dead_letter_id)
+                    .values(error=error[:4000], attempts=table.c.attempts + attempts, failed_at=now)
+                )
+            else:
+                raw = body if isinstance(body, dict) else {}
+                uow.session.execute(
+                    insert(table).values(
+                        event_id=event.id if event else str(raw.get("id", "unknown"))[:36],
+                        type=event.type if event else str(raw.get("type", "unknown"))[:120],
+                        envelope=body if isinstance(body, str) else json.dumps(body, default=str),
+                        error=error[:4000],
+                        attempts=attempts,
+                        failed_at=now,
+                    )
+                )
+            uow.commit()
+        return Outcome.DEAD_LETTERED

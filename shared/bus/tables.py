@@ -1,0 +1,88 @@
+"""The messaging tables every service database holds: outbox, inbox, dead letters, idempotency keys.
+
+They are Core tables added to each service's own metadata; each database's migrations create them
+(``migrations/common.py``), and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+# An autoincrementing 64-bit key on PostgreSQL that stays an INTEGER PRIMARY KEY on SQLite.
+BigId = BigInteger().with_variant(sqlite.INTEGER(), "sqlite").with_variant(postgresql.BIGINT(), "postgresql")
+
+
+@dataclass(frozen=True)
+class MessagingTables:
+    outbox: Table
+    inbox: Table
+    dead_letters: Table
+    idempotency_keys: Table
+
+
+def define_messaging_tables(metadata: MetaData) -> MessagingTables:
+    """Add the messaging tables to ``metadata`` and return them."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        # Rows are published in id order; the relay's "what is pending" scan is index-bound.
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("type", String(120), nullable=False),
+        Column("envelope", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True)),
+        # On a volatile bus a published message is only safe once consumed ("settled").
+        Column("settled_at", DateTime(timezone=True)),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("next_attempt_at", DateTime(timezone=True)),
+        Column("last_error", Text),
+        Index("ix_outbox_pending", "published_at", "id"),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("type", String(120), nullable=False),
+        Column("source", String(200), nullable=False),
+        Column("handled_at", DateTime(timezone=True), nullable=False),
+    )
+    dead_letters = Table(
+        "dead_letters",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, index=True),
+        Column("type", String(120), nullable=False),
+        Column("envelope", Text, nullable=False),
+        Column("error", Text, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("failed_at", DateTime(timezone=True), nullable=False),
+        Column("replayed_at", DateTime(timezone=True)),
+        Column("replayed_by", String(120)),
+    )
+    idempotency_keys = Table(
+        "idempotency_keys",
+        metadata,
+        Column("principal", String(120), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status", Integer),
+        Column("headers", Text),
+        Column("body", LargeBinary),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    return MessagingTables(outbox, inbox, dead_letters, idempotency_keys)

@@ -1,0 +1,180 @@
+"""One engine per service database, and the unit of work: the only transaction boundary.
+
+A command handler receives a :class:`UnitOfWork`, changes rows through ``uow.session``, records
+integration events with ``uow.publish`` (they land in the same transaction, in the outbox) and
+calls ``uow.commit()``. Leaving the ``with`` block without a commit rolls everything back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.bus.tables import MessagingTables
+
+
+class Database:
+    """A service's database: engine, session factory and the messaging tables' metadata.
+
+    SQLite files get WAL, a busy timeout and ``BEGIN IMMEDIATE`` for writing units of work,
+    so writers are serialised by the database instead of failing half-way.
+    """
+
+    def __init__(self, name: str, url: str, messaging: MessagingTables, *, echo: bool = False) -> None:
+        self.name = name
+        self.url = url
+        self.messaging = messaging
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.is_sqlite:
+            _tune_sqlite(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._on_commit: list[Callable[[], None]] = []
+
+    def session(self) -> Session:
+        """A plain session for reads; the caller closes it."""
+        return self._sessions()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A short read-only session, rolled back at the end."""
+        session = self._sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def unit_of_work(self, **context: Any) -> UnitOfWork:
+        return UnitOfWork(self, **context)
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every unit of work that committed (wakes the relay)."""
+        self._on_commit.append(callback)
+
+    def _committed(self) -> None:
+        for callback in self._on_commit:
+            callback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling starts transactions lazily and cannot BEGIN IMMEDIATE;
+    # we switch it off and emit BEGIN ourselves (the recipe in SQLAlchemy's SQLite dialect docs).
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class UnitOfWork:
+    """One transaction on one service database, with its outbox.
+
+    ``context`` carries the ``correlationid`` (the request id or the causing event's correlation)
+    and ``causationid`` (the event being handled) that published events inherit.
+    """
+
+    def __init__(self, database: Database, **context: Any) -> None:
+        self.database = database
+        self.context: dict[str, Any] = dict(context)
+        self.session: Session
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self.database._sessions()
+        if self.database.is_sqlite:
+            # Writers take the lock up front: two writers never both read, then both fail to write.
+            self.session.connection(execution_options={"sqlite_immediate": True})
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
+        if self._committed:
+            self.database._committed()
+
+    def commit(self) -> None:
+        self.session.commit()
+        self._committed = True
+
+    def publish(
+        self,
+        type: str,
+        data: Mapping[str, Any],
+        *,
+        subject: str | None = None,
+        orgid: str | None = None,
+    ) -> str:
+        """Validate ``data`` against the contract of ``type`` and add it to the outbox.
+
+        Returns the event id. Raises :class:`shared.events.ContractViolation` when the payload
+        breaks the contract: the event is refused at publish, and the transaction must not commit.
+        """
+        from shared.bus.outbox import enqueue  # the outbox needs the session; import late
+
+        return enqueue(self, type, data, subject=subject, orgid=orgid)
+
+
+def metadata() -> MetaData:
+    """A metadata with stable constraint names, so migrations can drop what they created."""
+    return MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+_registry_lock = threading.Lock()
+_databases: dict[str, Database] = {}
+
+
+def database_for(name: str, url: str, messaging: MessagingTables) -> Database:
+    """The process-wide :class:`Database` for ``url`` (one engine and pool per URL)."""
+    with _registry_lock:
+        if url not in _databases:
+            _databases[url] = Database(name, url, messaging)
+        return _databases[url]
+
+
+def forget_databases() -> None:
+    """Dispose every engine made by :func:`database_for` (tests, shutdown)."""
+    with _registry_lock:
+        for db in _databases.values():
+            db.dispose()
+        _databases.clear()
+
+

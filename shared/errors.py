@@ -1,0 +1,47 @@
+"""Domain errors: raised by handlers and rules, mapped to problem+json in one place (shared.http).
+
+They import nothing from Flask. ``code`` is the stable last segment of the problem ``type`` URI
+(e.g. ``rule/max-duration``), so clients can branch on it; ``detail`` is for humans.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "domain-error"
+    status = 400
+
+    def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    code = "not-found"
+    status = 404
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+
+
+class RuleViolation(DomainError):
+    """A business rule was broken; ``code`` names the rule."""
+
+    code = "rule-violation"
+    status = 422
+
+
+class InvalidTransition(Conflict):
+    code = "invalid-transition"

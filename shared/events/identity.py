@@ -1,0 +1,42 @@
+"""Contracts of the events the gateway publishes about organisations (``identity.*``)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.events.contracts import Contract, register
+
+ORGANISATION_KINDS = (
+    "operator",
+    "tenant",
+    "bank",
+    "guarantee",
+    "fund",
+    "lessor",
+    "law_firm",
+    "accounting_firm",
+    "ip_agency",
+    "hr_firm",
+    "cro_cdmo",
+    "government",
+)
+PARTNER_KINDS = ORGANISATION_KINDS[2:]
+
+
+class OrganisationV1(Schema):
+    """What every service may know about an organisation."""
+
+    id = fields.UUID(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_zh = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
+    status = fields.String(required=True, validate=validate.OneOf(("active", "suspended")))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+ORGANISATION_REGISTERED = register(
+    Contract("identity.organisation.registered", 1, OrganisationV1, "Park admin registered an organisation.")
+)
+ORGANISATION_UPDATED = register(
+    Contract("identity.organisation.updated", 1, OrganisationV1, "An organisation's details or status changed.")
+)

@@ -1,0 +1,1 @@
+"""HTTP kernel of every service: problem+json, request ids, tokens, pagination, preconditions."""

@@ -1,0 +1,101 @@
+"""The Flask application every service is built from: same errors, ids, tokens, docs and ops.
+
+``create_service_app`` gives each service, under ``/api/v1/<service>``:
+``/health`` (no token), ``/openapi.json``, the staff endpoints for dead letters, and the
+service's own blueprints. No I/O happens here: databases are connected on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+from flask_smorest import Api, Blueprint
+from sqlalchemy import text
+
+from shared.bus.inbox import Inbox
+from shared.db import Database
+from shared.http.auth import init_auth
+from shared.http.problems import register_problem_handlers
+from shared.http.requests import init_request_ids
+from shared.settings import Settings
+
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+}
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """What a request of a service may reach: its settings, its database, its inbox."""
+
+    name: str
+    settings: Settings
+    database: Database
+    inbox: Inbox | None
+
+
+def service_context() -> ServiceContext:
+    context: ServiceContext = current_app.extensions["parkhub"]
+    return context
+
+
+def current_database() -> Database:
+    return service_context().database
+
+
+def openapi_config(name: str, title: str, description: str) -> dict[str, Any]:
+    return {
+        "API_TITLE": title,
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": f"/api/v1/{name}" if name != "gateway" else "/api/v1",
+        "OPENAPI_JSON_PATH": f"{name}-openapi.json" if name == "gateway" else "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "info": {"description": description},
+            "security": [{"bearerAuth": []}],
+            "components": {"securitySchemes": SECURITY_SCHEMES},
+        },
+    }
+
+
+def create_service_app(
+    name: str,
+    *,
+    settings: Settings,
+    database: Database,
+    inbox: Inbox | None,
+    blueprints: Sequence[Blueprint],
+    title: str,
+    description: str,
+    url_prefix: str | None = None,
+) -> Flask:
+    """Build a service's app; its routes live under ``url_prefix`` (``/api/v1/<name>``)."""
+    url_prefix = url_prefix if url_prefix is not None else f"/api/v1/{name}"
+    app = Flask(f"parkhub.{name}")
+    app.config.update(openapi_config(name, title, description))
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["parkhub"] = ServiceContext(name, settings, database, inbox)
+    api = Api(app)
+    register_problem_handlers(app)  # after Api: ours replace flask-smorest's JSON errors
+    init_request_ids(app, name)
+    init_auth(app, settings)
+
+    from shared.http.ops import ops_blueprint  # noqa: PLC0415 - it imports this module
+
+    api.register_blueprint(ops_blueprint(name), url_prefix=url_prefix)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint, url_prefix=url_prefix)
+    return app
+
+
+def database_health(database: Database) -> dict[str, Any]:
+    try:
+        with database.reading() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return {"status": "down", "error": type(exc).__name__}
+    return {"status": "ok", "backend": database.engine.dialect.name}

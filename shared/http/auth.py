@@ -1,0 +1,146 @@
+"""Token verification and permissions, done by every service itself (it trusts no network).
+
+Access tokens are RS256 JWTs signed by the gateway; the public keys come from its JWKS (a URL in
+the distributed mode, the file the gateway writes under ``var/keys`` in the embedded one). A token
+is accepted only with a known ``kid``, a valid signature, our issuer and audience, an unexpired
+``exp`` and ``type == "access"``; anything else is a 401 problem.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jwt
+from flask import Flask, Response
+from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
+
+from shared.errors import PermissionDenied
+from shared.http.problems import problem
+from shared.settings import Settings
+
+ROLES = ("tenant_member", "tenant_admin", "desk_staff", "park_admin", "partner_agent")
+STAFF_ROLES = ("desk_staff", "park_admin")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user or a partner's API client, of one organisation."""
+
+    subject: str
+    org_id: str
+    org_kind: str
+    roles: frozenset[str]
+    name: str = ""
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & set(STAFF_ROLES))
+
+    @property
+    def is_partner(self) -> bool:
+        return "partner_agent" in self.roles
+
+    def has_any(self, roles: Iterable[str]) -> bool:
+        return bool(self.roles & set(roles))
+
+
+class KeySet:
+    """The gateway's public keys by ``kid``; re-read at most every 30 s when a kid is unknown."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._keys: dict[str, Any] = {}
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def key(self, kid: str | None) -> Any:
+        if not kid:
+            raise jwt.InvalidTokenError("token has no key id")
+        with self._lock:
+            if kid not in self._keys and time.monotonic() - self._loaded_at > 30:
+                self._load()
+            try:
+                return self._keys[kid]
+            except KeyError:
+                raise jwt.InvalidTokenError("token was signed by an unknown key") from None
+
+    def _load(self) -> None:
+        self._loaded_at = time.monotonic()
+        try:
+            if self.source.startswith(("http://", "https://")):
+                document = jwt.PyJWKClient(self.source, cache_keys=False, timeout=5).fetch_data()
+            else:
+                document = json.loads(Path(self.source).read_text())
+            keyset = jwt.PyJWKSet.from_dict(document)
+        except (OSError, ValueError, jwt.PyJWTError):
+            return  # keep what we had; the token at hand is then refused as unknown
+        self._keys = {k.key_id: k.key for k in keyset.keys if k.key_id}
+
+
+def init_auth(app: Flask, settings: Settings, keys: KeySet | None = None) -> JWTManager:
+    """Configure token verification on ``app``; all failures become 401 problems."""
+    app.config.update(
+        JWT_ALGORITHM="RS256",
+        JWT_DECODE_ALGORITHMS=["RS256"],
+        JWT_DECODE_AUDIENCE=settings.audience,
+        JWT_DECODE_ISSUER=settings.issuer,
+        JWT_ENCODE_AUDIENCE=settings.audience,
+        JWT_ENCODE_ISSUER=settings.issuer,
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_IDENTITY_CLAIM="sub",
+        JWT_ACCESS_TOKEN_EXPIRES=settings.access_ttl_seconds,
+        JWT_ERROR_MESSAGE_KEY="detail",
+    )
+    manager = JWTManager(app)
+    keys = keys or KeySet(settings.jwks_source)
+    manager.decode_key_loader(lambda header, _claims: keys.key(header.get("kid")))
+
+    def unauthorized(detail: str) -> Response:
+        return problem(401, detail, code="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="parkhub"'})
+
+    manager.unauthorized_loader(lambda reason: unauthorized(f"A bearer token is required: {reason}"))
+    manager.invalid_token_loader(lambda reason: unauthorized(f"The token is not valid: {reason}"))
+    manager.expired_token_loader(lambda _h, _c: unauthorized("The token has expired."))
+    manager.revoked_token_loader(lambda _h, _c: unauthorized("The token has been revoked."))
+    manager.needs_fresh_token_loader(lambda _h, _c: unauthorized("A fresh token is required."))
+    manager.user_lookup_error_loader(lambda _h, _c: unauthorized("The token's subject is unknown."))
+    manager.token_verification_failed_loader(lambda _h, _c: unauthorized("The token was refused."))
+    return manager
+
+
+def current_principal() -> Principal:
+    """The verified caller of this request; raises (→ 401) when there is none."""
+    verify_jwt_in_request()
+    claims = get_jwt()
+    return Principal(
+        subject=str(claims["sub"]),
+        org_id=str(claims.get("org", "")),
+        org_kind=str(claims.get("org_kind", "")),
+        roles=frozenset(claims.get("roles", ())),
+        name=str(claims.get("name", "")),
+    )
+
+
+def requires(*roles: str) -> Callable[[F], F]:
+    """Decorator: a valid token, and (when ``roles`` are given) one of them, or a 403 problem."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if roles and not principal.has_any(roles):
+                raise PermissionDenied(f"This needs one of the roles: {', '.join(roles)}.")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

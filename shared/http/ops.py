@@ -1,0 +1,82 @@
+"""Operations endpoints every service has: health, and dead letters for staff to list and replay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from shared.bus.deadletters import get_dead_letter, list_dead_letters, replay
+from shared.bus.outbox import backlog
+from shared.errors import NotFound
+from shared.http.app import database_health, service_context
+from shared.http.auth import current_principal, requires
+from shared.http.pagination import PageArgs, page_schema
+
+
+class HealthSchema(Schema):
+    service = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "ok or degraded"})
+    database = fields.Dict(required=True)
+    outbox = fields.Dict(required=True)
+
+
+class DeadLetterSchema(Schema):
+    id = fields.Integer(required=True)
+    event_id = fields.String(required=True)
+    type = fields.String(required=True)
+    error = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    failed_at = fields.DateTime(required=True)
+    replayed_at = fields.DateTime(allow_none=True)
+    envelope = fields.Dict(required=True)
+
+
+class ReplaySchema(Schema):
+    id = fields.Integer(required=True)
+    outcome = fields.String(required=True, metadata={"description": "handled, duplicate, ignored or dead_lettered"})
+
+
+def ops_blueprint(service: str) -> Blueprint:
+    blp = Blueprint(f"{service}-ops", f"parkhub.{service}.ops", description=f"Health and dead letters of {service}.")
+
+    @blp.route("/health")
+    @blp.doc(security=[])
+    @blp.response(200, HealthSchema)
+    def health() -> dict[str, Any]:
+        """Health of this service: its database and its outbox backlog. No token needed."""
+        context = service_context()
+        database = database_health(context.database)
+        try:
+            outbox = backlog(context.database)
+        except Exception as exc:  # noqa: BLE001
+            outbox = {"error": type(exc).__name__}
+        status = "ok" if database["status"] == "ok" else "degraded"
+        return {"service": service, "status": status, "database": database, "outbox": outbox}
+
+    @blp.route("/dead-letters")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(DeadLetterSchema))
+    @requires("park_admin", "desk_staff")
+    def dead_letters(args: dict[str, int]) -> dict[str, Any]:
+        """Events this service could not handle after its retries (staff only)."""
+        inbox = service_context().inbox
+        if inbox is None:
+            return {"items": [], "page": args["page"], "page_size": args["page_size"], "total": 0}
+        size = args["page_size"]
+        items, total = list_dead_letters(inbox, limit=size, offset=(args["page"] - 1) * size)
+        return {"items": items, "page": args["page"], "page_size": size, "total": total}
+
+    @blp.route("/dead-letters/<int:letter_id>/replay", methods=["POST"])
+    @blp.response(200, ReplaySchema)
+    @requires("park_admin")
+    def replay_dead_letter(letter_id: int) -> dict[str, Any]:
+        """Deliver a dead letter to this service's handler again (park admin)."""
+        inbox = service_context().inbox
+        if inbox is None or get_dead_letter(inbox, letter_id) is None:
+            raise NotFound(f"No dead letter {letter_id} in {service}.")
+        outcome = replay(inbox, letter_id, by=current_principal().subject)
+        return {"id": letter_id, "outcome": outcome.value}
+
+    return blp

@@ -1,0 +1,34 @@
+"""Optimistic concurrency over HTTP: ``ETag`` is the resource's version, updates need ``If-Match``."""
+
+from __future__ import annotations
+
+from flask import request
+
+from shared.errors import DomainError
+
+
+class PreconditionRequired(DomainError):
+    code = "precondition-required"
+    status = 428
+
+
+class PreconditionFailed(DomainError):
+    code = "precondition-failed"
+    status = 412
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def check_if_match(version: int) -> None:
+    """Refuse a change unless ``If-Match`` names the current version (428 if absent, 412 if stale)."""
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired("Send If-Match with the ETag you last read, so changes are never lost.")
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    if "*" not in candidates and etag(version) not in candidates:
+        raise PreconditionFailed(
+            f"The resource changed since you read it (now at version {version}); read it again.",
+            current_etag=etag(version),
+        )

@@ -1,0 +1,43 @@
+"""Request ids: taken from ``X-Request-ID`` (the edge stamps one) or made here; echoed on every
+response, bound into every log line, and handed to units of work as the ``correlationid``."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from flask import Flask, Response, g, request
+
+_VALID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+log = structlog.get_logger("parkhub.http")
+
+
+def request_id() -> str:
+    return str(getattr(g, "request_id", "")) or str(uuid.uuid4())
+
+
+def init_request_ids(app: Flask, service: str) -> None:
+    @app.before_request
+    def _stamp() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _VALID.match(incoming) else str(uuid.uuid4())
+        g.started = time.perf_counter()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=g.request_id, service=service)
+
+    @app.after_request
+    def _echo(response: Response) -> Response:
+        rid = getattr(g, "request_id", None)
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        started = getattr(g, "started", None)
+        log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 1) if started else None,
+        )
+        return response

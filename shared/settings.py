@@ -1,0 +1,106 @@
+"""Settings from environment variables: the run mode is configuration, never a code fork.
+
+Every setting has an embedded-mode default so ``parkhub serve`` needs none; the distributed
+mode sets database and broker URLs (see docker-compose.yml).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+SERVICES = ("booking", "consulting", "finance", "notify")
+"""The bounded contexts behind the gateway, in routing order."""
+
+DATABASES = ("gateway", *SERVICES)
+"""One database per owner: the gateway (identity) and each service."""
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; raised at start, never mid-request."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole platform's configuration, read once at start."""
+
+    var_dir: Path
+    bus_url: str = "memory://"
+    bus_namespace: str = "parkhub"
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    upstreams: Mapping[str, str] = field(default_factory=dict)
+    jwks_url: str = ""
+    issuer: str = "parkhub-gateway"
+    audience: str = "parkhub-api"
+    access_ttl_seconds: int = 900
+    refresh_ttl_seconds: int = 30 * 24 * 3600
+    signing_key_pem: str = ""
+    portal_origins: tuple[str, ...] = ("http://localhost:5173",)
+    rate_limit: str = "600/minute"
+    max_body_bytes: int = 10 * 1024 * 1024
+    retry_attempts: int = 5
+    retry_base_seconds: float = 0.2
+    relay_interval_seconds: float = 0.2
+
+    @property
+    def bus_is_volatile(self) -> bool:
+        """True when the broker keeps nothing across a crash (the embedded in-memory bus)."""
+        return self.bus_url.startswith("memory://")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.var_dir / "keys"
+
+    def database_url(self, name: str) -> str:
+        if name not in DATABASES:
+            raise SettingsError(f"unknown database {name!r}; known: {', '.join(DATABASES)}")
+        return self.database_urls[name]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ``PARKHUB_*`` variables; fail fast on a malformed value."""
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("PARKHUB_VAR_DIR", "var")).resolve()
+        template = env.get("PARKHUB_DATABASE_URL_TEMPLATE", f"sqlite:///{var_dir}/{{name}}.db")
+        databases = {
+            name: env.get(f"PARKHUB_DB_{name.upper()}", template.format(name=name))
+            for name in DATABASES
+        }
+        upstreams = {
+            name: env[f"PARKHUB_UPSTREAM_{name.upper()}"]
+            for name in SERVICES
+            if f"PARKHUB_UPSTREAM_{name.upper()}" in env
+        }
+        try:
+            return cls(
+                var_dir=var_dir,
+                bus_url=env.get("PARKHUB_BUS_URL", "memory://"),
+                bus_namespace=env.get("PARKHUB_BUS_NAMESPACE", "parkhub"),
+                database_urls=databases,
+                upstreams=upstreams,
+                jwks_url=env.get("PARKHUB_JWKS_URL", ""),
+                issuer=env.get("PARKHUB_ISSUER", "parkhub-gateway"),
+                audience=env.get("PARKHUB_AUDIENCE", "parkhub-api"),
+                access_ttl_seconds=int(env.get("PARKHUB_ACCESS_TTL", "900")),
+                refresh_ttl_seconds=int(env.get("PARKHUB_REFRESH_TTL", str(30 * 24 * 3600))),
+                signing_key_pem=env.get("PARKHUB_SIGNING_KEY", ""),
+                portal_origins=tuple(
+                    o.strip()
+                    for o in env.get("PARKHUB_PORTAL_ORIGINS", "http://localhost:5173").split(",")
+                    if o.strip()
+                ),
+                rate_limit=env.get("PARKHUB_RATE_LIMIT", "600/minute"),
+                max_body_bytes=int(env.get("PARKHUB_MAX_BODY_BYTES", str(10 * 1024 * 1024))),
+                retry_attempts=int(env.get("PARKHUB_RETRY_ATTEMPTS", "5")),
+                retry_base_seconds=float(env.get("PARKHUB_RETRY_BASE_SECONDS", "0.2")),
+                relay_interval_seconds=float(env.get("PARKHUB_RELAY_INTERVAL", "0.2")),
+            )
+        except ValueError as exc:
+            raise SettingsError(f"malformed PARKHUB_* setting: {exc}") from exc
+
+    @property
+    def jwks_source(self) -> str:
+        """Where services read the gateway's public keys: a URL, or the file the gateway writes."""
+        return self.jwks_url or str(self.keys_dir / "jwks.json")
