@@ -70,6 +70,10 @@ class EmbeddedBus:
         for participant in self.participants:
             participant.database.on_commit(self.wake)
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def wake(self) -> None:
         self._idle.clear()
         self._wake.set()

@@ -71,8 +71,13 @@ def create_service_app(
     title: str,
     description: str,
     url_prefix: str | None = None,
+    ops: bool = True,
 ) -> Flask:
-    """Build a service's app; its routes live under ``url_prefix`` (``/api/v1/<name>``)."""
+    """Build a service's app; its routes live under ``url_prefix`` (``/api/v1/<name>``).
+
+    ``ops=False`` leaves out the per-service health and dead-letter endpoints: the gateway serves
+    a platform-wide ``/api/v1/health`` instead, and has no inbox whose letters could die.
+    """
     url_prefix = url_prefix if url_prefix is not None else f"/api/v1/{name}"
     app = Flask(f"parkhub.{name}")
     app.config.update(openapi_config(name, title, description))
@@ -80,13 +85,15 @@ def create_service_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["parkhub"] = ServiceContext(name, settings, database, inbox)
     api = Api(app)
+    app.extensions["parkhub.api"] = api  # the gateway merges every service's spec
     register_problem_handlers(app)  # after Api: ours replace flask-smorest's JSON errors
     init_request_ids(app, name)
     init_auth(app, settings)
 
     from shared.http.ops import ops_blueprint  # noqa: PLC0415 - it imports this module
 
-    api.register_blueprint(ops_blueprint(name), url_prefix=url_prefix)
+    if ops:
+        api.register_blueprint(ops_blueprint(name), url_prefix=url_prefix)
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=url_prefix)
     return app

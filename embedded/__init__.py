@@ -1,0 +1,47 @@
+"""The whole platform in one process (the embedded mode, ``parkhub serve``): gateway, four services, the bus.
+
+Every app is the same one the distributed mode runs under gunicorn; only the wiring differs:
+the edge dispatches in-process, and one :class:`EmbeddedBus` thread relays every outbox and
+feeds every inbox.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from flask import Flask
+
+from gateway.edge import Edge
+from gateway import worker as gateway_worker
+from gateway.routes import route_table
+from gateway.upstreams import InProcessUpstreams
+from shared.bus.runtime import EmbeddedBus
+from shared.settings import SERVICES, Settings
+
+
+class EmbeddedPlatform:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.service_apps: dict[str, Flask] = {
+            name: importlib.import_module(f"services.{name}.app").create_app(settings) for name in SERVICES
+        }
+        participants = [gateway_worker.participant(settings)] + [
+            importlib.import_module(f"services.{name}.worker").participant(settings) for name in SERVICES
+        ]
+        self.bus = EmbeddedBus(settings, participants)
+        from gateway.app import create_app
+
+        self.gateway_app = create_app(
+            settings, upstreams=InProcessUpstreams(self.service_apps), bus_health=self.bus_health
+        )
+        self.wsgi = Edge(settings, self.gateway_app, self.service_apps, route_table(settings))
+
+    def bus_health(self) -> dict[str, Any]:
+        return {"transport": "memory", "status": "ok" if self.bus.running else "down"}
+
+    def start(self) -> None:
+        self.bus.start()
+
+    def stop(self) -> None:
+        self.bus.stop()

@@ -1,0 +1,112 @@
+"""The platform-wide endpoints of the gateway: health of everything, one OpenAPI, the docs page."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from gateway.upstreams import Upstreams
+from shared.bus.outbox import backlog
+from shared.http.app import current_database, database_health
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ParkHub API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="docs"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/api/v1/openapi.json", dom_id: "#docs", deepLinking: true,
+  persistAuthorization: true});</script></body></html>"""
+
+
+def platform_blueprint(upstreams: Upstreams, bus_health: Callable[[], dict[str, Any]]) -> Blueprint:
+    blp = Blueprint("platform", __name__)
+
+    @blp.get("/api/v1/health")
+    def health() -> Response:
+        """Every service, every database and the bus: 200 when all are up, else 503."""
+        with ThreadPoolExecutor(max_workers=len(upstreams.services) or 1) as pool:
+            answers = dict(zip(upstreams.services, pool.map(lambda s: upstreams.get_json(s, "health"), upstreams.services)))
+        services: dict[str, Any] = {}
+        for service, (status, body) in answers.items():
+            if status == 200 and isinstance(body, dict):
+                services[service] = body
+            else:
+                services[service] = {"service": service, "status": "down", "http_status": status}
+        database = database_health(current_database())
+        services = {
+            "gateway": {
+                "service": "gateway",
+                "status": "ok" if database["status"] == "ok" else "degraded",
+                "database": database,
+                "outbox": backlog(current_database()),
+            },
+            **services,
+        }
+        bus = bus_health()
+        healthy = bus.get("status") == "ok" and all(s.get("status") == "ok" for s in services.values())
+        body = {"status": "ok" if healthy else "degraded", "services": services, "bus": bus}
+        response = jsonify(body)
+        response.status_code = 200 if healthy else 503
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @blp.get("/api/v1/openapi.json")
+    def openapi() -> Response:
+        """The gateway's and every service's OpenAPI documents, merged into one."""
+        merged = copy.deepcopy(current_app.extensions["parkhub.api"].spec.to_dict())
+        merged["info"] = {
+            "title": "ParkHub API",
+            "version": "v1",
+            "description": "The service platform of Tianfu Life Science Park: identity, booking, "
+            "consulting, finance and notifications. Authenticate with POST /api/v1/auth/token.",
+        }
+        for service in upstreams.services:
+            status, spec = upstreams.get_json(service, "openapi.json")
+            if status == 200 and isinstance(spec, dict):
+                merge_spec(merged, spec, service)
+        return jsonify(merged)
+
+    @blp.get("/docs")
+    def docs() -> Response:
+        return Response(DOCS_PAGE, mimetype="text/html")
+
+    @blp.get("/docs/assets/<path:name>")
+    def docs_assets(name: str) -> Response:
+        return send_from_directory(swagger_ui_path, name)
+
+    return blp
+
+
+def merge_spec(target: dict[str, Any], spec: dict[str, Any], service: str) -> None:
+    """Add ``spec``'s paths, tags and component schemas to ``target``.
+
+    Schema names that collide with a different definition are prefixed with the service name
+    (and the references to them rewritten), so no service silently redefines another's schema.
+    """
+    schemas = target.setdefault("components", {}).setdefault("schemas", {})
+    renames: dict[str, str] = {}
+    for name, schema in spec.get("components", {}).get("schemas", {}).items():
+        if name in schemas and schemas[name] != schema:
+            renames[name] = f"{service.capitalize()}{name}"
+    if renames:
+        spec = _rewrite_refs(spec, {f"#/components/schemas/{a}": f"#/components/schemas/{b}" for a, b in renames.items()})
+    for name, schema in spec.get("components", {}).get("schemas", {}).items():
+        schemas[renames.get(name, name)] = schema
+    for kind in ("responses", "parameters", "securitySchemes"):
+        target["components"].setdefault(kind, {}).update(spec.get("components", {}).get(kind, {}))
+    target.setdefault("paths", {}).update(spec.get("paths", {}))
+    known = {tag["name"] for tag in target.setdefault("tags", [])}
+    target["tags"] += [tag for tag in spec.get("tags", []) if tag["name"] not in known]
+
+
+def _rewrite_refs(node: Any, refs: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {k: (refs.get(v, v) if k == "$ref" else _rewrite_refs(v, refs)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rewrite_refs(item, refs) for item in node]
+    return node

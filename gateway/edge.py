@@ -1,0 +1,110 @@
+"""The embedded edge: what nginx does in the distributed mode, as WSGI middleware.
+
+In order: stamp ``X-Request-ID``; answer CORS preflights for the portal's origins; refuse bodies
+over the size limit (413); apply the per-client rate limit (429 with ``Retry-After``); dispatch
+``/api/v1/<service>/...`` to that service's app in-process (no socket hop) and the rest to the
+gateway. Errors made here are problem+json like everything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from gateway.routes import Route, route_for
+from shared.http.problems import PROBLEM_JSON, problem_body
+from shared.settings import Settings
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, X-Request-ID"
+CORS_EXPOSED = "ETag, Location, Retry-After, X-Request-ID, Idempotent-Replayed"
+
+
+class Edge:
+    def __init__(self, settings: Settings, gateway: WSGIApp, services: Mapping[str, WSGIApp], routes: list[Route]) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.services = dict(services)
+        self.routes = routes
+        self.limit = parse(settings.rate_limit)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _VALID_ID.match(incoming) else str(uuid.uuid4())
+        environ["HTTP_X_REQUEST_ID"] = request_id
+        origin = environ.get("HTTP_ORIGIN", "")
+        cors = self._cors_headers(origin)
+
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            names = {name.lower() for name, _ in headers}
+            extra = [(k, v) for k, v in cors if k.lower() not in names]
+            if "x-request-id" not in names:
+                extra.append(("X-Request-ID", request_id))
+            return start_response(status, headers + extra, exc_info) if exc_info else start_response(status, headers + extra)
+
+        if environ["REQUEST_METHOD"] == "OPTIONS" and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
+            respond("204 No Content", [("Access-Control-Max-Age", "600")] if cors else [])
+            return [b""]
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > self.settings.max_body_bytes:
+            return self._problem(respond, 413, f"The body is over the limit of {self.settings.max_body_bytes} bytes.")
+        retry_after = self._rate_limited(environ)
+        if retry_after is not None:
+            return self._problem(
+                respond, 429, "Too many requests from this client; slow down.", [("Retry-After", str(retry_after))]
+            )
+        route = route_for(self.routes, environ.get("PATH_INFO", ""))
+        app = self.services[route.service] if route else self.gateway
+        return app(environ, respond)
+
+    def _cors_headers(self, origin: str) -> list[tuple[str, str]]:
+        if not origin or origin not in self.settings.portal_origins:
+            return []
+        return [
+            ("Access-Control-Allow-Origin", origin),
+            ("Vary", "Origin"),
+            ("Access-Control-Allow-Methods", CORS_METHODS),
+            ("Access-Control-Allow-Headers", CORS_HEADERS),
+            ("Access-Control-Expose-Headers", CORS_EXPOSED),
+        ]
+
+    def _rate_limited(self, environ: dict[str, Any]) -> int | None:
+        """Seconds to wait when this client is over its limit, else None.
+
+        The client is its bearer token when it sends one (a user session or a partner's client),
+        else its address, the same key nginx uses in the distributed mode.
+        """
+        credential = environ.get("HTTP_AUTHORIZATION", "")
+        key = (
+            "token:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
+            if credential
+            else "addr:" + environ.get("REMOTE_ADDR", "?")
+        )
+        if self.limiter.hit(self.limit, key):
+            return None
+        reset_at, _remaining = self.limiter.get_window_stats(self.limit, key)
+        return max(1, math.ceil(reset_at - time.time()))
+
+    @staticmethod
+    def _problem(
+        respond: Callable[..., Any], status: int, detail: str, headers: list[tuple[str, str]] | None = None
+    ) -> Iterable[bytes]:
+        body = problem_body(status, detail)
+        reason = {413: "Payload Too Large", 429: "Too Many Requests"}[status]
+        respond(
+            f"{status} {reason}",
+            [("Content-Type", PROBLEM_JSON), ("Content-Length", str(len(body))), *(headers or [])],
+        )
+        return [body]

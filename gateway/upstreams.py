@@ -1,0 +1,59 @@
+"""How the gateway reaches the services for its own needs (health, OpenAPI documents).
+
+Requests of clients never pass through here: they are routed by the edge or by nginx. The
+gateway only asks each service for ``/health`` and ``/openapi.json``: in-process in the embedded
+mode, over HTTP with a short timeout in the distributed one.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from werkzeug.test import Client
+
+from gateway.routes import Route
+
+TIMEOUT_SECONDS = 2.0
+
+
+class Upstreams(Protocol):
+    services: list[str]
+
+    def get_json(self, service: str, path: str) -> tuple[int, Any]:
+        """GET ``/api/v1/<service>/<path>``; ``(status, body)``, status 0 when unreachable."""
+
+
+class InProcessUpstreams:
+    def __init__(self, apps: Mapping[str, Any]) -> None:
+        self.apps = dict(apps)
+        self.services = list(self.apps)
+
+    def get_json(self, service: str, path: str) -> tuple[int, Any]:
+        response = Client(self.apps[service]).get(f"/api/v1/{service}/{path}")
+        try:
+            return response.status_code, json.loads(response.get_data())
+        except ValueError:
+            return response.status_code, None
+
+
+class HttpUpstreams:
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = {route.service: route for route in routes}
+        self.services = list(self.routes)
+
+    def get_json(self, service: str, path: str) -> tuple[int, Any]:
+        url = f"{self.routes[service].upstream.rstrip('/')}/api/v1/{service}/{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - our own upstreams
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                return exc.code, json.loads(exc.read())
+            except ValueError:
+                return exc.code, None
+        except (OSError, ValueError):
+            return 0, None

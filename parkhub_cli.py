@@ -1,0 +1,193 @@
+"""``parkhub``: run, migrate and operate the platform.
+
+    parkhub serve [--host H --port P]         embedded: everything in one process
+    parkhub gateway [--bind H:P]              distributed: the gateway API (gunicorn)
+    parkhub api SERVICE [--bind H:P]          distributed: one service's API (gunicorn)
+    parkhub worker SERVICE|gateway            distributed: relay, consumers, scheduled jobs
+    parkhub migrate                           upgrade every database; declare the bus topology
+    parkhub seed                              load the park's demo data (idempotent)
+    parkhub dead-letters list|replay SERVICE  staff tools for events a service could not handle
+    parkhub nginx-config [--listen P]         render nginx's config from the route table
+
+Configuration comes from ``PARKHUB_*`` environment variables (see shared/settings.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import signal
+import sys
+from typing import Any
+
+from shared.settings import DATABASES, SERVICES, Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from shared.logs import configure_logging
+
+    configure_logging()
+    settings = Settings.from_env()
+    return int(args.run(settings, args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parkhub", description="ParkHub, the service platform of Tianfu Life Science Park.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the whole platform in one process (embedded mode)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(run=_serve)
+
+    gateway = commands.add_parser("gateway", help="run the gateway API under gunicorn")
+    gateway.add_argument("--bind", default="127.0.0.1:8100")
+    gateway.add_argument("--workers", type=int, default=2)
+    gateway.set_defaults(run=lambda s, a: _gunicorn("gateway", s, a))
+
+    api = commands.add_parser("api", help="run one service's API under gunicorn")
+    api.add_argument("service", choices=SERVICES)
+    api.add_argument("--bind", default=None)
+    api.add_argument("--workers", type=int, default=2)
+    api.set_defaults(run=lambda s, a: _gunicorn(a.service, s, a))
+
+    worker = commands.add_parser("worker", help="run a service's relay, consumers and jobs")
+    worker.add_argument("service", choices=DATABASES)
+    worker.set_defaults(run=_worker)
+
+    migrate = commands.add_parser("migrate", help="upgrade every database and declare the bus topology")
+    migrate.set_defaults(run=_migrate)
+
+    seed = commands.add_parser("seed", help="load the park's demo data (idempotent)")
+    seed.set_defaults(run=_seed)
+
+    letters = commands.add_parser("dead-letters", help="list or replay a service's dead letters")
+    letters.add_argument("action", choices=("list", "replay"))
+    letters.add_argument("service", choices=SERVICES)
+    letters.add_argument("--id", type=int, help="replay only this letter (default: all)")
+    letters.set_defaults(run=_dead_letters)
+
+    nginx = commands.add_parser("nginx-config", help="print nginx's config for the distributed mode")
+    nginx.add_argument("--listen", default="8080")
+    nginx.set_defaults(run=_nginx_config)
+    return parser
+
+
+def _app(name: str, settings: Settings) -> Any:
+    module = "gateway.app" if name == "gateway" else f"services.{name}.app"
+    return importlib.import_module(module).create_app(settings)
+
+
+def _participant(name: str, settings: Settings) -> Any:
+    module = "gateway.worker" if name == "gateway" else f"services.{name}.worker"
+    return importlib.import_module(module).participant(settings)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from werkzeug.serving import make_server
+
+    from embedded import EmbeddedPlatform
+
+    platform = EmbeddedPlatform(settings)
+    platform.start()
+    server = make_server(args.host, args.port, platform.wsgi, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    print(f"ParkHub is serving at http://{args.host}:{args.port}  (docs: /docs, health: /api/v1/health)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        platform.stop()
+    return 0
+
+
+def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from gateway.routes import DEFAULT_PORTS
+
+    bind = args.bind or f"127.0.0.1:{DEFAULT_PORTS[name]}"
+
+    class Application(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("timeout", 30)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("proc_name", f"parkhub-{name}")
+
+        def load(self) -> Any:
+            return _app(name, settings)
+
+    Application().run()
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.bus.runtime import ServiceWorker
+
+    worker = ServiceWorker(settings, _participant(args.service, settings))
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    signal.signal(signal.SIGINT, lambda *_: worker.stop())
+    worker.run()
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from migrations import upgrade_all
+
+    upgrade_all(settings)
+    if not settings.bus_is_volatile:
+        from shared.bus.transport import connect, declare
+
+        queues = {}
+        for service in SERVICES:
+            inbox = _participant(service, settings).inbox
+            queues[service] = inbox.event_types
+        with connect(settings) as connection:
+            declare(connection, settings, queues)
+    print("databases migrated: " + ", ".join(DATABASES), flush=True)
+    return 0
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.seed import seed
+
+    for line in seed(settings):
+        print(line, flush=True)
+    return 0
+
+
+def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.bus.deadletters import list_dead_letters, replay, replay_all
+
+    inbox = _participant(args.service, settings).inbox
+    if args.action == "list":
+        letters, total = list_dead_letters(inbox, limit=1000)
+        for letter in letters:
+            print(json.dumps({"id": letter.id, "event_id": letter.event_id, "type": letter.type,
+                              "attempts": letter.attempts, "failed_at": letter.failed_at.isoformat(),
+                              "error": letter.error}, ensure_ascii=False))
+        print(f"{total} dead letter(s) in {args.service}", file=sys.stderr)
+        return 0
+    outcomes = {args.id: replay(inbox, args.id, by="cli")} if args.id else replay_all(inbox, by="cli")
+    for letter_id, outcome in outcomes.items():
+        print(f"{letter_id}: {outcome.value}")
+    return 0 if all(o.value != "dead_lettered" for o in outcomes.values()) else 1
+
+
+def _nginx_config(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.nginx import render
+
+    print(render(settings, listen=args.listen))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Fixtures of the whole suite: settings in a temporary var/, databases built by the migrations."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from migrations import upgrade, upgrade_all
+from shared.db import forget_databases
+from shared.settings import SERVICES, Settings
+
+
+def make_settings(var_dir: Path, **env: str) -> Settings:
+    """Embedded-mode settings under ``var_dir``, with a bus namespace of their own."""
+    return Settings.from_env(
+        {
+            "PARKHUB_VAR_DIR": str(var_dir),
+            "PARKHUB_BUS_NAMESPACE": f"t{uuid.uuid4().hex[:10]}",
+            "PARKHUB_RETRY_ATTEMPTS": "3",
+            "PARKHUB_RETRY_BASE_SECONDS": "0.01",
+            "PARKHUB_RELAY_INTERVAL": "0.05",
+            **env,
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engines() -> Iterator[None]:
+    # Engines are cached per URL; every test's files are new, so no engine may outlive its test.
+    yield
+    forget_databases()
+
+
+@pytest.fixture(scope="session")
+def migrated_services(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A var/ whose service databases were built once by the migrations (copied per test)."""
+    var = tmp_path_factory.mktemp("template-services")
+    settings = make_settings(var)
+    for name in SERVICES:
+        upgrade(name, settings.database_url(name))
+    return var
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_services: Path) -> Settings:
+    """Settings over fresh copies of the migrated service databases."""
+    var = tmp_path / "var"
+    shutil.copytree(migrated_services, var)
+    return make_settings(var)
+
+
+@pytest.fixture(scope="session")
+def seeded_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A var/ with every database migrated and the demo data loaded (copied per test)."""
+    from gateway.seed import seed
+
+    var = tmp_path_factory.mktemp("template-platform")
+    settings = make_settings(var)
+    upgrade_all(settings)
+    seed(settings)
+    forget_databases()
+    return var
