@@ -27,6 +27,7 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy shared
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test

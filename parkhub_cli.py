@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="parkhub", description="ParkHub, the service platform of Tianfu Life Science Park.")
+    parser = argparse.ArgumentParser(
+        prog="parkhub", description="ParkHub, the service platform of Tianfu Life Science Park."
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the whole platform in one process (embedded mode)")
@@ -171,9 +173,19 @@ def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "list":
         letters, total = list_dead_letters(inbox, limit=1000)
         for letter in letters:
-            print(json.dumps({"id": letter.id, "event_id": letter.event_id, "type": letter.type,
-                              "attempts": letter.attempts, "failed_at": letter.failed_at.isoformat(),
-                              "error": letter.error}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "id": letter.id,
+                        "event_id": letter.event_id,
+                        "type": letter.type,
+                        "attempts": letter.attempts,
+                        "failed_at": letter.failed_at.isoformat(),
+                        "error": letter.error,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         print(f"{total} dead letter(s) in {args.service}", file=sys.stderr)
         return 0
     outcomes = {args.id: replay(inbox, args.id, by="cli")} if args.id else replay_all(inbox, by="cli")

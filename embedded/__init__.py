@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import Flask
 
-from gateway.edge import Edge
 from gateway import worker as gateway_worker
+from gateway.edge import Edge
 from gateway.routes import route_table
 from gateway.upstreams import InProcessUpstreams
 from shared.bus.runtime import EmbeddedBus
@@ -26,7 +26,9 @@ class EmbeddedPlatform:
         self.service_apps: dict[str, Flask] = {
             name: importlib.import_module(f"services.{name}.app").create_app(settings) for name in SERVICES
         }
-        participants = [gateway_worker.participant(settings)] + [
+        gateway = gateway_worker.participant(settings)
+        self.gateway_database = gateway.database
+        participants = [gateway] + [
             importlib.import_module(f"services.{name}.worker").participant(settings) for name in SERVICES
         ]
         self.bus = EmbeddedBus(settings, participants)

@@ -32,7 +32,9 @@ CORS_EXPOSED = "ETag, Location, Retry-After, X-Request-ID, Idempotent-Replayed"
 
 
 class Edge:
-    def __init__(self, settings: Settings, gateway: WSGIApp, services: Mapping[str, WSGIApp], routes: list[Route]) -> None:
+    def __init__(
+        self, settings: Settings, gateway: WSGIApp, services: Mapping[str, WSGIApp], routes: list[Route]
+    ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.services = dict(services)
@@ -52,7 +54,11 @@ class Edge:
             extra = [(k, v) for k, v in cors if k.lower() not in names]
             if "x-request-id" not in names:
                 extra.append(("X-Request-ID", request_id))
-            return start_response(status, headers + extra, exc_info) if exc_info else start_response(status, headers + extra)
+            return (
+                start_response(status, headers + extra, exc_info)
+                if exc_info
+                else start_response(status, headers + extra)
+            )
 
         if environ["REQUEST_METHOD"] == "OPTIONS" and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
             respond("204 No Content", [("Access-Control-Max-Age", "600")] if cors else [])

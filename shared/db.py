@@ -176,5 +176,3 @@ def forget_databases() -> None:
         for db in _databases.values():
             db.dispose()
         _databases.clear()
-
-

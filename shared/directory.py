@@ -8,7 +8,6 @@ Staff read it at ``GET /api/v1/<service>/directory/organisations[/{id}]``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from flask_smorest import Blueprint

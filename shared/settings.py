@@ -7,9 +7,9 @@ mode sets database and broker URLs (see docker-compose.yml).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 SERVICES = ("booking", "consulting", "finance", "notify")
 """The bounded contexts behind the gateway, in routing order."""
@@ -64,10 +64,7 @@ class Settings:
         env = os.environ if env is None else env
         var_dir = Path(env.get("PARKHUB_VAR_DIR", "var")).resolve()
         template = env.get("PARKHUB_DATABASE_URL_TEMPLATE", f"sqlite:///{var_dir}/{{name}}.db")
-        databases = {
-            name: env.get(f"PARKHUB_DB_{name.upper()}", template.format(name=name))
-            for name in DATABASES
-        }
+        databases = {name: env.get(f"PARKHUB_DB_{name.upper()}", template.format(name=name)) for name in DATABASES}
         upstreams = {
             name: env[f"PARKHUB_UPSTREAM_{name.upper()}"]
             for name in SERVICES

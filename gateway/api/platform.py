@@ -30,7 +30,8 @@ def platform_blueprint(upstreams: Upstreams, bus_health: Callable[[], dict[str, 
     def health() -> Response:
         """Every service, every database and the bus: 200 when all are up, else 503."""
         with ThreadPoolExecutor(max_workers=len(upstreams.services) or 1) as pool:
-            answers = dict(zip(upstreams.services, pool.map(lambda s: upstreams.get_json(s, "health"), upstreams.services)))
+            probes = pool.map(lambda s: upstreams.get_json(s, "health"), upstreams.services)
+            answers = dict(zip(upstreams.services, probes, strict=True))
         services: dict[str, Any] = {}
         for service, (status, body) in answers.items():
             if status == 200 and isinstance(body, dict):
@@ -94,7 +95,9 @@ def merge_spec(target: dict[str, Any], spec: dict[str, Any], service: str) -> No
         if name in schemas and schemas[name] != schema:
             renames[name] = f"{service.capitalize()}{name}"
     if renames:
-        spec = _rewrite_refs(spec, {f"#/components/schemas/{a}": f"#/components/schemas/{b}" for a, b in renames.items()})
+        spec = _rewrite_refs(
+            spec, {f"#/components/schemas/{a}": f"#/components/schemas/{b}" for a, b in renames.items()}
+        )
     for name, schema in spec.get("components", {}).get("schemas", {}).items():
         schemas[renames.get(name, name)] = schema
     for kind in ("responses", "parameters", "securitySchemes"):

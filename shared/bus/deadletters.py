@@ -29,7 +29,9 @@ class DeadLetter:
     envelope: dict[str, Any]
 
 
-def list_dead_letters(inbox: Inbox, *, include_replayed: bool = False, limit: int = 100, offset: int = 0) -> tuple[list[DeadLetter], int]:
+def list_dead_letters(
+    inbox: Inbox, *, include_replayed: bool = False, limit: int = 100, offset: int = 0
+) -> tuple[list[DeadLetter], int]:
     table = inbox.tables.dead_letters
     query = select(table)
     if not include_replayed:

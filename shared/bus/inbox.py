@@ -105,7 +105,12 @@ class Inbox:
                 last_error = f"{type(exc).__name__}: {exc}"
                 log.warning(
                     "%s: handling %s %s failed (attempt %d/%d): %s",
-                    self.service, event.type, event.id, attempt, self.retry.attempts, last_error,
+                    self.service,
+                    event.type,
+                    event.id,
+                    attempt,
+                    self.retry.attempts,
+                    last_error,
                 )
                 if attempt < self.retry.attempts:
                     self._sleep(self.retry.delay(attempt))
@@ -113,9 +118,7 @@ class Inbox:
 
     def _handle(self, handler: Callable[..., None], event: Event) -> Outcome:
         inbox = self.tables.inbox
-        with self.database.unit_of_work(
-            correlationid=event.correlationid or event.id, causationid=event.id
-        ) as uow:
+        with self.database.unit_of_work(correlationid=event.correlationid or event.id, causationid=event.id) as uow:
             if self.seen(uow, event.id):
                 return Outcome.DUPLICATE
             handler(event, uow=uow)

@@ -14,14 +14,14 @@ rows *settled*. A process killed with -9 loses its in-memory queues but not the 
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kombu import Consumer, Message
+from kombu.message import Message
+from kombu.messaging import Consumer
 from kombu.mixins import ConsumerMixin
 
 from shared.bus.inbox import Inbox
@@ -152,7 +152,7 @@ class EmbeddedBus:
         while True:
             try:
                 self._connection.drain_events(timeout=0.001)
-            except socket.timeout:
+            except TimeoutError:
                 return handled
             handled += 1
 
@@ -170,7 +170,7 @@ class EmbeddedBus:
 
 
 class _QueueConsumer(ConsumerMixin):
-    connect_max_retries = RECONNECT_RETRIES
+    connect_max_retries = RECONNECT_RETRIES  # type: ignore[assignment]  # kombu's default None retries forever
 
     def __init__(self, connection: Any, queue: Any, inbox: Inbox) -> None:
         self.connection = connection

@@ -9,14 +9,19 @@ outbox keeps it and retries (a confirm alone acks a message that went nowhere).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kombu import Connection, Exchange, Producer, Queue, binding
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue, binding
+from kombu.messaging import Producer
 
 from shared.bus.outbox import Unroutable
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 20
 RECONNECT_RETRIES = 10
@@ -107,7 +112,7 @@ class KombuPublisher:
         if self._connection is not None:
             try:
                 self._connection.release()
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
+            except Exception as exc:  # noqa: BLE001 - closing a broken connection must not raise
+                log.debug("closing the publisher's connection: %s", exc)
         self._connection = None
         self._producer = None

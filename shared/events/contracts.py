@@ -25,11 +25,14 @@ class ContractViolation(ValueError):
         self.errors = errors
 
 
+SchemaClass = type[Schema]
+
+
 @dataclass(frozen=True)
 class Contract:
     type: str
     version: int
-    schema: type[Schema]
+    schema: SchemaClass
     description: str = ""
 
 

@@ -77,9 +77,7 @@ def _claim(db: Database, principal: str, key: str, digest: str) -> Response | No
     table = db.messaging.idempotency_keys
     now = datetime.now(UTC)
     with db.unit_of_work() as uow:
-        row = uow.session.execute(
-            select(table).where(table.c.principal == principal, table.c.key == key)
-        ).first()
+        row = uow.session.execute(select(table).where(table.c.principal == principal, table.c.key == key)).first()
         if row is not None and as_utc(row.created_at) < now - KEPT_FOR:
             uow.session.execute(delete(table).where(table.c.principal == principal, table.c.key == key))
             row = None
@@ -112,4 +110,3 @@ def _release(db: Database, principal: str, key: str) -> None:
     with db.unit_of_work() as uow:
         uow.session.execute(delete(table).where(table.c.principal == principal, table.c.key == key))
         uow.commit()
-

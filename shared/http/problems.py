@@ -95,14 +95,20 @@ def from_http_exception(error: HTTPException) -> Response:
         for location_errors in messages.values():
             if isinstance(location_errors, dict):
                 errors.update(location_errors)
-    detail = {
-        404: "No resource lives at this URL.",
-        405: "This resource does not accept that method.",
-        422: "The request is not valid; see errors for each field.",
-    }.get(status) or (data.get("message") if isinstance(data, dict) else None) or error.description or ""
+    detail = (
+        {
+            404: "No resource lives at this URL.",
+            405: "This resource does not accept that method.",
+            422: "The request is not valid; see errors for each field.",
+        }.get(status)
+        or (data.get("message") if isinstance(data, dict) else None)
+        or error.description
+        or ""
+    )
     headers = {}
-    if status == 405 and getattr(error, "valid_methods", None):
-        headers["Allow"] = ", ".join(error.valid_methods or [])
+    allowed = getattr(error, "valid_methods", None)
+    if status == 405 and allowed:
+        headers["Allow"] = ", ".join(allowed)
     extra_headers = data.get("headers") if isinstance(data, dict) else None
     if extra_headers:
         headers.update(extra_headers)

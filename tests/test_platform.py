@@ -1,0 +1,202 @@
+"""The embedded platform as a client sees it: one WSGI app in front of everything, a live bus."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.test import Client, TestResponse
+
+from embedded import EmbeddedPlatform
+from shared.settings import SERVICES
+from tests.conftest import make_settings
+
+PROBLEM = "application/problem+json"
+
+
+class Park:
+    """A running embedded platform and a client for it."""
+
+    def __init__(self, platform: EmbeddedPlatform) -> None:
+        self.platform = platform
+        self.client = Client(platform.wsgi)
+        self._tokens: dict[str, str] = {}
+
+    def token(self, username: str) -> str:
+        if username not in self._tokens:
+            response = self.client.post(
+                "/api/v1/auth/token",
+                data={"grant_type": "password", "username": username, "password": "parkhub-demo"},
+            )
+            assert response.status_code == 200, response.get_data(as_text=True)
+            self._tokens[username] = response.json["access_token"]
+        return self._tokens[username]
+
+    def as_user(self, username: str, method: str, path: str, **kwargs: Any) -> TestResponse:
+        headers = {"Authorization": f"Bearer {self.token(username)}", **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+
+def running_park(seeded_platform: Path, tmp_path: Path, **env: str) -> Iterator[Park]:
+    var = tmp_path / "var"
+    shutil.copytree(seeded_platform, var)
+    platform = EmbeddedPlatform(make_settings(var, **env))
+    platform.start()
+    try:
+        yield Park(platform)
+    finally:
+        platform.stop()
+
+
+@pytest.fixture
+def park(seeded_platform: Path, tmp_path: Path) -> Iterator[Park]:
+    yield from running_park(seeded_platform, tmp_path)
+
+
+def test_health_lists_every_service_database_and_the_bus(park: Park) -> None:
+    response = park.client.get("/api/v1/health")
+    assert response.status_code == 200
+    body = response.json
+    assert body["status"] == "ok"
+    assert set(body["services"]) == {"gateway", *SERVICES}
+    for service in body["services"].values():
+        assert service["status"] == "ok"
+        assert service["database"]["status"] == "ok"
+    assert body["bus"]["status"] == "ok"
+
+
+def test_a_registered_organisation_reaches_every_directory_within_a_second(park: Park) -> None:
+    created = park.as_user(
+        "admin",
+        "POST",
+        "/api/v1/organisations",
+        json={"name": "Chengdu Synthetic Biology Works", "name_zh": "成都合成生物工坊", "kind": "tenant"},
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    org = created.json
+    started = time.monotonic()
+    pending = set(SERVICES)
+    while pending and time.monotonic() - started < 1.0:
+        for service in sorted(pending):
+            entry = park.as_user("desk", "GET", f"/api/v1/{service}/directory/organisations/{org['id']}")
+            if entry.status_code == 200:
+                assert entry.json["name"] == "Chengdu Synthetic Biology Works"
+                assert entry.json["name_zh"] == "成都合成生物工坊"
+                assert entry.json["kind"] == "tenant"
+                pending.discard(service)
+        time.sleep(0.01)
+    assert not pending, f"not in {pending} after a second"
+
+    updated = park.as_user(
+        "admin",
+        "PATCH",
+        f"/api/v1/organisations/{org['id']}",
+        json={"status": "suspended"},
+        headers={"If-Match": created.headers["ETag"]},
+    )
+    assert updated.status_code == 200, updated.get_data(as_text=True)
+    assert park.platform.bus.wait_until_idle(5)
+    for service in SERVICES:
+        entry = park.as_user("desk", "GET", f"/api/v1/{service}/directory/organisations/{org['id']}")
+        assert entry.json["status"] == "suspended"
+        assert entry.json["version"] == updated.json["version"]
+
+
+def test_directories_are_for_staff_only(park: Park) -> None:
+    response = park.as_user("bob", "GET", "/api/v1/booking/directory/organisations")
+    assert response.status_code == 403
+    assert response.content_type == PROBLEM
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/v1/nowhere", 404),
+        ("GET", "/api/v1/booking/nowhere", 404),
+        ("GET", "/favicon.ico", 404),
+        ("DELETE", "/api/v1/health", 405),
+        ("PUT", "/api/v1/auth/token", 405),
+        ("GET", "/api/v1/finance/directory/organisations", 401),
+    ],
+)
+def test_every_error_is_problem_json(park: Park, method: str, path: str, status: int) -> None:
+    response = park.client.open(path, method=method)
+    assert response.status_code == status
+    assert response.content_type == PROBLEM
+    body = response.json
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert body["title"] and body["detail"]
+
+
+def test_request_ids_are_kept_or_made_and_echoed(park: Park) -> None:
+    assert park.client.get("/api/v1/health", headers={"X-Request-ID": "desk-42"}).headers["X-Request-ID"] == "desk-42"
+    made = park.client.get("/api/v1/notify/health").headers["X-Request-ID"]
+    assert len(made) == 36
+    bad = park.client.get("/api/v1/health", headers={"X-Request-ID": "no spaces\nplease"}).headers["X-Request-ID"]
+    assert bad != "no spaces\nplease"
+
+
+def test_the_request_id_becomes_the_events_correlation_id(park: Park) -> None:
+    created = park.as_user(
+        "admin",
+        "POST",
+        "/api/v1/organisations",
+        json={"name": "West China Health Data", "kind": "tenant"},
+        headers={"X-Request-ID": "portal-7f3a"},
+    )
+    assert created.status_code == 201
+    outbox = park.platform.gateway_database.messaging.outbox
+    with park.platform.gateway_database.reading() as session:
+        envelopes = [row.envelope for row in session.execute(outbox.select())]
+    assert any('"correlationid":"portal-7f3a"' in e for e in envelopes)
+
+
+def test_a_body_over_the_limit_is_refused(seeded_platform: Path, tmp_path: Path) -> None:
+    for park in running_park(seeded_platform, tmp_path, PARKHUB_MAX_BODY_BYTES="1024"):
+        response = park.client.post("/api/v1/organisations", data=b"x" * 2048, content_type="application/json")
+        assert response.status_code == 413
+        assert response.content_type == PROBLEM
+
+
+def test_the_rate_limit_answers_429_with_retry_after(seeded_platform: Path, tmp_path: Path) -> None:
+    for park in running_park(seeded_platform, tmp_path, PARKHUB_RATE_LIMIT="5/minute"):
+        statuses = [park.client.get("/api/v1/booking/health").status_code for _ in range(8)]
+        assert statuses[:5] == [200] * 5
+        assert statuses[5:] == [429] * 3
+        limited = park.client.get("/api/v1/booking/health")
+        assert limited.content_type == PROBLEM
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+        # Another client (another token) has its own budget.
+        assert park.client.get("/api/v1/booking/health", headers={"Authorization": "Bearer other"}).status_code == 200
+
+
+def test_cors_preflight_for_the_portal_origin(park: Park) -> None:
+    response = park.client.options(
+        "/api/v1/organisations",
+        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"},
+    )
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "If-Match" in response.headers["Access-Control-Allow-Headers"]
+    stranger = park.client.options(
+        "/api/v1/organisations", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+
+
+def test_one_merged_openapi_document_and_a_docs_page(park: Park) -> None:
+    spec = park.client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.1")
+    paths = set(spec["paths"])
+    assert "/api/v1/auth/token" in paths
+    assert "/api/v1/organisations" in paths
+    for service in SERVICES:
+        assert f"/api/v1/{service}/directory/organisations/{{org_id}}" in paths
+    docs = park.client.get("/docs")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.data
+    assert park.client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
