@@ -34,8 +34,10 @@ def configure_logging(level: str | None = None) -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.set_name("parkhub")
     root = logging.getLogger()
-    root.handlers = [handler]
+    # Replace only our own handler: a host (gunicorn, pytest) may have put its own there.
+    root.handlers = [h for h in root.handlers if h.get_name() != "parkhub"] + [handler]
     root.setLevel(level.upper())
     for noisy in ("amqp", "kombu", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
