@@ -96,7 +96,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     platform = EmbeddedPlatform(settings)
     platform.start()
     server = make_server(args.host, args.port, platform.wsgi, threaded=True)
-    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # shutdown() from here would deadlock serve_forever
     print(f"ParkHub is serving at http://{args.host}:{args.port}  (docs: /docs, health: /api/v1/health)", flush=True)
     try:
         server.serve_forever()
@@ -105,6 +105,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         platform.stop()
     return 0
+
+
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(0)
 
 
 def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 
 from shared.settings import DATABASES, Settings
 
@@ -24,6 +25,9 @@ def alembic_config(name: str, url: str) -> Config:
 
 
 def upgrade(name: str, url: str, revision: str = "head") -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/
     command.upgrade(alembic_config(name, url), revision)
 
 

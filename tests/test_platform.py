@@ -137,8 +137,8 @@ def test_request_ids_are_kept_or_made_and_echoed(park: Park) -> None:
     assert park.client.get("/api/v1/health", headers={"X-Request-ID": "desk-42"}).headers["X-Request-ID"] == "desk-42"
     made = park.client.get("/api/v1/notify/health").headers["X-Request-ID"]
     assert len(made) == 36
-    bad = park.client.get("/api/v1/health", headers={"X-Request-ID": "no spaces\nplease"}).headers["X-Request-ID"]
-    assert bad != "no spaces\nplease"
+    bad = park.client.get("/api/v1/health", headers={"X-Request-ID": "no spaces <please>"}).headers["X-Request-ID"]
+    assert bad != "no spaces <please>"
 
 
 def test_the_request_id_becomes_the_events_correlation_id(park: Park) -> None:
@@ -199,4 +199,6 @@ def test_one_merged_openapi_document_and_a_docs_page(park: Park) -> None:
         assert f"/api/v1/{service}/directory/organisations/{{org_id}}" in paths
     docs = park.client.get("/docs")
     assert docs.status_code == 200 and b"swagger-ui" in docs.data
-    assert park.client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+    asset = park.client.get("/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    asset.close()

@@ -116,3 +116,14 @@ class KombuPublisher:
                 log.debug("closing the publisher's connection: %s", exc)
         self._connection = None
         self._producer = None
+
+
+def broker_health(settings: Settings) -> dict[str, Any]:
+    """Whether this process can reach the broker now (a fresh connection, one try, 2 s at most)."""
+    transport = settings.bus_url.split("://", 1)[0]
+    try:
+        with Connection(settings.bus_url, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return {"transport": transport, "status": "down", "error": type(exc).__name__}
+    return {"transport": transport, "status": "ok"}

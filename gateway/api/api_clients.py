@@ -1,0 +1,96 @@
+"""``/api-clients``: partners' machine clients for the OAuth2 client-credentials grant (park admin).
+
+The secret is shown once, in the answer that creates or rotates it; only its hash is kept. That
+is also why creating takes no ``Idempotency-Key`` (a replay would have to store the secret):
+name the ``client_id`` instead, and a retry answers 409 rather than making a twin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from gateway import commands, handlers, queries
+from gateway.api import read_session, unit_of_work
+from gateway.api.schemas import (
+    ApiClientCreateSchema,
+    ApiClientPatchSchema,
+    ApiClientQuerySchema,
+    ApiClientSchema,
+    ApiClientWithSecretSchema,
+)
+from gateway.models import ApiClient
+from shared.http.auth import current_principal
+from shared.http.pagination import page_schema
+from shared.http.preconditions import check_if_match, etag
+
+blp = Blueprint("api-clients", __name__, description="Partner API clients (client credentials).")
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _with_secret(client: ApiClient, secret: str) -> dict[str, Any]:
+    """The client's attributes plus its new secret, for ApiClientWithSecretSchema to dump."""
+    return {name: getattr(client, name) for name in ApiClientSchema().fields} | {"client_secret": secret}
+
+
+@blp.route("/api-clients")
+class ApiClients(MethodView):
+    @blp.arguments(ApiClientQuerySchema, location="query")
+    @blp.response(200, page_schema(ApiClientSchema))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List API clients, optionally of one organisation."""
+        actor = current_principal()
+        with read_session() as session:
+            return queries.list_api_clients(session, actor, args)
+
+    @blp.arguments(ApiClientCreateSchema)
+    @blp.response(201, ApiClientWithSecretSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Register a client for a partner organisation; the answer holds its secret, once."""
+        actor = current_principal()
+        command = commands.CreateApiClient(
+            name=body["name"],
+            organisation_id=str(body["organisation_id"]),
+            roles=body["roles"],
+            client_id=body.get("client_id"),
+        )
+        with unit_of_work() as uow:
+            client, secret = handlers.create_api_client(command, uow=uow, actor=actor)
+        headers = {**NO_STORE, "ETag": etag(client.version), "Location": f"/api/v1/api-clients/{client.client_id}"}
+        return _with_secret(client, secret), 201, headers
+
+
+@blp.route("/api-clients/<client_id>")
+class ApiClientById(MethodView):
+    @blp.response(200, ApiClientSchema)
+    def get(self, client_id: str) -> Any:
+        """Read one client (never its secret)."""
+        actor = current_principal()
+        with read_session() as session:
+            client = queries.get_api_client(session, actor, client_id)
+        return client, 200, {"ETag": etag(client.version)}
+
+    @blp.arguments(ApiClientPatchSchema)
+    @blp.response(200, ApiClientSchema)
+    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+    def patch(self, body: dict[str, Any], client_id: str) -> Any:
+        """Rename, change roles, or deactivate (``active: false``) a client; needs ``If-Match``.
+        A deactivated client gets no new tokens."""
+        actor = current_principal()
+        command = commands.UpdateApiClient(client_id, body)
+        with unit_of_work() as uow:
+            client = handlers.update_api_client(command, uow=uow, actor=actor, precondition=check_if_match)
+        return client, 200, {"ETag": etag(client.version)}
+
+
+@blp.route("/api-clients/<client_id>/rotate-secret", methods=["POST"])
+@blp.response(200, ApiClientWithSecretSchema)
+def rotate_secret(client_id: str) -> Any:
+    """Replace the client's secret; the old one stops working at once. The answer holds the new one."""
+    actor = current_principal()
+    with unit_of_work() as uow:
+        client, secret = handlers.rotate_client_secret(client_id, uow=uow, actor=actor)
+    return _with_secret(client, secret), 200, {**NO_STORE, "ETag": etag(client.version)}

@@ -1,0 +1,125 @@
+"""``POST /auth/token`` (RFC 6749) and ``POST /auth/revoke`` (RFC 7009).
+
+Errors are problem+json documents that also carry the RFC 6749 members ``error`` and
+``error_description``, so both OAuth libraries and our own clients understand them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+from urllib.parse import unquote_plus
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from gateway import tokens
+from gateway.api import unit_of_work
+from gateway.api.schemas import RevokeRequestSchema, TokenRequestSchema, TokenSchema
+from gateway.tokens import IssuedTokens, OAuthError
+from shared.http.app import current_database, service_context
+from shared.http.problems import problem
+from shared.http.requests import request_id
+
+blp = Blueprint("auth", __name__, description="Sign in: OAuth 2.0 tokens for users and partner API clients.")
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@blp.route("/auth/token", methods=["POST"])
+@blp.doc(security=[])
+@blp.arguments(TokenRequestSchema, location="form")
+@blp.response(200, TokenSchema)
+@blp.alt_response(400, description="An OAuth error: invalid_request, invalid_grant or unsupported_grant_type.")
+@blp.alt_response(401, description="invalid_client: the client id or secret is wrong.")
+def token(form: dict[str, str]) -> Any:
+    """Get an access token: grants ``password``, ``client_credentials`` and ``refresh_token``.
+
+    Access tokens last 15 minutes by default; refresh tokens rotate on every use, and reusing a
+    spent one revokes its whole family. The response is never cached.
+    """
+    try:
+        issued = _grant(form)
+    except OAuthError as exc:
+        return oauth_problem(exc)
+    body = {k: v for k, v in vars(issued).items() if v is not None}
+    return body, 200, NO_STORE
+
+
+@blp.route("/auth/revoke", methods=["POST"])
+@blp.doc(security=[])
+@blp.arguments(RevokeRequestSchema, location="form")
+@blp.response(200, description="Always 200, whether or not the token was known (RFC 7009).")
+def revoke(form: dict[str, str]) -> Any:
+    """Sign out: revoke a refresh token and every token rotated from the same sign-in."""
+    if not form.get("token"):
+        return oauth_problem(OAuthError("invalid_request", "Send the token to revoke in the form field 'token'."))
+    with unit_of_work() as uow:
+        tokens.revoke(uow, token=form["token"])
+    return Response(status=200, headers=NO_STORE)
+
+
+def _grant(form: dict[str, str]) -> IssuedTokens:
+    settings = service_context().settings
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise OAuthError("invalid_request", "Send grant_type.")
+    database = current_database()
+    if grant_type == "password":
+        username, password = _required(form, "username", "password")
+        return tokens.password_grant(
+            database, settings, username=username, password=password, correlationid=request_id()
+        )
+    if grant_type == "client_credentials":
+        client_id, client_secret = _client_credentials(form)
+        return tokens.client_credentials_grant(database, settings, client_id=client_id, client_secret=client_secret)
+    if grant_type == "refresh_token":
+        (refresh_token,) = _required(form, "refresh_token")
+        with unit_of_work() as uow:
+            return tokens.refresh_grant(uow, settings, refresh_token=refresh_token)
+    raise OAuthError(
+        "unsupported_grant_type",
+        f"grant_type {grant_type!r} is not one of password, client_credentials, refresh_token.",
+    )
+
+
+def _required(form: dict[str, str], *names: str) -> list[str]:
+    missing = [name for name in names if not form.get(name)]
+    if missing:
+        raise OAuthError("invalid_request", f"Send {' and '.join(missing)}.")
+    return [form[name] for name in names]
+
+
+def _client_credentials(form: dict[str, str]) -> tuple[str, str]:
+    """From HTTP Basic (RFC 6749 §2.3.1, each part form-urlencoded) or the form, never both."""
+    header = request.headers.get("Authorization", "")
+    in_form = bool(form.get("client_id") or form.get("client_secret"))
+    if header.lower().startswith("basic "):
+        if in_form:
+            raise OAuthError("invalid_request", "Authenticate the client one way: HTTP Basic or the form, not both.")
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise OAuthError("invalid_client", "The HTTP Basic credentials are not readable.") from None
+        client_id, sep, client_secret = decoded.partition(":")
+        if not sep:
+            raise OAuthError("invalid_client", "The HTTP Basic credentials are not readable.")
+        return unquote_plus(client_id), unquote_plus(client_secret)
+    client_id, client_secret = _required(form, "client_id", "client_secret")
+    return client_id, client_secret
+
+
+def oauth_problem(error: OAuthError) -> Response:
+    headers = dict(NO_STORE)
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="parkhub", charset="UTF-8"'
+    return problem(
+        error.status,
+        error.description,
+        code=f"oauth/{error.error.replace('_', '-')}",
+        title="OAuth error",
+        headers=headers,
+        error=error.error,
+        error_description=error.description,
+    )

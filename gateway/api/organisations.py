@@ -1,0 +1,86 @@
+"""``/organisations``: the park operator, tenants and partner firms.
+
+Staff read all of them; anyone else reads only their own (another's is a 404). Only a park admin
+registers or changes one; each change is published to every service as ``identity.organisation.*``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from gateway import commands, handlers, queries
+from gateway.api import read_session, unit_of_work
+from gateway.api.schemas import (
+    OrganisationCreateSchema,
+    OrganisationPatchSchema,
+    OrganisationQuerySchema,
+    OrganisationSchema,
+)
+from gateway.models import Organisation
+from shared.http.app import current_database
+from shared.http.auth import current_principal
+from shared.http.idempotency import idempotent
+from shared.http.pagination import page_schema
+from shared.http.preconditions import check_if_match, etag
+
+blp = Blueprint("organisations", __name__, description="Organisations: operator, tenants, partners.")
+
+VERSIONED = {"ETag": {"description": "The organisation's version; send it back as If-Match to change it."}}
+
+
+def _headers(organisation: Organisation, *, created: bool = False) -> dict[str, str]:
+    headers = {"ETag": etag(organisation.version)}
+    if created:
+        headers["Location"] = f"/api/v1/organisations/{organisation.id}"
+    return headers
+
+
+@blp.route("/organisations")
+class Organisations(MethodView):
+    @blp.arguments(OrganisationQuerySchema, location="query")
+    @blp.response(200, page_schema(OrganisationSchema))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List organisations (park staff), filtered by kind, status or part of a name."""
+        actor = current_principal()
+        with read_session() as session:
+            return queries.list_organisations(session, actor, args)
+
+    @idempotent(current_database)
+    @blp.arguments(OrganisationCreateSchema)
+    @blp.response(201, OrganisationSchema, headers=VERSIONED)
+    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}])
+    def post(self, body: dict[str, Any]) -> Any:
+        """Register an organisation (park admin); publishes ``identity.organisation.registered``.
+
+        409 when the name is taken. With an ``Idempotency-Key`` a retry answers the first response.
+        """
+        actor = current_principal()
+        with unit_of_work() as uow:
+            organisation = handlers.register_organisation(commands.RegisterOrganisation(**body), uow=uow, actor=actor)
+        return organisation, 201, _headers(organisation, created=True)
+
+
+@blp.route("/organisations/<uuid:organisation_id>")
+class OrganisationById(MethodView):
+    @blp.response(200, OrganisationSchema, headers=VERSIONED)
+    def get(self, organisation_id: Any) -> Any:
+        """Read one organisation: staff any, everyone else only their own (else 404)."""
+        actor = current_principal()
+        with read_session() as session:
+            organisation = queries.get_organisation(session, actor, str(organisation_id))
+        return organisation, 200, _headers(organisation)
+
+    @blp.arguments(OrganisationPatchSchema)
+    @blp.response(200, OrganisationSchema, headers=VERSIONED)
+    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+    def patch(self, body: dict[str, Any], organisation_id: Any) -> Any:
+        """Change name, Chinese name, contact email or status (park admin); needs ``If-Match``
+        (428 without, 412 when stale). Publishes ``identity.organisation.updated``."""
+        actor = current_principal()
+        command = commands.UpdateOrganisation(str(organisation_id), body)
+        with unit_of_work() as uow:
+            organisation = handlers.update_organisation(command, uow=uow, actor=actor, precondition=check_if_match)
+        return organisation, 200, _headers(organisation)

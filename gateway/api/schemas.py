@@ -1,0 +1,196 @@
+"""Request and response schemas of the gateway's identity API (they are its OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from shared.clock import as_utc
+from shared.events.identity import ORGANISATION_KINDS
+from shared.http.auth import ROLES
+from shared.http.pagination import PageArgs
+
+STATUSES = ("active", "suspended")
+USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,79}$", error="2-80 letters, digits, '.', '_' or '-'.")
+CLIENT_ID = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{2,63}$", error="3-64 lower-case letters, digits, '.', '_' or '-'.")
+PASSWORD = validate.Length(min=10, max=200, error="Between 10 and 200 characters.")
+Role = fields.String(validate=validate.OneOf(ROLES))
+
+
+class Instant(fields.DateTime):
+    """RFC 3339 with an offset; a naive value (SQLite hands them back) is UTC."""
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | float | None:
+        return super()._serialize(as_utc(value) if value is not None else None, attr, obj, **kwargs)
+
+
+def _name(required: bool = False) -> fields.String:
+    return fields.String(required=required, validate=validate.Length(min=1, max=200))
+
+
+# -- auth -----------------------------------------------------------------------------------
+
+
+class TokenRequestSchema(Schema):
+    """RFC 6749 token request (form-encoded). Which fields are needed depends on ``grant_type``;
+    the endpoint answers a missing one with the OAuth ``invalid_request`` error."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    grant_type = fields.String(metadata={"enum": ["password", "client_credentials", "refresh_token"]})
+    username = fields.String()
+    password = fields.String()
+    client_id = fields.String(metadata={"description": "Or send it with client_secret in HTTP Basic."})
+    client_secret = fields.String()
+    refresh_token = fields.String()
+    scope = fields.String(metadata={"description": "Ignored: a token carries its subject's roles."})
+
+
+class TokenSchema(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds until the access token expires."})
+    refresh_token = fields.String(metadata={"description": "Rotates on every use; absent for client credentials."})
+
+
+class RevokeRequestSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    token = fields.String()
+    token_type_hint = fields.String()
+
+
+class OrganisationBriefSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    name_zh = fields.String(allow_none=True)
+    kind = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+class MeSchema(Schema):
+    subject = fields.String(required=True, metadata={"example": "user:0b6f..."})
+    kind = fields.String(required=True, metadata={"enum": ["user", "client"]})
+    name = fields.String(required=True)
+    username = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    roles = fields.List(fields.String(), required=True)
+    organisation = fields.Nested(OrganisationBriefSchema, required=True)
+
+
+# -- organisations --------------------------------------------------------------------------
+
+
+class OrganisationSchema(OrganisationBriefSchema):
+    contact_email = fields.Email(allow_none=True)
+    version = fields.Integer(required=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+
+
+class OrganisationCreateSchema(Schema):
+    name = _name(required=True)
+    name_zh = fields.String(allow_none=True, validate=validate.Length(max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
+    status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+
+
+class OrganisationPatchSchema(Schema):
+    name = _name()
+    name_zh = fields.String(allow_none=True, validate=validate.Length(max=200))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+
+
+class OrganisationQuerySchema(PageArgs):
+    kind = fields.String(validate=validate.OneOf(ORGANISATION_KINDS))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    q = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "Part of a name."})
+
+
+# -- users ----------------------------------------------------------------------------------
+
+
+class UserSchema(Schema):
+    id = fields.String(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    email = fields.String(allow_none=True)
+    organisation_id = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+    active = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+
+
+class UserCreateSchema(Schema):
+    username = fields.String(required=True, validate=USERNAME)
+    display_name = _name(required=True)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+    organisation_id = fields.UUID(
+        metadata={"description": "Defaults to the caller's organisation (a tenant admin may give only that)."}
+    )
+    roles = fields.List(Role, required=True, validate=validate.Length(min=1, max=len(ROLES)))
+
+
+class UserPatchSchema(Schema):
+    display_name = _name()
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    password = fields.String(load_only=True, validate=PASSWORD)
+    roles = fields.List(Role, validate=validate.Length(min=1, max=len(ROLES)))
+    active = fields.Boolean()
+
+
+class UserQuerySchema(PageArgs):
+    organisation_id = fields.UUID()
+    role = fields.String(validate=validate.OneOf(ROLES))
+    active = fields.Boolean()
+    q = fields.String(validate=validate.Length(min=1, max=100))
+
+
+# -- API clients ----------------------------------------------------------------------------
+
+
+class ApiClientSchema(Schema):
+    client_id = fields.String(required=True)
+    name = fields.String(required=True)
+    organisation_id = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+    active = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+    secret_rotated_at = Instant(allow_none=True)
+
+
+class ApiClientWithSecretSchema(ApiClientSchema):
+    client_secret = fields.String(
+        required=True, metadata={"description": "Shown this once; only a hash of it is kept."}
+    )
+
+
+class ApiClientCreateSchema(Schema):
+    name = _name(required=True)
+    organisation_id = fields.UUID(required=True)
+    client_id = fields.String(
+        validate=CLIENT_ID, metadata={"description": "Optional; a retry with the same id is a 409, never a twin."}
+    )
+    roles = fields.List(Role, load_default=lambda: ["partner_agent"], validate=validate.Length(min=1, max=len(ROLES)))
+
+
+class ApiClientPatchSchema(Schema):
+    name = _name()
+    roles = fields.List(Role, validate=validate.Length(min=1, max=len(ROLES)))
+    active = fields.Boolean()
+
+
+class ApiClientQuerySchema(PageArgs):
+    organisation_id = fields.UUID()
+    active = fields.Boolean()

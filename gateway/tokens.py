@@ -1,0 +1,218 @@
+"""Issuing tokens (RFC 6749 grants) and revoking them (RFC 7009).
+
+Access tokens are RS256 JWTs minted with flask-jwt-extended (so they need the gateway's app
+context): ``sub`` (``user:<id>`` or ``client:<client_id>``), ``org``, ``org_kind``, ``roles``,
+``name``, ``type=access``, ``iss``, ``aud``, ``exp``, ``jti``; the header names the ``kid``.
+
+Refresh tokens are opaque random strings; the table keeps only their SHA-256 (``jti``). Each use
+rotates: the presented token is marked used and replaced by a new one of the same family (one
+family per sign-in). Presenting a token that was already used means it leaked or was replayed:
+the whole family is revoked, and the caller (thief or owner) must sign in again.
+
+Grants raise :class:`OAuthError`. The password and client-credentials grants check credentials
+in a read session and write (the new family) in a unit of work of their own; ``refresh_grant``
+and ``revoke`` run in the caller's unit of work and commit it, also when a reused token is refused
+(the family's revocation must stick).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+from flask import current_app
+from flask_jwt_extended import create_access_token
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from gateway import audit
+from gateway.models import ApiClient, RefreshToken, User
+from shared.clock import as_utc, utcnow
+from shared.db import Database, UnitOfWork
+from shared.settings import Settings
+
+REFRESH_PREFIX = "rt_"
+
+
+class OAuthError(Exception):
+    """An RFC 6749 §5.2 error: ``error`` is the registered code, 401 only for ``invalid_client``."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = 401 if error == "invalid_client" else 400
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """The successful token response (RFC 6749 §5.1)."""
+
+    access_token: str
+    expires_in: int
+    refresh_token: str | None = None
+    token_type: str = "Bearer"
+
+
+Principal = User | ApiClient
+
+
+def password_grant(
+    database: Database, settings: Settings, *, username: str, password: str, correlationid: str | None = None
+) -> IssuedTokens:
+    """Sign a user in; a new refresh-token family starts. Raises ``invalid_grant`` for wrong or
+    disabled credentials (one message for all, so usernames cannot be probed)."""
+    # The deliberate cost of scrypt is paid in a read session: on SQLite a unit of work holds the
+    # write lock from its start, and sign-ins must not queue every writer behind them.
+    with database.reading() as session:
+        user = session.scalar(select(User).where(User.username == username.strip().lower()))
+        # Hash even for an unknown user, so the answer takes as long either way.
+        valid = check_password_hash(user.password_hash if user else _decoy_hash(), password)
+        if user is None or not valid or not _may_sign_in(user):
+            raise OAuthError("invalid_grant", "The username or password is wrong, or the account is disabled.")
+        subject, claims = user.subject, access_claims(user)
+    with database.unit_of_work(correlationid=correlationid) as uow:
+        refresh = _new_refresh_token(uow, settings, subject=subject, family_id=str(uuid.uuid4()))
+        uow.commit()
+    return IssuedTokens(_access_token(subject, claims, settings), settings.access_ttl_seconds, refresh)
+
+
+def client_credentials_grant(
+    database: Database, settings: Settings, *, client_id: str, client_secret: str
+) -> IssuedTokens:
+    """Authenticate a partner's machine client; no refresh token (it can always authenticate
+    again) and nothing written. Raises ``invalid_client`` for wrong or disabled credentials."""
+    with database.reading() as session:
+        client = session.get(ApiClient, client_id)
+        valid = check_password_hash(client.secret_hash if client else _decoy_hash(), client_secret)
+        if client is None or not valid or not _may_sign_in(client):
+            raise OAuthError("invalid_client", "The client id or secret is wrong, or the client is disabled.")
+        subject, claims = client.subject, access_claims(client)
+    return IssuedTokens(_access_token(subject, claims, settings), settings.access_ttl_seconds)
+
+
+def refresh_grant(uow: UnitOfWork, settings: Settings, *, refresh_token: str) -> IssuedTokens:
+    """Rotate ``refresh_token``; see the module docstring for reuse. Raises ``invalid_grant``."""
+    now = utcnow()
+    token = uow.session.get(RefreshToken, _digest(refresh_token), with_for_update=True)
+    if token is None or token.revoked_at is not None:
+        raise OAuthError("invalid_grant", "The refresh token is not valid; sign in again.")
+    if token.used_at is not None:
+        revoke_family(uow, token.family_id, actor=audit.SYSTEM, reason="reuse_detected")
+        uow.commit()
+        raise OAuthError("invalid_grant", "The refresh token was already used; every session of it is revoked.")
+    if as_utc(token.expires_at) <= now:
+        raise OAuthError("invalid_grant", "The refresh token has expired; sign in again.")
+    principal = load_principal(uow.session, token.subject)
+    if principal is None or not _may_sign_in(principal):
+        revoke_family(uow, token.family_id, actor=audit.SYSTEM, reason="subject_disabled")
+        uow.commit()
+        raise OAuthError("invalid_grant", "The account or its organisation is disabled.")
+    successor = _new_refresh_token(uow, settings, subject=token.subject, family_id=token.family_id)
+    token.used_at = now
+    token.replaced_by = _digest(successor)
+    claims = access_claims(principal)
+    uow.commit()
+    return IssuedTokens(_access_token(token.subject, claims, settings), settings.access_ttl_seconds, successor)
+
+
+def revoke(uow: UnitOfWork, *, token: str) -> bool:
+    """RFC 7009: revoke the family of a refresh token (logout). Unknown tokens and access tokens
+    are ignored (the endpoint answers 200 regardless); returns whether a family was revoked."""
+    row = uow.session.get(RefreshToken, _digest(token))
+    if row is None or row.revoked_at is not None:
+        return False
+    revoke_family(uow, row.family_id, actor=row.subject, reason="logout")
+    uow.commit()
+    return True
+
+
+def revoke_family(uow: UnitOfWork, family_id: str, *, actor: str, reason: str) -> None:
+    """Revoke every live token of a family and audit it; the caller commits."""
+    uow.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+    audit.record(
+        uow,
+        actor=actor,
+        entity="refresh_token_family",
+        entity_id=family_id,
+        action="revoked",
+        before={"revoked": False},
+        after={"revoked": True},
+        reason=reason,
+    )
+
+
+def load_principal(session: Session, subject: str) -> Principal | None:
+    """The user or API client a ``sub`` claim names, or None."""
+    kind, _, ident = subject.partition(":")
+    if not ident:
+        return None
+    if kind == "user":
+        return session.get(User, ident)
+    if kind == "client":
+        return session.get(ApiClient, ident)
+    return None
+
+
+def access_claims(principal: Principal) -> dict[str, object]:
+    organisation = principal.organisation
+    return {
+        "org": organisation.id,
+        "org_kind": organisation.kind,
+        "roles": sorted(principal.roles),
+        "name": principal.display_name if isinstance(principal, User) else principal.name,
+    }
+
+
+def hash_secret(secret: str) -> str:
+    """Passwords and client secrets alike: werkzeug's scrypt (a memory-hard KDF), salted."""
+    return generate_password_hash(secret)
+
+
+def _access_token(subject: str, claims: dict[str, object], settings: Settings) -> str:
+    key = current_app.extensions["parkhub.signing_key"]
+    return str(
+        create_access_token(
+            identity=subject,
+            additional_claims=claims,
+            additional_headers={"kid": key.kid},
+            expires_delta=timedelta(seconds=settings.access_ttl_seconds),
+        )
+    )
+
+
+def _new_refresh_token(uow: UnitOfWork, settings: Settings, *, subject: str, family_id: str) -> str:
+    token = REFRESH_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    uow.session.add(
+        RefreshToken(
+            jti=_digest(token),
+            family_id=family_id,
+            subject=subject,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=settings.refresh_ttl_seconds),
+        )
+    )
+    return token
+
+
+def _may_sign_in(principal: Principal) -> bool:
+    return principal.active and principal.organisation.is_active
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@cache
+def _decoy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
