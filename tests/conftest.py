@@ -11,7 +11,11 @@ import pytest
 
 from migrations import upgrade, upgrade_all
 from shared.db import forget_databases
+from shared.logs import configure_logging
 from shared.settings import SERVICES, Settings
+
+
+configure_logging("WARNING")  # request lines are noise in test output; warnings and errors stay
 
 
 def make_settings(var_dir: Path, **env: str) -> Settings:

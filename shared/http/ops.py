@@ -68,7 +68,7 @@ def ops_blueprint(service: str) -> Blueprint:
         items, total = list_dead_letters(inbox, limit=size, offset=(args["page"] - 1) * size)
         return {"items": items, "page": args["page"], "page_size": size, "total": total}
 
-    @blp.route("/dead-letters/<int:letter_id>/replay", methods=["POST"])
+    @blp.route("/dead-letters/<int(max=9223372036854775807):letter_id>/replay", methods=["POST"])
     @blp.response(200, ReplaySchema)
     @requires("park_admin")
     def replay_dead_letter(letter_id: int) -> dict[str, Any]:

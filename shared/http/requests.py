@@ -24,8 +24,9 @@ def init_request_ids(app: Flask, service: str) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _VALID.match(incoming) else str(uuid.uuid4())
         g.started = time.perf_counter()
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=g.request_id, service=service)
+        # Tokens, not clear(): an in-process sub-request (the gateway asking a service for its
+        # health) must hand the outer request its own context back when it ends.
+        g.log_context = structlog.contextvars.bind_contextvars(request_id=g.request_id, service=service)
 
     @app.after_request
     def _echo(response: Response) -> Response:
@@ -41,3 +42,9 @@ def init_request_ids(app: Flask, service: str) -> None:
             ms=round((time.perf_counter() - started) * 1000, 1) if started else None,
         )
         return response
+
+    @app.teardown_request
+    def _unbind(_error: BaseException | None) -> None:
+        tokens = g.pop("log_context", None)
+        if tokens:
+            structlog.contextvars.reset_contextvars(**tokens)
