@@ -85,9 +85,9 @@ def directory_blueprint(service: str, table: Table) -> Blueprint:
     )
 
     @blp.route("/directory/organisations")
+    @requires("desk_staff", "park_admin")
     @blp.arguments(DirectoryQuerySchema, location="query")
     @blp.response(200, page_schema(DirectoryEntrySchema))
-    @requires("desk_staff", "park_admin")
     def list_entries(args: dict[str, Any]) -> dict[str, Any]:
         """List this service's directory, optionally of one kind."""
         query = select(table).order_by(table.c.name, table.c.id)
@@ -97,8 +97,8 @@ def directory_blueprint(service: str, table: Table) -> Blueprint:
             return paginate(session, query, args, scalars=False)
 
     @blp.route("/directory/organisations/<uuid:org_id>")
-    @blp.response(200, DirectoryEntrySchema)
     @requires("desk_staff", "park_admin")
+    @blp.response(200, DirectoryEntrySchema)
     def get_entry(org_id: Any) -> Any:
         """One organisation as this service knows it."""
         with current_database().reading() as session:

@@ -6,6 +6,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,6 @@ from migrations import upgrade, upgrade_all
 from shared.db import forget_databases
 from shared.logs import configure_logging
 from shared.settings import SERVICES, Settings
-
 
 configure_logging("WARNING")  # request lines are noise in test output; warnings and errors stay
 
@@ -68,3 +68,11 @@ def seeded_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
     seed(settings)
     forget_databases()
     return var
+
+
+@pytest.fixture
+def park(seeded_platform: Path, tmp_path: Path) -> Iterator[Any]:
+    """The whole platform, embedded, over a fresh copy of the seeded databases."""
+    from tests.park import running_park
+
+    yield from running_park(seeded_platform, tmp_path)

@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from werkzeug.test import Client, TestResponse
 
-from embedded import EmbeddedPlatform
 from shared.settings import SERVICES
-from tests.conftest import make_settings
+from tests.park import Park, running_park
 
 PROBLEM = "application/problem+json"
-
-
-class Park:
-    """A running embedded platform and a client for it."""
-
-    def __init__(self, platform: EmbeddedPlatform) -> None:
-        self.platform = platform
-        self.client = Client(platform.wsgi)
-        self._tokens: dict[str, str] = {}
-
-    def token(self, username: str) -> str:
-        if username not in self._tokens:
-            response = self.client.post(
-                "/api/v1/auth/token",
-                data={"grant_type": "password", "username": username, "password": "parkhub-demo"},
-            )
-            assert response.status_code == 200, response.get_data(as_text=True)
-            self._tokens[username] = response.json["access_token"]
-        return self._tokens[username]
-
-    def as_user(self, username: str, method: str, path: str, **kwargs: Any) -> TestResponse:
-        headers = {"Authorization": f"Bearer {self.token(username)}", **kwargs.pop("headers", {})}
-        return self.client.open(path, method=method, headers=headers, **kwargs)
-
-
-def running_park(seeded_platform: Path, tmp_path: Path, **env: str) -> Iterator[Park]:
-    var = tmp_path / "var"
-    shutil.copytree(seeded_platform, var)
-    platform = EmbeddedPlatform(make_settings(var, **env))
-    platform.start()
-    try:
-        yield Park(platform)
-    finally:
-        platform.stop()
-
-
-@pytest.fixture
-def park(seeded_platform: Path, tmp_path: Path) -> Iterator[Park]:
-    yield from running_park(seeded_platform, tmp_path)
 
 
 def test_health_lists_every_service_database_and_the_bus(park: Park) -> None:

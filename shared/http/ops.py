@@ -56,9 +56,9 @@ def ops_blueprint(service: str) -> Blueprint:
         return {"service": service, "status": status, "database": database, "outbox": outbox}
 
     @blp.route("/dead-letters")
+    @requires("park_admin", "desk_staff")
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(DeadLetterSchema))
-    @requires("park_admin", "desk_staff")
     def dead_letters(args: dict[str, int]) -> dict[str, Any]:
         """Events this service could not handle after its retries (staff only)."""
         inbox = service_context().inbox
@@ -69,8 +69,8 @@ def ops_blueprint(service: str) -> Blueprint:
         return {"items": items, "page": args["page"], "page_size": size, "total": total}
 
     @blp.route("/dead-letters/<int(max=9223372036854775807):letter_id>/replay", methods=["POST"])
-    @blp.response(200, ReplaySchema)
     @requires("park_admin")
+    @blp.response(200, ReplaySchema)
     def replay_dead_letter(letter_id: int) -> dict[str, Any]:
         """Deliver a dead letter to this service's handler again (park admin)."""
         inbox = service_context().inbox
