@@ -1,0 +1,224 @@
+"""The event bus: what the outbox, relay and inbox cost against raw kombu and raw SQL.
+
+    python -m bench.bus [--events 2000] [--amqp amqp://guest:guest@127.0.0.1:5672//] [--write docs/PERFORMANCE.md]
+
+Measured in one run, on one machine, each against its own baseline:
+- *enqueue*: ``uow.publish`` (contract validation + envelope + outbox insert) for N events in one
+  transaction, against a raw SQL insert of the same rows (SQLite file, the embedded mode);
+- *relay, RabbitMQ*: the relay publishing N outbox rows with confirms + mandatory and marking them,
+  against raw kombu publishes with confirms, and raw kombu publishes without (DESIGN.md's figures);
+- *end to end, embedded*: N events from commit to handled by an inbox on the in-memory bus,
+  against raw kombu in-memory publish + consume of the same bodies.
+Not a timed test; run it by hand. RabbitMQ figures are skipped when the broker is down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
+from sqlalchemy import text
+
+from migrations import upgrade
+from services.notify.models import database
+from shared.bus.inbox import Inbox
+from shared.bus.outbox import Relay
+from shared.bus.runtime import EmbeddedBus, Participant
+from shared.bus.transport import KombuPublisher, connect, declare
+from shared.db import forget_databases
+from shared.events.identity import ORGANISATION_REGISTERED
+from shared.settings import Settings
+
+MARKERS = ("<!-- bus:start -->", "<!-- bus:end -->")
+
+
+def organisation(n: int) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "name": f"Bench Biotech {n}", "kind": "tenant", "status": "active", "version": 1}
+
+
+def timed(run: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def fresh_settings(root: Path, **env: str) -> Settings:
+    var = root / uuid.uuid4().hex[:8]
+    settings = Settings.from_env({"PARKHUB_VAR_DIR": str(var), "PARKHUB_BUS_NAMESPACE": f"bench{uuid.uuid4().hex[:8]}", **env})
+    upgrade("notify", settings.database_url("notify"))
+    return settings
+
+
+def bench_enqueue(root: Path, events: int) -> dict[str, float]:
+    settings = fresh_settings(root)
+    db = database(settings)
+
+    def raw() -> None:
+        with db.engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO outbox (event_id, type, envelope, created_at, attempts) VALUES (:e, :t, :v, :c, 0)"),
+                [
+                    {"e": str(uuid.uuid4()), "t": "x.y.z", "v": json.dumps(organisation(n)), "c": "2026-11-25"}
+                    for n in range(events)
+                ],
+            )
+
+    def ours() -> None:
+        with db.unit_of_work() as uow:
+            for n in range(events):
+                uow.publish(ORGANISATION_REGISTERED.type, organisation(n))
+            uow.commit()
+
+    return {"baseline": timed(raw), "measured": timed(ours)}
+
+
+def amqp_up(url: str) -> bool:
+    host_port = url.split("@")[-1].split("/")[0]
+    host, _, port = host_port.partition(":")
+    try:
+        socket.create_connection((host, int(port or 5672)), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def bench_relay_amqp(root: Path, events: int, url: str) -> dict[str, float]:
+    settings = fresh_settings(root, PARKHUB_BUS_URL=url)
+    db = database(settings)
+    bodies = [{"n": n, "payload": organisation(n)} for n in range(events)]
+    with connect(settings) as connection:
+        declare(connection, settings, {"notify": [ORGANISATION_REGISTERED.type]})
+        exchange = Exchange(f"{settings.bus_namespace}.events", type="topic", durable=True)
+
+        def raw(confirm: bool) -> float:
+            with Connection(url, transport_options={"confirm_publish": confirm}) as conn:
+                producer = conn.Producer(exchange=exchange)
+                started = time.perf_counter()
+                for body in bodies:
+                    producer.publish(body, routing_key=ORGANISATION_REGISTERED.type, delivery_mode=2)
+                return time.perf_counter() - started
+
+        unconfirmed, confirmed = raw(False), raw(True)
+        with db.unit_of_work() as uow:
+            for n in range(events):
+                uow.publish(ORGANISATION_REGISTERED.type, organisation(n))
+            uow.commit()
+        relay = Relay(db, KombuPublisher(settings), durable=True, batch_size=events)
+        ours = timed(relay.run_once)
+        relay.publisher.close()  # type: ignore[attr-defined]
+        Queue(f"{settings.bus_namespace}.notify", exchange)(connection.default_channel).delete()
+        exchange(connection.default_channel).delete()
+    return {"unconfirmed": unconfirmed, "baseline": confirmed, "measured": ours}
+
+
+def bench_end_to_end_embedded(root: Path, events: int) -> dict[str, float]:
+    settings = fresh_settings(root)
+    db = database(settings)
+    with Connection("memory://", transport_options={"polling_interval": 0.005}) as conn:
+        exchange = Exchange(f"raw{uuid.uuid4().hex[:6]}", type="topic")
+        queue = Queue(f"raw{uuid.uuid4().hex[:6]}", exchange, routing_key="#")
+        received: list[Any] = []
+        consumer = conn.Consumer([queue], callbacks=[lambda body, message: (received.append(body), message.ack())])
+        consumer.consume()
+        producer = conn.Producer(exchange=exchange)
+        started = time.perf_counter()
+        for n in range(events):
+            producer.publish(organisation(n), routing_key="identity.organisation.registered")
+        while len(received) < events:
+            conn.drain_events(timeout=1)
+        raw = time.perf_counter() - started
+
+    handled: list[str] = []
+    inbox = Inbox("notify", db, {ORGANISATION_REGISTERED.type: lambda event, uow: handled.append(event.id)})
+    bus = EmbeddedBus(settings, [Participant("notify", db, inbox)])
+    bus.start()
+    try:
+        started = time.perf_counter()
+        with db.unit_of_work() as uow:
+            for n in range(events):
+                uow.publish(ORGANISATION_REGISTERED.type, organisation(n))
+            uow.commit()
+        while len(handled) < events:
+            time.sleep(0.001)
+        ours = time.perf_counter() - started
+    finally:
+        bus.stop()
+    return {"baseline": raw, "measured": ours}
+
+
+def report(events: int, results: dict[str, dict[str, float]]) -> str:
+    rate = lambda seconds: f"{events / seconds:,.0f}/s"  # noqa: E731
+    lines = [
+        MARKERS[0],
+        f"{events:,} events per measure; rate = events per second; ratio = measured time / baseline time.",
+        "",
+        "| measure | baseline | ParkHub | ratio |",
+        "| --- | --- | --- | --- |",
+    ]
+    names = {
+        "enqueue": ("raw SQL insert of the rows", "`uow.publish` (validate + envelope + insert)"),
+        "relay_amqp": ("raw kombu publish, confirms", "relay: confirms + mandatory + mark rows"),
+        "end_to_end": ("raw kombu memory publish + consume", "commit → relay → inbox handled + recorded"),
+    }
+    for key, figures in results.items():
+        base, ours = names[key]
+        lines.append(
+            f"| {key.replace('_', ' ')} | {base}: {rate(figures['baseline'])} | {ours}: {rate(figures['measured'])} "
+            f"| ×{figures['measured'] / figures['baseline']:.1f} |"
+        )
+        if "unconfirmed" in figures:
+            lines.append(f"| (for scale) | raw kombu publish, no confirms: {rate(figures['unconfirmed'])} | | |")
+    lines.append(MARKERS[1])
+    return "\n".join(lines)
+
+
+def write(path: Path, section: str) -> None:
+    content = path.read_text() if path.exists() else "# Performance\n"
+    if MARKERS[0] in content:
+        head, rest = content.split(MARKERS[0], 1)
+        content = head + section + rest.split(MARKERS[1], 1)[1]
+    else:
+        content = content.rstrip() + "\n\n## Event bus\n\n    python -m bench.bus --write docs/PERFORMANCE.md\n\n" + section + "\n"
+    path.write_text(content)
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672//")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs of each measure")
+    parser.add_argument("--write", type=Path)
+    args = parser.parse_args(argv)
+    measures: dict[str, Callable[[Path], dict[str, float]]] = {
+        "enqueue": lambda root: bench_enqueue(root, args.events),
+        "end_to_end": lambda root: bench_end_to_end_embedded(root, args.events),
+    }
+    if amqp_up(args.amqp):
+        measures["relay_amqp"] = lambda root: bench_relay_amqp(root, args.events, args.amqp)
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as root:
+        for name, measure in measures.items():
+            runs = []
+            for _ in range(args.repeat):
+                runs.append(measure(Path(root)))
+                forget_databases()
+            # Best of the runs: the figure a shared machine's other load disturbed least.
+            results[name] = {key: min(run[key] for run in runs) for key in runs[0]}
+    section = report(args.events, results)
+    print(section)
+    if args.write:
+        write(args.write, section)
+    return results
+
+
+if __name__ == "__main__":
+    main()
