@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
@@ -53,7 +54,8 @@ def timed(run: Callable[[], Any]) -> float:
 
 def fresh_settings(root: Path, **env: str) -> Settings:
     var = root / uuid.uuid4().hex[:8]
-    settings = Settings.from_env({"PARKHUB_VAR_DIR": str(var), "PARKHUB_BUS_NAMESPACE": f"bench{uuid.uuid4().hex[:8]}", **env})
+    namespace = f"bench{uuid.uuid4().hex[:8]}"
+    settings = Settings.from_env({"PARKHUB_VAR_DIR": str(var), "PARKHUB_BUS_NAMESPACE": namespace, **env})
     upgrade("notify", settings.database_url("notify"))
     return settings
 
@@ -82,10 +84,9 @@ def bench_enqueue(root: Path, events: int) -> dict[str, float]:
 
 
 def amqp_up(url: str) -> bool:
-    host_port = url.split("@")[-1].split("/")[0]
-    host, _, port = host_port.partition(":")
+    parts = urlsplit(url)
     try:
-        socket.create_connection((host, int(port or 5672)), timeout=1).close()
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5672), timeout=1).close()
     except OSError:
         return False
     return True
@@ -187,7 +188,8 @@ def write(path: Path, section: str) -> None:
         head, rest = content.split(MARKERS[0], 1)
         content = head + section + rest.split(MARKERS[1], 1)[1]
     else:
-        content = content.rstrip() + "\n\n## Event bus\n\n    python -m bench.bus --write docs/PERFORMANCE.md\n\n" + section + "\n"
+        heading = "## Event bus\n\n    python -m bench.bus --write docs/PERFORMANCE.md\n\n"
+        content = content.rstrip() + "\n\n" + heading + section + "\n"
     path.write_text(content)
 
 
