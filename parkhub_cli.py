@@ -127,6 +127,10 @@ def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
             self.cfg.set("timeout", 30)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("proc_name", f"parkhub-{name}")
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn >= 24 opens a control socket at one path per user ($HOME/.gunicorn):
+                # the gateway and every service API on one host would take it from each other.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             return _app(name, settings)

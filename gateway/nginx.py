@@ -32,7 +32,7 @@ from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON
 from shared.settings import Settings, SettingsError
 
 PROXY_CONNECT_TIMEOUT = "5s"
-PROXY_TIMEOUT = "35s"  # a little over gunicorn's 30 s worker timeout: its own error wins
+PROXY_TIMEOUT = "30s"  # an API answer slower than this is a 504 problem, not a hung client
 ADDRESS_CAP = 10
 """A client's address may send this many times its per-client rate: the Authorization header is
 the client's to choose, so without this cap made-up tokens would each get a fresh allowance."""

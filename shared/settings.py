@@ -65,9 +65,9 @@ class Settings:
         var_dir = Path(env.get("PARKHUB_VAR_DIR", "var")).resolve()
         template = env.get("PARKHUB_DATABASE_URL_TEMPLATE", f"sqlite:///{var_dir}/{{name}}.db")
         databases = {name: env.get(f"PARKHUB_DB_{name.upper()}", template.format(name=name)) for name in DATABASES}
-        upstreams = {
+        upstreams = {  # the gateway's own too: nginx routes everything else to it
             name: env[f"PARKHUB_UPSTREAM_{name.upper()}"]
-            for name in SERVICES
+            for name in DATABASES
             if f"PARKHUB_UPSTREAM_{name.upper()}" in env
         }
         try:

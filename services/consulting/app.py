@@ -21,5 +21,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         inbox=parts.inbox,
         blueprints=[directory_blueprint(NAME, directory)],
         title="ParkHub Consulting",
-        description="Professional services brokered by the park: tax, legal, IP, HR, R&D and manufacturing outsourcing.",
+        description="Professional services brokered by the park: tax, legal, IP, HR, R&D and manufacturing "
+        "outsourcing.",
     )

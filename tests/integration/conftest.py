@@ -1,0 +1,166 @@
+"""The real servers of the distributed mode: this machine's PostgreSQL and RabbitMQ.
+
+Locally, a server that is down skips its tests with a reason; with ``PARKHUB_REQUIRE_POSTGRES`` /
+``PARKHUB_REQUIRE_RABBITMQ`` set (``.ci/run`` sets both) it fails them instead. Each test session
+works in databases of its own (``parkhub_t<random>_<name>``) and in bus namespaces of its own, and
+drops them all at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from kombu import Connection
+
+from shared.settings import DATABASES, Settings
+
+POSTGRES_ADMIN_URL = os.environ.get("PARKHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+RABBITMQ_URL = os.environ.get("PARKHUB_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _require(server: str, flag: str, url: str, port: int) -> None:
+    if _reachable(url, port):
+        return
+    parts = urlsplit(url)
+    reason = f"{server} is not answering at {parts.hostname}:{parts.port or port}"
+    if os.environ.get(flag):
+        pytest.fail(f"{reason}, and {flag} is set", pytrace=False)
+    pytest.skip(f"{reason} (set {flag}=1 to make this a failure)")
+
+
+class PostgresDatabases:
+    """Creates sets of empty databases, one per owner, and drops every one of them at the end."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.created: list[str] = []
+
+    def new_set(self) -> str:
+        """A new set of empty databases; returns its ``PARKHUB_DATABASE_URL_TEMPLATE``."""
+        prefix = f"parkhub_t{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            for name in DATABASES:
+                admin.execute(f'CREATE DATABASE "{prefix}_{name}"')
+                self.created.append(f"{prefix}_{name}")
+        server = urlsplit(self.admin_url)
+        return f"postgresql+psycopg://{server.netloc}/{prefix}_{{name}}"
+
+    def drop_all(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            for name in self.created:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    _require("PostgreSQL", "PARKHUB_REQUIRE_POSTGRES", POSTGRES_ADMIN_URL, 5432)
+    databases = PostgresDatabases(POSTGRES_ADMIN_URL)
+    try:
+        yield databases
+    finally:
+        from shared.db import forget_databases
+
+        forget_databases()  # no pooled connection may hold a database being dropped
+        databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_url_template(postgres_databases: PostgresDatabases) -> str:
+    """This session's empty databases, as a ``PARKHUB_DATABASE_URL_TEMPLATE``."""
+    return postgres_databases.new_set()
+
+
+class BusNamespaces:
+    """Hands out bus namespaces and deletes their queues and exchange at the end."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = f"t{uuid.uuid4().hex[:8]}"
+        self.namespaces: list[str] = []
+
+    def new(self) -> str:
+        namespace = f"{self.session}-{len(self.namespaces)}"
+        self.namespaces.append(namespace)
+        return namespace
+
+    def delete_all(self) -> None:
+        with Connection(self.url, connect_timeout=5) as connection:
+            channel = connection.channel()
+            for namespace in self.namespaces:
+                for name in DATABASES:
+                    channel.queue_delete(f"{namespace}.{name}")
+                channel.exchange_delete(f"{namespace}.events")
+        self.namespaces.clear()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    _require("RabbitMQ", "PARKHUB_REQUIRE_RABBITMQ", RABBITMQ_URL, 5672)
+    return RABBITMQ_URL
+
+
+@pytest.fixture(scope="session")
+def bus_namespaces(rabbitmq_url: str) -> Iterator[BusNamespaces]:
+    namespaces = BusNamespaces(rabbitmq_url)
+    try:
+        yield namespaces
+    finally:
+        namespaces.delete_all()
+
+
+@pytest.fixture
+def bus_namespace(bus_namespaces: BusNamespaces) -> str:
+    """A namespace of this test's own on this session's broker (queues ``<ns>.<service>``)."""
+    return bus_namespaces.new()
+
+
+def distributed_env(url_template: str, bus_url: str, namespace: str, var_dir: Path, **env: str) -> dict[str, str]:
+    """``PARKHUB_*`` variables of the distributed mode on this machine's servers."""
+    return {
+        "PARKHUB_VAR_DIR": str(var_dir),
+        "PARKHUB_DATABASE_URL_TEMPLATE": url_template,
+        "PARKHUB_BUS_URL": bus_url,
+        "PARKHUB_BUS_NAMESPACE": namespace,
+        "PARKHUB_RETRY_ATTEMPTS": "3",
+        "PARKHUB_RETRY_BASE_SECONDS": "0.01",
+        "PARKHUB_RELAY_INTERVAL": "0.05",
+        **env,
+    }
+
+
+def distributed_settings(url_template: str, bus_url: str, namespace: str, var_dir: Path, **env: str) -> Settings:
+    return Settings.from_env(distributed_env(url_template, bus_url, namespace, var_dir, **env))
+
+
+def nginx_binary() -> str:
+    """nginx's path; skips without it, or fails when ``PARKHUB_REQUIRE_NGINX`` is set."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if binary is None:
+        if os.environ.get("PARKHUB_REQUIRE_NGINX"):
+            pytest.fail("nginx is not installed, and PARKHUB_REQUIRE_NGINX is set", pytrace=False)
+        pytest.skip("nginx is not installed (apt-get install nginx; .ci/run does)")
+    return binary
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
