@@ -3,11 +3,15 @@
 
 parkhub-healthcheck http URL            200, and a JSON body whose status (if any) is "ok"
 parkhub-healthcheck tcp HOST:PORT ...   every address accepts a connection
+parkhub-healthcheck file GLOB SECONDS   files matching GLOB were touched in the last SECONDS (heartbeats)
 """
 
+import glob
 import json
+import os
 import socket
 import sys
+import time
 import urllib.request
 
 
@@ -24,10 +28,15 @@ def tcp_ok(*addresses: str) -> bool:
     return True
 
 
+def fresh(pattern: str, seconds: str) -> bool:
+    paths = glob.glob(pattern)
+    return bool(paths) and all(time.time() - os.stat(path).st_mtime <= float(seconds) for path in paths)
+
+
 if __name__ == "__main__":
     kind, *args = sys.argv[1:]
     try:
-        healthy = http_ok(*args) if kind == "http" else tcp_ok(*args)
+        healthy = {"http": http_ok, "tcp": tcp_ok, "file": fresh}[kind](*args)
     except (OSError, ValueError):
         healthy = False
     sys.exit(0 if healthy else 1)

@@ -198,10 +198,19 @@ class ServiceWorker:
         self.settings = settings
         self.participant = participant
         self.relay = Relay(participant.database, KombuPublisher(settings), durable=not settings.bus_is_volatile)
+        self.heartbeat = settings.var_dir / "run" / f"{participant.name}-worker.heartbeat"
         self._stop = threading.Event()
         self._consumer: _QueueConsumer | None = None
 
     def run(self) -> None:
+        inbox = self.participant.inbox
+        log.info(
+            "worker of %s starting: relay%s%s",
+            self.participant.name,
+            f", consuming {', '.join(inbox.event_types)}" if inbox else "",
+            f", jobs {', '.join(job.name for job in self.participant.jobs)}" if self.participant.jobs else "",
+        )
+        self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
         threads = [threading.Thread(target=self._relay_loop, name="relay", daemon=True)]
         threads += [
             threading.Thread(target=self._job_loop, args=(job,), name=job.name, daemon=True)
@@ -209,7 +218,6 @@ class ServiceWorker:
         ]
         for thread in threads:
             thread.start()
-        inbox = self.participant.inbox
         if inbox is None:
             self._stop.wait()
             return
@@ -232,6 +240,8 @@ class ServiceWorker:
             except Exception:  # noqa: BLE001 - the database may be restarting
                 log.exception("relay pass failed")
                 published = 0
+            # The container's health check reads this file's age (deploy/healthcheck.py).
+            self.heartbeat.touch()
             if not published:
                 self._stop.wait(self.settings.relay_interval_seconds)
 
