@@ -167,9 +167,10 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    from gateway.seed import seed
+    from gateway.seed import seed as seed_identity
+    from services.booking.seed import seed as seed_spaces
 
-    for line in seed(settings):
+    for line in [*seed_identity(settings), *seed_spaces(settings)]:
         print(line, flush=True)
     return 0
 

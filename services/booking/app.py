@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from services.booking.api import availability, calendars, quotas, reports, reservations, series, spaces
 from services.booking.models import NAME, directory
 from services.booking.worker import participant
 from shared.directory import directory_blueprint
@@ -19,7 +20,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings=settings,
         database=parts.database,
         inbox=parts.inbox,
-        blueprints=[directory_blueprint(NAME, directory)],
+        blueprints=[
+            spaces.blp,
+            availability.blp,
+            reservations.blp,
+            series.blp,
+            calendars.blp,
+            reports.blp,
+            quotas.blp,
+            directory_blueprint(NAME, directory),
+        ],
         title="ParkHub Booking",
         description="Conference rooms, halls and courts of Tianfu Life Science Park.",
     )

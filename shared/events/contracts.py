@@ -64,12 +64,24 @@ def contract_for(type: str, version: int | None = None) -> Contract:
 def validate(type: str, version: int | None, data: Any) -> tuple[int, dict[str, Any]]:
     """Check ``data`` against its contract; return ``(version, JSON-ready data)``."""
     contract = contract_for(type, version)
-    schema = contract.schema()
+    schema = _schema(contract)
     try:
         loaded = schema.load(data)
     except ValidationError as exc:
         raise ContractViolation(type, contract.version, exc.messages) from exc
     return contract.version, schema.dump(loaded)
+
+
+_schemas: dict[tuple[str, int], Schema] = {}
+
+
+def _schema(contract: Contract) -> Schema:
+    # One instance per contract: building a marshmallow schema costs more than loading with it,
+    # and load/dump keep no state between calls.
+    key = (contract.type, contract.version)
+    if key not in _schemas:
+        _schemas[key] = contract.schema()
+    return _schemas[key]
 
 
 def all_contracts() -> list[Contract]:
@@ -80,4 +92,4 @@ def all_contracts() -> list[Contract]:
 def _load_contracts() -> None:
     # Contract modules register themselves on import; importing them here keeps publishers and
     # consumers from depending on import order.
-    from shared.events import identity  # noqa: F401
+    from shared.events import booking, identity  # noqa: F401

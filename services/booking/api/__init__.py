@@ -1,0 +1,1 @@
+"""Booking's HTTP API under ``/api/v1/booking``: one blueprint per resource."""

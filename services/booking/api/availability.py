@@ -1,0 +1,28 @@
+"""``/availability``: which spaces fit, and when they are free."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.booking.api.caller import actor, reading
+from services.booking.api.schemas.spaces import AvailabilityQuerySchema, AvailabilitySchema
+from services.booking.queries import availability
+from shared.http.auth import requires
+
+blp = Blueprint("booking-availability", "parkhub.booking.availability", description="Search free spaces.")
+
+
+@blp.route("/availability")
+class Availability(MethodView):
+    @blp.arguments(AvailabilityQuerySchema, location="query")
+    @blp.response(200, AvailabilitySchema)
+    @requires()
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Spaces that fit the attendees, layout, equipment and kind, with their free intervals
+        in the window (opening hours, closures, buffers, lead time and reservations applied).
+        The window is at most 31 days; times answer in park time."""
+        with reading() as session:
+            return availability.search(session, actor(), args)

@@ -1,0 +1,87 @@
+"""``/calendars``: iCalendar feeds at secret URLs a calendar client subscribes to without a token.
+
+``GET .../feed`` tells a signed-in user the URL; ``POST .../feed/rotate`` replaces the secret
+(the old URL then answers 404). The ``.ics`` URLs themselves need no bearer header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.booking import handlers
+from services.booking.api.caller import actor, execute, reading
+from services.booking.api.schemas.reservations import FeedSchema
+from services.booking.commands import OpenFeed, RotateFeed
+from services.booking.queries import calendars, spaces
+from shared.errors import NotFound
+from shared.http.auth import requires
+
+blp = Blueprint(
+    "booking-calendars", "parkhub.booking.calendars", description="iCalendar feeds of spaces and organisations."
+)
+SCOPES = {"spaces": "space", "organisations": "organisation"}
+
+
+def _feed(scope: str, owner_id: str, secret: str) -> dict[str, Any]:
+    base = request.host_url.rstrip("/")
+    path = "spaces" if scope == "space" else "organisations"
+    url = f"{base}/api/v1/booking/calendars/{path}/{owner_id}/{secret}.ics"
+    return {"url": url, "scope": scope, "owner_id": owner_id}
+
+
+def _scope(collection: str) -> str:
+    if collection not in SCOPES:
+        raise NotFound("Feeds exist for spaces and organisations.")
+    return SCOPES[collection]
+
+
+@blp.route("/calendars/<string:collection>/<string:owner_id>/feed")
+class Feed(MethodView):
+    @blp.response(200, FeedSchema)
+    @requires()
+    def get(self, collection: str, owner_id: str) -> dict[str, Any]:
+        """The feed URL of a space (anyone signed in; busy blocks only) or of an organisation
+        (its members and staff; full details). ``owner_id`` may be ``mine`` for your organisation."""
+        scope = _scope(collection)
+        who = actor()
+        owner = who.org_id if owner_id == "mine" and scope == "organisation" else owner_id
+        if scope == "space":
+            with reading() as session:
+                spaces.get_space(session, owner)
+        secret = execute(handlers.feed_secret, OpenFeed(who, scope, owner))
+        return _feed(scope, owner, secret)
+
+
+@blp.route("/calendars/<string:collection>/<string:owner_id>/feed/rotate")
+class FeedRotation(MethodView):
+    @blp.response(200, FeedSchema)
+    @requires()
+    def post(self, collection: str, owner_id: str) -> dict[str, Any]:
+        """Replace the secret: the old URL stops working (park admin for spaces, a tenant admin
+        or staff for an organisation)."""
+        scope = _scope(collection)
+        who = actor()
+        owner = who.org_id if owner_id == "mine" and scope == "organisation" else owner_id
+        secret = execute(handlers.rotate_feed, RotateFeed(who, scope, owner))
+        return _feed(scope, owner, secret)
+
+
+@blp.route("/calendars/<string:collection>/<string:owner_id>/<string:secret>.ics")
+class FeedDocument(MethodView):
+    @blp.doc(security=[], responses={"200": {"content": {"text/calendar": {"schema": {"type": "string"}}}}})
+    def get(self, collection: str, owner_id: str, secret: str) -> Response:
+        """The iCalendar document (no bearer header: the secret in the URL is the key)."""
+        scope = _scope(collection)
+        with reading() as session:
+            if scope == "space":
+                body = calendars.space_feed(session, owner_id, secret)
+            else:
+                body = calendars.organisation_feed(session, owner_id, secret)
+        response = Response(body, mimetype="text/calendar")
+        response.headers["Content-Disposition"] = f'inline; filename="{collection}-{owner_id}.ics"'
+        response.headers["Cache-Control"] = "private, max-age=300"
+        return response

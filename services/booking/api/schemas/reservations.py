@@ -1,0 +1,215 @@
+"""Schemas of reservations, their actions, series, feeds and reports."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from services.booking.api.schemas.spaces import LAYOUTS, IntervalSchema, MoneySchema, SpaceSummarySchema, day, moment
+from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
+from shared.http.pagination import PageArgs
+
+
+class VisitorSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    company = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    car_plate = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=2, max=16), metadata={"example": "川A12345"}
+    )
+
+
+class ReservationInSchema(Schema):
+    space_id = fields.UUID(required=True)
+    start = moment(required=True, metadata={"example": "2026-12-01T10:00:00+08:00"})
+    end = moment(required=True, metadata={"example": "2026-12-01T12:00:00+08:00"})
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    attendees = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
+    layout = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LAYOUTS))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    visitors = fields.List(fields.Nested(VisitorSchema), load_default=list, validate=validate.Length(max=500))
+    organisation_id = fields.String(
+        load_default=None, allow_none=True, metadata={"description": "desk staff booking for a tenant"}
+    )
+
+
+class SeriesInSchema(ReservationInSchema):
+    rrule = fields.String(
+        required=True,
+        validate=validate.Length(min=6, max=500),
+        metadata={"description": "RFC 5545 RRULE, read in park time", "example": "FREQ=WEEKLY;BYDAY=TU;COUNT=10"},
+    )
+    mode = fields.String(load_default="all_or_nothing", validate=validate.OneOf(("all_or_nothing", "skip_conflicts")))
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class RescheduleSchema(ReasonSchema):
+    start = moment(required=True)
+    end = moment(required=True)
+    space_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": "move to another space"})
+
+
+class VisitorsInSchema(Schema):
+    visitors = fields.List(fields.Nested(VisitorSchema), required=True, validate=validate.Length(max=500))
+
+
+class SeriesCancelSchema(ReasonSchema):
+    from_reservation_id = fields.UUID(
+        load_default=None, allow_none=True, metadata={"description": "this occurrence and the ones after it"}
+    )
+
+
+class SeriesMoveSchema(Schema):
+    from_reservation_id = fields.UUID(load_default=None, allow_none=True)
+    shift_minutes = fields.Integer(load_default=0, validate=validate.Range(min=-10080, max=10080))
+    space_id = fields.UUID(load_default=None, allow_none=True)
+    mode = fields.String(load_default="all_or_nothing", validate=validate.OneOf(("all_or_nothing", "skip_conflicts")))
+
+
+class OrganisationRefSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(allow_none=True)
+
+
+class CheckInSchema(Schema):
+    opens_at = fields.DateTime(required=True)
+    closes_at = fields.DateTime(required=True)
+    checked_in_at = fields.DateTime(allow_none=True)
+
+
+class ReservationSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": list(RESERVATION_STATUSES)})
+    space = fields.Nested(SpaceSummarySchema, required=True)
+    organisation = fields.Nested(OrganisationRefSchema, required=True)
+    booked_by = fields.String(required=True)
+    booked_by_name = fields.String(allow_none=True)
+    title = fields.String(required=True)
+    attendees = fields.Integer(required=True)
+    layout = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+    hold = fields.Nested(IntervalSchema, required=True, metadata={"description": "with setup and cleanup"})
+    price = fields.Nested(MoneySchema, required=True)
+    quota_minutes = fields.Integer(required=True, metadata={"description": "minutes taken from the free quota"})
+    billable_minutes = fields.Integer(required=True)
+    cancellation_fee = fields.Nested(MoneySchema, allow_none=True)
+    check_in = fields.Nested(CheckInSchema, required=True)
+    series_id = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    visitors = fields.List(fields.Nested(VisitorSchema), required=True)
+    can_manage = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ReservationQuerySchema(PageArgs):
+    scope = fields.String(validate=validate.OneOf(("mine", "organisation", "all")))
+    status = fields.List(fields.String(validate=validate.OneOf(RESERVATION_STATUSES)))
+    space_id = fields.UUID()
+    series_id = fields.UUID()
+    from_ = moment(data_key="from", metadata={"description": "ending after"})
+    to = moment(metadata={"description": "starting before"})
+    organisation_id = fields.String(metadata={"description": "staff only, with scope=all"})
+    order = fields.String(load_default="asc", validate=validate.OneOf(("asc", "desc")))
+
+
+class TransitionSchema(Schema):
+    action = fields.String(required=True)
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(required=True)
+    actor = fields.String(required=True)
+    actor_name = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    details = fields.Dict()
+    at = fields.DateTime(required=True)
+
+
+class HistorySchema(Schema):
+    items = fields.List(fields.Nested(TransitionSchema), required=True)
+
+
+class ProblemRefSchema(Schema):
+    code = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+
+
+class OccurrenceSchema(Schema):
+    index = fields.Integer(required=True)
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+    outcome = fields.String(required=True, metadata={"enum": ["booked", "conflict", "refused", "cancelled"]})
+    reservation_id = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    problem = fields.Nested(ProblemRefSchema, allow_none=True)
+
+
+class SeriesOutcomeSchema(Schema):
+    series_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    occurrences = fields.List(fields.Nested(OccurrenceSchema), required=True)
+
+
+class SeriesSchema(Schema):
+    id = fields.String(required=True)
+    space_id = fields.String(required=True)
+    organisation = fields.Nested(OrganisationRefSchema, required=True)
+    booked_by = fields.String(required=True)
+    rrule = fields.String(required=True)
+    first_start = fields.DateTime(required=True)
+    first_end = fields.DateTime(required=True)
+    mode = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True)
+    occurrences = fields.List(fields.Nested(ReservationSchema), required=True)
+
+
+class FeedSchema(Schema):
+    url = fields.String(required=True, metadata={"description": "subscribe to it; no bearer token needed"})
+    scope = fields.String(required=True)
+    owner_id = fields.String(required=True)
+
+
+class ReportQuerySchema(Schema):
+    from_ = day(required=True, data_key="from", metadata={"description": "first day (park time)"})
+    to = day(required=True, metadata={"description": "last day, included"})
+    kind = fields.String(validate=validate.OneOf(SPACE_KINDS))
+
+
+class SpaceUtilisationSchema(Schema):
+    space_id = fields.String(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    kind = fields.String(required=True)
+    open_hours = fields.Float(required=True)
+    booked_hours = fields.Float(required=True)
+    utilisation = fields.Float(allow_none=True, metadata={"description": "booked / open hours"})
+    reservations = fields.Integer(required=True)
+    no_shows = fields.Integer(required=True)
+    no_show_rate = fields.Float(allow_none=True)
+
+
+class KindUtilisationSchema(Schema):
+    kind = fields.String(required=True)
+    spaces = fields.Integer(required=True)
+    open_hours = fields.Float(required=True)
+    booked_hours = fields.Float(required=True)
+    utilisation = fields.Float(allow_none=True)
+    reservations = fields.Integer(required=True)
+    no_shows = fields.Integer(required=True)
+    no_show_rate = fields.Float(allow_none=True)
+
+
+class UtilisationSchema(Schema):
+    from_ = day(required=True, data_key="from")
+    to = fields.Date(required=True)
+    timezone = fields.String(required=True)
+    spaces = fields.List(fields.Nested(SpaceUtilisationSchema), required=True)
+    kinds = fields.List(fields.Nested(KindUtilisationSchema), required=True)

@@ -1,0 +1,116 @@
+"""``/series``: recurring reservations from an RRULE; cancel or move the rest of a series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.booking import handlers
+from services.booking.api.caller import actor, etag_headers, execute, expected_versions, reading
+from services.booking.api.reservations import visitors
+from services.booking.api.schemas.reservations import (
+    SeriesCancelSchema,
+    SeriesInSchema,
+    SeriesMoveSchema,
+    SeriesOutcomeSchema,
+    SeriesSchema,
+)
+from services.booking.api.spaces import IDEMPOTENCY, IF_MATCH
+from services.booking.commands import CancelSeries, MoveSeries, OccurrenceOutcome, RequestSeries
+from services.booking.handlers.series import outcome_fields
+from services.booking.queries import reservations
+from shared.http.app import current_database
+from shared.http.auth import requires
+from shared.http.idempotency import idempotent
+
+blp = Blueprint("booking-series", "parkhub.booking.series", description="Recurring reservations (RFC 5545 RRULE).")
+
+
+def outcome(series_id: str, outcomes: list[OccurrenceOutcome], status: int = 200) -> Any:
+    with reading() as session:
+        version = reservations.get_series(session, actor(), series_id)["version"]
+    body = {"series_id": series_id, "version": version, "occurrences": [outcome_fields(o) for o in outcomes]}
+    location = f"/api/v1/booking/series/{series_id}" if status == 201 else None
+    return body, status, etag_headers(version, location)
+
+
+@blp.route("/series")
+class SeriesCollection(MethodView):
+    @idempotent(current_database)
+    @blp.arguments(SeriesInSchema)
+    @blp.response(201, SeriesOutcomeSchema)
+    @blp.doc(parameters=[IDEMPOTENCY])
+    @requires("tenant_member", "tenant_admin", "desk_staff", "park_admin")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Book every occurrence of ``rrule`` (park time) starting with ``start``-``end``.
+        ``all_or_nothing``: one refused occurrence refuses all (409 listing each outcome);
+        ``skip_conflicts``: the refused ones are listed and left out."""
+        command = RequestSeries(
+            actor=actor(),
+            space_id=str(body["space_id"]),
+            start=body["start"],
+            end=body["end"],
+            rrule=body["rrule"],
+            mode=body["mode"],
+            title=body["title"],
+            attendees=body["attendees"],
+            layout=body.get("layout"),
+            note=body.get("note"),
+            visitors=visitors(body),
+            org_id=body.get("organisation_id"),
+        )
+        series_id, outcomes = execute(handlers.request_series, command)
+        return outcome(series_id, outcomes, 201)
+
+
+@blp.route("/series/<uuid:series_id>")
+class SeriesById(MethodView):
+    @blp.response(200, SeriesSchema)
+    @requires()
+    def get(self, series_id: Any) -> Any:
+        """A series and all its occurrences."""
+        with reading() as session:
+            series = reservations.get_series(session, actor(), str(series_id))
+        return series, 200, etag_headers(series["version"])
+
+
+@blp.route("/series/<uuid:series_id>/cancel")
+class SeriesCancel(MethodView):
+    @blp.arguments(SeriesCancelSchema)
+    @blp.response(200, SeriesOutcomeSchema)
+    @blp.doc(parameters=[IF_MATCH])
+    @requires()
+    def post(self, body: dict[str, Any], series_id: Any) -> Any:
+        """Cancel the rest of the series: from ``from_reservation_id`` on, or every upcoming one.
+        (One occurrence alone: cancel that reservation.)"""
+        command = CancelSeries(
+            actor(),
+            str(series_id),
+            from_reservation_id=str(body["from_reservation_id"]) if body.get("from_reservation_id") else None,
+            reason=body.get("reason"),
+            expected_versions=expected_versions(),
+        )
+        return outcome(str(series_id), execute(handlers.cancel_series, command))
+
+
+@blp.route("/series/<uuid:series_id>/move")
+class SeriesMove(MethodView):
+    @blp.arguments(SeriesMoveSchema)
+    @blp.response(200, SeriesOutcomeSchema)
+    @blp.doc(parameters=[IF_MATCH])
+    @requires()
+    def post(self, body: dict[str, Any], series_id: Any) -> Any:
+        """Move the rest of the series by ``shift_minutes`` and/or to ``space_id``. (One
+        occurrence alone: reschedule that reservation.)"""
+        command = MoveSeries(
+            actor(),
+            str(series_id),
+            from_reservation_id=str(body["from_reservation_id"]) if body.get("from_reservation_id") else None,
+            shift_minutes=body["shift_minutes"],
+            space_id=str(body["space_id"]) if body.get("space_id") else None,
+            mode=body["mode"],
+            expected_versions=expected_versions(),
+        )
+        return outcome(str(series_id), execute(handlers.move_series, command))

@@ -1,0 +1,129 @@
+"""``/spaces``: every signed-in user reads them; park admin creates, changes and closes them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.booking import handlers
+from services.booking.api.caller import actor, etag_headers, execute, expected_versions, reading
+from services.booking.api.schemas.spaces import (
+    ClosureInSchema,
+    ClosureListSchema,
+    ClosureSchema,
+    SpaceInSchema,
+    SpacePatchSchema,
+    SpaceQuerySchema,
+    SpaceSchema,
+    TimelineQuerySchema,
+    TimelineSchema,
+)
+from services.booking.commands import AddClosure, RemoveClosure, SaveSpace
+from services.booking.queries import availability, spaces
+from shared.clock import PARK_TZ, utcnow
+from shared.http.app import current_database
+from shared.http.auth import requires
+from shared.http.idempotency import idempotent
+from shared.http.pagination import page_schema
+
+blp = Blueprint("booking-spaces", "parkhub.booking.spaces", description="The park's bookable rooms, halls and courts.")
+IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+
+
+@blp.route("/spaces")
+class Spaces(MethodView):
+    @blp.arguments(SpaceQuerySchema, location="query")
+    @blp.response(200, page_schema(SpaceSchema))
+    @requires()
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List spaces by kind, seats, layout, equipment or building."""
+        if not actor().is_staff:
+            args["include_inactive"] = False
+        with reading() as session:
+            return spaces.list_spaces(session, args)
+
+    @idempotent(current_database)
+    @blp.arguments(SpaceInSchema)
+    @blp.response(201, SpaceSchema)
+    @blp.doc(parameters=[IDEMPOTENCY])
+    @requires("park_admin")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Add a space with its rules (park admin)."""
+        space_id = execute(handlers.save_space, SaveSpace(actor(), body))
+        with reading() as session:
+            space = spaces.get_space(session, space_id)
+        return space, 201, etag_headers(space["version"], f"/api/v1/booking/spaces/{space_id}")
+
+
+@blp.route("/spaces/<uuid:space_id>")
+class SpaceById(MethodView):
+    @blp.response(200, SpaceSchema)
+    @requires()
+    def get(self, space_id: Any) -> Any:
+        """One space, its rules and prices; ``ETag`` is its version."""
+        with reading() as session:
+            space = spaces.get_space(session, str(space_id))
+        return space, 200, etag_headers(space["version"])
+
+    @blp.arguments(SpacePatchSchema(partial=True))
+    @blp.response(200, SpaceSchema)
+    @blp.doc(parameters=[IF_MATCH])
+    @requires("park_admin")
+    def patch(self, body: dict[str, Any], space_id: Any) -> Any:
+        """Change a space (park admin; ``If-Match``). ``active: false`` takes it off the market."""
+        command = SaveSpace(actor(), body, space_id=str(space_id), expected_versions=expected_versions())
+        execute(handlers.save_space, command)
+        with reading() as session:
+            space = spaces.get_space(session, str(space_id))
+        return space, 200, etag_headers(space["version"])
+
+
+@blp.route("/spaces/<uuid:space_id>/timeline")
+class SpaceTimeline(MethodView):
+    @blp.arguments(TimelineQuerySchema, location="query")
+    @blp.response(200, TimelineSchema)
+    @requires()
+    def get(self, args: dict[str, Any], space_id: Any) -> dict[str, Any]:
+        """A day or a week of one space in park time: open, closed, busy and free. Others'
+        reservations show only as busy intervals."""
+        day: date = args.get("date") or datetime.now(PARK_TZ).date()
+        with reading() as session:
+            return availability.timeline(
+                session, actor(), str(space_id), day, days=7 if args["view"] == "week" else 1, now=utcnow()
+            )
+
+
+@blp.route("/spaces/<uuid:space_id>/closures")
+class SpaceClosures(MethodView):
+    @blp.response(200, ClosureListSchema)
+    @requires()
+    def get(self, space_id: Any) -> dict[str, Any]:
+        """Closures (maintenance, holidays) that have not ended."""
+        with reading() as session:
+            return {"items": spaces.list_closures(session, str(space_id), utcnow())}
+
+    @idempotent(current_database)
+    @blp.arguments(ClosureInSchema)
+    @blp.response(201, ClosureSchema)
+    @blp.doc(parameters=[IDEMPOTENCY])
+    @requires("park_admin")
+    def post(self, body: dict[str, Any], space_id: Any) -> Any:
+        """Close a space for a time (park admin). Reservations already there are kept."""
+        command = AddClosure(actor(), str(space_id), body["start"], body["end"], body["reason"])
+        closure_id = execute(handlers.add_closure, command)
+        with reading() as session:
+            closure = next(c for c in spaces.list_closures(session, str(space_id), None) if c["id"] == closure_id)
+        return closure, 201
+
+
+@blp.route("/spaces/<uuid:space_id>/closures/<uuid:closure_id>")
+class SpaceClosure(MethodView):
+    @blp.response(204)
+    @requires("park_admin")
+    def delete(self, space_id: Any, closure_id: Any) -> None:
+        """Reopen: remove a closure (park admin)."""
+        execute(handlers.remove_closure, RemoveClosure(actor(), str(space_id), str(closure_id)))

@@ -1,0 +1,197 @@
+"""What callers ask booking to do: small frozen commands, and who is asking (:class:`Actor`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.errors import DomainError
+
+STAFF_ROLES = frozenset({"desk_staff", "park_admin"})
+BOOKING_ROLES = frozenset({"tenant_member", "tenant_admin", "desk_staff", "park_admin"})
+
+
+class StaleVersion(DomainError):
+    """``If-Match`` named a version the resource has moved past (HTTP 412)."""
+
+    code = "precondition-failed"
+    status = 412
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a signed-in user, or another service (``system``) acting on an event."""
+
+    subject: str
+    org_id: str
+    org_kind: str = "tenant"
+    roles: frozenset[str] = frozenset()
+    name: str = ""
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+    @property
+    def is_park_admin(self) -> bool:
+        return "park_admin" in self.roles
+
+    @property
+    def is_tenant_admin(self) -> bool:
+        return "tenant_admin" in self.roles
+
+
+@dataclass(frozen=True)
+class VisitorDetails:
+    name: str
+    company: str | None = None
+    car_plate: str | None = None
+
+
+@dataclass(frozen=True)
+class SaveSpace:
+    actor: Actor
+    details: Mapping[str, Any]
+    space_id: str | None = None
+    expected_versions: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class AddClosure:
+    actor: Actor
+    space_id: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class RemoveClosure:
+    actor: Actor
+    space_id: str
+    closure_id: str
+
+
+@dataclass(frozen=True)
+class SetQuota:
+    actor: Actor
+    org_id: str
+    space_kind: str
+    free_hours_per_month: int
+
+
+@dataclass(frozen=True)
+class RequestReservation:
+    actor: Actor
+    space_id: str
+    start: datetime
+    end: datetime
+    title: str
+    attendees: int
+    layout: str | None = None
+    note: str | None = None
+    visitors: tuple[VisitorDetails, ...] = ()
+    org_id: str | None = None
+    request_id: str | None = None
+    requester: str | None = None
+
+
+@dataclass(frozen=True)
+class ActOnReservation:
+    """approve, reject, cancel, check_in or complete one reservation."""
+
+    actor: Actor
+    reservation_id: str
+    action: str
+    expected_versions: frozenset[int] | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RescheduleReservation:
+    actor: Actor
+    reservation_id: str
+    start: datetime
+    end: datetime
+    space_id: str | None = None
+    expected_versions: frozenset[int] | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplaceVisitors:
+    actor: Actor
+    reservation_id: str
+    visitors: tuple[VisitorDetails, ...]
+    expected_versions: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class RequestSeries:
+    actor: Actor
+    space_id: str
+    start: datetime
+    end: datetime
+    rrule: str
+    title: str
+    attendees: int
+    mode: str = "all_or_nothing"
+    layout: str | None = None
+    note: str | None = None
+    visitors: tuple[VisitorDetails, ...] = ()
+    org_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelSeries:
+    """Cancel the occurrences of a series from ``from_reservation_id`` on (all upcoming if None)."""
+
+    actor: Actor
+    series_id: str
+    from_reservation_id: str | None = None
+    reason: str | None = None
+    expected_versions: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class MoveSeries:
+    """Move the occurrences from ``from_reservation_id`` on by ``shift_minutes`` (and/or to a space)."""
+
+    actor: Actor
+    series_id: str
+    from_reservation_id: str | None = None
+    shift_minutes: int = 0
+    space_id: str | None = None
+    mode: str = "all_or_nothing"
+    expected_versions: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class OpenFeed:
+    """Give the secret of a calendar feed (made on first use)."""
+
+    actor: Actor
+    scope: str
+    owner_id: str
+
+
+@dataclass(frozen=True)
+class RotateFeed:
+    actor: Actor
+    scope: str
+    owner_id: str
+
+
+@dataclass(frozen=True)
+class OccurrenceOutcome:
+    """What happened to one occurrence of a series request or move."""
+
+    index: int
+    start: datetime
+    end: datetime
+    outcome: str
+    reservation_id: str | None = None
+    status: str | None = None
+    problem: Mapping[str, Any] | None = field(default=None)

@@ -1,0 +1,276 @@
+"""What the reservation handlers share: loading with permissions, the overlap check, quota and
+price, the audit trail and the events. Nothing here commits."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.booking.commands import Actor, StaleVersion, VisitorDetails
+from services.booking.models import Closure, QuotaRule, Reservation, Space, Transition, Visitor, directory
+from services.booking.rules import COUNTED_FOR_QUOTA, HOLDING, MAX_HOLD, Interval, Pricing, price_of
+from shared.clock import PARK_TZ, as_utc, utcnow
+from shared.db import UnitOfWork
+from shared.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+
+SYSTEM = Actor(subject="system:booking", org_id="", org_kind="operator", roles=frozenset(), name="ParkHub booking")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def check_version(current: int, expected: frozenset[int] | None) -> None:
+    if expected is not None and current not in expected:
+        raise StaleVersion(
+            f"The resource changed since you read it (now at version {current}); read it again.",
+            current_etag=f'"{current}"',
+        )
+
+
+def load_space(uow: UnitOfWork, space_id: str, *, active: bool = True) -> Space:
+    space = uow.session.get(Space, space_id)
+    if space is None:
+        raise NotFound(f"There is no space {space_id}.")
+    if active and not space.active:
+        raise RuleViolation("This space is not open for booking.", code="rule/space-inactive")
+    return space
+
+
+def can_see(actor: Actor, reservation: Reservation) -> bool:
+    return actor.is_staff or (bool(actor.org_id) and reservation.org_id == actor.org_id)
+
+
+def can_manage(actor: Actor, reservation: Reservation) -> bool:
+    """The organiser, a tenant admin of the organisation, or desk staff may change a reservation."""
+    if actor.is_staff:
+        return True
+    return reservation.org_id == actor.org_id and (reservation.booked_by == actor.subject or actor.is_tenant_admin)
+
+
+def load_reservation(uow: UnitOfWork, actor: Actor, reservation_id: str) -> Reservation:
+    """The reservation if ``actor`` may see it; another organisation's is simply not found."""
+    reservation = uow.session.get(Reservation, reservation_id)
+    if reservation is None or not can_see(actor, reservation):
+        raise NotFound(f"There is no reservation {reservation_id}.")
+    return reservation
+
+
+def organisation(uow: UnitOfWork, org_id: str) -> dict[str, Any] | None:
+    row = uow.session.execute(select(directory).where(directory.c.id == org_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def booking_organisation(uow: UnitOfWork, actor: Actor, org_id: str | None) -> tuple[str, str]:
+    """The organisation a reservation is for, and its kind. Staff may book for any organisation;
+    everybody else for their own. A suspended organisation books nothing."""
+    if org_id and org_id != actor.org_id and not actor.is_staff:
+        raise PermissionDenied("You can only book for your own organisation.")
+    target = org_id or actor.org_id
+    if not target:
+        raise PermissionDenied("Your token names no organisation to book for.")
+    known = organisation(uow, target)
+    if known is not None and known["status"] != "active":
+        raise RuleViolation("This organisation is suspended and cannot book.", code="rule/organisation-suspended")
+    if target == actor.org_id:
+        return target, actor.org_kind or (known["kind"] if known else "tenant")
+    return target, known["kind"] if known else "tenant"
+
+
+def closures_meeting(uow: UnitOfWork, space_id: str, hold: Interval) -> list[Interval]:
+    rows = uow.session.execute(
+        select(Closure.starts_at, Closure.ends_at).where(
+            Closure.space_id == space_id,
+            Closure.starts_at < hold.end,
+            Closure.ends_at > hold.start,
+        )
+    ).all()
+    return [Interval(as_utc(a), as_utc(b)) for a, b in rows]
+
+
+def holds_meeting(session: Session, lo: datetime, hi: datetime) -> list[ColumnElement[bool]]:
+    """Conditions for holding reservations whose hold meets ``[lo, hi)``.
+
+    Portable: one bounded range of ``ix_reservations_space_id_hold_start`` (a hold is never
+    longer than MAX_HOLD). On PostgreSQL the range overlap is stated too, so the planner can
+    answer it from the exclusion constraint's GiST index, which holds exactly the holding rows.
+    """
+    conditions: list[ColumnElement[bool]] = [
+        Reservation.hold_start >= lo - MAX_HOLD,
+        Reservation.hold_start < hi,
+        Reservation.hold_end > lo,
+        Reservation.status.in_(HOLDING),
+    ]
+    if session.get_bind().dialect.name == "postgresql":
+        conditions.append(
+            func.tstzrange(Reservation.hold_start, Reservation.hold_end, "[)").op("&&")(func.tstzrange(lo, hi, "[)"))
+        )
+    return conditions
+
+
+def check_free(uow: UnitOfWork, space_id: str, hold: Interval, *, exclude: Iterable[str] = ()) -> None:
+    """Refuse a hold that meets another holding reservation (``rule/no-double-booking``, 409).
+
+    On SQLite this check *is* the guarantee (the unit of work took the write lock first); on
+    PostgreSQL the exclusion constraint is, and this only gives the friendlier answer early.
+    """
+    query = select(Reservation.hold_start, Reservation.hold_end).where(
+        Reservation.space_id == space_id, *holds_meeting(uow.session, hold.start, hold.end)
+    )
+    excluded = list(exclude)
+    if excluded:
+        query = query.where(Reservation.id.not_in(excluded))
+    clash = uow.session.execute(query.limit(1)).first()
+    if clash is not None:
+        raise double_booking(Interval(as_utc(clash[0]), as_utc(clash[1])))
+
+
+def double_booking(busy: Interval | None = None) -> Conflict:
+    extra: dict[str, Any] = {}
+    if busy is not None:
+        extra["busy"] = {"start": busy.start.isoformat(), "end": busy.end.isoformat()}
+    return Conflict(
+        "The space is already held at this time (setup and cleanup buffers included).",
+        code="rule/no-double-booking",
+        **extra,
+    )
+
+
+def flush(uow: UnitOfWork) -> None:
+    """Flush, turning PostgreSQL's exclusion violation (a concurrent hold won) into a 409."""
+    try:
+        uow.session.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "23P01" or "ex_reservations_no_overlap" in str(exc.orig):
+            raise double_booking() from None
+        raise
+
+
+def month_of(moment: datetime) -> Interval:
+    """The calendar month (park time) ``moment`` falls in, as a UTC interval."""
+    local = moment.astimezone(PARK_TZ)
+    first = datetime.combine(local.date().replace(day=1), time(0), PARK_TZ)
+    if first.month == 12:
+        following = first.replace(year=first.year + 1, month=1)
+    else:
+        following = first.replace(month=first.month + 1)
+    return Interval(first.astimezone(UTC), following.astimezone(UTC))
+
+
+def free_minutes_left(
+    uow: UnitOfWork, org_id: str, space_kind: str, start: datetime, *, exclude: Iterable[str] = ()
+) -> int:
+    """The organisation's free minutes left in the month of ``start`` for spaces of ``space_kind``."""
+    rule = uow.session.get(QuotaRule, (org_id, space_kind)) or uow.session.get(QuotaRule, ("*", space_kind))
+    if rule is None or rule.free_hours_per_month <= 0:
+        return 0
+    month = month_of(start)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # Two bookings of one tenant at once must not both spend the last free hours: serialise
+        # them on (organisation, kind, month) until commit. SQLite writers are serialised anyway.
+        key = hashlib.sha256(f"quota:{org_id}:{space_kind}:{month.start.isoformat()}".encode()).digest()[:8]
+        uow.session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(key, "big", signed=True))))
+    query = (
+        select(func.coalesce(func.sum(Reservation.quota_minutes), 0))
+        .join(Space, Space.id == Reservation.space_id)
+        .where(
+            Reservation.org_id == org_id,
+            Space.kind == space_kind,
+            Reservation.status.in_(COUNTED_FOR_QUOTA),
+            Reservation.starts_at >= month.start,
+            Reservation.starts_at < month.end,
+        )
+    )
+    excluded = list(exclude)
+    if excluded:
+        query = query.where(Reservation.id.not_in(excluded))
+    used = int(uow.session.execute(query).scalar_one())
+    return max(0, rule.free_hours_per_month * 60 - used)
+
+
+def pricing(
+    uow: UnitOfWork, space: Space, org_id: str, org_kind: str, usage: Interval, *, exclude: Iterable[str] = ()
+) -> Pricing:
+    """Quota, then price. The park's own events (the operator) are free of charge; only tenants
+    have free hours."""
+    left = free_minutes_left(uow, org_id, space.kind, usage.start, exclude=exclude) if org_kind == "tenant" else 0
+    return price_of(space.policy(), usage.minutes, free_minutes_left=left, free_of_charge=org_kind == "operator")
+
+
+def visitors_of(details: Iterable[VisitorDetails]) -> list[Visitor]:
+    return [Visitor(name=v.name, company=v.company, car_plate=v.car_plate) for v in details]
+
+
+def record(
+    uow: UnitOfWork,
+    reservation: Reservation,
+    *,
+    action: str,
+    from_status: str | None,
+    actor: Actor,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one line to the audit trail."""
+    uow.session.add(
+        Transition(
+            reservation_id=reservation.id,
+            action=action,
+            from_status=from_status,
+            to_status=reservation.status,
+            actor=actor.subject,
+            actor_name=actor.name or None,
+            reason=reason,
+            details=details or {},
+            at=utcnow(),
+        )
+    )
+
+
+def _utc(moment: datetime | None) -> str | None:
+    return as_utc(moment).isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+def publish(uow: UnitOfWork, reservation: Reservation, verb: str, **extra: Any) -> str:
+    """Flush, then put ``booking.reservation.<verb>`` for ``reservation`` in the outbox."""
+    flush(uow)
+    space = reservation.space
+    org = organisation(uow, reservation.org_id)
+    data: dict[str, Any] = {
+        "reservation_id": reservation.id,
+        "status": reservation.status,
+        "space_id": space.id,
+        "space_name": space.name,
+        "space_name_zh": space.name_zh,
+        "space_kind": space.kind,
+        "building": space.building,
+        "org_id": reservation.org_id,
+        "org_name": org["name"] if org else None,
+        "booked_by": reservation.booked_by,
+        "booked_by_name": reservation.booked_by_name,
+        "title": reservation.title,
+        "attendees": reservation.attendees,
+        "layout": reservation.layout,
+        "starts_at": _utc(reservation.starts_at),
+        "ends_at": _utc(reservation.ends_at),
+        "price": str(reservation.price),
+        "currency": reservation.currency,
+        "cancellation_fee": str(reservation.cancellation_fee) if reservation.cancellation_fee is not None else None,
+        "series_id": reservation.series_id,
+        "visitors": [{"name": v.name, "company": v.company, "car_plate": v.car_plate} for v in reservation.visitors],
+        "reason": reservation.reason,
+        "request_id": reservation.request_id,
+        "version": reservation.version,
+    }
+    for key, value in extra.items():
+        data[key] = _utc(value) if isinstance(value, datetime) else value
+    return uow.publish(
+        f"booking.reservation.{verb}", data, subject=f"reservations/{reservation.id}", orgid=reservation.org_id
+    )

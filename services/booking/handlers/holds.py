@@ -1,0 +1,110 @@
+"""Holding a meeting room for another service (``booking.room_hold.requested``).
+
+Booking places the hold as the requesting tenant would (every rule, approval included) in the
+first space that fits, smallest first. The answer is the reservation's own event
+(``requested``/``confirmed``, later ``confirmed`` or ``rejected`` by desk staff) or, when no
+space could take it, ``booking.reservation.rejected`` with no reservation and the rule that
+refused it. Either carries ``request_id``, and the envelope the request's correlation id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from services.booking.commands import Actor, VisitorDetails
+from services.booking.handlers.common import booking_organisation, organisation
+from services.booking.handlers.reservations import place
+from services.booking.models import Reservation, Space
+from services.booking.rules import Interval
+from shared.db import UnitOfWork
+from shared.errors import DomainError
+from shared.events import Event
+
+
+def _moment(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _candidates(uow: UnitOfWork, data: dict[str, Any]) -> list[Space]:
+    if data.get("space_id"):
+        space = uow.session.get(Space, str(data["space_id"]))
+        return [space] if space is not None and space.active else []
+    query = (
+        select(Space)
+        .where(Space.active.is_(True), Space.kind == data["space_kind"], Space.capacity >= data["attendees"])
+        .order_by(Space.capacity, Space.code)
+    )
+    wanted = set(data.get("equipment") or ())
+    layout = data.get("layout")
+    return [
+        space
+        for space in uow.session.execute(query).scalars()
+        if wanted <= set(space.equipment or ()) and (layout is None or layout in (space.layouts or {}))
+    ]
+
+
+def hold_room(event: Event, *, uow: UnitOfWork) -> None:
+    data = event.data
+    answered = uow.session.execute(
+        select(Reservation.id).where(
+            Reservation.request_id == data["request_id"], Reservation.requester == data["requester"]
+        )
+    ).first()
+    if answered is not None:
+        return  # the same request sent twice (as another event): it was answered already
+    known = organisation(uow, data["org_id"])
+    actor = Actor(
+        subject=data["requested_by"],
+        org_id=data["org_id"],
+        org_kind=known["kind"] if known else "tenant",
+        roles=frozenset({"tenant_member"}),
+        name=data.get("requested_by_name") or "",
+    )
+    usage = Interval(_moment(data["starts_at"]), _moment(data["ends_at"]))
+    visitors = tuple(VisitorDetails(v["name"], v.get("company"), v.get("car_plate")) for v in data.get("visitors", ()))
+    refusal: DomainError | None = None
+    for space in _candidates(uow, data):
+        try:
+            with uow.session.begin_nested():
+                org_id, org_kind = booking_organisation(uow, actor, None)
+                place(
+                    uow,
+                    actor=actor,
+                    space=space,
+                    usage=usage,
+                    org_id=org_id,
+                    org_kind=org_kind,
+                    title=data["title"],
+                    attendees=data["attendees"],
+                    layout=data.get("layout"),
+                    visitors=visitors,
+                    request_id=data["request_id"],
+                    requester=data["requester"],
+                )
+            return
+        except DomainError as error:
+            refusal = refusal or error
+    code = refusal.code if refusal else "rule/no-space-fits"
+    reason = refusal.detail if refusal else "No active space of that kind fits the attendees, layout and equipment."
+    uow.publish(
+        "booking.reservation.rejected",
+        {
+            "reservation_id": None,
+            "status": "rejected",
+            "org_id": data["org_id"],
+            "space_id": str(data["space_id"]) if data.get("space_id") else None,
+            "title": data["title"],
+            "attendees": data["attendees"],
+            "starts_at": data["starts_at"],
+            "ends_at": data["ends_at"],
+            "reason": reason,
+            "rule": code,
+            "request_id": data["request_id"],
+            "booked_by": data["requested_by"],
+        },
+        subject=f"room-holds/{data['request_id']}",
+        orgid=data["org_id"],
+    )

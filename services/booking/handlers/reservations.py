@@ -1,0 +1,247 @@
+"""Commands on single reservations: request, reschedule, replace visitors (the state
+transitions are in :mod:`services.booking.handlers.transitions`). Each runs inside the
+caller's unit of work and does not commit.
+
+Every change appends to the audit trail and publishes ``booking.reservation.<verb>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from services.booking.commands import (
+    BOOKING_ROLES,
+    Actor,
+    ReplaceVisitors,
+    RequestReservation,
+    RescheduleReservation,
+    VisitorDetails,
+)
+from services.booking.handlers.common import (
+    booking_organisation,
+    can_manage,
+    check_free,
+    check_version,
+    closures_meeting,
+    load_reservation,
+    load_space,
+    new_id,
+    pricing,
+    publish,
+    record,
+    visitors_of,
+)
+from services.booking.models import Reservation, Space
+from services.booking.rules import (
+    Interval,
+    check_request,
+    needs_approval,
+    next_status,
+)
+from shared.clock import as_utc, utcnow
+from shared.db import UnitOfWork
+from shared.errors import PermissionDenied, RuleViolation
+
+
+def place(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    space: Space,
+    usage: Interval,
+    org_id: str,
+    org_kind: str,
+    title: str,
+    attendees: int,
+    layout: str | None = None,
+    note: str | None = None,
+    visitors: Sequence[VisitorDetails] = (),
+    series_id: str | None = None,
+    request_id: str | None = None,
+    requester: str | None = None,
+    now: datetime | None = None,
+) -> Reservation:
+    """Check every rule, take the slot, price it and publish ``requested`` (when it waits for
+    approval) or ``confirmed``. Raises the broken rule; ``rule/no-double-booking`` is a 409."""
+    now = now or utcnow()
+    policy = space.policy()
+    hold = policy.hold_of(usage)
+    check_request(
+        policy,
+        usage,
+        attendees=attendees,
+        layout=layout,
+        now=now,
+        closures=closures_meeting(uow, space.id, hold),
+        staff=actor.is_staff,
+    )
+    check_free(uow, space.id, hold)
+    price = pricing(uow, space, org_id, org_kind, usage)
+    waits = needs_approval(policy, attendees) and not actor.is_staff
+    reservation = Reservation(
+        id=new_id(),
+        space=space,
+        org_id=org_id,
+        org_kind=org_kind,
+        booked_by=actor.subject,
+        booked_by_name=actor.name or None,
+        title=title,
+        attendees=attendees,
+        layout=layout,
+        note=note,
+        status="pending_approval" if waits else "confirmed",
+        starts_at=usage.start,
+        ends_at=usage.end,
+        hold_start=hold.start,
+        hold_end=hold.end,
+        price=price.price,
+        currency="CNY",
+        quota_minutes=price.quota_minutes,
+        billable_minutes=price.billable_minutes,
+        series_id=series_id,
+        request_id=request_id,
+        requester=requester,
+        sequence=0,
+        created_at=now,
+        updated_at=now,
+    )
+    reservation.visitors = visitors_of(visitors)
+    uow.session.add(reservation)
+    publish(uow, reservation, "requested" if waits else "confirmed")
+    record(
+        uow,
+        reservation,
+        action="request",
+        from_status=None,
+        actor=actor,
+        details={"start": usage.start.isoformat(), "end": usage.end.isoformat(), "price": str(price.price)},
+    )
+    return reservation
+
+
+def request_reservation(cmd: RequestReservation, *, uow: UnitOfWork) -> str:
+    """Book a space; returns the new reservation's id. Publishes ``requested`` or ``confirmed``."""
+    if not cmd.actor.roles & BOOKING_ROLES:
+        raise PermissionDenied("Only tenants and desk staff book spaces.")
+    org_id, org_kind = booking_organisation(uow, cmd.actor, cmd.org_id)
+    space = load_space(uow, cmd.space_id)
+    reservation = place(
+        uow,
+        actor=cmd.actor,
+        space=space,
+        usage=Interval(as_utc(cmd.start), as_utc(cmd.end)),
+        org_id=org_id,
+        org_kind=org_kind,
+        title=cmd.title,
+        attendees=cmd.attendees,
+        layout=cmd.layout,
+        note=cmd.note,
+        visitors=cmd.visitors,
+        request_id=cmd.request_id,
+        requester=cmd.requester,
+    )
+    return reservation.id
+
+
+def move(
+    uow: UnitOfWork,
+    reservation: Reservation,
+    *,
+    actor: Actor,
+    usage: Interval,
+    space: Space,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Move ``reservation`` to ``usage`` in ``space``: every rule again, price and quota again,
+    approval again when the new place needs it. Publishes ``rescheduled``."""
+    now = now or utcnow()
+    next_status(reservation.status, "reschedule")
+    if reservation.start_utc <= now and not actor.is_staff:
+        raise RuleViolation("A reservation that has started cannot be moved.", code="rule/reschedule-after-start")
+    policy = space.policy()
+    hold = policy.hold_of(usage)
+    check_request(
+        policy,
+        usage,
+        attendees=reservation.attendees,
+        layout=reservation.layout,
+        now=now,
+        closures=closures_meeting(uow, space.id, hold),
+        staff=actor.is_staff,
+    )
+    check_free(uow, space.id, hold, exclude=[reservation.id])
+    price = pricing(uow, space, reservation.org_id, reservation.org_kind, usage, exclude=[reservation.id])
+    previous: dict[str, Any] = {
+        "previous_starts_at": reservation.start_utc,
+        "previous_ends_at": reservation.end_utc,
+        "previous_space_id": reservation.space_id,
+    }
+    from_status = reservation.status
+    reservation.space = space
+    reservation.starts_at, reservation.ends_at = usage.start, usage.end
+    reservation.hold_start, reservation.hold_end = hold.start, hold.end
+    reservation.price = price.price
+    reservation.quota_minutes, reservation.billable_minutes = price.quota_minutes, price.billable_minutes
+    waits = needs_approval(policy, reservation.attendees) and not actor.is_staff
+    reservation.status = "pending_approval" if waits else "confirmed"
+    reservation.sequence += 1
+    reservation.updated_at = now
+    publish(uow, reservation, "rescheduled", **previous)
+    record(
+        uow,
+        reservation,
+        action="reschedule",
+        from_status=from_status,
+        actor=actor,
+        reason=reason,
+        details={
+            "from": {
+                "start": previous["previous_starts_at"].isoformat(),
+                "end": previous["previous_ends_at"].isoformat(),
+                "space_id": previous["previous_space_id"],
+            },
+            "to": {"start": usage.start.isoformat(), "end": usage.end.isoformat(), "space_id": space.id},
+        },
+    )
+
+
+def reschedule_reservation(cmd: RescheduleReservation, *, uow: UnitOfWork) -> str:
+    reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
+    if not can_manage(cmd.actor, reservation):
+        raise PermissionDenied("Only the organiser, a tenant admin or desk staff may move this reservation.")
+    check_version(reservation.version, cmd.expected_versions)
+    space = load_space(uow, cmd.space_id) if cmd.space_id else reservation.space
+    move(
+        uow,
+        reservation,
+        actor=cmd.actor,
+        usage=Interval(as_utc(cmd.start), as_utc(cmd.end)),
+        space=space,
+        reason=cmd.reason,
+    )
+    return reservation.id
+
+
+def replace_visitors(cmd: ReplaceVisitors, *, uow: UnitOfWork) -> str:
+    """Replace the visitor list of a reservation that has not ended."""
+    reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
+    if not can_manage(cmd.actor, reservation):
+        raise PermissionDenied("Only the organiser, a tenant admin or desk staff may change the visitors.")
+    check_version(reservation.version, cmd.expected_versions)
+    if reservation.status not in ("pending_approval", "confirmed", "checked_in"):
+        raise RuleViolation("Visitors can only be changed on a current reservation.", code="rule/visitors-closed")
+    reservation.visitors = visitors_of(cmd.visitors)
+    reservation.updated_at = utcnow()  # dirties the row, so its version moves on flush
+    uow.session.flush()
+    record(
+        uow,
+        reservation,
+        action="visitors",
+        from_status=reservation.status,
+        actor=cmd.actor,
+        details={"visitors": len(cmd.visitors)},
+    )
+    return reservation.id

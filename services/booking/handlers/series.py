@@ -1,0 +1,218 @@
+"""Recurring reservations: book every occurrence of an RRULE, cancel or move the rest of a series.
+
+The caller chooses ``all_or_nothing`` (one refused occurrence refuses the whole request, 409
+with every occurrence's outcome) or ``skip_conflicts`` (the refused ones are left out and
+listed). Each occurrence is tried in its own savepoint, so a refusal undoes only itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from services.booking.commands import (
+    BOOKING_ROLES,
+    Actor,
+    CancelSeries,
+    MoveSeries,
+    OccurrenceOutcome,
+    RequestSeries,
+)
+from services.booking.handlers.common import (
+    booking_organisation,
+    can_manage,
+    check_version,
+    load_space,
+    new_id,
+)
+from services.booking.handlers.reservations import move, place
+from services.booking.handlers.transitions import transition
+from services.booking.models import Reservation, Series, Space
+from services.booking.rules import Interval, occurrences
+from shared.clock import PARK_TZ, as_utc, utcnow
+from shared.db import UnitOfWork
+from shared.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
+
+MODES = ("all_or_nothing", "skip_conflicts")
+
+
+def outcome_json(outcome: OccurrenceOutcome) -> dict[str, Any]:
+    """An outcome as JSON (times in park time), e.g. for the problem that refuses a series."""
+    return {**outcome_fields(outcome), "start": _park(outcome.start), "end": _park(outcome.end)}
+
+
+def _park(moment: datetime) -> str:
+    return moment.astimezone(PARK_TZ).isoformat()
+
+
+def outcome_fields(outcome: OccurrenceOutcome) -> dict[str, Any]:
+    return {
+        "index": outcome.index,
+        "start": outcome.start.astimezone(PARK_TZ),
+        "end": outcome.end.astimezone(PARK_TZ),
+        "outcome": outcome.outcome,
+        "reservation_id": outcome.reservation_id,
+        "status": outcome.status,
+        "problem": dict(outcome.problem) if outcome.problem else None,
+    }
+
+
+def _try(uow: UnitOfWork, index: int, usage: Interval, attempt: Callable[[], Reservation]) -> OccurrenceOutcome:
+    try:
+        with uow.session.begin_nested():
+            reservation = attempt()
+    except DomainError as error:
+        return OccurrenceOutcome(
+            index,
+            usage.start,
+            usage.end,
+            "conflict" if error.status == 409 else "refused",
+            problem={"code": error.code, "status": error.status, "detail": error.detail},
+        )
+    return OccurrenceOutcome(index, usage.start, usage.end, "booked", reservation.id, reservation.status)
+
+
+def _settle(mode: str, outcomes: Sequence[OccurrenceOutcome], what: str) -> None:
+    failed = [o for o in outcomes if o.problem is not None]
+    if failed and (mode == "all_or_nothing" or len(failed) == len(outcomes)):
+        raise Conflict(
+            f"{len(failed)} of {len(outcomes)} occurrences could not be {what}; nothing was changed.",
+            code="rule/series-conflict",
+            occurrences=[outcome_json(o) for o in outcomes],
+        )
+
+
+def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> tuple[str, list[OccurrenceOutcome]]:
+    """Book each occurrence; returns the series id and every occurrence's outcome."""
+    if not cmd.actor.roles & BOOKING_ROLES:
+        raise PermissionDenied("Only tenants and desk staff book spaces.")
+    if cmd.mode not in MODES:
+        raise RuleViolation(f"mode is one of {', '.join(MODES)}.", code="rule/series-mode")
+    org_id, org_kind = booking_organisation(uow, cmd.actor, cmd.org_id)
+    space = load_space(uow, cmd.space_id)
+    now = utcnow()
+    first = Interval(as_utc(cmd.start), as_utc(cmd.end))
+    if first.end <= first.start:
+        raise RuleViolation("The end must come after the start.", code="rule/end-after-start")
+    planned = occurrences(cmd.rrule, first, until=now + timedelta(days=space.horizon_days))
+    series = Series(
+        id=new_id(),
+        space_id=space.id,
+        org_id=org_id,
+        booked_by=cmd.actor.subject,
+        rrule=cmd.rrule.strip().removeprefix("RRULE:"),
+        first_start=first.start,
+        first_end=first.end,
+        mode=cmd.mode,
+        title=cmd.title,
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(series)
+    uow.session.flush()
+    outcomes = [
+        _try(
+            uow,
+            occurrence.index,
+            occurrence.usage,
+            lambda usage=occurrence.usage: place(  # type: ignore[misc]
+                uow,
+                actor=cmd.actor,
+                space=space,
+                usage=usage,
+                org_id=org_id,
+                org_kind=org_kind,
+                title=cmd.title,
+                attendees=cmd.attendees,
+                layout=cmd.layout,
+                note=cmd.note,
+                visitors=cmd.visitors,
+                series_id=series.id,
+                now=now,
+            ),
+        )
+        for occurrence in planned
+    ]
+    _settle(cmd.mode, outcomes, "booked")
+    return series.id, outcomes
+
+
+def load_series(uow: UnitOfWork, actor: Actor, series_id: str) -> Series:
+    series = uow.session.get(Series, series_id)
+    if series is None or not (actor.is_staff or series.org_id == actor.org_id):
+        raise NotFound(f"There is no series {series_id}.")
+    return series
+
+
+def _rest(uow: UnitOfWork, series: Series, from_reservation_id: str | None) -> list[Reservation]:
+    """The current occurrences from ``from_reservation_id`` on (or the upcoming ones)."""
+    query = select(Reservation).where(
+        Reservation.series_id == series.id, Reservation.status.in_(("pending_approval", "confirmed"))
+    )
+    if from_reservation_id is not None:
+        anchor = uow.session.get(Reservation, from_reservation_id)
+        if anchor is None or anchor.series_id != series.id:
+            raise NotFound(f"Reservation {from_reservation_id} is not an occurrence of this series.")
+        query = query.where(Reservation.starts_at >= anchor.start_utc)
+    else:
+        query = query.where(Reservation.starts_at > utcnow())
+    return list(uow.session.execute(query.order_by(Reservation.starts_at)).scalars())
+
+
+def cancel_series(cmd: CancelSeries, *, uow: UnitOfWork) -> list[OccurrenceOutcome]:
+    """Cancel the rest of a series (each occurrence by the cancellation policy)."""
+    series = load_series(uow, cmd.actor, cmd.series_id)
+    check_version(series.version, cmd.expected_versions)
+    targets = _rest(uow, series, cmd.from_reservation_id)
+    outcomes: list[OccurrenceOutcome] = []
+    for index, reservation in enumerate(targets):
+        if not can_manage(cmd.actor, reservation):
+            raise PermissionDenied("Only the organiser, a tenant admin or desk staff may cancel this series.")
+        usage = Interval(reservation.start_utc, reservation.end_utc)
+        transition(uow, reservation, "cancel", actor=cmd.actor, reason=cmd.reason)
+        outcomes.append(OccurrenceOutcome(index, usage.start, usage.end, "cancelled", reservation.id, "cancelled"))
+    if cmd.from_reservation_id is None or not _rest(uow, series, None):
+        series.status = "cancelled"
+    series.updated_at = utcnow()
+    uow.session.flush()
+    return outcomes
+
+
+def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> list[OccurrenceOutcome]:
+    """Shift the rest of a series by ``shift_minutes`` and/or into another space."""
+    if cmd.mode not in MODES:
+        raise RuleViolation(f"mode is one of {', '.join(MODES)}.", code="rule/series-mode")
+    series = load_series(uow, cmd.actor, cmd.series_id)
+    check_version(series.version, cmd.expected_versions)
+    space = load_space(uow, cmd.space_id) if cmd.space_id else None
+    shift = timedelta(minutes=cmd.shift_minutes)
+    targets = _rest(uow, series, cmd.from_reservation_id)
+    if not targets:
+        raise RuleViolation("No current occurrence of this series is left to move.", code="rule/series-empty")
+    # Moving later, the last goes first, so an occurrence never lands on its own successor.
+    ordered = sorted(enumerate(targets), key=lambda pair: pair[1].start_utc, reverse=shift > timedelta(0))
+    outcomes: list[OccurrenceOutcome] = []
+    for index, reservation in ordered:
+        if not can_manage(cmd.actor, reservation):
+            raise PermissionDenied("Only the organiser, a tenant admin or desk staff may move this series.")
+        usage = Interval(reservation.start_utc + shift, reservation.end_utc + shift)
+        target_space = space or reservation.space
+
+        def attempt(
+            reservation: Reservation = reservation, usage: Interval = usage, target_space: Space = target_space
+        ) -> Reservation:
+            move(uow, reservation, actor=cmd.actor, usage=usage, space=target_space)
+            return reservation
+
+        outcomes.append(_try(uow, index, usage, attempt))
+    outcomes.sort(key=lambda o: o.index)
+    _settle(cmd.mode, outcomes, "moved")
+    if space is not None and cmd.from_reservation_id is None:
+        series.space_id = space.id
+    series.updated_at = utcnow()
+    uow.session.flush()
+    return outcomes

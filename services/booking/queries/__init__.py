@@ -1,0 +1,1 @@
+"""Booking's read side: what the GET endpoints, the feeds and the reports answer."""

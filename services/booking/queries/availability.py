@@ -1,0 +1,176 @@
+"""Availability: which spaces fit and when they are free; the timeline of one space.
+
+The search reads the candidate spaces (at most the park's thousand or so), then the holds of
+all of them in one query that is a bounded range on ``ix_reservations_space_id_hold_start`` per
+space: ``hold_start`` between the window's start minus :data:`MAX_HOLD` and its end. Its cost
+follows the reservations *inside* the window, not the table's size (see docs/PERFORMANCE.md).
+Others' reservations appear only as busy intervals.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.booking.commands import Actor
+from services.booking.handlers.common import holds_meeting
+from services.booking.models import Closure, Reservation, Space
+from services.booking.queries.views import interval, park_time, space_summary
+from services.booking.rules import Interval, free_intervals, opening_intervals
+from shared.clock import PARK_TZ, as_utc, utcnow
+from shared.errors import NotFound, RuleViolation
+
+MAX_WINDOW = timedelta(days=31)
+
+
+def _window(start: datetime, end: datetime) -> Interval:
+    window = Interval(as_utc(start), as_utc(end))
+    if window.end <= window.start:
+        raise RuleViolation("The end must come after the start.", code="rule/end-after-start")
+    if window.end - window.start > MAX_WINDOW:
+        raise RuleViolation(f"Search at most {MAX_WINDOW.days} days at once.", code="rule/search-window")
+    return window
+
+
+def holds_of(session: Session, space_ids: Sequence[str], window: Interval, margin: timedelta) -> dict[str, list[Any]]:
+    """Holding reservations of ``space_ids`` that meet ``window`` widened by ``margin``."""
+    lo, hi = window.start - margin, window.end + margin
+    query = select(
+        Reservation.space_id,
+        Reservation.id,
+        Reservation.hold_start,
+        Reservation.hold_end,
+        Reservation.starts_at,
+        Reservation.ends_at,
+        Reservation.org_id,
+        Reservation.status,
+        Reservation.title,
+    ).where(Reservation.space_id.in_(space_ids), *holds_meeting(session, lo, hi))
+    found: dict[str, list[Any]] = defaultdict(list)
+    for row in session.execute(query):
+        found[row.space_id].append(row)
+    return found
+
+
+def closures_of(
+    session: Session, space_ids: Sequence[str], window: Interval, margin: timedelta
+) -> dict[str, list[Interval]]:
+    lo, hi = window.start - margin, window.end + margin
+    query = select(Closure.space_id, Closure.starts_at, Closure.ends_at).where(
+        Closure.space_id.in_(space_ids), Closure.starts_at < hi, Closure.ends_at > lo
+    )
+    found: dict[str, list[Interval]] = defaultdict(list)
+    for space_id, starts_at, ends_at in session.execute(query):
+        found[space_id].append(Interval(as_utc(starts_at), as_utc(ends_at)))
+    return found
+
+
+def _margin(spaces: Sequence[Space]) -> timedelta:
+    return timedelta(minutes=max((max(s.setup_minutes, s.cleanup_minutes) for s in spaces), default=0))
+
+
+def search(session: Session, actor: Actor, args: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """The spaces that fit (kind, attendees, layout, equipment) with their free intervals in the
+    window; only spaces with a free interval of at least ``duration_minutes`` are listed."""
+    now = now or utcnow()
+    window = _window(args["start"], args["end"])
+    attendees = args.get("attendees") or 1
+    query = select(Space).where(Space.active.is_(True), Space.capacity >= attendees)
+    if args.get("kind"):
+        query = query.where(Space.kind.in_(args["kind"]))
+    if args.get("space_id"):
+        query = query.where(Space.id.in_([str(s) for s in args["space_id"]]))
+    wanted = set(args.get("equipment") or ())
+    layout = args.get("layout")
+    spaces = [
+        space
+        for space in session.execute(query.order_by(Space.capacity, Space.code)).scalars()
+        if wanted <= set(space.equipment or ())
+        and (layout is None or (space.layouts or {}).get(layout, 0) >= attendees)
+    ]
+    ids = [s.id for s in spaces]
+    margin = _margin(spaces)
+    holds = holds_of(session, ids, window, margin) if ids else {}
+    closures = closures_of(session, ids, window, margin) if ids else {}
+    need = timedelta(minutes=args.get("duration_minutes") or 0)
+    results = []
+    for space in spaces:
+        policy = space.policy()
+        free = free_intervals(
+            policy,
+            window,
+            holds=[Interval(as_utc(r.hold_start), as_utc(r.hold_end)) for r in holds.get(space.id, ())],
+            closures=closures.get(space.id, ()),
+            now=now,
+            staff=actor.is_staff,
+        )
+        longest = max((f.end - f.start for f in free), default=timedelta(0))
+        if free and longest >= need:
+            results.append(
+                {
+                    "space": space_summary(space),
+                    "free": [interval(f) for f in free],
+                    "free_minutes": sum(f.minutes for f in free),
+                    "needs_approval": policy.approval_mode == "always"
+                    or (policy.approval_mode == "attendees_above" and attendees > (policy.approval_threshold or 0)),
+                    "hourly_price": {"amount": f"{space.hourly_price:.2f}", "currency": space.currency},
+                }
+            )
+    page, size = args.get("page", 1), args.get("page_size", 50)
+    return {
+        "window": interval(window),
+        "items": results[(page - 1) * size : page * size],
+        "page": page,
+        "page_size": size,
+        "total": len(results),
+    }
+
+
+def timeline(
+    session: Session, actor: Actor, space_id: str, day: date, *, days: int, now: datetime | None = None
+) -> dict[str, Any]:
+    """A day or a week of one space: opening hours, closures, busy and free intervals. Busy
+    intervals name the reservation only for its own organisation and staff."""
+    now = now or utcnow()
+    space = session.get(Space, space_id)
+    if space is None:
+        raise NotFound(f"There is no space {space_id}.")
+    start = datetime.combine(day, time(0), PARK_TZ)
+    window = Interval(as_utc(start), as_utc(start + timedelta(days=days)))
+    margin = _margin([space])
+    rows = holds_of(session, [space.id], window, margin).get(space.id, [])
+    closures = closures_of(session, [space.id], window, margin).get(space.id, [])
+    policy = space.policy()
+    busy = []
+    for row in sorted(rows, key=lambda r: r.hold_start):
+        entry: dict[str, Any] = {
+            "start": park_time(row.starts_at),
+            "end": park_time(row.ends_at),
+            "hold_start": park_time(row.hold_start),
+            "hold_end": park_time(row.hold_end),
+        }
+        if actor.is_staff or row.org_id == actor.org_id:
+            entry.update(reservation_id=row.id, title=row.title, status=row.status, mine=row.org_id == actor.org_id)
+        busy.append(entry)
+    free = free_intervals(
+        policy,
+        window,
+        holds=[Interval(as_utc(r.hold_start), as_utc(r.hold_end)) for r in rows],
+        closures=closures,
+        now=now,
+        staff=actor.is_staff,
+    )
+    return {
+        "space": space_summary(space),
+        "window": interval(window),
+        "timezone": str(PARK_TZ),
+        "open": [interval(i) for i in opening_intervals(policy.opening_hours, window)],
+        "closures": [interval(c) for c in closures],
+        "busy": busy,
+        "free": [interval(f) for f in free],
+    }

@@ -1,0 +1,112 @@
+"""iCalendar (RFC 5545) feeds at secret URLs: per space (busy only) and per organisation.
+
+Each reservation is one VEVENT whose UID never changes; SEQUENCE grows with every change, and a
+cancelled, rejected or released reservation stays in the feed with ``STATUS:CANCELLED``, so a
+subscribed calendar updates or removes it instead of keeping a stale copy.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.booking.models import CalendarFeed, Reservation, Space, directory
+from shared.clock import PARK_TZ, as_utc, utcnow
+from shared.errors import NotFound
+
+UID_DOMAIN = "parkhub.tianfu-lifescience.cn"
+PAST = timedelta(days=60)
+AHEAD = timedelta(days=400)
+MAX_EVENTS = 5000
+_STATUS = {
+    "pending_approval": "TENTATIVE",
+    "confirmed": "CONFIRMED",
+    "checked_in": "CONFIRMED",
+    "completed": "CONFIRMED",
+    "rejected": "CANCELLED",
+    "cancelled": "CANCELLED",
+    "no_show": "CANCELLED",
+}
+
+
+def check_secret(session: Session, scope: str, owner_id: str, secret: str) -> None:
+    """A wrong or rotated secret is answered like an unknown feed: 404."""
+    feed = session.get(CalendarFeed, (scope, owner_id))
+    if feed is None or not hmac.compare_digest(feed.secret.encode(), secret.encode()):
+        raise NotFound("There is no calendar feed at this address (the link may have been renewed).")
+
+
+def _calendar(name: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", "-//ParkHub//Tianfu Life Science Park booking//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", str(PARK_TZ))
+    calendar.add("refresh-interval", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
+    return calendar
+
+
+def _event(reservation: Reservation, *, summary: str, description: str | None) -> Event:
+    event = Event()
+    event.add("uid", f"{reservation.id}@{UID_DOMAIN}")
+    event.add("sequence", reservation.sequence)
+    event.add("dtstamp", as_utc(reservation.updated_at))
+    event.add("created", as_utc(reservation.created_at))
+    event.add("last-modified", as_utc(reservation.updated_at))
+    event.add("dtstart", as_utc(reservation.starts_at))
+    event.add("dtend", as_utc(reservation.ends_at))
+    event.add("summary", summary)
+    space = reservation.space
+    event.add("location", f"{space.name} · {space.name_zh} ({space.building})")
+    status = _STATUS[reservation.status]
+    event.add("status", status)
+    event.add("transp", "TRANSPARENT" if status == "CANCELLED" else "OPAQUE")
+    if description:
+        event.add("description", description)
+    return event
+
+
+def _reservations(session: Session, *conditions: object, now: datetime) -> list[Reservation]:
+    query = (
+        select(Reservation)
+        .where(*conditions, Reservation.starts_at >= now - PAST, Reservation.starts_at < now + AHEAD)  # type: ignore[arg-type]
+        .order_by(Reservation.starts_at)
+        .limit(MAX_EVENTS)
+    )
+    return list(session.execute(query).scalars())
+
+
+def space_feed(session: Session, space_id: str, secret: str) -> bytes:
+    """Busy blocks of one space: no titles, no organisations (anyone with the link sees it)."""
+    check_secret(session, "space", space_id, secret)
+    space = session.get(Space, space_id)
+    if space is None:
+        raise NotFound(f"There is no space {space_id}.")
+    calendar = _calendar(f"{space.name} · {space.name_zh}")
+    for reservation in _reservations(session, Reservation.space_id == space_id, now=utcnow()):
+        calendar.add_component(_event(reservation, summary="Reserved · 已预订", description=None))
+    return bytes(calendar.to_ical())
+
+
+def organisation_feed(session: Session, org_id: str, secret: str) -> bytes:
+    """Every reservation of one organisation, with its details."""
+    check_secret(session, "organisation", org_id, secret)
+    name = session.execute(select(directory.c.name).where(directory.c.id == org_id)).scalar()
+    calendar = _calendar(f"ParkHub · {name or 'reservations'}")
+    for reservation in _reservations(session, Reservation.org_id == org_id, now=utcnow()):
+        organiser = reservation.booked_by_name or reservation.booked_by
+        lines = [f"{reservation.attendees} attendees", f"Booked by {organiser}"]
+        if reservation.visitors:
+            lines.append("Visitors: " + ", ".join(v.name for v in reservation.visitors))
+        if reservation.reason:
+            lines.append(f"Note from the desk: {reservation.reason}")
+        calendar.add_component(
+            _event(reservation, summary=f"{reservation.title} · {reservation.space.name}", description="\n".join(lines))
+        )
+    return bytes(calendar.to_ical())

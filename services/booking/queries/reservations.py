@@ -1,0 +1,108 @@
+"""Reservations as their organisation and desk staff read them; series; the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from services.booking.commands import Actor
+from services.booking.handlers.common import can_see
+from services.booking.models import Reservation, Series, Transition, directory
+from services.booking.queries.views import park_time, reservation_view, transition_view
+from shared.clock import as_utc
+from shared.errors import NotFound, PermissionDenied
+
+
+def _org_names(session: Session, org_ids: set[str]) -> dict[str, str]:
+    if not org_ids:
+        return {}
+    rows = session.execute(select(directory.c.id, directory.c.name).where(directory.c.id.in_(org_ids))).all()
+    return {row.id: row.name for row in rows}
+
+
+def _visible(session: Session, actor: Actor, reservation_id: str) -> Reservation:
+    reservation = session.get(Reservation, reservation_id)
+    if reservation is None or not can_see(actor, reservation):
+        raise NotFound(f"There is no reservation {reservation_id}.")
+    return reservation
+
+
+def get_reservation(session: Session, actor: Actor, reservation_id: str) -> dict[str, Any]:
+    reservation = _visible(session, actor, reservation_id)
+    return reservation_view(reservation, actor, _org_names(session, {reservation.org_id}).get(reservation.org_id))
+
+
+def history(session: Session, actor: Actor, reservation_id: str) -> list[dict[str, Any]]:
+    _visible(session, actor, reservation_id)
+    rows = session.execute(
+        select(Transition).where(Transition.reservation_id == reservation_id).order_by(Transition.id)
+    ).scalars()
+    return [transition_view(t) for t in rows]
+
+
+def _scoped(actor: Actor, args: dict[str, Any]) -> Select[Any]:
+    scope = args.get("scope") or ("all" if actor.is_staff else "mine")
+    query = select(Reservation)
+    if scope == "all":
+        if not actor.is_staff:
+            raise PermissionDenied("Only desk staff list every organisation's reservations.")
+        if args.get("organisation_id"):
+            query = query.where(Reservation.org_id == args["organisation_id"])
+    elif scope == "organisation":
+        query = query.where(Reservation.org_id == actor.org_id)
+    else:
+        query = query.where(Reservation.booked_by == actor.subject, Reservation.org_id == actor.org_id)
+    return query
+
+
+def list_reservations(session: Session, actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """``scope``: mine (default for tenants), organisation, all (staff, their default)."""
+    query = _scoped(actor, args)
+    if args.get("status"):
+        query = query.where(Reservation.status.in_(args["status"]))
+    if args.get("space_id"):
+        query = query.where(Reservation.space_id == str(args["space_id"]))
+    if args.get("series_id"):
+        query = query.where(Reservation.series_id == str(args["series_id"]))
+    if args.get("from_"):
+        query = query.where(Reservation.ends_at > as_utc(args["from_"]))
+    if args.get("to"):
+        query = query.where(Reservation.starts_at < as_utc(args["to"]))
+    newest_first = args.get("order") == "desc"
+    query = query.order_by(Reservation.starts_at.desc() if newest_first else Reservation.starts_at, Reservation.id)
+    page, size = args.get("page", 1), args.get("page_size", 50)
+    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = list(session.execute(query.limit(size).offset((page - 1) * size)).scalars())
+    names = _org_names(session, {r.org_id for r in rows})
+    return {
+        "items": [reservation_view(r, actor, names.get(r.org_id)) for r in rows],
+        "page": page,
+        "page_size": size,
+        "total": int(total),
+    }
+
+
+def get_series(session: Session, actor: Actor, series_id: str) -> dict[str, Any]:
+    series = session.get(Series, series_id)
+    if series is None or not (actor.is_staff or series.org_id == actor.org_id):
+        raise NotFound(f"There is no series {series_id}.")
+    rows = session.execute(
+        select(Reservation).where(Reservation.series_id == series.id).order_by(Reservation.starts_at)
+    ).scalars()
+    names = _org_names(session, {series.org_id})
+    return {
+        "id": series.id,
+        "space_id": series.space_id,
+        "organisation": {"id": series.org_id, "name": names.get(series.org_id)},
+        "booked_by": series.booked_by,
+        "rrule": series.rrule,
+        "first_start": park_time(series.first_start),
+        "first_end": park_time(series.first_end),
+        "mode": series.mode,
+        "title": series.title,
+        "status": series.status,
+        "version": series.version,
+        "occurrences": [reservation_view(r, actor, names.get(r.org_id)) for r in rows],
+    }

@@ -1,0 +1,136 @@
+"""How spaces and reservations are shown: JSON-ready dicts, times in park time, money as
+``{"amount": "<decimal>", "currency": "CNY"}``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from services.booking.commands import Actor
+from services.booking.handlers.common import can_manage
+from services.booking.models import Closure, Reservation, Space, Transition
+from services.booking.rules import Interval, render_opening_hours
+from services.booking.rules.policy import no_show_after
+from shared.clock import PARK_TZ, as_utc
+
+
+def park_time(moment: datetime | None) -> datetime | None:
+    return as_utc(moment).astimezone(PARK_TZ) if moment is not None else None
+
+
+def money(amount: Decimal | None, currency: str = "CNY") -> dict[str, str] | None:
+    return None if amount is None else {"amount": f"{Decimal(amount):.2f}", "currency": currency}
+
+
+def interval(value: Interval) -> dict[str, Any]:
+    return {"start": park_time(value.start), "end": park_time(value.end)}
+
+
+def space_summary(space: Space) -> dict[str, Any]:
+    return {
+        "id": space.id,
+        "code": space.code,
+        "kind": space.kind,
+        "name": space.name,
+        "name_zh": space.name_zh,
+        "building": space.building,
+        "floor": space.floor,
+        "capacity": space.capacity,
+    }
+
+
+def space_view(space: Space) -> dict[str, Any]:
+    policy = space.policy()
+    return {
+        **space_summary(space),
+        "layouts": dict(space.layouts or {}),
+        "equipment": list(space.equipment or ()),
+        "description": space.description,
+        "description_zh": space.description_zh,
+        "opening_hours": {
+            day: [{"opens": opens, "closes": closes} for opens, closes in periods]
+            for day, periods in render_opening_hours(policy.opening_hours).items()
+        },
+        "timezone": str(PARK_TZ),
+        "rules": {
+            "slot_minutes": space.slot_minutes,
+            "min_duration_minutes": space.min_duration_minutes,
+            "max_duration_minutes": space.max_duration_minutes,
+            "lead_time_minutes": space.lead_time_minutes,
+            "horizon_days": space.horizon_days,
+            "setup_minutes": space.setup_minutes,
+            "cleanup_minutes": space.cleanup_minutes,
+            "check_in_opens_minutes": space.check_in_opens_minutes,
+            "check_in_grace_minutes": space.check_in_grace_minutes,
+        },
+        "approval": {"mode": space.approval_mode, "attendees_above": space.approval_threshold},
+        "price": {"hourly": f"{Decimal(space.hourly_price):.2f}", "currency": space.currency},
+        "cancellation": {
+            "free_until_hours_before": space.free_cancel_hours,
+            "late_fee_percent": f"{Decimal(space.late_cancel_fee_percent):.2f}",
+        },
+        "active": space.active,
+        "version": space.version,
+    }
+
+
+def closure_view(closure: Closure) -> dict[str, Any]:
+    return {
+        "id": closure.id,
+        "space_id": closure.space_id,
+        "start": park_time(closure.starts_at),
+        "end": park_time(closure.ends_at),
+        "reason": closure.reason,
+    }
+
+
+def reservation_view(reservation: Reservation, actor: Actor, org_name: str | None = None) -> dict[str, Any]:
+    """The whole reservation: only ever shown to its organisation and to staff."""
+    policy = reservation.space.policy()
+    usage = Interval(reservation.start_utc, reservation.end_utc)
+    return {
+        "id": reservation.id,
+        "status": reservation.status,
+        "space": space_summary(reservation.space),
+        "organisation": {"id": reservation.org_id, "name": org_name},
+        "booked_by": reservation.booked_by,
+        "booked_by_name": reservation.booked_by_name,
+        "title": reservation.title,
+        "attendees": reservation.attendees,
+        "layout": reservation.layout,
+        "note": reservation.note,
+        "start": park_time(reservation.starts_at),
+        "end": park_time(reservation.ends_at),
+        "hold": {"start": park_time(reservation.hold_start), "end": park_time(reservation.hold_end)},
+        "price": money(reservation.price, reservation.currency),
+        "quota_minutes": reservation.quota_minutes,
+        "billable_minutes": reservation.billable_minutes,
+        "cancellation_fee": money(reservation.cancellation_fee, reservation.currency),
+        "check_in": {
+            "opens_at": park_time(usage.start - timedelta(minutes=policy.check_in_opens_minutes)),
+            "closes_at": park_time(no_show_after(policy, usage)),
+            "checked_in_at": park_time(reservation.checked_in_at),
+        },
+        "series_id": reservation.series_id,
+        "request_id": reservation.request_id,
+        "reason": reservation.reason,
+        "visitors": [{"name": v.name, "company": v.company, "car_plate": v.car_plate} for v in reservation.visitors],
+        "can_manage": can_manage(actor, reservation),
+        "version": reservation.version,
+        "created_at": park_time(reservation.created_at),
+        "updated_at": park_time(reservation.updated_at),
+    }
+
+
+def transition_view(transition: Transition) -> dict[str, Any]:
+    return {
+        "action": transition.action,
+        "from_status": transition.from_status,
+        "to_status": transition.to_status,
+        "actor": transition.actor,
+        "actor_name": transition.actor_name,
+        "reason": transition.reason,
+        "details": transition.details,
+        "at": park_time(transition.at),
+    }

@@ -1,0 +1,130 @@
+"""Time intervals and opening hours, read in park time (Asia/Shanghai) and answered in UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from shared.clock import PARK_TZ
+from shared.errors import RuleViolation
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAY_MINUTES = 24 * 60
+
+OpeningHours = Mapping[int, tuple[tuple[int, int], ...]]
+"""Per weekday (0 = Monday) the open periods as minutes after local midnight, closes up to 1440."""
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """A half-open interval ``[start, end)`` of aware datetimes."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: Interval) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    def widened(self, before: timedelta, after: timedelta) -> Interval:
+        return Interval(self.start - before, self.end + after)
+
+
+def _minutes(text: str) -> int:
+    try:
+        hours, minutes = text.split(":")
+        value = int(hours) * 60 + int(minutes)
+    except ValueError:
+        raise RuleViolation(f"{text!r} is not a time of day HH:MM.", code="rule/opening-hours") from None
+    if not 0 <= value <= DAY_MINUTES or not 0 <= int(minutes) < 60:
+        raise RuleViolation(f"{text!r} is not a time of day between 00:00 and 24:00.", code="rule/opening-hours")
+    return value
+
+
+def parse_opening_hours(document: Mapping[str, Sequence[Sequence[str]]] | None) -> OpeningHours:
+    """``{"monday": [["08:00", "22:00"]], ...}`` (park time) into :data:`OpeningHours`.
+
+    A weekday that is missing or empty is closed all day. Raises ``rule/opening-hours``.
+    """
+    document = document or {}
+    unknown = set(document) - set(WEEKDAYS)
+    if unknown:
+        raise RuleViolation(f"Unknown weekdays: {', '.join(sorted(unknown))}.", code="rule/opening-hours")
+    hours: dict[int, tuple[tuple[int, int], ...]] = {}
+    for index, day in enumerate(WEEKDAYS):
+        periods = sorted((_minutes(p[0]), _minutes(p[1])) for p in document.get(day, ()))
+        for opens, closes in periods:
+            if opens >= closes:
+                raise RuleViolation(f"On {day} a period closes before it opens.", code="rule/opening-hours")
+        for (_, closes), (opens, _) in zip(periods, periods[1:], strict=False):
+            if opens < closes:
+                raise RuleViolation(f"On {day} two periods overlap.", code="rule/opening-hours")
+        hours[index] = tuple(periods)
+    return hours
+
+
+def render_opening_hours(hours: OpeningHours) -> dict[str, list[list[str]]]:
+    def clock(value: int) -> str:
+        return f"{value // 60:02d}:{value % 60:02d}"
+
+    return {WEEKDAYS[d]: [[clock(o), clock(c)] for o, c in hours.get(d, ())] for d in range(7)}
+
+
+def local_midnight(day: datetime) -> datetime:
+    local = day.astimezone(PARK_TZ)
+    return datetime.combine(local.date(), time(0), PARK_TZ)
+
+
+def opening_intervals(hours: OpeningHours, window: Interval) -> list[Interval]:
+    """The open periods that meet ``window``, clipped to it, merged where they touch (UTC)."""
+    first = window.start.astimezone(PARK_TZ).date() - timedelta(days=1)
+    last = window.end.astimezone(PARK_TZ).date()
+    found: list[Interval] = []
+    day = first
+    while day <= last:
+        midnight = datetime.combine(day, time(0), PARK_TZ)
+        for opens, closes in hours.get(day.weekday(), ()):
+            period = Interval(
+                (midnight + timedelta(minutes=opens)).astimezone(UTC),
+                (midnight + timedelta(minutes=closes)).astimezone(UTC),
+            )
+            if period.overlaps(window):
+                found.append(Interval(max(period.start, window.start), min(period.end, window.end)))
+        day += timedelta(days=1)
+    return merge(found)
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, with overlapping or touching intervals joined."""
+    merged: list[Interval] = []
+    for interval in sorted(intervals):
+        if merged and interval.start <= merged[-1].end:
+            last = merged[-1]
+            merged[-1] = Interval(last.start, max(last.end, interval.end))
+        else:
+            merged.append(interval)
+    return merged
+
+
+def subtract(intervals: Iterable[Interval], blockers: Iterable[Interval]) -> list[Interval]:
+    """What is left of ``intervals`` once every blocker is cut out."""
+    result = merge(intervals)
+    for blocker in merge(blockers):
+        remaining: list[Interval] = []
+        for interval in result:
+            if not interval.overlaps(blocker):
+                remaining.append(interval)
+                continue
+            if interval.start < blocker.start:
+                remaining.append(Interval(interval.start, blocker.start))
+            if blocker.end < interval.end:
+                remaining.append(Interval(blocker.end, interval.end))
+        result = remaining
+    return result

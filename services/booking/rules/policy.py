@@ -1,0 +1,257 @@
+"""The rules of a space: what a reservation may be, what it costs, when it can be cancelled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from services.booking.rules.intervals import (
+    DAY_MINUTES,
+    Interval,
+    OpeningHours,
+    local_midnight,
+    opening_intervals,
+    subtract,
+)
+from shared.errors import RuleViolation
+
+MAX_HOLD = timedelta(days=15)
+"""The longest a reservation may hold a space, buffers included. Overlap lookups scan
+``hold_start`` from ``start - MAX_HOLD`` only, which keeps them one bounded index range."""
+
+CENT = Decimal("0.01")
+APPROVAL_MODES = ("never", "always", "attendees_above")
+
+
+@dataclass(frozen=True)
+class SpacePolicy:
+    capacity: int
+    layouts: Mapping[str, int]
+    opening_hours: OpeningHours
+    slot_minutes: int = 30
+    min_duration_minutes: int = 30
+    max_duration_minutes: int = 480
+    lead_time_minutes: int = 60
+    horizon_days: int = 90
+    setup_minutes: int = 0
+    cleanup_minutes: int = 0
+    approval_mode: str = "never"
+    approval_threshold: int | None = None
+    hourly_price: Decimal = Decimal("0")
+    free_cancel_hours: int = 24
+    late_cancel_fee_percent: Decimal = Decimal("50")
+    check_in_opens_minutes: int = 15
+    check_in_grace_minutes: int = 15
+
+    @property
+    def setup(self) -> timedelta:
+        return timedelta(minutes=self.setup_minutes)
+
+    @property
+    def cleanup(self) -> timedelta:
+        return timedelta(minutes=self.cleanup_minutes)
+
+    def hold_of(self, usage: Interval) -> Interval:
+        """The time ``usage`` keeps the space from others: setup before, cleanup after."""
+        return usage.widened(self.setup, self.cleanup)
+
+    def validate(self) -> None:
+        """Refuse a space configuration that cannot work (``rule/space-config``)."""
+
+        def refuse(detail: str) -> None:
+            raise RuleViolation(detail, code="rule/space-config")
+
+        if self.slot_minutes <= 0 or DAY_MINUTES % self.slot_minutes:
+            refuse("slot_minutes must divide a day (5, 10, 15, 30, 60, ... minutes).")
+        if not 0 < self.min_duration_minutes <= self.max_duration_minutes:
+            refuse("min_duration_minutes must be positive and at most max_duration_minutes.")
+        if self.min_duration_minutes % self.slot_minutes or self.max_duration_minutes % self.slot_minutes:
+            refuse("min_duration_minutes and max_duration_minutes must be whole slots.")
+        hold = timedelta(minutes=self.max_duration_minutes) + self.setup + self.cleanup
+        if hold > MAX_HOLD:
+            refuse(f"max duration plus buffers may not exceed {MAX_HOLD.days} days.")
+        if self.approval_mode not in APPROVAL_MODES:
+            refuse(f"approval mode must be one of {', '.join(APPROVAL_MODES)}.")
+        if self.approval_mode == "attendees_above" and self.approval_threshold is None:
+            refuse("approval mode attendees_above needs a threshold.")
+        if any(capacity > self.capacity for capacity in self.layouts.values()):
+            refuse("a layout cannot seat more than the space's capacity.")
+        if self.hourly_price < 0 or not 0 <= self.late_cancel_fee_percent <= 100:
+            refuse("prices are never negative and the late fee is a percentage (0-100).")
+
+
+def _on_grid(moment: datetime, slot_minutes: int) -> bool:
+    offset = moment - local_midnight(moment)
+    return offset.total_seconds() % (slot_minutes * 60) == 0
+
+
+def check_request(
+    policy: SpacePolicy,
+    usage: Interval,
+    *,
+    attendees: int,
+    layout: str | None,
+    now: datetime,
+    closures: Iterable[Interval] = (),
+    staff: bool = False,
+) -> None:
+    """Every rule a new or moved reservation of ``usage`` must pass; raises the first broken one.
+
+    Desk staff and park admin may book inside the lead time (a walk-in at the desk) but every
+    other rule holds for them too.
+    """
+    if usage.end <= usage.start:
+        raise RuleViolation("The end must come after the start.", code="rule/end-after-start")
+    if not (_on_grid(usage.start, policy.slot_minutes) and _on_grid(usage.end, policy.slot_minutes)):
+        raise RuleViolation(
+            f"Start and end must fall on the {policy.slot_minutes}-minute grid of this space (park time).",
+            code="rule/slot-granularity",
+            slot_minutes=policy.slot_minutes,
+        )
+    if usage.minutes < policy.min_duration_minutes:
+        raise RuleViolation(
+            f"This space is booked for at least {policy.min_duration_minutes} minutes.",
+            code="rule/min-duration",
+            min_duration_minutes=policy.min_duration_minutes,
+        )
+    if usage.minutes > policy.max_duration_minutes:
+        raise RuleViolation(
+            f"This space is booked for at most {policy.max_duration_minutes} minutes.",
+            code="rule/max-duration",
+            max_duration_minutes=policy.max_duration_minutes,
+        )
+    if usage.start < now:
+        raise RuleViolation("A reservation cannot start in the past.", code="rule/in-the-past")
+    if not staff and usage.start < now + timedelta(minutes=policy.lead_time_minutes):
+        raise RuleViolation(
+            f"This space must be booked at least {policy.lead_time_minutes} minutes ahead.",
+            code="rule/lead-time",
+            lead_time_minutes=policy.lead_time_minutes,
+        )
+    if usage.start > now + timedelta(days=policy.horizon_days):
+        raise RuleViolation(
+            f"This space can be booked at most {policy.horizon_days} days ahead.",
+            code="rule/horizon",
+            horizon_days=policy.horizon_days,
+        )
+    check_seating(policy, attendees=attendees, layout=layout)
+    if not any(period.contains(usage) for period in opening_intervals(policy.opening_hours, usage)):
+        raise RuleViolation(
+            "The space is not open for the whole of this time (opening hours are in park time, Asia/Shanghai).",
+            code="rule/opening-hours",
+        )
+    hold = policy.hold_of(usage)
+    if any(closure.overlaps(hold) for closure in closures):
+        raise RuleViolation("The space is closed during this time (buffers included).", code="rule/space-closed")
+
+
+def check_seating(policy: SpacePolicy, *, attendees: int, layout: str | None) -> None:
+    if layout is not None and layout not in policy.layouts:
+        raise RuleViolation(
+            f"This space offers the layouts: {', '.join(sorted(policy.layouts)) or 'none'}.",
+            code="rule/layout",
+        )
+    seats = policy.layouts[layout] if layout is not None else policy.capacity
+    if attendees > seats:
+        raise RuleViolation(
+            f"This space seats {seats} in that layout; {attendees} attendees do not fit.",
+            code="rule/capacity",
+            capacity=seats,
+        )
+
+
+def needs_approval(policy: SpacePolicy, attendees: int) -> bool:
+    if policy.approval_mode == "always":
+        return True
+    if policy.approval_mode == "attendees_above":
+        return attendees > (policy.approval_threshold or 0)
+    return False
+
+
+@dataclass(frozen=True)
+class Pricing:
+    price: Decimal
+    quota_minutes: int
+    billable_minutes: int
+
+
+def price_of(policy: SpacePolicy, minutes: int, *, free_minutes_left: int, free_of_charge: bool = False) -> Pricing:
+    """Quota first, then the hourly price for what is left; rounded to the fen (half up)."""
+    if free_of_charge:
+        return Pricing(Decimal("0.00"), 0, 0)
+    quota = max(0, min(minutes, free_minutes_left))
+    billable = minutes - quota
+    price = (policy.hourly_price * billable / 60).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Pricing(price, quota, billable)
+
+
+def cancellation_fee(policy: SpacePolicy, price: Decimal, start: datetime, now: datetime) -> Decimal:
+    """Free until ``free_cancel_hours`` before the start; after that the late fee share of the price."""
+    if now <= start - timedelta(hours=policy.free_cancel_hours):
+        return Decimal("0.00")
+    return (price * policy.late_cancel_fee_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def check_check_in_window(policy: SpacePolicy, usage: Interval, now: datetime) -> None:
+    opens = usage.start - timedelta(minutes=policy.check_in_opens_minutes)
+    closes = min(usage.start + timedelta(minutes=policy.check_in_grace_minutes), usage.end)
+    if not opens <= now <= closes:
+        raise RuleViolation(
+            f"Check-in is open from {policy.check_in_opens_minutes} minutes before the start until "
+            f"{policy.check_in_grace_minutes} minutes after it.",
+            code="rule/check-in-window",
+            opens_at=opens.isoformat(),
+            closes_at=closes.isoformat(),
+        )
+
+
+def no_show_after(policy: SpacePolicy, usage: Interval) -> datetime:
+    """When a reservation nobody checked in for is released."""
+    return min(usage.start + timedelta(minutes=policy.check_in_grace_minutes), usage.end)
+
+
+def free_intervals(
+    policy: SpacePolicy,
+    window: Interval,
+    *,
+    holds: Iterable[Interval],
+    closures: Iterable[Interval],
+    now: datetime,
+    staff: bool = False,
+) -> list[Interval]:
+    """The times in ``window`` a new reservation could use: open, not closed, not held by another
+    reservation once this one's buffers are added, inside lead time and horizon, on the slot grid,
+    and at least the minimum duration long."""
+    earliest = now if staff else now + timedelta(minutes=policy.lead_time_minutes)
+    latest = now + timedelta(days=policy.horizon_days) + timedelta(minutes=policy.max_duration_minutes)
+    if earliest >= latest:
+        return []
+    bounded = Interval(max(window.start, earliest), min(window.end, latest))
+    if bounded.end <= bounded.start:
+        return []
+    # A new usage u conflicts with a blocker b when hold(u) meets b, i.e. when u meets b widened by
+    # the cleanup before it and the setup after it.
+    blockers = [b.widened(policy.cleanup, policy.setup) for b in (*holds, *closures)]
+    free = subtract(opening_intervals(policy.opening_hours, bounded), blockers)
+    slot = timedelta(minutes=policy.slot_minutes)
+    answer: list[Interval] = []
+    for interval in free:
+        start = _ceil(interval.start, slot)
+        end = _floor(interval.end, slot)
+        if (end - start) >= timedelta(minutes=policy.min_duration_minutes):
+            answer.append(Interval(start, end))
+    return answer
+
+
+def _ceil(moment: datetime, slot: timedelta) -> datetime:
+    midnight = local_midnight(moment)
+    steps = -(-(moment - midnight) // slot)
+    return (midnight + steps * slot).astimezone(moment.tzinfo)
+
+
+def _floor(moment: datetime, slot: timedelta) -> datetime:
+    midnight = local_midnight(moment)
+    steps = (moment - midnight) // slot
+    return (midnight + steps * slot).astimezone(moment.tzinfo)

@@ -1,0 +1,150 @@
+"""Contracts of booking's events (``booking.reservation.*``) and of the request to hold a room.
+
+``booking.reservation.<verb>`` carries one reservation as a consumer needs it: the space, the
+organisation, the times in UTC, attendees, visitors and the price. ``request_id`` is set when the
+reservation answers a ``booking.room_hold.requested`` from another service; the envelope's
+``correlationid`` is then the request's own.
+
+``booking.room_hold.requested`` is the one event booking consumes that asks it to act: another
+service (consulting, for a meeting with a partner firm) asks for a room on behalf of a tenant.
+Booking answers with ``booking.reservation.confirmed`` (or ``requested`` first, when the space
+needs approval) or ``booking.reservation.rejected`` carrying the same ``request_id``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from shared.events.contracts import Contract, register
+
+RESERVATION_STATUSES = (
+    "pending_approval",
+    "confirmed",
+    "rejected",
+    "cancelled",
+    "checked_in",
+    "completed",
+    "no_show",
+)
+SPACE_KINDS = (
+    "conference_room",
+    "science_hall",
+    "scientists_club",
+    "exhibition_hall",
+    "release_square",
+    "basketball_court",
+    "badminton_court",
+)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An instant with an offset on the way in, UTC written with ``Z`` on the way out."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return str(value.astimezone(UTC).isoformat()).replace("+00:00", "Z")
+
+
+class VisitorV1(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    company = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    car_plate = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
+
+
+class ReservationV1(Schema):
+    """One reservation after the change the event names. Times are UTC; money a decimal string."""
+
+    reservation_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(RESERVATION_STATUSES))
+    space_id = fields.UUID(required=True)
+    space_name = fields.String(required=True)
+    space_name_zh = fields.String(required=True)
+    space_kind = fields.String(required=True, validate=validate.OneOf(SPACE_KINDS))
+    building = fields.String(load_default=None, allow_none=True)
+    org_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    org_name = fields.String(load_default=None, allow_none=True)
+    booked_by = fields.String(required=True)
+    booked_by_name = fields.String(load_default=None, allow_none=True)
+    title = fields.String(required=True)
+    attendees = fields.Integer(required=True, validate=validate.Range(min=1))
+    layout = fields.String(load_default=None, allow_none=True)
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
+    price = fields.Decimal(required=True, as_string=True, places=2)
+    currency = fields.String(required=True, validate=validate.OneOf(("CNY",)))
+    cancellation_fee = fields.Decimal(load_default=None, allow_none=True, as_string=True, places=2)
+    series_id = fields.UUID(load_default=None, allow_none=True)
+    visitors = fields.List(fields.Nested(VisitorV1), load_default=list)
+    reason = fields.String(load_default=None, allow_none=True)
+    request_id = fields.String(load_default=None, allow_none=True)
+    previous_starts_at = UtcDateTime(load_default=None, allow_none=True)
+    previous_ends_at = UtcDateTime(load_default=None, allow_none=True)
+    previous_space_id = fields.UUID(load_default=None, allow_none=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class ReservationRejectedV1(ReservationV1):
+    """A rejection. When booking could not place a room hold another service asked for, no
+    reservation exists: ``reservation_id`` and the space's fields are null, and ``rule`` names the
+    rule that refused it."""
+
+    reservation_id = fields.UUID(load_default=None, allow_none=True)
+    space_id = fields.UUID(load_default=None, allow_none=True)
+    space_name = fields.String(load_default=None, allow_none=True)
+    space_name_zh = fields.String(load_default=None, allow_none=True)
+    space_kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SPACE_KINDS))
+    booked_by = fields.String(load_default=None, allow_none=True)
+    title = fields.String(load_default=None, allow_none=True)
+    attendees = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    price = fields.Decimal(load_default=None, allow_none=True, as_string=True, places=2)
+    currency = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("CNY",)))
+    version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    rule = fields.String(load_default=None, allow_none=True, metadata={"description": "problem code of the rule"})
+
+
+class RoomHoldRequestedV1(Schema):
+    """Another service asks booking to hold a meeting room for a tenant."""
+
+    request_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    requester = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    org_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    requested_by = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    requested_by_name = fields.String(load_default=None, allow_none=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
+    attendees = fields.Integer(required=True, validate=validate.Range(min=1, max=5000))
+    space_id = fields.UUID(load_default=None, allow_none=True)
+    space_kind = fields.String(load_default="conference_room", validate=validate.OneOf(SPACE_KINDS))
+    layout = fields.String(load_default=None, allow_none=True)
+    equipment = fields.List(fields.String(), load_default=list)
+    visitors = fields.List(fields.Nested(VisitorV1), load_default=list)
+
+
+def _reservation(verb: str, description: str) -> Contract:
+    return register(Contract(f"booking.reservation.{verb}", 1, ReservationV1, description))
+
+
+RESERVATION_REQUESTED = _reservation("requested", "A reservation waits for desk staff's approval.")
+RESERVATION_CONFIRMED = _reservation("confirmed", "A reservation holds its space (approved, or needing none).")
+RESERVATION_CANCELLED = _reservation("cancelled", "A reservation was cancelled; cancellation_fee says what is due.")
+RESERVATION_RESCHEDULED = _reservation("rescheduled", "A reservation moved; previous_* say from where.")
+RESERVATION_CHECKED_IN = _reservation("checked_in", "The organiser checked in.")
+RESERVATION_NO_SHOW = _reservation("no_show", "Nobody checked in; the space was released.")
+RESERVATION_COMPLETED = _reservation("completed", "A reservation ended after a check-in.")
+RESERVATION_REJECTED = register(
+    Contract(
+        "booking.reservation.rejected",
+        1,
+        ReservationRejectedV1,
+        "Desk staff rejected a reservation, it was not approved before its start, or a room hold "
+        "another service asked for could not be placed (then reservation_id is null and rule says why).",
+    )
+)
+ROOM_HOLD_REQUESTED = register(
+    Contract("booking.room_hold.requested", 1, RoomHoldRequestedV1, "Hold a meeting room on behalf of a tenant.")
+)
