@@ -14,6 +14,7 @@ from migrations import upgrade, upgrade_all
 from shared.db import forget_databases
 from shared.logs import configure_logging
 from shared.settings import SERVICES, Settings
+from tests.servers import POSTGRES_ADMIN_URL, PostgresDatabases, require
 
 configure_logging("WARNING")  # request lines are noise in test output; warnings and errors stay
 
@@ -76,3 +77,16 @@ def park(seeded_platform: Path, tmp_path: Path) -> Iterator[Any]:
     from tests.park import running_park
 
     yield from running_park(seeded_platform, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    require("PostgreSQL", "PARKHUB_REQUIRE_POSTGRES", POSTGRES_ADMIN_URL, 5432)
+    databases = PostgresDatabases(POSTGRES_ADMIN_URL)
+    try:
+        yield databases
+    finally:
+        from shared.db import forget_databases
+
+        forget_databases()  # no pooled connection may hold a database being dropped
+        databases.drop_all()

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import importlib
-import os
-import socket
-import uuid
-from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData, create_engine
 
 from migrations import upgrade
 from shared.settings import DATABASES
+from tests.servers import PostgresDatabases
 
 
 def models_metadata(name: str) -> MetaData:
@@ -39,34 +36,9 @@ def test_models_and_migrations_agree_on_sqlite(name: str, tmp_path) -> None:
     assert differences(url, models_metadata(name)) == []
 
 
-def _postgres_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    if not _postgres_up():
-        if os.environ.get("PARKHUB_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is required (PARKHUB_REQUIRE_POSTGRES) but 127.0.0.1:5432 is down")
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"parkhub_m{uuid.uuid4().hex[:10]}"
-    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("name", DATABASES)
-def test_models_and_migrations_agree_on_postgres(name: str, postgres_database: str) -> None:
-    upgrade(name, postgres_database)
-    assert differences(postgres_database, models_metadata(name)) == []
+def test_models_and_migrations_agree_on_postgres(name: str, postgres_databases: PostgresDatabases) -> None:
+    url = postgres_databases.new_set().format(name=name)
+    upgrade(name, url)
+    assert differences(url, models_metadata(name)) == []

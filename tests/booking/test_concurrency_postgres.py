@@ -13,9 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,36 +26,15 @@ from shared.db import forget_databases
 from tests.booking import factories
 from tests.booking.conftest import USERS, at, mint, park_day, write_jwks
 from tests.conftest import make_settings
+from tests.servers import PostgresDatabases
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REQUESTS = 60
 
 
-def _postgres_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    if not _postgres_up():
-        if os.environ.get("PARKHUB_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is required (PARKHUB_REQUIRE_POSTGRES) but 127.0.0.1:5432 is down")
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"parkhub_booking_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        forget_databases()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def postgres_url(postgres_databases: PostgresDatabases) -> str:
+    """A fresh booking database on this machine's PostgreSQL (dropped with the session's)."""
+    return postgres_databases.new_set().format(name="booking")
 
 
 def _free_port() -> int:

@@ -14,72 +14,12 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
 from kombu import Connection
 
 from shared.settings import DATABASES, Settings
-
-POSTGRES_ADMIN_URL = os.environ.get("PARKHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-RABBITMQ_URL = os.environ.get("PARKHUB_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
-
-
-def _reachable(url: str, default_port: int) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
-def _require(server: str, flag: str, url: str, port: int) -> None:
-    if _reachable(url, port):
-        return
-    parts = urlsplit(url)
-    reason = f"{server} is not answering at {parts.hostname}:{parts.port or port}"
-    if os.environ.get(flag):
-        pytest.fail(f"{reason}, and {flag} is set", pytrace=False)
-    pytest.skip(f"{reason} (set {flag}=1 to make this a failure)")
-
-
-class PostgresDatabases:
-    """Creates sets of empty databases, one per owner, and drops every one of them at the end."""
-
-    def __init__(self, admin_url: str) -> None:
-        self.admin_url = admin_url
-        self.created: list[str] = []
-
-    def new_set(self) -> str:
-        """A new set of empty databases; returns its ``PARKHUB_DATABASE_URL_TEMPLATE``."""
-        prefix = f"parkhub_t{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(self.admin_url, autocommit=True) as admin:
-            for name in DATABASES:
-                admin.execute(f'CREATE DATABASE "{prefix}_{name}"')
-                self.created.append(f"{prefix}_{name}")
-        server = urlsplit(self.admin_url)
-        return f"postgresql+psycopg://{server.netloc}/{prefix}_{{name}}"
-
-    def drop_all(self) -> None:
-        with psycopg.connect(self.admin_url, autocommit=True) as admin:
-            for name in self.created:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.created.clear()
-
-
-@pytest.fixture(scope="session")
-def postgres_databases() -> Iterator[PostgresDatabases]:
-    _require("PostgreSQL", "PARKHUB_REQUIRE_POSTGRES", POSTGRES_ADMIN_URL, 5432)
-    databases = PostgresDatabases(POSTGRES_ADMIN_URL)
-    try:
-        yield databases
-    finally:
-        from shared.db import forget_databases
-
-        forget_databases()  # no pooled connection may hold a database being dropped
-        databases.drop_all()
+from tests.servers import RABBITMQ_URL, PostgresDatabases, require
 
 
 @pytest.fixture(scope="session")
@@ -113,7 +53,7 @@ class BusNamespaces:
 
 @pytest.fixture(scope="session")
 def rabbitmq_url() -> str:
-    _require("RabbitMQ", "PARKHUB_REQUIRE_RABBITMQ", RABBITMQ_URL, 5672)
+    require("RabbitMQ", "PARKHUB_REQUIRE_RABBITMQ", RABBITMQ_URL, 5672)
     return RABBITMQ_URL
 
 
