@@ -39,5 +39,5 @@ def jobs(db: Database) -> tuple[ScheduledJob, ...]:
 
 def participant(settings: Settings) -> Participant:
     db = database(settings)
-    retry = RetryPolicy(attempts=settings.retry_attempts, base_seconds=settings.retry_base_seconds)
-    return Participant(NAME, db, Inbox(NAME, db, HANDLERS, retry=retry), jobs=jobs(db))
+    inbox = Inbox(NAME, db, HANDLERS, retry=RetryPolicy.from_settings(settings))
+    return Participant(NAME, db, inbox, jobs=jobs(db))

@@ -11,5 +11,5 @@ from shared.settings import Settings
 
 def participant(settings: Settings) -> Participant:
     db = database(settings)
-    retry = RetryPolicy(attempts=settings.retry_attempts, base_seconds=settings.retry_base_seconds)
-    return Participant(NAME, db, Inbox(NAME, db, HANDLERS, retry=retry))
+    inbox = Inbox(NAME, db, HANDLERS, retry=RetryPolicy.from_settings(settings))
+    return Participant(NAME, db, inbox)

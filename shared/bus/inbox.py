@@ -26,6 +26,7 @@ from sqlalchemy import insert, select, update
 
 from shared.bus.tables import MessagingTables
 from shared.events import ContractViolation, Event, InvalidEnvelope, validate
+from shared.settings import Settings
 
 if TYPE_CHECKING:
     from shared.db import Database, UnitOfWork
@@ -48,6 +49,10 @@ class RetryPolicy:
     attempts: int = 5
     base_seconds: float = 0.2
     max_seconds: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(attempts=settings.retry_attempts, base_seconds=settings.retry_base_seconds)
 
     def delay(self, attempt: int) -> float:
         return float(min(self.base_seconds * 2 ** (attempt - 1), self.max_seconds))
