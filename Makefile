@@ -36,7 +36,8 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy shared
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.bus --write docs/PERFORMANCE.md
+	$(BIN)/python -m bench.booking_availability --write docs/PERFORMANCE.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
