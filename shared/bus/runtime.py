@@ -18,12 +18,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from kombu.message import Message
 from kombu.messaging import Consumer
 from kombu.mixins import ConsumerMixin
 
+from shared.bus import housekeeping
 from shared.bus.inbox import Inbox
 from shared.bus.outbox import Relay
 from shared.bus.transport import RECONNECT_RETRIES, KombuPublisher, connect, declare, service_queue
@@ -41,6 +43,13 @@ class Participant:
     database: Database
     inbox: Inbox | None = None
     jobs: Sequence[ScheduledJob] = field(default_factory=tuple)
+
+    def all_jobs(self) -> tuple[ScheduledJob, ...]:
+        """The participant's own jobs and the housekeeping of its messaging tables."""
+        return (
+            *self.jobs,
+            ScheduledJob("housekeeping", housekeeping.EVERY_SECONDS, partial(housekeeping.sweep, self.database)),
+        )
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,7 @@ class EmbeddedBus:
     def _run_due_jobs(self) -> None:
         now = time.monotonic()
         for participant in self.participants:
-            for job in participant.jobs:
+            for job in participant.all_jobs():
                 key = f"{participant.name}.{job.name}"
                 if now >= self._next_job.get(key, 0.0):
                     self._next_job[key] = now + job.every_seconds
@@ -214,7 +223,7 @@ class ServiceWorker:
         threads = [threading.Thread(target=self._relay_loop, name="relay", daemon=True)]
         threads += [
             threading.Thread(target=self._job_loop, args=(job,), name=job.name, daemon=True)
-            for job in self.participant.jobs
+            for job in self.participant.all_jobs()
         ]
         for thread in threads:
             thread.start()

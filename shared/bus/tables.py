@@ -7,6 +7,7 @@ They are Core tables added to each service's own metadata; each database's migra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -24,6 +25,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 # An autoincrementing 64-bit key on PostgreSQL that stays an INTEGER PRIMARY KEY on SQLite.
 BigId = BigInteger().with_variant(sqlite.INTEGER(), "sqlite").with_variant(postgresql.BIGINT(), "postgresql")
+
+
+IDEMPOTENCY_KEYS_KEPT = timedelta(hours=24)
+"""How long an ``Idempotency-Key`` answers with its first response (then housekeeping drops it)."""
 
 
 @dataclass(frozen=True)

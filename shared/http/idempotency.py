@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -22,12 +22,12 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from shared.bus.tables import IDEMPOTENCY_KEYS_KEPT
 from shared.clock import as_utc
 from shared.db import Database
 from shared.errors import Conflict, RuleViolation
 
 F = TypeVar("F", bound=Callable[..., Any])
-KEPT_FOR = timedelta(hours=24)
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 
 
@@ -78,7 +78,7 @@ def _claim(db: Database, principal: str, key: str, digest: str) -> Response | No
     now = datetime.now(UTC)
     with db.unit_of_work() as uow:
         row = uow.session.execute(select(table).where(table.c.principal == principal, table.c.key == key)).first()
-        if row is not None and as_utc(row.created_at) < now - KEPT_FOR:
+        if row is not None and as_utc(row.created_at) < now - IDEMPOTENCY_KEYS_KEPT:
             uow.session.execute(delete(table).where(table.c.principal == principal, table.c.key == key))
             row = None
         if row is None:

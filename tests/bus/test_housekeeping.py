@@ -1,0 +1,60 @@
+"""Housekeeping drops only what can no longer matter: old settled outbox rows, old inbox entries
+and expired idempotency keys; never a pending event or a dead letter."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select, update
+
+from shared.bus.housekeeping import sweep
+from shared.bus.inbox import Inbox, Outcome
+from shared.clock import utcnow
+from shared.db import Database
+from shared.events import Event
+from tests.bus.conftest import REGISTERED, organisation, publish
+
+
+def count(db: Database, table) -> int:  # type: ignore[no-untyped-def]
+    with db.reading() as session:
+        return int(session.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_sweep_keeps_what_may_still_matter(db: Database, inbox: Inbox) -> None:
+    tables = db.messaging
+    long_ago = utcnow() - timedelta(days=40)
+    old_settled, old_pending, fresh_settled = publish(db, "Old", "Never published", "Fresh")
+    with db.unit_of_work() as uow:
+        outbox = tables.outbox
+        uow.session.execute(
+            update(outbox)
+            .where(outbox.c.event_id == old_settled)
+            .values(created_at=long_ago, published_at=long_ago, settled_at=long_ago)
+        )
+        uow.session.execute(update(outbox).where(outbox.c.event_id == old_pending).values(created_at=long_ago))
+        uow.session.execute(
+            update(outbox).where(outbox.c.event_id == fresh_settled).values(published_at=utcnow(), settled_at=utcnow())
+        )
+        uow.session.execute(
+            insert(tables.inbox).values(
+                event_id="old-event", type=REGISTERED, source="/parkhub/gateway", handled_at=long_ago
+            )
+        )
+        uow.session.execute(
+            insert(tables.idempotency_keys).values(
+                principal="user:alice", key="k1", request_hash="x", created_at=long_ago
+            )
+        )
+        uow.commit()
+    handled = Event(type=REGISTERED, source="/parkhub/gateway", data=organisation())
+    assert inbox.deliver(handled.to_dict()) is Outcome.HANDLED
+    assert inbox.deliver({"not": "an event"}) is Outcome.DEAD_LETTERED
+
+    assert sweep(db) == {"outbox": 1, "inbox": 1, "idempotency_keys": 1}
+    with db.reading() as session:
+        left = {row.event_id for row in session.execute(select(tables.outbox.c.event_id))}
+    assert left == {old_pending, fresh_settled}
+    assert count(db, tables.inbox) == 1  # the fresh one still guards against its duplicates
+    assert inbox.deliver(handled.to_dict()) is Outcome.DUPLICATE
+    assert count(db, tables.dead_letters) == 1
+    assert sweep(db) == {"outbox": 0, "inbox": 0, "idempotency_keys": 0}
