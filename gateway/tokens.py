@@ -26,7 +26,7 @@ from functools import cache
 
 from flask import current_app
 from flask_jwt_extended import create_access_token
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -216,3 +216,10 @@ def _digest(token: str) -> str:
 @cache
 def _decoy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def purge_expired_refresh_tokens(*, uow: UnitOfWork) -> int:
+    """Delete refresh tokens expired for a day or more: past expiry a token is refused whatever
+    its row says, so reuse detection no longer needs it. The caller commits."""
+    result = uow.session.execute(delete(RefreshToken).where(RefreshToken.expires_at < utcnow() - timedelta(days=1)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -191,6 +191,32 @@ def test_an_expired_refresh_token_is_refused(gateway_settings: Settings) -> None
     assert_oauth_error(refresh(client, token), 400, "invalid_grant")
 
 
+def test_the_gateway_worker_purges_refresh_tokens_a_day_past_expiry(gateway_settings: Settings) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+
+    from gateway.models import RefreshToken
+    from gateway.worker import participant
+    from shared.clock import utcnow
+
+    client = create_app(gateway_settings).test_client()
+    sign_in(client, "bob")
+    sign_in(client, "carol")
+    gateway = participant(gateway_settings)
+    with gateway.database.unit_of_work() as uow:
+        oldest = uow.session.scalar(select(func.min(RefreshToken.issued_at)))
+        uow.session.execute(
+            update(RefreshToken).where(RefreshToken.issued_at == oldest).values(expires_at=utcnow() - timedelta(days=2))
+        )
+        uow.commit()
+    [purge] = [job for job in gateway.all_jobs() if job.name == "purge-refresh-tokens"]
+    assert purge.run() == 1
+    assert purge.run() == 0
+    with gateway.database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(RefreshToken)) >= 1
+
+
 def test_inactive_users_and_suspended_organisations_get_no_tokens(
     client: FlaskClient, bearer: Any, session: Any
 ) -> None:
