@@ -27,13 +27,13 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy shared
+	$(BIN)/mypy shared gateway services embedded parkhub_cli.py
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared
+	$(BIN)/mypy shared gateway services embedded parkhub_cli.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.bus --write docs/PERFORMANCE.md
