@@ -7,6 +7,7 @@
     parkhub migrate                           upgrade every database; declare the bus topology
     parkhub seed                              load the park's demo data (idempotent)
     parkhub dead-letters list|replay SERVICE  staff tools for events a service could not handle
+    parkhub keys rotate                       retire the gateway's signing key, make a new one
     parkhub nginx-config [--listen P]         render nginx's config from the route table
 
 Configuration comes from ``PARKHUB_*`` environment variables (see shared/settings.py).
@@ -71,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     letters.add_argument("service", choices=SERVICES)
     letters.add_argument("--id", type=int, help="replay only this letter (default: all)")
     letters.set_defaults(run=_dead_letters)
+
+    keys = commands.add_parser("keys", help="rotate the gateway's generated signing key")
+    keys.add_argument("action", choices=("rotate",))
+    keys.set_defaults(run=_keys)
 
     nginx = commands.add_parser("nginx-config", help="print nginx's config for the distributed mode")
     nginx.add_argument("--listen", default="8080")
@@ -201,6 +206,17 @@ def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
     for letter_id, outcome in outcomes.items():
         print(f"{letter_id}: {outcome.value}")
     return 0 if all(o.value != "dead_lettered" for o in outcomes.values()) else 1
+
+
+def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.keys import retirement_grace, rotate_signing_key
+
+    old, new = rotate_signing_key(settings)
+    print(
+        f"signing key {new} made; {old} stays in the JWKS for {retirement_grace(settings)}. "
+        "Restart the gateway to sign with the new key."
+    )
+    return 0
 
 
 def _nginx_config(settings: Settings, args: argparse.Namespace) -> int:

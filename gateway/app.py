@@ -15,7 +15,7 @@ from flask import Flask
 
 from gateway.api import api_clients, auth, jwks, me, organisations, users
 from gateway.api.platform import platform_blueprint
-from gateway.keys import SigningKey, load_signing_key
+from gateway.keys import SigningKey, load_signing_key, retired_public_keys
 from gateway.models import NAME, database
 from gateway.routes import route_table
 from gateway.upstreams import HttpUpstreams, Upstreams
@@ -49,7 +49,7 @@ def create_app(
         url_prefix="/api/v1",
         ops=False,
     )
-    _use_signing_key(app, key)
+    _use_signing_key(app, key, retired_public_keys(settings))
     app.extensions["parkhub.api"].register_blueprint(jwks.blp, url_prefix="")
     app.register_blueprint(
         platform_blueprint(
@@ -60,17 +60,20 @@ def create_app(
     return app
 
 
-def _use_signing_key(app: Flask, key: SigningKey) -> None:
-    """Sign with the private key; verify our own tokens with its public half, without reading
-    the JWKS back from a file or URL (shared.http.auth's default for the services)."""
+def _use_signing_key(app: Flask, key: SigningKey, retired: dict[str, Any]) -> None:
+    """Sign with the private key; verify our own tokens with its public half (or a retired key
+    still in its grace), without reading the JWKS back from a file or URL (shared.http.auth's
+    default for the services)."""
     app.config["JWT_PRIVATE_KEY"] = key.private_pem
     app.config["JWT_COOKIE_CSRF_PROTECT"] = False  # tokens travel in headers only: no csrf claim
     app.extensions["parkhub.signing_key"] = key
+    app.extensions["parkhub.retired_keys"] = retired
+    verifying = {key.kid: key.public_key, **retired}
 
     def decode_key(header: dict[str, Any], _claims: dict[str, Any]) -> Any:
-        if header.get("kid") != key.kid:
-            raise jwt.InvalidTokenError("token was signed by an unknown key")
-        return key.public_key
+        try:
+            return verifying[str(header.get("kid"))]
+        except KeyError:
+            raise jwt.InvalidTokenError("token was signed by an unknown key") from None
 
     app.extensions["flask-jwt-extended"].decode_key_loader(decode_key)
-

@@ -9,6 +9,12 @@ The ``kid`` is the key's RFC 7638 thumbprint, so the same key always has the sam
 process. ``jwks.json`` beside it is rewritten at every start; in the embedded mode the services
 read that file (``shared.http.auth.KeySet``), in the distributed mode they fetch
 ``GET /.well-known/jwks.json``.
+
+Rotation (``parkhub keys rotate``, for the generated key): the old key's public half moves to
+``<keys_dir>/retired/<kid>.pem`` and stays in the JWKS for :func:`retirement_grace` (the access
+token lifetime plus five minutes), so tokens signed just before the rotation keep working; a new
+key signs from the next start on. A key given by ``PARKHUB_SIGNING_KEY`` is rotated in the secret
+store instead.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +38,7 @@ from shared.settings import Settings, SettingsError
 
 PRIVATE_KEY_FILE = "signing-key.pem"
 JWKS_FILE = "jwks.json"
+RETIRED_DIR = "retired"
 KEY_BITS = 3072
 
 
@@ -43,9 +52,13 @@ class SigningKey:
 
     @property
     def public_jwk(self) -> dict[str, Any]:
-        jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(self.public_key))
-        jwk.pop("key_ops", None)  # RFC 7517 §4.3: not together with "use"
-        return {**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}
+        return _public_jwk(self.kid, self.public_key)
+
+
+def _public_jwk(kid: str, public_key: rsa.RSAPublicKey) -> dict[str, Any]:
+    jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(public_key))
+    jwk.pop("key_ops", None)  # RFC 7517 §4.3: not together with "use"
+    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
 
 
 def load_signing_key(settings: Settings) -> SigningKey:
@@ -57,18 +70,57 @@ def load_signing_key(settings: Settings) -> SigningKey:
         key = _from_pem(settings.signing_key_pem.encode())
     else:
         key = _from_pem(_read_or_generate(settings.keys_dir / PRIVATE_KEY_FILE))
-    write_jwks(settings.keys_dir / JWKS_FILE, key)
+    write_jwks(settings.keys_dir / JWKS_FILE, key, retired_public_keys(settings))
     return key
 
 
-def jwks_document(key: SigningKey) -> dict[str, Any]:
-    return {"keys": [key.public_jwk]}
+def jwks_document(key: SigningKey, retired: dict[str, rsa.RSAPublicKey] | None = None) -> dict[str, Any]:
+    """The current key first, then the retired keys still in their grace period."""
+    return {"keys": [key.public_jwk, *(_public_jwk(kid, public) for kid, public in (retired or {}).items())]}
 
 
-def write_jwks(path: Path, key: SigningKey) -> None:
+def write_jwks(path: Path, key: SigningKey, retired: dict[str, rsa.RSAPublicKey] | None = None) -> None:
     """Replace ``path`` atomically, so a service never reads half a document."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, json.dumps(jwks_document(key), indent=2).encode(), mode=0o644)
+    _atomic_write(path, json.dumps(jwks_document(key, retired), indent=2).encode(), mode=0o644)
+
+
+def retirement_grace(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.access_ttl_seconds + 300)
+
+
+def retired_public_keys(settings: Settings) -> dict[str, rsa.RSAPublicKey]:
+    """Retired keys whose grace has not run out, by kid; older ones are deleted."""
+    folder = settings.keys_dir / RETIRED_DIR
+    keys: dict[str, rsa.RSAPublicKey] = {}
+    for path in sorted(folder.glob("*.pem")) if folder.exists() else []:
+        if time.time() - path.stat().st_mtime > retirement_grace(settings).total_seconds():
+            path.unlink(missing_ok=True)
+            continue
+        public = serialization.load_pem_public_key(path.read_bytes())
+        if isinstance(public, rsa.RSAPublicKey):
+            keys[thumbprint(public)] = public
+    return keys
+
+
+def rotate_signing_key(settings: Settings) -> tuple[str, str]:
+    """Retire the generated key and make a new one; returns ``(old kid, new kid)``.
+
+    Raises :class:`SettingsError` when the key comes from ``PARKHUB_SIGNING_KEY``.
+    """
+    if settings.signing_key_pem:
+        raise SettingsError("PARKHUB_SIGNING_KEY is set: rotate the key in the secret store that gives it")
+    path = settings.keys_dir / PRIVATE_KEY_FILE
+    old = _from_pem(_read_or_generate(path))
+    retired = settings.keys_dir / RETIRED_DIR / f"{old.kid}.pem"
+    retired.parent.mkdir(parents=True, exist_ok=True)
+    public_pem = old.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    _atomic_write(retired, public_pem, mode=0o644)
+    _atomic_write(path, generate_private_pem(), mode=0o600)
+    new = load_signing_key(settings)
+    return old.kid, new.kid
 
 
 def thumbprint(public_key: rsa.RSAPublicKey) -> str:

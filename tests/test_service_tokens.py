@@ -117,3 +117,49 @@ def test_a_tenant_member_gets_403_on_admin_endpoints(park: Park) -> None:
         response = park.as_user("bob", method, path, json=body)
         assert response.status_code == 403, (method, path, response.get_data(as_text=True))
         assert response.content_type == "application/problem+json"
+
+
+def test_a_rotated_key_keeps_earlier_tokens_valid_through_its_grace(seeded_platform, tmp_path) -> None:
+    from gateway.keys import rotate_signing_key
+    from tests.park import running_park
+
+    for park in running_park(seeded_platform, tmp_path / "before"):
+        before = park.token("desk")
+        settings = park.platform.settings
+    old, new = rotate_signing_key(settings)
+    assert old != new
+    for park in running_park(tmp_path / "before" / "var", tmp_path / "after"):
+        after = park.token("desk")
+        assert jwt.get_unverified_header(after)["kid"] == new
+        kids = [key["kid"] for key in park.client.get("/.well-known/jwks.json").json["keys"]]
+        assert kids == [new, old]
+        for token in (before, after):
+            for path in ("/api/v1/me", "/api/v1/booking/directory/organisations"):
+                response = park.client.get(path, headers={"Authorization": f"Bearer {token}"})
+                assert response.status_code == 200, (path, response.get_data(as_text=True))
+
+
+def test_a_retired_key_leaves_the_jwks_after_its_grace(tmp_path) -> None:
+    import os
+
+    from gateway.keys import load_signing_key, retired_public_keys, rotate_signing_key
+    from shared.settings import Settings, SettingsError
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "var", PARKHUB_ACCESS_TTL="60")
+    old, _new = rotate_signing_key(settings)
+    assert list(retired_public_keys(settings)) == [old]
+    [retired] = (settings.keys_dir / "retired").glob("*.pem")
+    stale = retired.stat().st_mtime - 361  # the 60 s token lifetime plus 5 minutes have passed
+    os.utime(retired, (stale, stale))
+    assert retired_public_keys(settings) == {}
+    assert not retired.exists()
+
+    given = Settings.from_env(
+        {
+            "PARKHUB_VAR_DIR": str(tmp_path / "given"),
+            "PARKHUB_SIGNING_KEY": load_signing_key(settings).private_pem.decode(),
+        }
+    )
+    with pytest.raises(SettingsError):
+        rotate_signing_key(given)

@@ -23,4 +23,6 @@ class JwksSchema(Schema):
 def jwks() -> Any:
     """The JWK Set services verify access tokens with; keys are found by the token's ``kid``."""
     # Short caching: a service that meets an unknown kid re-fetches anyway (shared.http.auth).
-    return jwks_document(current_app.extensions["parkhub.signing_key"]), 200, {"Cache-Control": "public, max-age=300"}
+    extensions = current_app.extensions
+    document = jwks_document(extensions["parkhub.signing_key"], extensions["parkhub.retired_keys"])
+    return document, 200, {"Cache-Control": "public, max-age=300"}
