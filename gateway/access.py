@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from gateway.models import ROLES_BY_KIND, TENANT_ROLES, Organisation
 from shared.errors import NotFound, PermissionDenied, RuleViolation
-from shared.http.auth import STAFF_ROLES, Principal
+from shared.principal import STAFF_ROLES, Principal
 
 PARK_ADMIN = "park_admin"
 TENANT_ADMIN = "tenant_admin"

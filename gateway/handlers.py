@@ -27,12 +27,12 @@ from gateway.commands import (
     UpdateUser,
 )
 from gateway.models import ApiClient, Organisation, User
-from gateway.tokens import hash_secret
+from gateway.passwords import hash_secret
 from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound
 from shared.events.identity import ORGANISATION_REGISTERED, ORGANISATION_UPDATED, PARTNER_KINDS
-from shared.http.auth import Principal
+from shared.principal import Principal
 
 Precondition = Callable[[int], None]
 Row = TypeVar("Row", Organisation, User, ApiClient)

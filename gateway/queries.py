@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from gateway import access
 from gateway.models import ApiClient, Organisation, User
 from shared.errors import NotFound, PermissionDenied
-from shared.http.auth import Principal
 from shared.http.pagination import paginate
+from shared.principal import Principal
 
 ESCAPE = "\\"
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from gateway import commands, handlers
 from gateway.models import ApiClient, Organisation, User, database
 from shared.db import Database, UnitOfWork
-from shared.http.auth import Principal
+from shared.principal import Principal
 from shared.settings import Settings
 
 DEMO_PASSWORD = "parkhub-demo"

@@ -22,16 +22,15 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 
 from flask import current_app
 from flask_jwt_extended import create_access_token
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway import audit
 from gateway.models import ApiClient, RefreshToken, User
+from gateway.passwords import secret_matches
 from shared.clock import as_utc, utcnow
 from shared.db import Database, UnitOfWork
 from shared.settings import Settings
@@ -72,7 +71,7 @@ def password_grant(
     with database.reading() as session:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
         # Hash even for an unknown user, so the answer takes as long either way.
-        valid = check_password_hash(user.password_hash if user else _decoy_hash(), password)
+        valid = secret_matches(user.password_hash if user else None, password)
         if user is None or not valid or not _may_sign_in(user):
             raise OAuthError("invalid_grant", "The username or password is wrong, or the account is disabled.")
         subject, claims = user.subject, access_claims(user)
@@ -89,7 +88,7 @@ def client_credentials_grant(
     again) and nothing written. Raises ``invalid_client`` for wrong or disabled credentials."""
     with database.reading() as session:
         client = session.get(ApiClient, client_id)
-        valid = check_password_hash(client.secret_hash if client else _decoy_hash(), client_secret)
+        valid = secret_matches(client.secret_hash if client else None, client_secret)
         if client is None or not valid or not _may_sign_in(client):
             raise OAuthError("invalid_client", "The client id or secret is wrong, or the client is disabled.")
         subject, claims = client.subject, access_claims(client)
@@ -173,11 +172,6 @@ def access_claims(principal: Principal) -> dict[str, object]:
     }
 
 
-def hash_secret(secret: str) -> str:
-    """Passwords and client secrets alike: werkzeug's scrypt (a memory-hard KDF), salted."""
-    return generate_password_hash(secret)
-
-
 def _access_token(subject: str, claims: dict[str, object], settings: Settings) -> str:
     key = current_app.extensions["parkhub.signing_key"]
     return str(
@@ -213,9 +207,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@cache
-def _decoy_hash() -> str:
-    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def purge_expired_refresh_tokens(*, uow: UnitOfWork) -> int:

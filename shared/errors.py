@@ -45,3 +45,17 @@ class RuleViolation(DomainError):
 
 class InvalidTransition(Conflict):
     code = "invalid-transition"
+
+
+class PreconditionRequired(DomainError):
+    """A change came without ``If-Match``."""
+
+    code = "precondition-required"
+    status = 428
+
+
+class PreconditionFailed(DomainError):
+    """A change named a version that is no longer the current one."""
+
+    code = "precondition-failed"
+    status = 412

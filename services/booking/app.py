@@ -7,8 +7,8 @@ from flask import Flask
 from services.booking.api import availability, calendars, quotas, reports, reservations, series, spaces
 from services.booking.models import NAME, directory
 from services.booking.worker import participant
-from shared.directory import directory_blueprint
 from shared.http.app import create_service_app
+from shared.http.directory import directory_blueprint
 from shared.settings import Settings
 
 

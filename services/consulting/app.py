@@ -6,8 +6,8 @@ from flask import Flask
 
 from services.consulting.models import NAME, directory
 from services.consulting.worker import participant
-from shared.directory import directory_blueprint
 from shared.http.app import create_service_app
+from shared.http.directory import directory_blueprint
 from shared.settings import Settings
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,34 +22,11 @@ from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
 from shared.errors import PermissionDenied
 from shared.http.problems import problem
+from shared.principal import ROLES, STAFF_ROLES, Principal
 from shared.settings import Settings
 
-ROLES = ("tenant_member", "tenant_admin", "desk_staff", "park_admin", "partner_agent")
-STAFF_ROLES = ("desk_staff", "park_admin")
-
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a user or a partner's API client, of one organisation."""
-
-    subject: str
-    org_id: str
-    org_kind: str
-    roles: frozenset[str]
-    name: str = ""
-
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.roles & set(STAFF_ROLES))
-
-    @property
-    def is_partner(self) -> bool:
-        return "partner_agent" in self.roles
-
-    def has_any(self, roles: Iterable[str]) -> bool:
-        return bool(self.roles & set(roles))
+__all__ = ["ROLES", "STAFF_ROLES", "KeySet", "Principal", "current_principal", "init_auth", "requires"]
 
 
 class KeySet:

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from flask import request
 
-from shared.errors import DomainError
+from shared.errors import PreconditionFailed, PreconditionRequired
 
-
-class PreconditionRequired(DomainError):
-    code = "precondition-required"
-    status = 428
-
-
-class PreconditionFailed(DomainError):
-    code = "precondition-failed"
-    status = 412
+__all__ = ["PreconditionFailed", "PreconditionRequired", "check_if_match", "etag"]
 
 
 def etag(version: int) -> str:

@@ -15,7 +15,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
 
 from gateway.models import ApiClient, Organisation, User
-from gateway.tokens import hash_secret
+from gateway.passwords import hash_secret
 
 PASSWORD = "correct-horse-battery"
 _session: list[Session | None] = [None]
