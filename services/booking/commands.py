@@ -7,17 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared.errors import DomainError
-
 STAFF_ROLES = frozenset({"desk_staff", "park_admin"})
 BOOKING_ROLES = frozenset({"tenant_member", "tenant_admin", "desk_staff", "park_admin"})
-
-
-class StaleVersion(DomainError):
-    """``If-Match`` named a version the resource has moved past (HTTP 412)."""
-
-    code = "precondition-failed"
-    status = 412
 
 
 @dataclass(frozen=True)
@@ -80,6 +71,8 @@ class SetQuota:
     org_id: str
     space_kind: str
     free_hours_per_month: int
+    expected_versions: frozenset[int] | None = None
+    """The versions ``If-Match`` accepts (None: ``*``); a rule that does not exist yet is version 0."""
 
 
 @dataclass(frozen=True)

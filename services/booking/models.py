@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -27,9 +28,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
-from services.booking.rules import HOLDING, SpacePolicy, parse_opening_hours
+from services.booking.rules import HOLDING, MAX_HOLD, SpacePolicy, parse_opening_hours
 from shared.bus.tables import define_messaging_tables
 from shared.clock import as_utc
 from shared.db import Database, database_for, metadata
@@ -160,7 +161,10 @@ class QuotaRule(Base):
     org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     space_kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     free_hours_per_month: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     updated_at: Mapped[datetime] = mapped_column(TS)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Series(Base):
@@ -213,6 +217,10 @@ class Reservation(Base):
     series_id: Mapped[str | None] = mapped_column(ForeignKey("series.id"), index=True)
     request_id: Mapped[str | None] = mapped_column(String(64))
     requester: Mapped[str | None] = mapped_column(String(40))
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    """The correlation id of the request that made the reservation; a room hold's events all carry it."""
+    occurrence: Mapped[int | None] = mapped_column(Integer)
+    """The index of this occurrence in its series (0 is the series' first start)."""
     reason: Mapped[str | None] = mapped_column(Text)
     checked_in_at: Mapped[datetime | None] = mapped_column(TS)
     sequence: Mapped[int] = mapped_column(Integer)
@@ -252,6 +260,26 @@ class Reservation(Base):
         return as_utc(self.ends_at)
 
 
+def holds_meeting(session: Session, lo: datetime, hi: datetime) -> list[ColumnElement[bool]]:
+    """Conditions for holding reservations whose hold meets ``[lo, hi)``.
+
+    Portable: one bounded range of ``ix_reservations_space_id_hold_start`` (a hold is never
+    longer than MAX_HOLD). On PostgreSQL the range overlap is stated too, so the planner can
+    answer it from the exclusion constraint's GiST index, which holds exactly the holding rows.
+    """
+    conditions: list[ColumnElement[bool]] = [
+        Reservation.hold_start >= lo - MAX_HOLD,
+        Reservation.hold_start < hi,
+        Reservation.hold_end > lo,
+        Reservation.status.in_(HOLDING),
+    ]
+    if session.get_bind().dialect.name == "postgresql":
+        conditions.append(
+            func.tstzrange(Reservation.hold_start, Reservation.hold_end, "[)").op("&&")(func.tstzrange(lo, hi, "[)"))
+        )
+    return conditions
+
+
 class Visitor(Base):
     """An external visitor on a reservation, for visitor passes and visitor parking."""
 
@@ -278,6 +306,37 @@ class Transition(Base):
     actor_name: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(TS)
+
+
+class AdminChange(Base):
+    """The append-only audit trail of park admin's changes to spaces, closures and quotas."""
+
+    __tablename__ = "admin_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(120))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(TS)
+
+    __table_args__ = (Index("ix_admin_changes_entity_entity_id", "entity", "entity_id"),)
+
+
+class HoldRequest(Base):
+    """A room-hold request another service sent, and how it was answered: a re-sent request
+    (same requester and ``request_id``) is answered once, never evaluated again."""
+
+    __tablename__ = "hold_requests"
+
+    requester: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    reservation_id: Mapped[str | None] = mapped_column(String(36))
+    rule: Mapped[str | None] = mapped_column(String(60))
     at: Mapped[datetime] = mapped_column(TS)
 
 

@@ -2,13 +2,20 @@
 
 ``booking.reservation.<verb>`` carries one reservation as a consumer needs it: the space, the
 organisation, the times in UTC, attendees, visitors and the price. ``request_id`` is set when the
-reservation answers a ``booking.room_hold.requested`` from another service; the envelope's
-``correlationid`` is then the request's own.
+reservation answers a ``booking.room_hold.requested`` from another service.
+
+Every event of one reservation carries, in its envelope's ``correlationid``, the correlation id
+of the request that made the reservation: for a room hold the requesting event's, also on the
+answers that come days later (desk staff approving or rejecting, a cancellation, a reschedule).
 
 ``booking.room_hold.requested`` is the one event booking consumes that asks it to act: another
 service (consulting, for a meeting with a partner firm) asks for a room on behalf of a tenant.
 Booking answers with ``booking.reservation.confirmed`` (or ``requested`` first, when the space
-needs approval) or ``booking.reservation.rejected`` carrying the same ``request_id``.
+needs approval, and later ``confirmed`` or ``rejected``) or ``booking.reservation.rejected``
+with no reservation. **Consumers match answers to their requests on ``data.request_id``** (with
+``requester``, unique per requesting service); the correlation id is for tracing. Booking
+evaluates each ``(requester, request_id)`` once: re-sending it (even after a refusal) changes
+nothing and publishes nothing.
 """
 
 from __future__ import annotations
@@ -136,6 +143,9 @@ RESERVATION_RESCHEDULED = _reservation("rescheduled", "A reservation moved; prev
 RESERVATION_CHECKED_IN = _reservation("checked_in", "The organiser checked in.")
 RESERVATION_NO_SHOW = _reservation("no_show", "Nobody checked in; the space was released.")
 RESERVATION_COMPLETED = _reservation("completed", "A reservation ended after a check-in.")
+RESERVATION_VISITORS_CHANGED = _reservation(
+    "visitors_changed", "The external visitors of a reservation changed; visitors is the whole new list."
+)
 RESERVATION_REJECTED = register(
     Contract(
         "booking.reservation.rejected",

@@ -84,11 +84,8 @@ def mint(settings: Settings, key: rsa.RSAPrivateKey, user: User, *, ttl: int = 6
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
 
 
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
-    database = booking_database(settings)
-    session = database.session()
-    factories.bind(session)
+def register_organisations(database: Database) -> None:
+    """Put the test organisations in booking's directory, as identity's events would."""
     with database.unit_of_work() as uow:
         for org_id, name, kind in (
             (ORG_A, "Chengdu Cell Therapeutics", "tenant"),
@@ -102,6 +99,14 @@ def db(settings: Settings) -> Iterator[Database]:
                 )
             )
         uow.commit()
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = booking_database(settings)
+    session = database.session()
+    factories.bind(session)
+    register_organisations(database)
     yield database
     factories.bind(None)
     session.close()

@@ -11,7 +11,9 @@ def test_search_finds_fitting_spaces_with_free_intervals(api, db):
     big = SpaceFactory(capacity=60, layouts={"theatre": 60, "classroom": 30}, equipment=["projector", "led_wall"])
     SpaceFactory(kind="basketball_court", capacity=20, layouts={"court": 20}, equipment=["scoreboard"])
     day = park_day(4)
-    api.book(big.id, at(day, "10:00"), at(day, "12:00"), user="carol", attendees=20)
+    secret = "Tianfu Genomics acquisition board"
+    booked = api.book(big.id, at(day, "10:00"), at(day, "12:00"), user="carol", attendees=20, title=secret)
+    assert booked.status_code == 201
     window = f"start={at(day, '09:00').isoformat()}&end={at(day, '13:00').isoformat()}".replace("+", "%2B")
     everything = api.get(f"/availability?{window}").json
     assert everything["total"] == 3
@@ -21,7 +23,12 @@ def test_search_finds_fitting_spaces_with_free_intervals(api, db):
         {"start": at(day, "09:00").isoformat(), "end": at(day, "10:00").isoformat()},
         {"start": at(day, "12:00").isoformat(), "end": at(day, "13:00").isoformat()},
     ]
-    assert "carol" not in str(found)
+    # Another tenant's reservation is only the gap in the free intervals: no title, no id, no owner.
+    [item] = found["items"]
+    assert set(item) == {"space", "free", "free_minutes", "needs_approval", "hourly_price"}
+    assert all(set(free) == {"start", "end"} for free in item["free"])
+    body = api.get(f"/availability?{window}&attendees=25&equipment=projector").get_data(as_text=True)
+    assert secret not in body and booked.json["id"] not in body
     assert api.get(f"/availability?{window}&attendees=25&layout=classroom").json["total"] == 1
     assert api.get(f"/availability?{window}&attendees=31&layout=classroom").json["total"] == 0
     assert api.get(f"/availability?{window}&kind=conference_room&duration_minutes=120").json["total"] == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from icalendar import Calendar
 
-from tests.booking.conftest import ORG_A, ORG_B, at, park_day
+from tests.booking.conftest import ORG_A, ORG_B, at, outbox, park_day
 from tests.booking.factories import SpaceFactory
 
 
@@ -81,3 +81,24 @@ def test_feeds_are_private_and_rotatable(api, db):
     assert api.post(f"/calendars/spaces/{space.id}/feed/rotate", user="alice").status_code == 403
     assert api.post(f"/calendars/spaces/{space.id}/feed/rotate", user="admin").status_code == 200
     assert api.get("/calendars/planets/x/feed").status_code == 404
+
+
+def test_changing_visitors_is_published_and_updates_the_feed(api, db):
+    space = SpaceFactory()
+    day = park_day(3)
+    reservation = api.book(space.id, at(day, "10:00"), at(day, "11:00"), title="Partner visit").json
+    url = api.get("/calendars/organisations/mine/feed").json["url"]
+    uid = f"{reservation['id']}@parkhub.tianfu-lifescience.cn"
+    changed = api.put(
+        f"/reservations/{reservation['id']}/visitors",
+        {"visitors": [{"name": "Dr. Wu", "company": "Huaxi", "car_plate": "川A55555"}]},
+        **{"If-Match": f'"{reservation["version"]}"'},
+    )
+    assert changed.status_code == 200
+    event = events(api, url)[uid]
+    assert int(event["SEQUENCE"]) == 1
+    assert "Dr. Wu" in str(event["DESCRIPTION"])
+    published = outbox(db)[-1]
+    assert published["type"] == "booking.reservation.visitors_changed"
+    assert published["data"]["visitors"] == [{"name": "Dr. Wu", "company": "Huaxi", "car_plate": "川A55555"}]
+    assert published["data"]["version"] == changed.json["version"]

@@ -24,7 +24,7 @@ from migrations import upgrade
 from services.booking.models import database as booking_database
 from shared.db import forget_databases
 from tests.booking import factories
-from tests.booking.conftest import USERS, at, mint, park_day, write_jwks
+from tests.booking.conftest import USERS, at, mint, park_day, register_organisations, write_jwks
 from tests.conftest import make_settings
 from tests.servers import PostgresDatabases
 
@@ -83,6 +83,7 @@ def test_sixty_concurrent_creates_of_one_slot_give_one_201(tmp_path, postgres_ur
     settings = make_settings(var, PARKHUB_DB_BOOKING=postgres_url)
     write_jwks(settings, signing_key)
     database = booking_database(settings)
+    register_organisations(database)
     session = database.session()
     factories.bind(session)
     try:

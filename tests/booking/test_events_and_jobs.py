@@ -131,3 +131,33 @@ def test_a_room_hold_that_cannot_be_placed_is_rejected(settings, db):
 def test_contracts_refuse_a_bad_payload(db):
     with db.unit_of_work() as uow, pytest.raises(ContractViolation):
         uow.publish("booking.reservation.confirmed", {"reservation_id": "nope"}, subject="x", orgid=ORG_A)
+
+
+def test_later_answers_to_a_room_hold_carry_the_request_correlation_id(settings, db, api):
+    hall = SpaceFactory(kind="science_hall", capacity=300, layouts={"theatre": 300}, approval_mode="always")
+    event = hold_request(hall.id)
+    assert deliver(settings, event).value == "handled"
+    [requested] = outbox(db)
+    assert requested["type"] == "booking.reservation.requested"
+    reservation = api.get(f"/reservations/{requested['data']['reservation_id']}", user="desk").json
+    assert api.act(reservation, "approve", user="desk").status_code == 200
+    approved = outbox(db)[-1]
+    assert approved["type"] == "booking.reservation.confirmed"
+    assert approved["correlationid"] == "req-consulting-42"
+    assert approved["data"]["request_id"] == event.data["request_id"]
+
+
+def test_a_refused_room_hold_sent_again_is_not_evaluated_again(settings, db, api):
+    space = SpaceFactory(capacity=6)
+    taken = hold_request(space.id)
+    deliver(settings, taken)
+    refused = hold_request(space.id)
+    deliver(settings, refused)
+    assert outbox(db)[-1]["type"] == "booking.reservation.rejected"
+    # The slot frees up; the refused request, re-sent as another event, is still answered once.
+    reservation = api.get(f"/reservations/{outbox(db)[0]['data']['reservation_id']}").json
+    assert api.act(reservation, "cancel").status_code == 200
+    before = len(outbox(db))
+    assert deliver(settings, hold_request(space.id, request_id=refused.data["request_id"])).value == "handled"
+    assert len(outbox(db)) == before
+    assert api.get("/reservations?status=confirmed").json["total"] == 0

@@ -207,7 +207,7 @@ def test_lifecycle() -> None:
 
 def test_weekly_recurrence_keeps_the_park_wall_clock() -> None:
     first = Interval(park(1, "10:00"), park(1, "11:00"))
-    found = occurrences("FREQ=WEEKLY;BYDAY=TU;COUNT=4", first, until=NOW + timedelta(days=90))
+    found = occurrences("FREQ=WEEKLY;BYDAY=TU;COUNT=4", first, horizon=NOW + timedelta(days=90))
     assert [o.usage.start.astimezone(PARK_TZ).strftime("%m-%d %H:%M") for o in found] == [
         "12-01 10:00",
         "12-08 10:00",
@@ -216,7 +216,20 @@ def test_weekly_recurrence_keeps_the_park_wall_clock() -> None:
     ]
     assert all(o.usage.minutes == 60 for o in found)
     # Without COUNT or UNTIL a series stops at the horizon.
-    assert len(occurrences("FREQ=WEEKLY", first, until=NOW + timedelta(days=27))) == 4
+    assert len(occurrences("FREQ=WEEKLY", first, horizon=NOW + timedelta(days=27))) == 4
+    # With COUNT, it does not: the occurrences past the horizon are listed (and refused later).
+    assert len(occurrences("FREQ=WEEKLY;COUNT=6", first, horizon=NOW + timedelta(days=27))) == 6
+
+
+def test_the_given_start_is_the_first_occurrence_even_off_the_rule() -> None:
+    first = Interval(park(1, "10:00"), park(1, "11:00"))  # a Tuesday
+    found = occurrences("FREQ=WEEKLY;BYDAY=TH;COUNT=3", first, horizon=NOW + timedelta(days=90))
+    assert [o.usage.start.astimezone(PARK_TZ).strftime("%a %m-%d") for o in found] == [
+        "Tue 12-01",
+        "Thu 12-03",
+        "Thu 12-10",
+    ]
+    assert [o.index for o in found] == [0, 1, 2]
 
 
 @pytest.mark.parametrize(
@@ -227,9 +240,14 @@ def test_weekly_recurrence_keeps_the_park_wall_clock() -> None:
         ("FREQ=WEEKLY;UNTIL=20261231T000000", "rule/rrule"),
         ("FREQ=DAILY;COUNT=500", "rule/series-length"),
         ("DTSTART:20261201T000000Z\nRRULE:FREQ=DAILY", "rule/rrule"),
+        ("FREQ=WEEKLY;INTERVAL=0;COUNT=3", "rule/rrule"),
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31", "rule/rrule"),
+        ("FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31,-31", "rule/rrule"),
+        ("FREQ=WEEKLY;BYDAY=MO;BYSETPOS=2", "rule/rrule"),
+        ("FREQ=DAILY;BYHOUR=9,15", "rule/rrule"),
     ],
 )
 def test_bad_recurrence_rules_are_named(rule: str, code: str) -> None:
     with pytest.raises(RuleViolation) as caught:
-        occurrences(rule, Interval(park(1, "10:00"), park(1, "11:00")), until=NOW + timedelta(days=3650))
+        occurrences(rule, Interval(park(1, "10:00"), park(1, "11:00")), horizon=NOW + timedelta(days=3650))
     assert caught.value.code == code

@@ -60,8 +60,39 @@ def test_skip_conflicts_keeps_the_rest(api, db):
     response, _ = weekly(api, space.id, mode="skip_conflicts", count=5)
     assert response.status_code == 201
     outcomes = response.json["occurrences"]
-    assert [o["outcome"] for o in outcomes] == ["booked", "booked", "conflict"]  # the horizon ends the series
+    # COUNT=5 reaches past the 20-day horizon: those occurrences are listed, refused.
+    assert [o["outcome"] for o in outcomes] == ["booked", "booked", "conflict", "refused", "refused"]
+    assert [o["problem"]["code"] for o in outcomes[3:]] == ["rule/horizon", "rule/horizon"]
+    assert [o["index"] for o in outcomes] == [0, 1, 2, 3, 4]
     assert api.get("/reservations").json["total"] == 2
+
+
+def test_all_or_nothing_refuses_a_series_reaching_past_the_horizon(api, db):
+    space = SpaceFactory(horizon_days=20)
+    response, _ = weekly(api, space.id, count=5)
+    assert response.status_code == 409
+    assert response.json["type"].endswith("rule/series-conflict")
+    outcomes = response.json["occurrences"]
+    assert [o["outcome"] for o in outcomes] == ["booked", "booked", "booked", "refused", "refused"]
+    assert outcomes[4]["problem"]["code"] == "rule/horizon"
+    assert api.get("/reservations").json["total"] == 0
+
+
+def test_the_given_start_is_the_first_occurrence(api, db):
+    space = SpaceFactory()
+    first = park_day(2)
+    other = "MO" if first.weekday() != 0 else "TU"
+    response, _ = weekly(api, space.id, rrule=f"FREQ=WEEKLY;BYDAY={other};COUNT=3")
+    assert response.status_code == 201, response.json
+    starts = [o["start"] for o in response.json["occurrences"]]
+    assert starts[0] == at(first, "10:00").isoformat()
+    assert len(starts) == 3
+
+
+def test_interval_zero_is_refused(api, db):
+    space = SpaceFactory()
+    response, _ = weekly(api, space.id, rrule="FREQ=WEEKLY;INTERVAL=0;COUNT=3")
+    assert response.status_code == 422 and response.json["type"].endswith("rule/rrule")
 
 
 def test_cancel_one_occurrence_or_the_rest(api, db):
@@ -78,6 +109,8 @@ def test_cancel_one_occurrence_or_the_rest(api, db):
     )
     assert rest.status_code == 200, rest.json
     assert [o["reservation_id"] for o in rest.json["occurrences"]] == ids[3:]
+    assert [o["index"] for o in rest.json["occurrences"]] == [3, 4]
+    assert api.get(f"/reservations/{ids[3]}").json["occurrence"] == 3
     statuses = [o["status"] for o in api.get(f"/series/{series_id}").json["occurrences"]]
     assert statuses == ["confirmed", "cancelled", "confirmed", "cancelled", "cancelled"]
     assert api.post(f"/series/{series_id}/cancel", {}, user="carol", **{"If-Match": "*"}).status_code == 404
@@ -93,7 +126,8 @@ def test_move_the_rest_of_a_series(api, db):
         f"/series/{series_id}/move", {"from_reservation_id": ids[2], "shift_minutes": 120}, **{"If-Match": etag}
     )
     assert moved.status_code == 200, moved.json
-    assert [o["outcome"] for o in moved.json["occurrences"]] == ["booked", "booked"]
+    assert [o["outcome"] for o in moved.json["occurrences"]] == ["moved", "moved"]
+    assert [o["index"] for o in moved.json["occurrences"]] == [2, 3]
     starts = [o["start"] for o in api.get(f"/series/{series_id}").json["occurrences"]]
     assert starts[1] == at(first + timedelta(weeks=1), "10:00").isoformat()
     assert starts[2] == at(first + timedelta(weeks=2), "12:00").isoformat()
@@ -118,9 +152,18 @@ def test_moving_into_a_conflict_is_all_or_nothing(api, db):
     etag = api.get(f"/series/{series_id}").headers["ETag"]
     refused = api.post(f"/series/{series_id}/move", {"shift_minutes": 120}, **{"If-Match": etag})
     assert refused.status_code == 409
-    assert [o["outcome"] for o in refused.json["occurrences"]] == ["booked", "booked", "conflict"]
+    assert [o["outcome"] for o in refused.json["occurrences"]] == ["moved", "moved", "conflict"]
     starts = [o["start"] for o in api.get(f"/series/{series_id}").json["occurrences"]]
     assert starts[0] == at(first, "10:00").isoformat()  # unchanged
+
+
+def test_moving_by_nothing_is_refused(api, db):
+    space = SpaceFactory()
+    response, _ = weekly(api, space.id, count=2)
+    series_id = response.json["series_id"]
+    etag = api.get(f"/series/{series_id}").headers["ETag"]
+    refused = api.post(f"/series/{series_id}/move", {"shift_minutes": 0}, **{"If-Match": etag})
+    assert refused.status_code == 422 and refused.json["type"].endswith("rule/series-move")
 
 
 def test_bad_rules_are_named(api, db):

@@ -16,7 +16,7 @@ from services.booking import handlers
 from services.booking.api.caller import actor, execute, reading
 from services.booking.api.schemas.reservations import FeedSchema
 from services.booking.commands import OpenFeed, RotateFeed
-from services.booking.queries import calendars, spaces
+from services.booking.queries import calendars
 from shared.errors import NotFound
 from shared.http.auth import requires
 
@@ -47,12 +47,7 @@ class Feed(MethodView):
         """The feed URL of a space (anyone signed in; busy blocks only) or of an organisation
         (its members and staff; full details). ``owner_id`` may be ``mine`` for your organisation."""
         scope = _scope(collection)
-        who = actor()
-        owner = who.org_id if owner_id == "mine" and scope == "organisation" else owner_id
-        if scope == "space":
-            with reading() as session:
-                spaces.get_space(session, owner)
-        secret = execute(handlers.feed_secret, OpenFeed(who, scope, owner))
+        owner, secret = execute(handlers.feed_secret, OpenFeed(actor(), scope, owner_id))
         return _feed(scope, owner, secret)
 
 
@@ -64,9 +59,7 @@ class FeedRotation(MethodView):
         """Replace the secret: the old URL stops working (park admin for spaces, a tenant admin
         or staff for an organisation)."""
         scope = _scope(collection)
-        who = actor()
-        owner = who.org_id if owner_id == "mine" and scope == "organisation" else owner_id
-        secret = execute(handlers.rotate_feed, RotateFeed(who, scope, owner))
+        owner, secret = execute(handlers.rotate_feed, RotateFeed(actor(), scope, owner_id))
         return _feed(scope, owner, secret)
 
 

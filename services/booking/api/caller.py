@@ -10,7 +10,7 @@ from flask import request
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.booking.commands import Actor, StaleVersion
+from services.booking.commands import Actor
 from shared.http.app import current_database
 from shared.http.auth import current_principal
 from shared.http.preconditions import PreconditionFailed, PreconditionRequired
@@ -55,7 +55,7 @@ def execute(handler: Callable[..., T], command: Any) -> T:
             uow.commit()
     except StaleDataError:
         # Two changes raced past If-Match; the later one lost.
-        raise StaleVersion("The resource changed while you were changing it; read it again.") from None
+        raise PreconditionFailed("The resource changed while you were changing it; read it again.") from None
     return result
 
 

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.booking import handlers
-from services.booking.api.caller import actor, execute, reading
+from services.booking.api.caller import actor, etag_headers, execute, expected_versions, reading
 from services.booking.api.schemas.spaces import (
+    AdminHistorySchema,
     QuotaListSchema,
     QuotaSchema,
     QuotaUsageListSchema,
     QuotaUsageQuerySchema,
 )
+from services.booking.api.spaces import IF_MATCH
 from services.booking.commands import SetQuota
-from services.booking.queries import spaces
-from services.booking.queries.quotas import usage
-from shared.clock import PARK_TZ
-from shared.errors import PermissionDenied
+from services.booking.queries import quotas, spaces
 from shared.http.auth import requires
 
 blp = Blueprint("booking-quotas", "parkhub.booking.quotas", description="Free hours per tenant and space kind.")
@@ -31,17 +29,22 @@ class Quotas(MethodView):
     @blp.response(200, QuotaListSchema)
     @requires("desk_staff", "park_admin")
     def get(self) -> dict[str, Any]:
-        """Every quota rule; ``org_id`` ``*`` is the default for every tenant."""
+        """Every quota rule with its version; ``org_id`` ``*`` is the default for every tenant."""
         with reading() as session:
-            return {"items": spaces.list_quotas(session)}
+            return {"items": quotas.list_quotas(session)}
 
     @blp.arguments(QuotaSchema)
     @blp.response(200, QuotaSchema)
+    @blp.doc(parameters=[IF_MATCH])
     @requires("park_admin")
-    def put(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Set one rule (free hours per calendar month, park time)."""
-        execute(handlers.set_quota, SetQuota(actor(), body["org_id"], body["space_kind"], body["free_hours_per_month"]))
-        return body
+    def put(self, body: dict[str, Any]) -> Any:
+        """Set one rule (free hours per calendar month, park time). ``If-Match`` carries the rule's
+        version from ``GET /quotas`` (``"0"`` or ``*`` for a rule that does not exist yet)."""
+        command = SetQuota(
+            actor(), body["org_id"], body["space_kind"], body["free_hours_per_month"], expected_versions()
+        )
+        version = execute(handlers.set_quota, command)
+        return {**body, "version": version}, 200, etag_headers(version)
 
 
 @blp.route("/quotas/usage")
@@ -51,11 +54,15 @@ class QuotaUsage(MethodView):
     @requires()
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Your organisation's free hours, used and left, per space kind for a month."""
-        who = actor()
-        org_id = args.get("organisation_id") or who.org_id
-        if org_id != who.org_id and not who.is_staff:
-            raise PermissionDenied("You can only read your own organisation's quota.")
-        month = args.get("month") or datetime.now(PARK_TZ).strftime("%Y-%m")
-        first = datetime.combine(datetime.strptime(month + "-01", "%Y-%m-%d").date(), time(0), PARK_TZ)
         with reading() as session:
-            return {"organisation_id": org_id, "month": month, "items": usage(session, org_id, first)}
+            return quotas.usage_of(session, actor(), args.get("organisation_id"), args.get("month"))
+
+
+@blp.route("/quotas/history")
+class QuotaHistory(MethodView):
+    @blp.response(200, AdminHistorySchema)
+    @requires("desk_staff", "park_admin")
+    def get(self) -> dict[str, Any]:
+        """The audit trail of the quota rules: who set which rule from what to what."""
+        with reading() as session:
+            return {"items": spaces.admin_history(session, "quota")}

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from services.booking import handlers
 from services.booking.api.caller import actor, etag_headers, execute, expected_versions, reading
 from services.booking.api.schemas.spaces import (
+    AdminHistorySchema,
     ClosureInSchema,
     ClosureListSchema,
     ClosureSchema,
@@ -66,7 +67,7 @@ class SpaceById(MethodView):
     def get(self, space_id: Any) -> Any:
         """One space, its rules and prices; ``ETag`` is its version."""
         with reading() as session:
-            space = spaces.get_space(session, str(space_id))
+            space = spaces.get_space(session, str(space_id), include_inactive=actor().is_staff)
         return space, 200, etag_headers(space["version"])
 
     @blp.arguments(SpacePatchSchema(partial=True))
@@ -127,3 +128,14 @@ class SpaceClosure(MethodView):
     def delete(self, space_id: Any, closure_id: Any) -> None:
         """Reopen: remove a closure (park admin)."""
         execute(handlers.remove_closure, RemoveClosure(actor(), str(space_id), str(closure_id)))
+
+
+@blp.route("/spaces/<uuid:space_id>/history")
+class SpaceHistory(MethodView):
+    @blp.response(200, AdminHistorySchema)
+    @requires("desk_staff", "park_admin")
+    def get(self, space_id: Any) -> dict[str, Any]:
+        """The audit trail of the space: who created or changed it, added or lifted closures."""
+        with reading() as session:
+            spaces.get_space(session, str(space_id))
+            return {"items": spaces.admin_history(session, "space", str(space_id))}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 
 from services.booking.commands import Actor, OpenFeed, RotateFeed
-from services.booking.models import CalendarFeed
+from services.booking.handlers.common import MAX_ORG_ID, organisation
+from services.booking.models import CalendarFeed, Space
 from shared.clock import utcnow
 from shared.db import UnitOfWork
-from shared.errors import PermissionDenied
+from shared.errors import NotFound, PermissionDenied
 
 SCOPES = ("space", "organisation")
 
@@ -25,30 +26,49 @@ def may_rotate_feed(actor: Actor, scope: str, owner_id: str) -> bool:
     return actor.is_staff or (actor.org_id == owner_id and actor.is_tenant_admin)
 
 
-def feed_secret(cmd: OpenFeed, *, uow: UnitOfWork) -> str:
-    """The current secret of a feed, made now if it has none."""
-    if not may_read_feed(cmd.actor, cmd.scope, cmd.owner_id):
+def _check_owner(uow: UnitOfWork, scope: str, owner_id: str) -> None:
+    """A feed exists only for a space booking has, or an organisation in its directory (404)."""
+    if scope == "space":
+        exists = len(owner_id) <= 36 and uow.session.get(Space, owner_id) is not None
+    else:
+        exists = len(owner_id) <= MAX_ORG_ID and organisation(uow, owner_id) is not None
+    if not exists:
+        raise NotFound(f"There is no {scope} {owner_id[:MAX_ORG_ID]!r}.")
+
+
+def _owner(actor: Actor, scope: str, owner_id: str) -> str:
+    """``mine`` names the caller's own organisation."""
+    return actor.org_id if scope == "organisation" and owner_id == "mine" else owner_id
+
+
+def feed_secret(cmd: OpenFeed, *, uow: UnitOfWork) -> tuple[str, str]:
+    """The owner id and current secret of a feed, made now if it has none. Raises NotFound for
+    an unknown space or organisation, PermissionDenied for another organisation's feed."""
+    owner_id = _owner(cmd.actor, cmd.scope, cmd.owner_id)
+    _check_owner(uow, cmd.scope, owner_id)
+    if not may_read_feed(cmd.actor, cmd.scope, owner_id):
         raise PermissionDenied("This calendar feed belongs to another organisation.")
-    feed = uow.session.get(CalendarFeed, (cmd.scope, cmd.owner_id))
+    feed = uow.session.get(CalendarFeed, (cmd.scope, owner_id))
     if feed is None:
-        feed = CalendarFeed(
-            scope=cmd.scope, owner_id=cmd.owner_id, secret=secrets.token_urlsafe(24), rotated_at=utcnow()
-        )
+        feed = CalendarFeed(scope=cmd.scope, owner_id=owner_id, secret=secrets.token_urlsafe(24), rotated_at=utcnow())
         uow.session.add(feed)
         uow.session.flush()
-    return feed.secret
+    return owner_id, feed.secret
 
 
-def rotate_feed(cmd: RotateFeed, *, uow: UnitOfWork) -> str:
-    """A new secret; the old URL stops working at once."""
-    if not may_rotate_feed(cmd.actor, cmd.scope, cmd.owner_id):
+def rotate_feed(cmd: RotateFeed, *, uow: UnitOfWork) -> tuple[str, str]:
+    """The owner id and a new secret; the old URL stops working at once. Raises NotFound or
+    PermissionDenied."""
+    owner_id = _owner(cmd.actor, cmd.scope, cmd.owner_id)
+    _check_owner(uow, cmd.scope, owner_id)
+    if not may_rotate_feed(cmd.actor, cmd.scope, owner_id):
         raise PermissionDenied("Only park admin (spaces) or a tenant admin (their organisation) rotate feeds.")
-    feed = uow.session.get(CalendarFeed, (cmd.scope, cmd.owner_id))
+    feed = uow.session.get(CalendarFeed, (cmd.scope, owner_id))
     secret = secrets.token_urlsafe(24)
     if feed is None:
-        uow.session.add(CalendarFeed(scope=cmd.scope, owner_id=cmd.owner_id, secret=secret, rotated_at=utcnow()))
+        uow.session.add(CalendarFeed(scope=cmd.scope, owner_id=owner_id, secret=secret, rotated_at=utcnow()))
     else:
         feed.secret = secret
         feed.rotated_at = utcnow()
     uow.session.flush()
-    return secret
+    return owner_id, secret

@@ -6,19 +6,31 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime, time
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from services.booking.commands import Actor, StaleVersion, VisitorDetails
-from services.booking.models import Closure, QuotaRule, Reservation, Space, Transition, Visitor, directory
-from services.booking.rules import COUNTED_FOR_QUOTA, HOLDING, MAX_HOLD, Interval, Pricing, price_of
+from services.booking.commands import Actor, VisitorDetails
+from services.booking.models import (
+    Closure,
+    QuotaRule,
+    Reservation,
+    Space,
+    Transition,
+    Visitor,
+    directory,
+    holds_meeting,
+)
+from services.booking.permissions import can_see
+from services.booking.rules import COUNTED_FOR_QUOTA, Interval, Pricing, month_of, price_of
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.db import UnitOfWork
-from shared.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from shared.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, RuleViolation
+
+MAX_ORG_ID = 64
+"""Organisation ids are at most this long (the directory's and every ``org_id`` column's width)."""
 
 SYSTEM = Actor(subject="system:booking", org_id="", org_kind="operator", roles=frozenset(), name="ParkHub booking")
 
@@ -29,7 +41,7 @@ def new_id() -> str:
 
 def check_version(current: int, expected: frozenset[int] | None) -> None:
     if expected is not None and current not in expected:
-        raise StaleVersion(
+        raise PreconditionFailed(
             f"The resource changed since you read it (now at version {current}); read it again.",
             current_etag=f'"{current}"',
         )
@@ -42,17 +54,6 @@ def load_space(uow: UnitOfWork, space_id: str, *, active: bool = True) -> Space:
     if active and not space.active:
         raise RuleViolation("This space is not open for booking.", code="rule/space-inactive")
     return space
-
-
-def can_see(actor: Actor, reservation: Reservation) -> bool:
-    return actor.is_staff or (bool(actor.org_id) and reservation.org_id == actor.org_id)
-
-
-def can_manage(actor: Actor, reservation: Reservation) -> bool:
-    """The organiser, a tenant admin of the organisation, or desk staff may change a reservation."""
-    if actor.is_staff:
-        return True
-    return reservation.org_id == actor.org_id and (reservation.booked_by == actor.subject or actor.is_tenant_admin)
 
 
 def load_reservation(uow: UnitOfWork, actor: Actor, reservation_id: str) -> Reservation:
@@ -68,20 +69,30 @@ def organisation(uow: UnitOfWork, org_id: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+def known_organisation(uow: UnitOfWork, org_id: str) -> dict[str, Any]:
+    """The organisation as booking's directory (fed by ``identity.organisation.*``) knows it;
+    ``rule/unknown-organisation`` (422) when it does not."""
+    known = organisation(uow, org_id) if len(org_id) <= MAX_ORG_ID else None
+    if known is None:
+        raise RuleViolation(f"Booking knows no organisation {org_id[:MAX_ORG_ID]!r}.", code="rule/unknown-organisation")
+    return known
+
+
 def booking_organisation(uow: UnitOfWork, actor: Actor, org_id: str | None) -> tuple[str, str]:
     """The organisation a reservation is for, and its kind. Staff may book for any organisation;
-    everybody else for their own. A suspended organisation books nothing."""
+    everybody else for their own. The organisation must be in booking's directory
+    (``rule/unknown-organisation``) and active (``rule/organisation-suspended``)."""
     if org_id and org_id != actor.org_id and not actor.is_staff:
         raise PermissionDenied("You can only book for your own organisation.")
     target = org_id or actor.org_id
     if not target:
         raise PermissionDenied("Your token names no organisation to book for.")
-    known = organisation(uow, target)
-    if known is not None and known["status"] != "active":
+    known = known_organisation(uow, target)
+    if known["status"] != "active":
         raise RuleViolation("This organisation is suspended and cannot book.", code="rule/organisation-suspended")
     if target == actor.org_id:
-        return target, actor.org_kind or (known["kind"] if known else "tenant")
-    return target, known["kind"] if known else "tenant"
+        return target, actor.org_kind or known["kind"]
+    return target, known["kind"]
 
 
 def closures_meeting(uow: UnitOfWork, space_id: str, hold: Interval) -> list[Interval]:
@@ -93,26 +104,6 @@ def closures_meeting(uow: UnitOfWork, space_id: str, hold: Interval) -> list[Int
         )
     ).all()
     return [Interval(as_utc(a), as_utc(b)) for a, b in rows]
-
-
-def holds_meeting(session: Session, lo: datetime, hi: datetime) -> list[ColumnElement[bool]]:
-    """Conditions for holding reservations whose hold meets ``[lo, hi)``.
-
-    Portable: one bounded range of ``ix_reservations_space_id_hold_start`` (a hold is never
-    longer than MAX_HOLD). On PostgreSQL the range overlap is stated too, so the planner can
-    answer it from the exclusion constraint's GiST index, which holds exactly the holding rows.
-    """
-    conditions: list[ColumnElement[bool]] = [
-        Reservation.hold_start >= lo - MAX_HOLD,
-        Reservation.hold_start < hi,
-        Reservation.hold_end > lo,
-        Reservation.status.in_(HOLDING),
-    ]
-    if session.get_bind().dialect.name == "postgresql":
-        conditions.append(
-            func.tstzrange(Reservation.hold_start, Reservation.hold_end, "[)").op("&&")(func.tstzrange(lo, hi, "[)"))
-        )
-    return conditions
 
 
 def check_free(uow: UnitOfWork, space_id: str, hold: Interval, *, exclude: Iterable[str] = ()) -> None:
@@ -135,7 +126,10 @@ def check_free(uow: UnitOfWork, space_id: str, hold: Interval, *, exclude: Itera
 def double_booking(busy: Interval | None = None) -> Conflict:
     extra: dict[str, Any] = {}
     if busy is not None:
-        extra["busy"] = {"start": busy.start.isoformat(), "end": busy.end.isoformat()}
+        extra["busy"] = {
+            "start": busy.start.astimezone(PARK_TZ).isoformat(),
+            "end": busy.end.astimezone(PARK_TZ).isoformat(),
+        }
     return Conflict(
         "The space is already held at this time (setup and cleanup buffers included).",
         code="rule/no-double-booking",
@@ -151,17 +145,6 @@ def flush(uow: UnitOfWork) -> None:
         if getattr(exc.orig, "sqlstate", None) == "23P01" or "ex_reservations_no_overlap" in str(exc.orig):
             raise double_booking() from None
         raise
-
-
-def month_of(moment: datetime) -> Interval:
-    """The calendar month (park time) ``moment`` falls in, as a UTC interval."""
-    local = moment.astimezone(PARK_TZ)
-    first = datetime.combine(local.date().replace(day=1), time(0), PARK_TZ)
-    if first.month == 12:
-        following = first.replace(year=first.year + 1, month=1)
-    else:
-        following = first.replace(month=first.month + 1)
-    return Interval(first.astimezone(UTC), following.astimezone(UTC))
 
 
 def free_minutes_left(
@@ -239,7 +222,8 @@ def _utc(moment: datetime | None) -> str | None:
 
 
 def publish(uow: UnitOfWork, reservation: Reservation, verb: str, **extra: Any) -> str:
-    """Flush, then put ``booking.reservation.<verb>`` for ``reservation`` in the outbox."""
+    """Flush, then put ``booking.reservation.<verb>`` for ``reservation`` in the outbox; a room
+    hold's events carry its request's correlation id (see :attr:`Reservation.correlation_id`)."""
     flush(uow)
     space = reservation.space
     org = organisation(uow, reservation.org_id)
@@ -271,6 +255,14 @@ def publish(uow: UnitOfWork, reservation: Reservation, verb: str, **extra: Any) 
     }
     for key, value in extra.items():
         data[key] = _utc(value) if isinstance(value, datetime) else value
-    return uow.publish(
-        f"booking.reservation.{verb}", data, subject=f"reservations/{reservation.id}", orgid=reservation.org_id
-    )
+    # A room hold's events all carry the correlation id of the requesting service's request,
+    # also when desk staff approve it days later; any other event carries the request at hand's.
+    current = uow.context.get("correlationid")
+    if reservation.request_id and reservation.correlation_id:
+        uow.context["correlationid"] = reservation.correlation_id
+    try:
+        return uow.publish(
+            f"booking.reservation.{verb}", data, subject=f"reservations/{reservation.id}", orgid=reservation.org_id
+        )
+    finally:
+        uow.context["correlationid"] = current

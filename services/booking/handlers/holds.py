@@ -4,7 +4,10 @@ Booking places the hold as the requesting tenant would (every rule, approval inc
 first space that fits, smallest first. The answer is the reservation's own event
 (``requested``/``confirmed``, later ``confirmed`` or ``rejected`` by desk staff) or, when no
 space could take it, ``booking.reservation.rejected`` with no reservation and the rule that
-refused it. Either carries ``request_id``, and the envelope the request's correlation id.
+refused it. Every one carries ``request_id``; the envelope carries the request's correlation id,
+the later ones too (the reservation keeps it). Each request (requester, ``request_id``) is
+evaluated once: its answer is recorded in ``hold_requests``, and the same request re-sent as
+another event is not evaluated again, placed or refused.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from sqlalchemy import select
 from services.booking.commands import Actor, VisitorDetails
 from services.booking.handlers.common import booking_organisation, organisation
 from services.booking.handlers.reservations import place
-from services.booking.models import Reservation, Space
+from services.booking.models import HoldRequest, Space
 from services.booking.rules import Interval
+from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import DomainError
 from shared.events import Event
@@ -46,15 +50,28 @@ def _candidates(uow: UnitOfWork, data: dict[str, Any]) -> list[Space]:
     ]
 
 
-def hold_room(event: Event, *, uow: UnitOfWork) -> None:
-    data = event.data
-    answered = uow.session.execute(
-        select(Reservation.id).where(
-            Reservation.request_id == data["request_id"], Reservation.requester == data["requester"]
+def _answered(
+    uow: UnitOfWork, data: dict[str, Any], outcome: str, reservation_id: str | None, rule: str | None
+) -> None:
+    uow.session.add(
+        HoldRequest(
+            requester=data["requester"],
+            request_id=data["request_id"],
+            outcome=outcome,
+            reservation_id=reservation_id,
+            rule=rule,
+            at=utcnow(),
         )
-    ).first()
-    if answered is not None:
-        return  # the same request sent twice (as another event): it was answered already
+    )
+    uow.session.flush()
+
+
+def hold_room(event: Event, *, uow: UnitOfWork) -> None:
+    """Place the hold or refuse it, once per (requester, ``request_id``). Publishes the
+    reservation's ``requested``/``confirmed``, or ``rejected`` with no reservation."""
+    data = event.data
+    if uow.session.get(HoldRequest, (data["requester"], data["request_id"])) is not None:
+        return  # the same request sent again (as another event): it was answered already
     known = organisation(uow, data["org_id"])
     actor = Actor(
         subject=data["requested_by"],
@@ -70,7 +87,7 @@ def hold_room(event: Event, *, uow: UnitOfWork) -> None:
         try:
             with uow.session.begin_nested():
                 org_id, org_kind = booking_organisation(uow, actor, None)
-                place(
+                reservation = place(
                     uow,
                     actor=actor,
                     space=space,
@@ -84,11 +101,13 @@ def hold_room(event: Event, *, uow: UnitOfWork) -> None:
                     request_id=data["request_id"],
                     requester=data["requester"],
                 )
+            _answered(uow, data, reservation.status, reservation.id, None)
             return
         except DomainError as error:
             refusal = refusal or error
     code = refusal.code if refusal else "rule/no-space-fits"
     reason = refusal.detail if refusal else "No active space of that kind fits the attendees, layout and equipment."
+    _answered(uow, data, "rejected", None, code)
     uow.publish(
         "booking.reservation.rejected",
         {

@@ -21,7 +21,6 @@ from services.booking.commands import (
 )
 from services.booking.handlers.common import (
     booking_organisation,
-    can_manage,
     check_free,
     check_version,
     closures_meeting,
@@ -34,6 +33,7 @@ from services.booking.handlers.common import (
     visitors_of,
 )
 from services.booking.models import Reservation, Space
+from services.booking.permissions import can_manage
 from services.booking.rules import (
     Interval,
     check_request,
@@ -59,6 +59,7 @@ def place(
     note: str | None = None,
     visitors: Sequence[VisitorDetails] = (),
     series_id: str | None = None,
+    occurrence: int | None = None,
     request_id: str | None = None,
     requester: str | None = None,
     now: datetime | None = None,
@@ -101,8 +102,10 @@ def place(
         quota_minutes=price.quota_minutes,
         billable_minutes=price.billable_minutes,
         series_id=series_id,
+        occurrence=occurrence,
         request_id=request_id,
         requester=requester,
+        correlation_id=uow.context.get("correlationid"),
         sequence=0,
         created_at=now,
         updated_at=now,
@@ -155,10 +158,13 @@ def move(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Move ``reservation`` to ``usage`` in ``space``: every rule again, price and quota again,
-    approval again when the new place needs it. Publishes ``rescheduled``."""
+    """Move ``reservation`` to ``usage`` in ``space``: every rule again, price and quota again.
+    The state stays what it was (a pending reservation still waits for desk approval). A tenant
+    cannot move a confirmed reservation to a place that needs approval
+    (``rule/reschedule-needs-approval``): they book that place, and cancel this one once it is
+    approved. Publishes ``rescheduled``."""
     now = now or utcnow()
-    next_status(reservation.status, "reschedule")
+    target = next_status(reservation.status, "reschedule")
     if reservation.start_utc <= now and not actor.is_staff:
         raise RuleViolation("A reservation that has started cannot be moved.", code="rule/reschedule-after-start")
     policy = space.policy()
@@ -172,6 +178,12 @@ def move(
         closures=closures_meeting(uow, space.id, hold),
         staff=actor.is_staff,
     )
+    if reservation.status == "confirmed" and needs_approval(policy, reservation.attendees) and not actor.is_staff:
+        raise RuleViolation(
+            "The new time or space needs desk approval: book it as a new reservation, and cancel this one "
+            "once that is approved.",
+            code="rule/reschedule-needs-approval",
+        )
     check_free(uow, space.id, hold, exclude=[reservation.id])
     price = pricing(uow, space, reservation.org_id, reservation.org_kind, usage, exclude=[reservation.id])
     previous: dict[str, Any] = {
@@ -185,8 +197,7 @@ def move(
     reservation.hold_start, reservation.hold_end = hold.start, hold.end
     reservation.price = price.price
     reservation.quota_minutes, reservation.billable_minutes = price.quota_minutes, price.billable_minutes
-    waits = needs_approval(policy, reservation.attendees) and not actor.is_staff
-    reservation.status = "pending_approval" if waits else "confirmed"
+    reservation.status = target
     reservation.sequence += 1
     reservation.updated_at = now
     publish(uow, reservation, "rescheduled", **previous)
@@ -226,22 +237,25 @@ def reschedule_reservation(cmd: RescheduleReservation, *, uow: UnitOfWork) -> st
 
 
 def replace_visitors(cmd: ReplaceVisitors, *, uow: UnitOfWork) -> str:
-    """Replace the visitor list of a reservation that has not ended."""
+    """Replace the visitor list of a reservation that has not ended. Publishes
+    ``booking.reservation.visitors_changed``; the calendar SEQUENCE moves on."""
     reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
     if not can_manage(cmd.actor, reservation):
         raise PermissionDenied("Only the organiser, a tenant admin or desk staff may change the visitors.")
     check_version(reservation.version, cmd.expected_versions)
     if reservation.status not in ("pending_approval", "confirmed", "checked_in"):
         raise RuleViolation("Visitors can only be changed on a current reservation.", code="rule/visitors-closed")
+    before = len(reservation.visitors)
     reservation.visitors = visitors_of(cmd.visitors)
-    reservation.updated_at = utcnow()  # dirties the row, so its version moves on flush
-    uow.session.flush()
+    reservation.sequence += 1  # subscribed calendars show the new visitor list
+    reservation.updated_at = utcnow()
+    publish(uow, reservation, "visitors_changed")
     record(
         uow,
         reservation,
         action="visitors",
         from_status=reservation.status,
         actor=cmd.actor,
-        details={"visitors": len(cmd.visitors)},
+        details={"from": before, "to": len(cmd.visitors)},
     )
     return reservation.id

@@ -23,7 +23,6 @@ from services.booking.commands import (
 )
 from services.booking.handlers.common import (
     booking_organisation,
-    can_manage,
     check_version,
     load_space,
     new_id,
@@ -31,6 +30,7 @@ from services.booking.handlers.common import (
 from services.booking.handlers.reservations import move, place
 from services.booking.handlers.transitions import transition
 from services.booking.models import Reservation, Series, Space
+from services.booking.permissions import can_manage
 from services.booking.rules import Interval, occurrences
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.db import UnitOfWork
@@ -60,7 +60,9 @@ def outcome_fields(outcome: OccurrenceOutcome) -> dict[str, Any]:
     }
 
 
-def _try(uow: UnitOfWork, index: int, usage: Interval, attempt: Callable[[], Reservation]) -> OccurrenceOutcome:
+def _try(
+    uow: UnitOfWork, index: int, usage: Interval, attempt: Callable[[], Reservation], *, done: str = "booked"
+) -> OccurrenceOutcome:
     try:
         with uow.session.begin_nested():
             reservation = attempt()
@@ -72,7 +74,7 @@ def _try(uow: UnitOfWork, index: int, usage: Interval, attempt: Callable[[], Res
             "conflict" if error.status == 409 else "refused",
             problem={"code": error.code, "status": error.status, "detail": error.detail},
         )
-    return OccurrenceOutcome(index, usage.start, usage.end, "booked", reservation.id, reservation.status)
+    return OccurrenceOutcome(index, usage.start, usage.end, done, reservation.id, reservation.status)
 
 
 def _settle(mode: str, outcomes: Sequence[OccurrenceOutcome], what: str) -> None:
@@ -97,7 +99,7 @@ def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> tuple[str, list[Oc
     first = Interval(as_utc(cmd.start), as_utc(cmd.end))
     if first.end <= first.start:
         raise RuleViolation("The end must come after the start.", code="rule/end-after-start")
-    planned = occurrences(cmd.rrule, first, until=now + timedelta(days=space.horizon_days))
+    planned = occurrences(cmd.rrule, first, horizon=now + timedelta(days=space.horizon_days))
     series = Series(
         id=new_id(),
         space_id=space.id,
@@ -119,7 +121,7 @@ def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> tuple[str, list[Oc
             uow,
             occurrence.index,
             occurrence.usage,
-            lambda usage=occurrence.usage: place(  # type: ignore[misc]
+            lambda usage=occurrence.usage, index=occurrence.index: place(  # type: ignore[misc]
                 uow,
                 actor=cmd.actor,
                 space=space,
@@ -132,6 +134,7 @@ def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> tuple[str, list[Oc
                 note=cmd.note,
                 visitors=cmd.visitors,
                 series_id=series.id,
+                occurrence=index,
                 now=now,
             ),
         )
@@ -151,7 +154,9 @@ def load_series(uow: UnitOfWork, actor: Actor, series_id: str) -> Series:
 def _rest(uow: UnitOfWork, series: Series, from_reservation_id: str | None) -> list[Reservation]:
     """The current occurrences from ``from_reservation_id`` on (or the upcoming ones)."""
     query = select(Reservation).where(
-        Reservation.series_id == series.id, Reservation.status.in_(("pending_approval", "confirmed"))
+        Reservation.series_id == series.id,
+        Reservation.status.in_(("pending_approval", "confirmed")),
+        Reservation.ends_at > utcnow(),  # an occurrence that has ended is history, not "the rest"
     )
     if from_reservation_id is not None:
         anchor = uow.session.get(Reservation, from_reservation_id)
@@ -163,18 +168,25 @@ def _rest(uow: UnitOfWork, series: Series, from_reservation_id: str | None) -> l
     return list(uow.session.execute(query.order_by(Reservation.starts_at)).scalars())
 
 
+def _index(reservation: Reservation) -> int:
+    """The occurrence's place in its series (0 is the series' first start)."""
+    return reservation.occurrence if reservation.occurrence is not None else -1
+
+
 def cancel_series(cmd: CancelSeries, *, uow: UnitOfWork) -> list[OccurrenceOutcome]:
     """Cancel the rest of a series (each occurrence by the cancellation policy)."""
     series = load_series(uow, cmd.actor, cmd.series_id)
     check_version(series.version, cmd.expected_versions)
     targets = _rest(uow, series, cmd.from_reservation_id)
     outcomes: list[OccurrenceOutcome] = []
-    for index, reservation in enumerate(targets):
+    for reservation in targets:
         if not can_manage(cmd.actor, reservation):
             raise PermissionDenied("Only the organiser, a tenant admin or desk staff may cancel this series.")
         usage = Interval(reservation.start_utc, reservation.end_utc)
         transition(uow, reservation, "cancel", actor=cmd.actor, reason=cmd.reason)
-        outcomes.append(OccurrenceOutcome(index, usage.start, usage.end, "cancelled", reservation.id, "cancelled"))
+        outcomes.append(
+            OccurrenceOutcome(_index(reservation), usage.start, usage.end, "cancelled", reservation.id, "cancelled")
+        )
     if cmd.from_reservation_id is None or not _rest(uow, series, None):
         series.status = "cancelled"
     series.updated_at = utcnow()
@@ -186,6 +198,10 @@ def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> list[OccurrenceOutcome]:
     """Shift the rest of a series by ``shift_minutes`` and/or into another space."""
     if cmd.mode not in MODES:
         raise RuleViolation(f"mode is one of {', '.join(MODES)}.", code="rule/series-mode")
+    if cmd.shift_minutes == 0 and cmd.space_id is None:
+        raise RuleViolation(
+            "Say how far to move the series (shift_minutes), or to which space.", code="rule/series-move"
+        )
     series = load_series(uow, cmd.actor, cmd.series_id)
     check_version(series.version, cmd.expected_versions)
     space = load_space(uow, cmd.space_id) if cmd.space_id else None
@@ -194,9 +210,9 @@ def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> list[OccurrenceOutcome]:
     if not targets:
         raise RuleViolation("No current occurrence of this series is left to move.", code="rule/series-empty")
     # Moving later, the last goes first, so an occurrence never lands on its own successor.
-    ordered = sorted(enumerate(targets), key=lambda pair: pair[1].start_utc, reverse=shift > timedelta(0))
+    ordered = sorted(targets, key=lambda reservation: reservation.start_utc, reverse=shift > timedelta(0))
     outcomes: list[OccurrenceOutcome] = []
-    for index, reservation in ordered:
+    for reservation in ordered:
         if not can_manage(cmd.actor, reservation):
             raise PermissionDenied("Only the organiser, a tenant admin or desk staff may move this series.")
         usage = Interval(reservation.start_utc + shift, reservation.end_utc + shift)
@@ -208,7 +224,7 @@ def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> list[OccurrenceOutcome]:
             move(uow, reservation, actor=cmd.actor, usage=usage, space=target_space)
             return reservation
 
-        outcomes.append(_try(uow, index, usage, attempt))
+        outcomes.append(_try(uow, _index(reservation), usage, attempt, done="moved"))
     outcomes.sort(key=lambda o: o.index)
     _settle(cmd.mode, outcomes, "moved")
     if space is not None and cmd.from_reservation_id is None:

@@ -10,8 +10,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.booking.commands import ActOnReservation, Actor
-from services.booking.handlers.common import can_manage, check_version, load_reservation, publish, record
+from services.booking.handlers.common import check_version, load_reservation, publish, record
 from services.booking.models import Reservation
+from services.booking.permissions import can_manage
 from services.booking.rules import Interval, cancellation_fee, check_check_in_window, next_status
 from shared.clock import utcnow
 from shared.db import UnitOfWork
@@ -45,7 +46,11 @@ def transition(
     usage = Interval(reservation.start_utc, reservation.end_utc)
     if action == "reject" and not (reason and reason.strip()):
         raise RuleViolation("Say why the reservation is rejected.", code="rule/reason-required")
+    if action == "approve" and usage.start <= now:
+        raise RuleViolation("A reservation cannot be approved after its start.", code="rule/too-late")
     if action == "cancel":
+        if usage.end <= now:
+            raise RuleViolation("A reservation that has ended cannot be cancelled.", code="rule/cancel-after-end")
         if usage.start <= now and not actor.is_staff:
             raise RuleViolation("A reservation that has started cannot be cancelled.", code="rule/cancel-after-start")
         # Desk staff cancelling (a closure, an emergency) waive the fee.

@@ -18,10 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.booking.commands import Actor
-from services.booking.handlers.common import holds_meeting
-from services.booking.models import Closure, Reservation, Space
+from services.booking.models import Closure, Reservation, Space, holds_meeting
 from services.booking.queries.views import interval, park_time, space_summary
-from services.booking.rules import Interval, free_intervals, opening_intervals
+from services.booking.rules import Interval, free_intervals, needs_approval, opening_intervals
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.errors import NotFound, RuleViolation
 
@@ -116,8 +115,7 @@ def search(session: Session, actor: Actor, args: dict[str, Any], now: datetime |
                     "space": space_summary(space),
                     "free": [interval(f) for f in free],
                     "free_minutes": sum(f.minutes for f in free),
-                    "needs_approval": policy.approval_mode == "always"
-                    or (policy.approval_mode == "attendees_above" and attendees > (policy.approval_threshold or 0)),
+                    "needs_approval": needs_approval(policy, attendees),
                     "hourly_price": {"amount": f"{space.hourly_price:.2f}", "currency": space.currency},
                 }
             )
@@ -138,7 +136,7 @@ def timeline(
     intervals name the reservation only for its own organisation and staff."""
     now = now or utcnow()
     space = session.get(Space, space_id)
-    if space is None:
+    if space is None or not (space.active or actor.is_staff):
         raise NotFound(f"There is no space {space_id}.")
     start = datetime.combine(day, time(0), PARK_TZ)
     window = Interval(as_utc(start), as_utc(start + timedelta(days=days)))

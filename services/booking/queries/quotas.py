@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.booking.handlers.common import month_of
+from services.booking.commands import Actor
 from services.booking.models import QuotaRule, Reservation, Space
-from services.booking.rules import COUNTED_FOR_QUOTA
+from services.booking.rules import COUNTED_FOR_QUOTA, month_of
+from shared.clock import PARK_TZ
+from shared.errors import PermissionDenied
+
+
+def list_quotas(session: Session) -> list[dict[str, Any]]:
+    rules = session.execute(select(QuotaRule).order_by(QuotaRule.org_id, QuotaRule.space_kind)).scalars()
+    return [
+        {
+            "org_id": r.org_id,
+            "space_kind": r.space_kind,
+            "free_hours_per_month": r.free_hours_per_month,
+            "version": r.version,
+        }
+        for r in rules
+    ]
+
+
+def usage_of(session: Session, actor: Actor, org_id: str | None, month: str | None) -> dict[str, Any]:
+    """An organisation's quota use in ``month`` (YYYY-MM, park time; default this month). Only
+    staff read another organisation's (PermissionDenied)."""
+    org_id = org_id or actor.org_id
+    if org_id != actor.org_id and not actor.is_staff:
+        raise PermissionDenied("You can only read your own organisation's quota.")
+    month = month or datetime.now(PARK_TZ).strftime("%Y-%m")
+    first = datetime.combine(datetime.strptime(month + "-01", "%Y-%m-%d").date(), time(0), PARK_TZ)
+    return {"organisation_id": org_id, "month": month, "items": usage(session, org_id, first)}
 
 
 def usage(session: Session, org_id: str, moment: datetime) -> list[dict[str, Any]]:

@@ -55,7 +55,7 @@ def _ratio(part: float, whole: float) -> float | None:
 
 def utilisation(session: Session, first: date, last: date, kind: str | None = None) -> dict[str, Any]:
     period = _period(first, last)
-    query = select(Space).order_by(Space.kind, Space.code)
+    query = select(Space).where(Space.active.is_(True)).order_by(Space.kind, Space.code)
     if kind:
         query = query.where(Space.kind == kind)
     spaces = list(session.execute(query).scalars())

@@ -8,8 +8,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from services.booking.commands import Actor
-from services.booking.handlers.common import can_see
 from services.booking.models import Reservation, Series, Transition, directory
+from services.booking.permissions import can_see
 from services.booking.queries.views import park_time, reservation_view, transition_view
 from shared.clock import as_utc
 from shared.errors import NotFound, PermissionDenied

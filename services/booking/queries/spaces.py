@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.booking.models import Closure, QuotaRule, Space
-from services.booking.queries.views import closure_view, space_view
+from services.booking.models import AdminChange, Closure, Space
+from services.booking.queries.views import closure_view, park_time, space_view
 from shared.clock import as_utc
 from shared.errors import NotFound
 
@@ -37,9 +37,10 @@ def list_spaces(session: Session, args: dict[str, Any]) -> dict[str, Any]:
     return {"items": [space_view(s) for s in chosen], "page": page, "page_size": size, "total": len(spaces)}
 
 
-def get_space(session: Session, space_id: str) -> dict[str, Any]:
+def get_space(session: Session, space_id: str, *, include_inactive: bool = True) -> dict[str, Any]:
+    """One space; an inactive one is not found unless ``include_inactive`` (staff)."""
     space = session.get(Space, space_id)
-    if space is None:
+    if space is None or not (space.active or include_inactive):
         raise NotFound(f"There is no space {space_id}.")
     return space_view(space)
 
@@ -53,8 +54,20 @@ def list_closures(session: Session, space_id: str, since: datetime | None) -> li
     return [closure_view(c) for c in session.execute(query).scalars()]
 
 
-def list_quotas(session: Session) -> list[dict[str, Any]]:
-    rules = session.execute(select(QuotaRule).order_by(QuotaRule.org_id, QuotaRule.space_kind)).scalars()
+def admin_history(session: Session, entity: str, entity_id: str | None = None) -> list[dict[str, Any]]:
+    """Park admin's changes to a space (its closures included) or to the quotas, oldest first."""
+    query = select(AdminChange).where(AdminChange.entity == entity)
+    if entity_id is not None:
+        query = query.where(AdminChange.entity_id == entity_id)
     return [
-        {"org_id": r.org_id, "space_kind": r.space_kind, "free_hours_per_month": r.free_hours_per_month} for r in rules
+        {
+            "entity": c.entity,
+            "entity_id": c.entity_id,
+            "action": c.action,
+            "actor": c.actor,
+            "actor_name": c.actor_name,
+            "details": c.details,
+            "at": park_time(c.at),
+        }
+        for c in session.execute(query.order_by(AdminChange.id)).scalars()
     ]

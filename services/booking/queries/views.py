@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from services.booking.commands import Actor
-from services.booking.handlers.common import can_manage
 from services.booking.models import Closure, Reservation, Space, Transition
+from services.booking.permissions import can_manage
 from services.booking.rules import Interval, render_opening_hours
 from services.booking.rules.policy import no_show_after
 from shared.clock import PARK_TZ, as_utc
@@ -113,6 +113,7 @@ def reservation_view(reservation: Reservation, actor: Actor, org_name: str | Non
             "checked_in_at": park_time(reservation.checked_in_at),
         },
         "series_id": reservation.series_id,
+        "occurrence": reservation.occurrence,
         "request_id": reservation.request_id,
         "reason": reservation.reason,
         "visitors": [{"name": v.name, "company": v.company, "car_plate": v.car_plate} for v in reservation.visitors],

@@ -128,3 +128,14 @@ def subtract(intervals: Iterable[Interval], blockers: Iterable[Interval]) -> lis
                 remaining.append(Interval(blocker.end, interval.end))
         result = remaining
     return result
+
+
+def month_of(moment: datetime) -> Interval:
+    """The calendar month (park time) ``moment`` falls in, as a UTC interval."""
+    local = moment.astimezone(PARK_TZ)
+    first = datetime.combine(local.date().replace(day=1), time(0), PARK_TZ)
+    if first.month == 12:
+        following = first.replace(year=first.year + 1, month=1)
+    else:
+        following = first.replace(month=first.month + 1)
+    return Interval(first.astimezone(UTC), following.astimezone(UTC))

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from services.booking.api.schemas.spaces import LAYOUTS, IntervalSchema, MoneySchema, SpaceSummarySchema, day, moment
 from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
 from shared.http.pagination import PageArgs
+
+ORG_ID = validate.Length(min=1, max=64)
+
+
+class Text(fields.String):
+    """A string stored without its surrounding whitespace; with ``Length(min=1)`` never blank."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class WholeNumber(fields.Integer):
+    """An integer given as a JSON number: not ``3.5``, not ``"12"``, not ``true``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid integer.")
+        return int(super()._deserialize(value, attr, data, **kwargs))
 
 
 class VisitorSchema(Schema):
@@ -21,13 +44,16 @@ class ReservationInSchema(Schema):
     space_id = fields.UUID(required=True)
     start = moment(required=True, metadata={"example": "2026-12-01T10:00:00+08:00"})
     end = moment(required=True, metadata={"example": "2026-12-01T12:00:00+08:00"})
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    attendees = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    attendees = WholeNumber(required=True, validate=validate.Range(min=1, max=100000))
     layout = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LAYOUTS))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     visitors = fields.List(fields.Nested(VisitorSchema), load_default=list, validate=validate.Length(max=500))
     organisation_id = fields.String(
-        load_default=None, allow_none=True, metadata={"description": "desk staff booking for a tenant"}
+        load_default=None,
+        allow_none=True,
+        validate=ORG_ID,
+        metadata={"description": "desk staff booking for an organisation in booking's directory"},
     )
 
 
@@ -62,7 +88,11 @@ class SeriesCancelSchema(ReasonSchema):
 
 class SeriesMoveSchema(Schema):
     from_reservation_id = fields.UUID(load_default=None, allow_none=True)
-    shift_minutes = fields.Integer(load_default=0, validate=validate.Range(min=-10080, max=10080))
+    shift_minutes = WholeNumber(
+        load_default=0,
+        validate=validate.Range(min=-10080, max=10080),
+        metadata={"description": "non-zero, unless the series moves to another space"},
+    )
     space_id = fields.UUID(load_default=None, allow_none=True)
     mode = fields.String(load_default="all_or_nothing", validate=validate.OneOf(("all_or_nothing", "skip_conflicts")))
 
@@ -98,6 +128,7 @@ class ReservationSchema(Schema):
     cancellation_fee = fields.Nested(MoneySchema, allow_none=True)
     check_in = fields.Nested(CheckInSchema, required=True)
     series_id = fields.String(allow_none=True)
+    occurrence = fields.Integer(allow_none=True, metadata={"description": "its index in the series, from 0"})
     request_id = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     visitors = fields.List(fields.Nested(VisitorSchema), required=True)
@@ -140,10 +171,10 @@ class ProblemRefSchema(Schema):
 
 
 class OccurrenceSchema(Schema):
-    index = fields.Integer(required=True)
+    index = fields.Integer(required=True, metadata={"description": "the occurrence's place in its series, from 0"})
     start = fields.DateTime(required=True)
     end = fields.DateTime(required=True)
-    outcome = fields.String(required=True, metadata={"enum": ["booked", "conflict", "refused", "cancelled"]})
+    outcome = fields.String(required=True, metadata={"enum": ["booked", "moved", "conflict", "refused", "cancelled"]})
     reservation_id = fields.String(allow_none=True)
     status = fields.String(allow_none=True)
     problem = fields.Nested(ProblemRefSchema, allow_none=True)

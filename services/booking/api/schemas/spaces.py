@@ -251,9 +251,28 @@ class TimelineSchema(Schema):
 
 
 class QuotaSchema(Schema):
-    org_id = fields.String(required=True, metadata={"description": "an organisation id, or * for every tenant"})
+    org_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "an organisation in booking's directory, or * for every tenant"},
+    )
     space_kind = fields.String(required=True, validate=Kind)
     free_hours_per_month = fields.Integer(required=True, validate=validate.Range(min=0, max=744))
+    version = fields.Integer(dump_only=True, metadata={"description": "the rule's ETag; send it as If-Match"})
+
+
+class AdminChangeSchema(Schema):
+    entity = fields.String(required=True, metadata={"enum": ["space", "quota"]})
+    entity_id = fields.String(required=True, metadata={"description": "a space id, or <org_id>/<space_kind>"})
+    action = fields.String(required=True)
+    actor = fields.String(required=True)
+    actor_name = fields.String(allow_none=True)
+    details = fields.Dict(required=True)
+    at = fields.DateTime(required=True)
+
+
+class AdminHistorySchema(Schema):
+    items = fields.List(fields.Nested(AdminChangeSchema), required=True)
 
 
 class QuotaListSchema(Schema):
