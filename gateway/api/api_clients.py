@@ -24,7 +24,7 @@ from gateway.api.schemas import (
 from gateway.models import ApiClient
 from shared.http.auth import current_principal
 from shared.http.pagination import page_schema
-from shared.http.preconditions import check_if_match, etag
+from shared.http.preconditions import IF_MATCH, check_if_match, etag
 
 blp = Blueprint("api-clients", __name__, description="Partner API clients (client credentials).")
 
@@ -75,7 +75,7 @@ class ApiClientById(MethodView):
 
     @blp.arguments(ApiClientPatchSchema)
     @blp.response(200, ApiClientSchema)
-    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+    @blp.doc(parameters=[IF_MATCH])
     def patch(self, body: dict[str, Any], client_id: str) -> Any:
         """Rename, change roles, or deactivate (``active: false``) a client; needs ``If-Match``.
         A deactivated client gets no new tokens."""

@@ -22,9 +22,9 @@ from gateway.api.schemas import (
 from gateway.models import Organisation
 from shared.http.app import current_database
 from shared.http.auth import current_principal
-from shared.http.idempotency import idempotent
+from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
-from shared.http.preconditions import check_if_match, etag
+from shared.http.preconditions import IF_MATCH, check_if_match, versioned_headers
 
 blp = Blueprint("organisations", __name__, description="Organisations: operator, tenants, partners.")
 
@@ -32,10 +32,7 @@ VERSIONED = {"ETag": {"description": "The organisation's version; send it back a
 
 
 def _headers(organisation: Organisation, *, created: bool = False) -> dict[str, str]:
-    headers = {"ETag": etag(organisation.version)}
-    if created:
-        headers["Location"] = f"/api/v1/organisations/{organisation.id}"
-    return headers
+    return versioned_headers(organisation.version, f"/api/v1/organisations/{organisation.id}" if created else None)
 
 
 @blp.route("/organisations")
@@ -51,7 +48,7 @@ class Organisations(MethodView):
     @idempotent(current_database)
     @blp.arguments(OrganisationCreateSchema)
     @blp.response(201, OrganisationSchema, headers=VERSIONED)
-    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}])
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any]) -> Any:
         """Register an organisation (park admin); publishes ``identity.organisation.registered``.
 
@@ -75,7 +72,7 @@ class OrganisationById(MethodView):
 
     @blp.arguments(OrganisationPatchSchema)
     @blp.response(200, OrganisationSchema, headers=VERSIONED)
-    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+    @blp.doc(parameters=[IF_MATCH])
     def patch(self, body: dict[str, Any], organisation_id: Any) -> Any:
         """Change name, Chinese name, contact email or status (park admin); needs ``If-Match``
         (428 without, 412 when stale). Publishes ``identity.organisation.updated``."""

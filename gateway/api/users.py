@@ -17,9 +17,9 @@ from gateway.api.schemas import UserCreateSchema, UserPatchSchema, UserQuerySche
 from gateway.models import User
 from shared.http.app import current_database
 from shared.http.auth import current_principal
-from shared.http.idempotency import idempotent
+from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
-from shared.http.preconditions import check_if_match, etag
+from shared.http.preconditions import IF_MATCH, check_if_match, versioned_headers
 
 blp = Blueprint("users", __name__, description="User accounts of the operator, tenants and partners.")
 
@@ -27,10 +27,7 @@ VERSIONED = {"ETag": {"description": "The account's version; send it back as If-
 
 
 def _headers(user: User, *, created: bool = False) -> dict[str, str]:
-    headers = {"ETag": etag(user.version)}
-    if created:
-        headers["Location"] = f"/api/v1/users/{user.id}"
-    return headers
+    return versioned_headers(user.version, f"/api/v1/users/{user.id}" if created else None)
 
 
 @blp.route("/users")
@@ -46,7 +43,7 @@ class Users(MethodView):
     @idempotent(current_database)
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema, headers=VERSIONED)
-    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}])
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any]) -> Any:
         """Create an account. ``organisation_id`` defaults to the caller's; roles must fit the
         organisation's kind (422); a taken username is a 409."""
@@ -70,7 +67,7 @@ class UserById(MethodView):
 
     @blp.arguments(UserPatchSchema)
     @blp.response(200, UserSchema, headers=VERSIONED)
-    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+    @blp.doc(parameters=[IF_MATCH])
     def patch(self, body: dict[str, Any], user_id: Any) -> Any:
         """Change name, email, roles, password or ``active`` (deactivated accounts cannot sign
         in, and their refresh tokens stop working); needs ``If-Match``."""

@@ -28,6 +28,8 @@ from shared.db import Database
 from shared.errors import Conflict, RuleViolation
 
 F = TypeVar("F", bound=Callable[..., Any])
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}
+"""The OpenAPI parameter of every creating POST (``@blp.doc(parameters=[IDEMPOTENCY_KEY])``)."""
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 
 

@@ -6,11 +6,22 @@ from flask import request
 
 from shared.errors import PreconditionFailed, PreconditionRequired
 
-__all__ = ["PreconditionFailed", "PreconditionRequired", "check_if_match", "etag"]
+__all__ = ["IF_MATCH", "PreconditionFailed", "PreconditionRequired", "check_if_match", "etag", "versioned_headers"]
+
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+"""The OpenAPI parameter of every update and state transition (``@blp.doc(parameters=[IF_MATCH])``)."""
 
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def versioned_headers(version: int, location: str | None = None) -> dict[str, str]:
+    """``ETag`` of a resource at ``version``, and its ``Location`` when it was just created."""
+    headers = {"ETag": etag(version)}
+    if location is not None:
+        headers["Location"] = location
+    return headers
 
 
 def check_if_match(version: int) -> None:

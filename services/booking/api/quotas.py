@@ -16,10 +16,10 @@ from services.booking.api.schemas.spaces import (
     QuotaUsageListSchema,
     QuotaUsageQuerySchema,
 )
-from services.booking.api.spaces import IF_MATCH
 from services.booking.commands import SetQuota
 from services.booking.queries import quotas, spaces
 from shared.http.auth import requires
+from shared.http.preconditions import IF_MATCH
 
 blp = Blueprint("booking-quotas", "parkhub.booking.quotas", description="Free hours per tenant and space kind.")
 

@@ -22,7 +22,6 @@ from services.booking.api.schemas.reservations import (
     ReservationSchema,
     VisitorsInSchema,
 )
-from services.booking.api.spaces import IDEMPOTENCY, IF_MATCH
 from services.booking.commands import (
     ActOnReservation,
     ReplaceVisitors,
@@ -33,8 +32,9 @@ from services.booking.commands import (
 from services.booking.queries import reservations
 from shared.http.app import current_database
 from shared.http.auth import requires
-from shared.http.idempotency import idempotent
+from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
+from shared.http.preconditions import IF_MATCH
 
 blp = Blueprint(
     "booking-reservations", "parkhub.booking.reservations", description="Reservations of spaces and their lifecycle."
@@ -66,7 +66,7 @@ class Reservations(MethodView):
     @idempotent(current_database)
     @blp.arguments(ReservationInSchema)
     @blp.response(201, ReservationSchema)
-    @blp.doc(parameters=[IDEMPOTENCY])
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     @requires("tenant_member", "tenant_admin", "desk_staff", "park_admin")
     def post(self, body: dict[str, Any]) -> Any:
         """Book a space. Confirmed at once, or ``pending_approval`` where the space needs desk

@@ -17,13 +17,13 @@ from services.booking.api.schemas.reservations import (
     SeriesOutcomeSchema,
     SeriesSchema,
 )
-from services.booking.api.spaces import IDEMPOTENCY, IF_MATCH
 from services.booking.commands import CancelSeries, MoveSeries, OccurrenceOutcome, RequestSeries
 from services.booking.handlers.series import outcome_fields
 from services.booking.queries import reservations
 from shared.http.app import current_database
 from shared.http.auth import requires
-from shared.http.idempotency import idempotent
+from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
+from shared.http.preconditions import IF_MATCH
 
 blp = Blueprint("booking-series", "parkhub.booking.series", description="Recurring reservations (RFC 5545 RRULE).")
 
@@ -41,7 +41,7 @@ class SeriesCollection(MethodView):
     @idempotent(current_database)
     @blp.arguments(SeriesInSchema)
     @blp.response(201, SeriesOutcomeSchema)
-    @blp.doc(parameters=[IDEMPOTENCY])
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     @requires("tenant_member", "tenant_admin", "desk_staff", "park_admin")
     def post(self, body: dict[str, Any]) -> Any:
         """Book every occurrence of ``rrule`` (park time) starting with ``start``-``end``.

@@ -27,12 +27,11 @@ from services.booking.queries import availability, spaces
 from shared.clock import PARK_TZ, utcnow
 from shared.http.app import current_database
 from shared.http.auth import requires
-from shared.http.idempotency import idempotent
+from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
+from shared.http.preconditions import IF_MATCH
 
 blp = Blueprint("booking-spaces", "parkhub.booking.spaces", description="The park's bookable rooms, halls and courts.")
-IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}
-IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
 
 
 @blp.route("/spaces")
@@ -50,7 +49,7 @@ class Spaces(MethodView):
     @idempotent(current_database)
     @blp.arguments(SpaceInSchema)
     @blp.response(201, SpaceSchema)
-    @blp.doc(parameters=[IDEMPOTENCY])
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     @requires("park_admin")
     def post(self, body: dict[str, Any]) -> Any:
         """Add a space with its rules (park admin)."""
@@ -110,7 +109,7 @@ class SpaceClosures(MethodView):
     @idempotent(current_database)
     @blp.arguments(ClosureInSchema)
     @blp.response(201, ClosureSchema)
-    @blp.doc(parameters=[IDEMPOTENCY])
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     @requires("park_admin")
     def post(self, body: dict[str, Any], space_id: Any) -> Any:
         """Close a space for a time (park admin). Reservations already there are kept."""
