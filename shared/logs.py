@@ -39,5 +39,5 @@ def configure_logging(level: str | None = None) -> None:
     # Replace only our own handler: a host (gunicorn, pytest) may have put its own there.
     root.handlers = [h for h in root.handlers if h.get_name() != "parkhub"] + [handler]
     root.setLevel(level.upper())
-    for noisy in ("amqp", "kombu", "werkzeug"):
+    for noisy in ("amqp", "kombu", "werkzeug", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
