@@ -44,14 +44,20 @@ def user_scope(actor: Principal) -> str | None:
     raise PermissionDenied("Only park staff and tenant administrators may read user accounts.")
 
 
+def require_user_manager(actor: Principal) -> None:
+    """403 unless ``actor`` may manage users at all; checked before any lookup, so that the
+    answer never tells whether an id exists."""
+    if not actor.roles & {PARK_ADMIN, TENANT_ADMIN}:
+        raise PermissionDenied("Only park administrators and tenant administrators may manage users.")
+
+
 def check_may_manage_users(actor: Principal, organisation: Organisation, roles: Iterable[str]) -> None:
     """A park admin manages everyone; a tenant admin only their own organisation's members, and
     only with tenant roles. Raises 403 for the role, 404 for someone else's organisation, and
     422 when ``roles`` do not fit the organisation's kind."""
     roles = set(roles)
+    require_user_manager(actor)
     if PARK_ADMIN not in actor.roles:
-        if TENANT_ADMIN not in actor.roles:
-            raise PermissionDenied("Only park administrators and tenant administrators may manage users.")
         if organisation.id != actor.org_id:
             raise NotFound(f"No organisation {organisation.id}.")
         if not roles <= TENANT_ROLES:

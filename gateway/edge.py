@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -22,10 +21,13 @@ from limits.strategies import MovingWindowRateLimiter
 
 from gateway.routes import Route, route_for
 from shared.http.problems import PROBLEM_JSON, problem_body
+from shared.http.requests import REQUEST_ID
 from shared.settings import Settings
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-_VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+ADDRESS_CAP = 10
+"""A client's address may send this many times its per-client rate: the Authorization header is
+the client's to choose, so without this cap made-up tokens would each get a fresh allowance."""
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, X-Request-ID"
 CORS_EXPOSED = "ETag, Location, Retry-After, X-Request-ID, Idempotent-Replayed"
@@ -40,11 +42,12 @@ class Edge:
         self.services = dict(services)
         self.routes = routes
         self.limit = parse(settings.rate_limit)
+        self.address_limit = type(self.limit)(self.limit.amount * ADDRESS_CAP, self.limit.multiples)
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _VALID_ID.match(incoming) else str(uuid.uuid4())
+        request_id = incoming if REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         environ["HTTP_X_REQUEST_ID"] = request_id
         origin = environ.get("HTTP_ORIGIN", "")
         cors = self._cors_headers(origin)
@@ -65,19 +68,25 @@ class Edge:
             return [b""]
         length = environ.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > self.settings.max_body_bytes:
-            return self._problem(respond, 413, f"The body is over the limit of {self.settings.max_body_bytes} bytes.")
+            detail = f"The body is over the limit of {self.settings.max_body_bytes} bytes."
+            return self._problem(respond, 413, detail, request_id)
         retry_after = self._rate_limited(environ)
         if retry_after is not None:
             return self._problem(
-                respond, 429, "Too many requests from this client; slow down.", [("Retry-After", str(retry_after))]
+                respond,
+                429,
+                "Too many requests from this client; slow down.",
+                request_id,
+                [("Retry-After", str(retry_after))],
             )
         route = route_for(self.routes, environ.get("PATH_INFO", ""))
         app = self.services[route.service] if route else self.gateway
         return app(environ, respond)
 
     def _cors_headers(self, origin: str) -> list[tuple[str, str]]:
+        # Every answer depends on Origin (allowed or not), so caches must key on it.
         if not origin or origin not in self.settings.portal_origins:
-            return []
+            return [("Vary", "Origin")]
         return [
             ("Access-Control-Allow-Origin", origin),
             ("Vary", "Origin"),
@@ -90,24 +99,31 @@ class Edge:
         """Seconds to wait when this client is over its limit, else None.
 
         The client is its bearer token when it sends one (a user session or a partner's client),
-        else its address, the same key nginx uses in the distributed mode.
+        else its address; an address sending tokens may use :data:`ADDRESS_CAP` times the rate in
+        all. nginx applies the same two limits in the distributed mode.
         """
+        address = "addr:" + environ.get("REMOTE_ADDR", "?")
         credential = environ.get("HTTP_AUTHORIZATION", "")
-        key = (
-            "token:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
-            if credential
-            else "addr:" + environ.get("REMOTE_ADDR", "?")
-        )
-        if self.limiter.hit(self.limit, key):
-            return None
-        reset_at, _remaining = self.limiter.get_window_stats(self.limit, key)
-        return max(1, math.ceil(reset_at - time.time()))
+        checks = [
+            (self.limit, "token:" + hashlib.sha256(credential.encode()).hexdigest()[:32] if credential else address)
+        ]
+        if credential:
+            checks.append((self.address_limit, address))
+        for limit, key in checks:
+            if not self.limiter.hit(limit, key):
+                reset_at, _remaining = self.limiter.get_window_stats(limit, key)
+                return max(1, math.ceil(reset_at - time.time()))
+        return None
 
     @staticmethod
     def _problem(
-        respond: Callable[..., Any], status: int, detail: str, headers: list[tuple[str, str]] | None = None
+        respond: Callable[..., Any],
+        status: int,
+        detail: str,
+        request_id: str,
+        headers: list[tuple[str, str]] | None = None,
     ) -> Iterable[bytes]:
-        body = problem_body(status, detail)
+        body = problem_body(status, detail, request_id=request_id)
         reason = {413: "Payload Too Large", 429: "Too Many Requests"}[status]
         respond(
             f"{status} {reason}",

@@ -89,6 +89,7 @@ def update_organisation(
 
 def create_user(cmd: CreateUser, *, uow: UnitOfWork, actor: Principal) -> User:
     """Create a user account (park admin: anyone; tenant admin: their own organisation)."""
+    access.require_user_manager(actor)
     organisation = _get(uow, Organisation, cmd.organisation_id, "organisation")
     access.check_may_manage_users(actor, organisation, cmd.roles)
     username = cmd.username.strip().lower()
@@ -119,6 +120,7 @@ def update_user(
     cmd: UpdateUser, *, uow: UnitOfWork, actor: Principal, precondition: Precondition = _no_precondition
 ) -> User:
     """Change a user's name, email, roles, password or active flag (same reach as create)."""
+    access.require_user_manager(actor)
     user = _get(uow, User, cmd.user_id, "user")
     try:
         access.check_may_manage_users(actor, user.organisation, cmd.changes.get("roles", user.roles))

@@ -26,16 +26,13 @@ from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse
 
-from gateway.edge import CORS_EXPOSED, CORS_HEADERS, CORS_METHODS
+from gateway.edge import ADDRESS_CAP, CORS_EXPOSED, CORS_HEADERS, CORS_METHODS
 from gateway.routes import DEFAULT_PORTS, route_table
 from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON
 from shared.settings import Settings, SettingsError
 
 PROXY_CONNECT_TIMEOUT = "5s"
 PROXY_TIMEOUT = "30s"  # an API answer slower than this is a 504 problem, not a hung client
-ADDRESS_CAP = 10
-"""A client's address may send this many times its per-client rate: the Authorization header is
-the client's to choose, so without this cap made-up tokens would each get a fresh allowance."""
 
 _PROBLEMS = {  # nginx's own errors: (code in the problem type, detail)
     400: ("bad-request", "The request could not be read."),

@@ -207,8 +207,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-
-
 def purge_expired_refresh_tokens(*, uow: UnitOfWork) -> int:
     """Delete refresh tokens expired for a day or more: past expiry a token is refused whatever
     its row says, so reuse detection no longer needs it. The caller commits."""

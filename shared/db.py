@@ -134,15 +134,17 @@ class UnitOfWork:
         *,
         subject: str | None = None,
         orgid: str | None = None,
+        version: int | None = None,
     ) -> str:
-        """Validate ``data`` against the contract of ``type`` and add it to the outbox.
+        """Validate ``data`` against the contract of ``type`` (its newest version unless
+        ``version`` is given) and add it to the outbox.
 
         Returns the event id. Raises :class:`shared.events.ContractViolation` when the payload
         breaks the contract: the event is refused at publish, and the transaction must not commit.
         """
         from shared.bus.outbox import enqueue  # the outbox needs the session; import late
 
-        return enqueue(self, type, data, subject=subject, orgid=orgid)
+        return enqueue(self, type, data, subject=subject, orgid=orgid, version=version)
 
 
 def metadata() -> MetaData:

@@ -93,8 +93,8 @@ def test_request_ids_are_kept_or_made_and_echoed(park: Park) -> None:
     assert park.client.get("/api/v1/health", headers={"X-Request-ID": "desk-42"}).headers["X-Request-ID"] == "desk-42"
     made = park.client.get("/api/v1/notify/health").headers["X-Request-ID"]
     assert len(made) == 36
-    bad = park.client.get("/api/v1/health", headers={"X-Request-ID": "no spaces <please>"}).headers["X-Request-ID"]
-    assert bad != "no spaces <please>"
+    for bad in ("no spaces <please>", "x" * 129):
+        assert park.client.get("/api/v1/health", headers={"X-Request-ID": bad}).headers["X-Request-ID"] != bad
 
 
 def test_the_request_id_becomes_the_events_correlation_id(park: Park) -> None:
@@ -114,9 +114,15 @@ def test_the_request_id_becomes_the_events_correlation_id(park: Park) -> None:
 
 def test_a_body_over_the_limit_is_refused(seeded_platform: Path, tmp_path: Path) -> None:
     for park in running_park(seeded_platform, tmp_path, PARKHUB_MAX_BODY_BYTES="1024"):
-        response = park.client.post("/api/v1/organisations", data=b"x" * 2048, content_type="application/json")
+        response = park.client.post(
+            "/api/v1/organisations",
+            data=b"x" * 2048,
+            content_type="application/json",
+            headers={"X-Request-ID": "big-1"},
+        )
         assert response.status_code == 413
         assert response.content_type == PROBLEM
+        assert response.json["request_id"] == "big-1"
 
 
 def test_the_rate_limit_answers_429_with_retry_after(seeded_platform: Path, tmp_path: Path) -> None:
@@ -127,8 +133,14 @@ def test_the_rate_limit_answers_429_with_retry_after(seeded_platform: Path, tmp_
         limited = park.client.get("/api/v1/booking/health")
         assert limited.content_type == PROBLEM
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
-        # Another client (another token) has its own budget.
+        # Another client (another token) has its own budget...
         assert park.client.get("/api/v1/booking/health", headers={"Authorization": "Bearer other"}).status_code == 200
+        # ...but one address inventing tokens gets ten clients' worth in all, not a fresh budget each.
+        spoofed = [
+            park.client.get("/api/v1/booking/health", headers={"Authorization": f"Bearer fake{n}"}).status_code
+            for n in range(60)
+        ]
+        assert spoofed.count(200) == 49 and set(spoofed[49:]) == {429}
 
 
 def test_cors_preflight_for_the_portal_origin(park: Park) -> None:
@@ -143,6 +155,7 @@ def test_cors_preflight_for_the_portal_origin(park: Park) -> None:
         "/api/v1/organisations", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
     )
     assert "Access-Control-Allow-Origin" not in stranger.headers
+    assert stranger.headers["Vary"] == "Origin"
 
 
 def test_one_merged_openapi_document_and_a_docs_page(park: Park) -> None:
@@ -158,3 +171,45 @@ def test_one_merged_openapi_document_and_a_docs_page(park: Park) -> None:
     asset = park.client.get("/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200
     asset.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("[" * 50_000 + "]" * 50_000, "body-too-deep"),
+        ('{"name": "' + "\\ud800" + '", "kind": "tenant"}', "value-not-storable"),
+    ],
+)
+def test_hostile_bodies_are_refused_with_a_problem_and_write_nothing(park: Park, body: str, code: str) -> None:
+    before = park.as_user("admin", "GET", "/api/v1/organisations").json["total"]
+    response = park.as_user(
+        "admin", "POST", "/api/v1/organisations", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 422), response.get_data(as_text=True)
+    assert response.content_type == PROBLEM
+    assert response.json["type"].endswith(code)
+    assert park.as_user("admin", "GET", "/api/v1/organisations").json["total"] == before
+
+
+def test_if_match_compares_strongly(park: Park) -> None:
+    org = park.as_user("admin", "GET", "/api/v1/organisations?page_size=1").json["items"][0]
+    current = park.as_user("admin", "GET", f"/api/v1/organisations/{org['id']}").headers["ETag"]
+    weak = park.as_user(
+        "admin",
+        "PATCH",
+        f"/api/v1/organisations/{org['id']}",
+        json={"name_zh": "弱"},
+        headers={"If-Match": f"W/{current}"},
+    )
+    assert weak.status_code == 412 and weak.content_type == PROBLEM
+
+
+def test_health_tells_when_a_service_database_is_gone(park: Park) -> None:
+    var = park.platform.settings.var_dir
+    for suffix in ("", "-wal", "-shm"):
+        (var / f"finance.db{suffix}").unlink(missing_ok=True)
+    response = park.client.get("/api/v1/health")
+    assert response.status_code == 503
+    finance = response.json["services"]["finance"]
+    assert finance["status"] == "degraded" and finance["database"]["error"] == "database file missing"
+    assert response.json["services"]["booking"]["status"] == "ok"

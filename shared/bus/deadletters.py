@@ -55,6 +55,8 @@ def replay(inbox: Inbox, letter_id: int, *, by: str) -> Outcome:
     letter = get_dead_letter(inbox, letter_id)
     if letter is None:
         raise LookupError(letter_id)
+    if letter.replayed_at is not None:
+        return Outcome.DUPLICATE  # delivered already; who replayed it, and when, stays on record
     outcome = inbox.deliver(letter.envelope, dead_letter_id=letter_id)
     if outcome is not Outcome.DEAD_LETTERED:
         table = inbox.tables.dead_letters

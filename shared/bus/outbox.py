@@ -47,9 +47,10 @@ def enqueue(
     *,
     subject: str | None,
     orgid: str | None,
+    version: int | None = None,
 ) -> str:
     """Validate and add one event to ``uow``'s outbox; see :meth:`shared.db.UnitOfWork.publish`."""
-    version, payload = validate(type, None, dict(data))
+    version, payload = validate(type, version, dict(data))
     tables: MessagingTables = uow.database.messaging
     event = Event(
         type=type,
@@ -73,8 +74,11 @@ def enqueue(
 
 
 class Relay:
-    """Publishes one database's outbox. Safe to run in several processes at once on PostgreSQL
-    (rows are claimed with ``FOR UPDATE SKIP LOCKED``); on SQLite there is one process anyway."""
+    """Publishes one database's outbox in id order, except that a row backing off after a failure
+    (say, unroutable) lets the rows behind it go first. Safe to run in several processes at once
+    on PostgreSQL: rows are claimed with ``FOR UPDATE SKIP LOCKED``, so the relay publishes while
+    its claiming transaction is open — the one place the broker is called inside a transaction,
+    and one that changes nothing but the outbox's own bookkeeping."""
 
     def __init__(
         self,
@@ -107,13 +111,13 @@ class Relay:
             published: list[int] = []
             for row in rows:
                 if row.next_attempt_at is not None and as_utc(row.next_attempt_at) > now:
-                    continue
+                    continue  # backing off (e.g. unroutable): the rows behind it need not wait
                 try:
                     self.publisher.publish(json.loads(row.envelope))
                 except Exception as exc:  # noqa: BLE001 - any broker failure postpones the row
                     self._postpone(uow, row.id, row.attempts, exc, now)
                     log.warning("outbox row %s not published: %s", row.id, exc)
-                    # Keep the order of what follows: stop at the first failure.
+                    # The broker is likely down: stop this pass rather than fail every row.
                     break
                 published.append(row.id)
             if published:

@@ -3,16 +3,26 @@
 Contracts are declared once, here in shared/ (``shared/events/identity.py`` and the modules beside
 it), and checked twice: when a service publishes (a violation refuses the event and the
 transaction) and when a service consumes (a violation dead-letters the message).
-A change that breaks a consumer is a new version, published beside the old one until every
-consumer has moved.
+
+Evolving a contract:
+- adding an optional field keeps the version: publishers are strict (an unknown field is refused
+  at publish), consumers are tolerant (unknown fields are dropped before the handler sees them),
+  so a consumer still running the old code keeps working;
+- a change that breaks a consumer is a new version. The publisher publishes both versions
+  (``uow.publish(type, data, version=1)`` beside the newest) until every consumer has moved; a
+  handler names the versions it takes (:func:`handles`, version 1 by default) and the inbox
+  ignores the others.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from marshmallow import Schema, ValidationError
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
+
+H = TypeVar("H", bound=Callable[..., Any])
 
 
 class ContractViolation(ValueError):
@@ -61,15 +71,32 @@ def contract_for(type: str, version: int | None = None) -> Contract:
         raise ContractViolation(type, version, {"type": ["no contract for this version"]}) from None
 
 
-def validate(type: str, version: int | None, data: Any) -> tuple[int, dict[str, Any]]:
-    """Check ``data`` against its contract; return ``(version, JSON-ready data)``."""
+def validate(type: str, version: int | None, data: Any, *, tolerant: bool = False) -> tuple[int, dict[str, Any]]:
+    """Check ``data`` against its contract; return ``(version, JSON-ready data)``.
+
+    ``tolerant`` (the consuming side) drops fields the contract does not know instead of refusing.
+    """
     contract = contract_for(type, version)
     schema = _schema(contract)
     try:
-        loaded = schema.load(data)
+        loaded = schema.load(data, unknown=EXCLUDE if tolerant else RAISE)
     except ValidationError as exc:
         raise ContractViolation(type, contract.version, exc.messages) from exc
     return contract.version, schema.dump(loaded)
+
+
+def handles(*versions: int) -> Callable[[H], H]:
+    """Decorator: the contract versions a consumer takes (without it, version 1 only)."""
+
+    def mark(handler: H) -> H:
+        handler.versions = frozenset(versions)  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+def versions_handled(handler: Callable[..., Any]) -> frozenset[int]:
+    return frozenset(getattr(handler, "versions", (1,)))
 
 
 _schemas: dict[tuple[str, int], Schema] = {}

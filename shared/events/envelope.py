@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 SPEC_VERSION = "1.0"
+MAX_ID_LENGTH = 36
+"""Our event ids are UUIDs; the inboxes and dead letters keep ids of at most this length."""
 _TYPE = re.compile(r"^[a-z]+\.[a-z_]+\.[a-z_]+$")
 _SCHEMA = re.compile(r"^urn:parkhub:(?P<type>[a-z_.]+):(?P<version>\d+)$")
 
@@ -68,6 +70,8 @@ class Event:
         missing = [k for k in ("id", "source", "type", "time", "dataschema", "data") if k not in body]
         if missing:
             raise InvalidEnvelope(f"missing attributes: {', '.join(missing)}")
+        if not isinstance(body["id"], str) or not 0 < len(body["id"]) <= MAX_ID_LENGTH:
+            raise InvalidEnvelope(f"id must be a string of 1 to {MAX_ID_LENGTH} characters")
         if not isinstance(body["type"], str) or not _TYPE.match(body["type"]):
             raise InvalidEnvelope("type must read <service>.<aggregate>.<past-tense verb>")
         match = _SCHEMA.match(str(body["dataschema"]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
@@ -100,7 +101,12 @@ def create_service_app(
 
 
 def database_health(database: Database) -> dict[str, Any]:
+    """Whether the database answers, and (SQLite) its file is still there: a pooled connection
+    keeps answering from a deleted file, and what it writes is lost."""
     try:
+        path = database.engine.url.database
+        if database.is_sqlite and path and path != ":memory:" and not Path(path).exists():
+            return {"status": "down", "error": "database file missing"}
         with database.reading() as session:
             session.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - reported, not raised

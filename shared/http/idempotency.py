@@ -5,7 +5,8 @@ body is a 422; a second request while the first is still running is a 409. A req
 failed with a 4xx/5xx frees its key, so the caller may fix it and retry with the same key.
 The key row is claimed in its own transaction before the view runs (the primary key makes two
 concurrent claims collide), and filled with the response after the view committed. Keys are
-kept for 24 hours.
+kept for 24 hours; a claim left unfilled (the process died in between) frees its key after five
+minutes. The body is compared byte for byte: send the retry exactly as the first attempt.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ from shared.db import Database
 from shared.errors import Conflict, RuleViolation
 
 F = TypeVar("F", bound=Callable[..., Any])
+ABANDONED_AFTER = timedelta(minutes=5)
 IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}
 """The OpenAPI parameter of every creating POST (``@blp.doc(parameters=[IDEMPOTENCY_KEY])``)."""
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
@@ -80,7 +82,11 @@ def _claim(db: Database, principal: str, key: str, digest: str) -> Response | No
     now = datetime.now(UTC)
     with db.unit_of_work() as uow:
         row = uow.session.execute(select(table).where(table.c.principal == principal, table.c.key == key)).first()
-        if row is not None and as_utc(row.created_at) < now - IDEMPOTENCY_KEYS_KEPT:
+        expired = row is not None and as_utc(row.created_at) < now - IDEMPOTENCY_KEYS_KEPT
+        # A claim never filled in: the process died between the view's commit and storing its
+        # answer. After a while the key is free again rather than stuck for a day.
+        abandoned = row is not None and row.status is None and as_utc(row.created_at) < now - ABANDONED_AFTER
+        if expired or abandoned:
             uow.session.execute(delete(table).where(table.c.principal == principal, table.c.key == key))
             row = None
         if row is None:

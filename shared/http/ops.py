@@ -33,6 +33,10 @@ class DeadLetterSchema(Schema):
     envelope = fields.Dict(required=True)
 
 
+class DeadLetterQuerySchema(PageArgs):
+    include_replayed = fields.Boolean(load_default=False)
+
+
 class ReplaySchema(Schema):
     id = fields.Integer(required=True)
     outcome = fields.String(required=True, metadata={"description": "handled, duplicate, ignored or dead_lettered"})
@@ -52,20 +56,23 @@ def ops_blueprint(service: str) -> Blueprint:
             outbox = backlog(context.database)
         except Exception as exc:  # noqa: BLE001
             outbox = {"error": type(exc).__name__}
-        status = "ok" if database["status"] == "ok" else "degraded"
+        status = "ok" if database["status"] == "ok" and "error" not in outbox else "degraded"
         return {"service": service, "status": status, "database": database, "outbox": outbox}
 
     @blp.route("/dead-letters")
     @requires("park_admin", "desk_staff")
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(DeadLetterQuerySchema, location="query")
     @blp.response(200, page_schema(DeadLetterSchema))
-    def dead_letters(args: dict[str, int]) -> dict[str, Any]:
-        """Events this service could not handle after its retries (staff only)."""
+    def dead_letters(args: dict[str, Any]) -> dict[str, Any]:
+        """Events this service could not handle after its retries (staff only); the replayed ones
+        too with ``include_replayed=true``."""
         inbox = service_context().inbox
         if inbox is None:
             return {"items": [], "page": args["page"], "page_size": args["page_size"], "total": 0}
         size = args["page_size"]
-        items, total = list_dead_letters(inbox, limit=size, offset=(args["page"] - 1) * size)
+        items, total = list_dead_letters(
+            inbox, include_replayed=args["include_replayed"], limit=size, offset=(args["page"] - 1) * size
+        )
         return {"items": items, "page": args["page"], "page_size": size, "total": total}
 
     @blp.route("/dead-letters/<int(max=9223372036854775807):letter_id>/replay", methods=["POST"])

@@ -29,7 +29,8 @@ def check_if_match(version: int) -> None:
     header = request.headers.get("If-Match")
     if not header:
         raise PreconditionRequired("Send If-Match with the ETag you last read, so changes are never lost.")
-    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag W/"3" never matches.
+    candidates = {tag.strip() for tag in header.split(",")}
     if "*" not in candidates and etag(version) not in candidates:
         raise PreconditionFailed(
             f"The resource changed since you read it (now at version {version}); read it again.",

@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import DomainError
@@ -72,16 +73,17 @@ def problem(
     return response
 
 
-def problem_body(status: int, detail: str, code: str | None = None) -> bytes:
+def problem_body(status: int, detail: str, code: str | None = None, request_id: str | None = None) -> bytes:
     """The bytes of a minimal problem, for layers below Flask (the embedded edge)."""
-    return json.dumps(
-        {
-            "type": PROBLEM_BASE + (code or _HTTP_CODES.get(status, "error")),
-            "title": HTTPStatus(status).phrase,
-            "status": status,
-            "detail": detail,
-        }
-    ).encode()
+    body = {
+        "type": PROBLEM_BASE + (code or _HTTP_CODES.get(status, "error")),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if request_id:
+        body["request_id"] = request_id
+    return json.dumps(body).encode()
 
 
 def from_http_exception(error: HTTPException) -> Response:
@@ -123,6 +125,23 @@ def register_problem_handlers(app: Flask) -> None:
     """Make every error of ``app`` a problem: HTTP errors, domain errors, and the unexpected."""
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(DomainError, from_domain_error)
+
+    # Bad input that slips past the schemas must still be a 4xx (the unit of work has rolled back).
+    def too_deep(_error: RecursionError) -> Response:
+        return problem(400, "The JSON body nests too deeply.", code="body-too-deep")
+
+    def not_storable(error: Exception) -> Response:
+        log.info("refused a value the database cannot store: %s", error)
+        return problem(
+            422,
+            "A value cannot be stored: text must be valid Unicode without NUL characters, "
+            "and numbers must fit their fields.",
+            code="value-not-storable",
+        )
+
+    app.register_error_handler(RecursionError, too_deep)
+    app.register_error_handler(UnicodeEncodeError, not_storable)
+    app.register_error_handler(DataError, not_storable)
 
     def unexpected(error: Exception) -> Response:
         log.exception("unhandled error", exc_info=error)

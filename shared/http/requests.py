@@ -10,7 +10,8 @@ import uuid
 import structlog
 from flask import Flask, Response, g, request
 
-_VALID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+"""What an incoming ``X-Request-ID`` may be (the edge, nginx and every app agree); else one is made."""
 log = structlog.get_logger("parkhub.http")
 
 
@@ -22,7 +23,7 @@ def init_request_ids(app: Flask, service: str) -> None:
     @app.before_request
     def _stamp() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _VALID.match(incoming) else str(uuid.uuid4())
+        g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         g.started = time.perf_counter()
         # Tokens, not clear(): an in-process sub-request (the gateway asking a service for its
         # health) must hand the outer request its own context back when it ends.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
 from shared.bus.deadletters import list_dead_letters, replay
@@ -13,7 +14,8 @@ from shared.bus.outbox import Relay
 from shared.bus.runtime import EmbeddedBus, Participant
 from shared.bus.transport import KombuPublisher, connect, declare
 from shared.db import Database
-from shared.events import ContractViolation, Event
+from shared.events import Contract, ContractViolation, Event, register
+from shared.events.contracts import handles
 from shared.settings import Settings
 from tests.bus.conftest import REGISTERED, Effects, organisation, publish
 
@@ -63,8 +65,10 @@ def test_a_message_breaking_its_contract_is_dead_lettered_without_retries(inbox:
     event = Event(type=REGISTERED, source="/parkhub/elsewhere", data=organisation(status="on holiday"))
     assert inbox.deliver(event.to_dict()) is Outcome.DEAD_LETTERED
     assert inbox.deliver({"specversion": "0.3", "id": "x"}) is Outcome.DEAD_LETTERED
+    too_long = {**Event(type=REGISTERED, source="/x", data=organisation()).to_dict(), "id": "e" * 37}
+    assert inbox.deliver(too_long) is Outcome.DEAD_LETTERED
     letters, total = list_dead_letters(inbox)
-    assert total == 2
+    assert total == 3 and letters[2].event_id == "e" * 36
     assert letters[0].attempts == 0 and "contract violation" in letters[0].error
     assert "invalid envelope" in letters[1].error
     assert effects.rows() == []
@@ -91,9 +95,11 @@ def test_a_handler_that_keeps_failing_dead_letters_its_event_and_replay_delivers
     assert list_dead_letters(inbox) == ([], 0)
     [replayed], _ = list_dead_letters(inbox, include_replayed=True)
     assert replayed.replayed_at is not None
-    # Replaying the replayed letter again has no second effect.
-    assert replay(inbox, letter.id, by="user:admin") is Outcome.DUPLICATE
+    # Replaying the replayed letter again has no second effect, and the record stays as it was.
+    assert replay(inbox, letter.id, by="user:desk") is Outcome.DUPLICATE
     assert len(effects.rows()) == 1
+    [again], _ = list_dead_letters(inbox, include_replayed=True)
+    assert again.replayed_at == replayed.replayed_at
 
 
 class _DiesAfterPublishing:
@@ -149,3 +155,58 @@ def test_the_embedded_bus_republishes_what_a_crash_may_have_lost(
     finally:
         bus.stop()
     assert effects.rows() == [(ids[0], "Before the crash")]
+
+
+class _SampleV1(Schema):
+    name = fields.String(required=True)
+
+
+class _SampleV2(Schema):
+    full_name = fields.String(required=True)
+
+
+SAMPLE_V1 = register(Contract("testing.sample.happened", 1, _SampleV1))
+SAMPLE_V2 = register(Contract("testing.sample.happened", 2, _SampleV2))
+
+
+def test_contracts_evolve_without_breaking_consumers(db: Database) -> None:
+    seen: list[tuple[int, dict]] = []
+
+    def old_consumer(event: Event, *, uow: object) -> None:
+        seen.append((event.version, event.data))
+
+    @handles(1, 2)
+    def new_consumer(event: Event, *, uow: object) -> None:
+        seen.append((event.version, event.data))
+
+    # Publishers are strict: a field the contract does not know is refused.
+    with pytest.raises(ContractViolation):
+        with db.unit_of_work() as uow:
+            uow.publish(SAMPLE_V1.type, {"name": "x", "extra": 1}, version=1)
+
+    # Consumers are tolerant: an added optional field (published by newer code) is dropped.
+    added = Event(type=SAMPLE_V1.type, source="/parkhub/newer", data={"name": "Hall A", "capacity": 1000})
+    old = Inbox("notify", db, {SAMPLE_V1.type: old_consumer}, sleep=lambda _: None)
+    assert old.deliver(added.to_dict()) is Outcome.HANDLED
+    assert seen == [(1, {"name": "Hall A"})]
+
+    # A breaking change is v2, published beside v1; each consumer takes the version it knows.
+    with db.unit_of_work() as uow:
+        uow.publish(SAMPLE_V2.type, {"full_name": "Hall B"})  # the newest version by default
+        uow.publish(SAMPLE_V1.type, {"name": "Hall B"}, version=1)
+        uow.commit()
+    envelopes = [json.loads(row["envelope"]) for row in outbox_rows(db)]
+    assert [e["dataschema"] for e in envelopes] == [
+        "urn:parkhub:testing.sample.happened:2",
+        "urn:parkhub:testing.sample.happened:1",
+    ]
+    seen.clear()
+    assert [old.deliver(e) for e in envelopes] == [Outcome.IGNORED, Outcome.HANDLED]
+    new = Inbox("finance", db, {SAMPLE_V2.type: new_consumer}, sleep=lambda _: None)
+    # Both inboxes share this test database, so the second gets the same events under new ids.
+    fresh = [
+        Event(type=SAMPLE_V2.type, source="/parkhub/x", data=e["data"], version=int(e["dataschema"][-1]))
+        for e in envelopes
+    ]
+    assert [new.deliver(e.to_dict()) for e in fresh] == [Outcome.HANDLED, Outcome.HANDLED]
+    assert seen == [(1, {"name": "Hall B"}), (2, {"full_name": "Hall B"}), (1, {"name": "Hall B"})]

@@ -155,3 +155,18 @@ def test_a_password_reset_takes_effect(client: FlaskClient, bearer: Any, session
 @pytest.mark.parametrize("username", ["bank", "lawyer", "ipagent"])
 def test_partner_agents_cannot_read_user_accounts(client: FlaskClient, bearer: Any, username: str) -> None:
     assert client.get(USERS, headers=bearer(username)).status_code == 403
+
+
+def test_a_member_learns_nothing_about_which_ids_exist(client: FlaskClient, bearer: Any) -> None:
+    admin = me(client, bearer, "admin")
+    real_user = admin["subject"].removeprefix("user:")
+    real_org = admin["organisation"]["id"]
+    body = {"username": "probe", "display_name": "Probe", "password": "long-enough-1", "roles": ["tenant_member"]}
+    for organisation_id in (real_org, "00000000-0000-4000-8000-000000000000"):
+        created = client.post(USERS, json={**body, "organisation_id": organisation_id}, headers=bearer("bob"))
+        assert created.status_code == 403
+    for user_id in (real_user, "00000000-0000-4000-8000-000000000000"):
+        patched = client.patch(
+            f"{USERS}/{user_id}", json={"display_name": "x"}, headers=bearer("bob", **{"If-Match": '"1"'})
+        )
+        assert patched.status_code == 403
