@@ -64,6 +64,8 @@ def _grant(form: dict[str, str]) -> IssuedTokens:
     settings = service_context().settings
     grant_type = form.get("grant_type")
     if not grant_type:
+        if request.mimetype != "application/x-www-form-urlencoded":
+            raise OAuthError("invalid_request", "Send the token request form-encoded (RFC 6749), with grant_type.")
         raise OAuthError("invalid_request", "Send grant_type.")
     database = current_database()
     if grant_type == "password":
@@ -80,7 +82,7 @@ def _grant(form: dict[str, str]) -> IssuedTokens:
             return tokens.refresh_grant(uow, settings, refresh_token=refresh_token)
     raise OAuthError(
         "unsupported_grant_type",
-        f"grant_type {grant_type!r} is not one of password, client_credentials, refresh_token.",
+        f"grant_type {grant_type[:40]!r} is not one of password, client_credentials, refresh_token.",
     )
 
 

@@ -266,3 +266,12 @@ def test_jwks_is_public_and_names_the_signing_key(client: FlaskClient, gateway_s
     assert jwt.decode(access, jwt.PyJWK(key).key, algorithms=["RS256"], audience=gateway_settings.audience)[
         "roles"
     ] == ["desk_staff"]
+
+
+def test_a_json_token_request_is_told_to_use_a_form(client: FlaskClient) -> None:
+    response = client.post("/api/v1/auth/token", json={"grant_type": "password", "username": "bob"})
+    assert_oauth_error(response, 400, "invalid_request")
+    assert "form-encoded" in response.json["detail"]
+    huge = client.post("/api/v1/auth/token", data={"grant_type": "x" * 100_000})
+    assert_oauth_error(huge, 400, "unsupported_grant_type")
+    assert len(huge.json["detail"]) < 200
