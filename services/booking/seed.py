@@ -248,31 +248,21 @@ SPACES: tuple[dict[str, Any], ...] = (
         about=("Full-size outdoor court.", "标准室外篮球场。"),
         opening=hours("07:00", "22:00"),
     ),
-    _space(
-        "badminton-court-1",
-        "badminton_court",
-        ("Badminton Court 1", "羽毛球场一号"),
-        ("Sports Park · Hall", None),
-        4,
-        rules=COURT_RULES,
-        price="60.00",
-        layouts={"court": 4},
-        equipment=["changing_rooms"],
-        about=("Indoor court.", "室内羽毛球场。"),
-        opening=hours("07:00", "22:00"),
-    ),
-    _space(
-        "badminton-court-2",
-        "badminton_court",
-        ("Badminton Court 2", "羽毛球场二号"),
-        ("Sports Park · Hall", None),
-        4,
-        rules=COURT_RULES,
-        price="60.00",
-        layouts={"court": 4},
-        equipment=["changing_rooms"],
-        about=("Indoor court.", "室内羽毛球场。"),
-        opening=hours("07:00", "22:00"),
+    *(
+        _space(
+            f"badminton-court-{number}",
+            "badminton_court",
+            (f"Badminton Court {number}", f"羽毛球场{chinese}号"),
+            ("Sports Park · Hall", None),
+            4,
+            rules=COURT_RULES,
+            price="60.00",
+            layouts={"court": 4},
+            equipment=["changing_rooms"],
+            about=("Indoor court.", "室内羽毛球场。"),
+            opening=hours("07:00", "22:00"),
+        )
+        for number, chinese in ((1, "一"), (2, "二"))
     ),
 )
 

@@ -45,6 +45,22 @@ def visitors(body: dict[str, Any]) -> tuple[VisitorDetails, ...]:
     return tuple(VisitorDetails(v["name"], v.get("company"), v.get("car_plate")) for v in body.get("visitors", ()))
 
 
+def booking_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """What a reservation and a series are both booked with, as their commands name it."""
+    return {
+        "actor": actor(),
+        "space_id": str(body["space_id"]),
+        "start": body["start"],
+        "end": body["end"],
+        "title": body["title"],
+        "attendees": body["attendees"],
+        "layout": body.get("layout"),
+        "note": body.get("note"),
+        "visitors": visitors(body),
+        "org_id": body.get("organisation_id"),
+    }
+
+
 def answer(reservation_id: str, status: int = 200) -> Any:
     with reading() as session:
         reservation = reservations.get_reservation(session, actor(), reservation_id)
@@ -72,18 +88,7 @@ class Reservations(MethodView):
         """Book a space. Confirmed at once, or ``pending_approval`` where the space needs desk
         approval. A broken rule is a 422 naming it (``rule/...``); a taken slot a 409
         (``rule/no-double-booking``)."""
-        command = RequestReservation(
-            actor=actor(),
-            space_id=str(body["space_id"]),
-            start=body["start"],
-            end=body["end"],
-            title=body["title"],
-            attendees=body["attendees"],
-            layout=body.get("layout"),
-            note=body.get("note"),
-            visitors=visitors(body),
-            org_id=body.get("organisation_id"),
-        )
+        command = RequestReservation(**booking_fields(body))
         return answer(execute(handlers.request_reservation, command), 201)
 
 

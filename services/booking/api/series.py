@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from services.booking import handlers
 from services.booking.api.caller import actor, etag_headers, execute, expected_versions, reading
-from services.booking.api.reservations import visitors
+from services.booking.api.reservations import booking_fields
 from services.booking.api.schemas.reservations import (
     SeriesCancelSchema,
     SeriesInSchema,
@@ -47,20 +47,7 @@ class SeriesCollection(MethodView):
         """Book every occurrence of ``rrule`` (park time) starting with ``start``-``end``.
         ``all_or_nothing``: one refused occurrence refuses all (409 listing each outcome);
         ``skip_conflicts``: the refused ones are listed and left out."""
-        command = RequestSeries(
-            actor=actor(),
-            space_id=str(body["space_id"]),
-            start=body["start"],
-            end=body["end"],
-            rrule=body["rrule"],
-            mode=body["mode"],
-            title=body["title"],
-            attendees=body["attendees"],
-            layout=body.get("layout"),
-            note=body.get("note"),
-            visitors=visitors(body),
-            org_id=body.get("organisation_id"),
-        )
+        command = RequestSeries(**booking_fields(body), rrule=body["rrule"], mode=body["mode"])
         series_id, outcomes = execute(handlers.request_series, command)
         return outcome(series_id, outcomes, 201)
 
