@@ -7,14 +7,9 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from shared.db import UnitOfWork
-from shared.http.app import current_database
-from shared.http.requests import request_id
+from shared.http.app import current_database, unit_of_work
 
-
-def unit_of_work() -> UnitOfWork:
-    """A unit of work on the gateway database whose events carry this request's id."""
-    return current_database().unit_of_work(correlationid=request_id())
+__all__ = ["read_session", "unit_of_work"]
 
 
 @contextmanager

@@ -17,10 +17,10 @@ from flask_smorest import Api, Blueprint
 from sqlalchemy import text
 
 from shared.bus.inbox import Inbox
-from shared.db import Database
+from shared.db import Database, UnitOfWork
 from shared.http.auth import init_auth
 from shared.http.problems import register_problem_handlers
-from shared.http.requests import init_request_ids
+from shared.http.requests import init_request_ids, request_id
 from shared.settings import Settings
 
 SECURITY_SCHEMES = {
@@ -98,6 +98,11 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=url_prefix)
     return app
+
+
+def unit_of_work() -> UnitOfWork:
+    """A unit of work on this service's database whose events carry this request's id."""
+    return current_database().unit_of_work(correlationid=request_id())
 
 
 def database_health(database: Database) -> dict[str, Any]:

@@ -6,7 +6,15 @@ from flask import request
 
 from shared.errors import PreconditionFailed, PreconditionRequired
 
-__all__ = ["IF_MATCH", "PreconditionFailed", "PreconditionRequired", "check_if_match", "etag", "versioned_headers"]
+__all__ = [
+    "IF_MATCH",
+    "PreconditionFailed",
+    "PreconditionRequired",
+    "check_if_match",
+    "etag",
+    "if_match_versions",
+    "versioned_headers",
+]
 
 IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
 """The OpenAPI parameter of every update and state transition (``@blp.doc(parameters=[IF_MATCH])``)."""
@@ -24,14 +32,28 @@ def versioned_headers(version: int, location: str | None = None) -> dict[str, st
     return headers
 
 
-def check_if_match(version: int) -> None:
-    """Refuse a change unless ``If-Match`` names the current version (428 if absent, 412 if stale)."""
+def if_match_versions() -> frozenset[int] | None:
+    """The versions ``If-Match`` names (None for ``*``): 428 when it is absent, 412 when a tag is
+    not one of our ETags. Comparison is strong (RFC 9110 §13.1.1): a weak tag ``W/"3"`` never
+    matches, so it is refused like any other foreign tag."""
     header = request.headers.get("If-Match")
     if not header:
         raise PreconditionRequired("Send If-Match with the ETag you last read, so changes are never lost.")
-    # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag W/"3" never matches.
-    candidates = {tag.strip() for tag in header.split(",")}
-    if "*" not in candidates and etag(version) not in candidates:
+    versions: set[int] = set()
+    for raw in header.split(","):
+        tag = raw.strip()
+        if tag == "*":
+            return None
+        if not (len(tag) > 2 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit()):
+            raise PreconditionFailed(f"If-Match {tag[:40]!r} is not an ETag of this API.")
+        versions.add(int(tag[1:-1]))
+    return frozenset(versions)
+
+
+def check_if_match(version: int) -> None:
+    """Refuse a change unless ``If-Match`` names the current version (428 if absent, 412 if stale)."""
+    versions = if_match_versions()
+    if versions is not None and version not in versions:
         raise PreconditionFailed(
             f"The resource changed since you read it (now at version {version}); read it again.",
             current_etag=etag(version),

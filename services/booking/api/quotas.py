@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.booking import handlers
-from services.booking.api.caller import actor, etag_headers, execute, expected_versions, reading
+from services.booking.api.caller import actor, execute, reading
 from services.booking.api.schemas.spaces import (
     AdminHistorySchema,
     QuotaListSchema,
@@ -19,7 +19,7 @@ from services.booking.api.schemas.spaces import (
 from services.booking.commands import SetQuota
 from services.booking.queries import quotas, spaces
 from shared.http.auth import requires
-from shared.http.preconditions import IF_MATCH
+from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 
 blp = Blueprint("booking-quotas", "parkhub.booking.quotas", description="Free hours per tenant and space kind.")
 
@@ -41,10 +41,10 @@ class Quotas(MethodView):
         """Set one rule (free hours per calendar month, park time). ``If-Match`` carries the rule's
         version from ``GET /quotas`` (``"0"`` or ``*`` for a rule that does not exist yet)."""
         command = SetQuota(
-            actor(), body["org_id"], body["space_kind"], body["free_hours_per_month"], expected_versions()
+            actor(), body["org_id"], body["space_kind"], body["free_hours_per_month"], if_match_versions()
         )
         version = execute(handlers.set_quota, command)
-        return {**body, "version": version}, 200, etag_headers(version)
+        return {**body, "version": version}, 200, versioned_headers(version)
 
 
 @blp.route("/quotas/usage")

@@ -12,7 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.booking import handlers
-from services.booking.api.caller import actor, etag_headers, execute, expected_versions, reading
+from services.booking.api.caller import actor, execute, reading
 from services.booking.api.schemas.reservations import (
     HistorySchema,
     ReasonSchema,
@@ -34,7 +34,7 @@ from shared.http.app import current_database
 from shared.http.auth import requires
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
-from shared.http.preconditions import IF_MATCH
+from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 
 blp = Blueprint(
     "booking-reservations", "parkhub.booking.reservations", description="Reservations of spaces and their lifecycle."
@@ -65,7 +65,7 @@ def answer(reservation_id: str, status: int = 200) -> Any:
     with reading() as session:
         reservation = reservations.get_reservation(session, actor(), reservation_id)
     location = f"/api/v1/booking/reservations/{reservation_id}" if status == 201 else None
-    return reservation, status, etag_headers(reservation["version"], location)
+    return reservation, status, versioned_headers(reservation["version"], location)
 
 
 @blp.route("/reservations")
@@ -118,7 +118,7 @@ def _action(name: str, summary: str) -> Any:
     @requires()
     def post(self: MethodView, body: dict[str, Any], reservation_id: Any) -> Any:
         command = ActOnReservation(
-            actor(), str(reservation_id), name, expected_versions=expected_versions(), reason=(body or {}).get("reason")
+            actor(), str(reservation_id), name, expected_versions=if_match_versions(), reason=(body or {}).get("reason")
         )
         return answer(execute(handlers.act_on_reservation, command))
 
@@ -152,7 +152,7 @@ class ReservationReschedule(MethodView):
             start=body["start"],
             end=body["end"],
             space_id=str(body["space_id"]) if body.get("space_id") else None,
-            expected_versions=expected_versions(),
+            expected_versions=if_match_versions(),
             reason=body.get("reason"),
         )
         return answer(execute(handlers.reschedule_reservation, command))
@@ -166,5 +166,5 @@ class ReservationVisitors(MethodView):
     @requires()
     def put(self, body: dict[str, Any], reservation_id: Any) -> Any:
         """Replace the external visitors (name, company, car plate) for passes and parking."""
-        command = ReplaceVisitors(actor(), str(reservation_id), visitors(body), expected_versions())
+        command = ReplaceVisitors(actor(), str(reservation_id), visitors(body), if_match_versions())
         return answer(execute(handlers.replace_visitors, command))

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.booking import handlers
-from services.booking.api.caller import actor, etag_headers, execute, expected_versions, reading
+from services.booking.api.caller import actor, execute, reading
 from services.booking.api.reservations import booking_fields
 from services.booking.api.schemas.reservations import (
     SeriesCancelSchema,
@@ -23,7 +23,7 @@ from services.booking.queries import reservations
 from shared.http.app import current_database
 from shared.http.auth import requires
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
-from shared.http.preconditions import IF_MATCH
+from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 
 blp = Blueprint("booking-series", "parkhub.booking.series", description="Recurring reservations (RFC 5545 RRULE).")
 
@@ -33,7 +33,7 @@ def outcome(series_id: str, outcomes: list[OccurrenceOutcome], status: int = 200
         version = reservations.get_series(session, actor(), series_id)["version"]
     body = {"series_id": series_id, "version": version, "occurrences": [outcome_fields(o) for o in outcomes]}
     location = f"/api/v1/booking/series/{series_id}" if status == 201 else None
-    return body, status, etag_headers(version, location)
+    return body, status, versioned_headers(version, location)
 
 
 @blp.route("/series")
@@ -60,7 +60,7 @@ class SeriesById(MethodView):
         """A series and all its occurrences."""
         with reading() as session:
             series = reservations.get_series(session, actor(), str(series_id))
-        return series, 200, etag_headers(series["version"])
+        return series, 200, versioned_headers(series["version"])
 
 
 @blp.route("/series/<uuid:series_id>/cancel")
@@ -77,7 +77,7 @@ class SeriesCancel(MethodView):
             str(series_id),
             from_reservation_id=str(body["from_reservation_id"]) if body.get("from_reservation_id") else None,
             reason=body.get("reason"),
-            expected_versions=expected_versions(),
+            expected_versions=if_match_versions(),
         )
         return outcome(str(series_id), execute(handlers.cancel_series, command))
 
@@ -98,6 +98,6 @@ class SeriesMove(MethodView):
             shift_minutes=body["shift_minutes"],
             space_id=str(body["space_id"]) if body.get("space_id") else None,
             mode=body["mode"],
-            expected_versions=expected_versions(),
+            expected_versions=if_match_versions(),
         )
         return outcome(str(series_id), execute(handlers.move_series, command))

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.booking import handlers
-from services.booking.api.caller import actor, etag_headers, execute, expected_versions, reading
+from services.booking.api.caller import actor, execute, reading
 from services.booking.api.schemas.spaces import (
     AdminHistorySchema,
     ClosureInSchema,
@@ -29,7 +29,7 @@ from shared.http.app import current_database
 from shared.http.auth import requires
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
-from shared.http.preconditions import IF_MATCH
+from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 
 blp = Blueprint("booking-spaces", "parkhub.booking.spaces", description="The park's bookable rooms, halls and courts.")
 
@@ -56,7 +56,7 @@ class Spaces(MethodView):
         space_id = execute(handlers.save_space, SaveSpace(actor(), body))
         with reading() as session:
             space = spaces.get_space(session, space_id)
-        return space, 201, etag_headers(space["version"], f"/api/v1/booking/spaces/{space_id}")
+        return space, 201, versioned_headers(space["version"], f"/api/v1/booking/spaces/{space_id}")
 
 
 @blp.route("/spaces/<uuid:space_id>")
@@ -67,7 +67,7 @@ class SpaceById(MethodView):
         """One space, its rules and prices; ``ETag`` is its version."""
         with reading() as session:
             space = spaces.get_space(session, str(space_id), include_inactive=actor().is_staff)
-        return space, 200, etag_headers(space["version"])
+        return space, 200, versioned_headers(space["version"])
 
     @blp.arguments(SpacePatchSchema(partial=True))
     @blp.response(200, SpaceSchema)
@@ -75,11 +75,11 @@ class SpaceById(MethodView):
     @requires("park_admin")
     def patch(self, body: dict[str, Any], space_id: Any) -> Any:
         """Change a space (park admin; ``If-Match``). ``active: false`` takes it off the market."""
-        command = SaveSpace(actor(), body, space_id=str(space_id), expected_versions=expected_versions())
+        command = SaveSpace(actor(), body, space_id=str(space_id), expected_versions=if_match_versions())
         execute(handlers.save_space, command)
         with reading() as session:
             space = spaces.get_space(session, str(space_id))
-        return space, 200, etag_headers(space["version"])
+        return space, 200, versioned_headers(space["version"])
 
 
 @blp.route("/spaces/<uuid:space_id>/timeline")

@@ -213,12 +213,7 @@ class ReportQuerySchema(Schema):
     kind = fields.String(validate=validate.OneOf(SPACE_KINDS))
 
 
-class SpaceUtilisationSchema(Schema):
-    space_id = fields.String(required=True)
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    name_zh = fields.String(required=True)
-    kind = fields.String(required=True)
+class _UsageSchema(Schema):
     open_hours = fields.Float(required=True)
     booked_hours = fields.Float(required=True)
     utilisation = fields.Float(allow_none=True, metadata={"description": "booked / open hours"})
@@ -227,15 +222,17 @@ class SpaceUtilisationSchema(Schema):
     no_show_rate = fields.Float(allow_none=True)
 
 
-class KindUtilisationSchema(Schema):
+class SpaceUtilisationSchema(_UsageSchema):
+    space_id = fields.String(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    kind = fields.String(required=True)
+
+
+class KindUtilisationSchema(_UsageSchema):
     kind = fields.String(required=True)
     spaces = fields.Integer(required=True)
-    open_hours = fields.Float(required=True)
-    booked_hours = fields.Float(required=True)
-    utilisation = fields.Float(allow_none=True)
-    reservations = fields.Integer(required=True)
-    no_shows = fields.Integer(required=True)
-    no_show_rate = fields.Float(allow_none=True)
 
 
 class UtilisationSchema(Schema):
