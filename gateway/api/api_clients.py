@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from gateway import commands, handlers, queries
 from gateway.api import read_session, unit_of_work
@@ -23,6 +22,7 @@ from gateway.api.schemas import (
 )
 from gateway.models import ApiClient
 from shared.http.auth import current_principal
+from shared.http.blueprint import Blueprint
 from shared.http.pagination import page_schema
 from shared.http.preconditions import IF_MATCH, check_if_match, etag
 

@@ -12,13 +12,13 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from flask import Response, request
-from flask_smorest import Blueprint
 
 from gateway import tokens
 from gateway.api import unit_of_work
 from gateway.api.schemas import RevokeRequestSchema, TokenRequestSchema, TokenSchema
 from gateway.tokens import IssuedTokens, OAuthError
 from shared.http.app import current_database, service_context
+from shared.http.blueprint import Blueprint
 from shared.http.problems import problem
 from shared.http.requests import request_id
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from gateway.keys import jwks_document
+from shared.http.blueprint import Blueprint
 
 blp = Blueprint("jwks", __name__, description="Public signing keys (RFC 7517).")
 

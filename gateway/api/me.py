@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from gateway.api import read_session
 from gateway.api.schemas import MeSchema
 from gateway.models import User
 from gateway.tokens import load_principal
 from shared.errors import NotFound
 from shared.http.auth import current_principal
+from shared.http.blueprint import Blueprint
 
 blp = Blueprint("me", __name__, description="The signed-in user or API client.")
 

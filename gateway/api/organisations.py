@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from gateway import commands, handlers, queries
 from gateway.api import read_session, unit_of_work
@@ -22,6 +21,7 @@ from gateway.api.schemas import (
 from gateway.models import Organisation
 from shared.http.app import current_database
 from shared.http.auth import current_principal
+from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
 from shared.http.preconditions import IF_MATCH, check_if_match, versioned_headers

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from sqlalchemy import text
 
 from shared.bus.inbox import Inbox
 from shared.db import Database, UnitOfWork
 from shared.http.auth import init_auth
+from shared.http.blueprint import Blueprint
 from shared.http.problems import register_problem_handlers
 from shared.http.requests import init_request_ids, request_id
 from shared.settings import Settings

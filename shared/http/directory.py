@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import Table, select
 
@@ -12,6 +11,7 @@ from shared.errors import NotFound
 from shared.events.identity import ORGANISATION_KINDS
 from shared.http.app import current_database
 from shared.http.auth import requires
+from shared.http.blueprint import Blueprint
 from shared.http.pagination import PageArgs, page_schema, paginate
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from shared.bus.deadletters import get_dead_letter, list_dead_letters, replay
@@ -12,6 +11,7 @@ from shared.bus.outbox import backlog
 from shared.errors import NotFound
 from shared.http.app import database_health, service_context
 from shared.http.auth import current_principal, requires
+from shared.http.blueprint import Blueprint
 from shared.http.pagination import PageArgs, page_schema
 
 

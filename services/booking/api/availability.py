@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking.api.caller import actor, reading
 from services.booking.api.schemas.spaces import AvailabilityQuerySchema, AvailabilitySchema
 from services.booking.queries import availability
 from shared.http.auth import requires
+from shared.http.blueprint import Blueprint
 
 blp = Blueprint("booking-availability", "parkhub.booking.availability", description="Search free spaces.")
 

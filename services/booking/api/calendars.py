@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking import handlers
 from services.booking.api.caller import actor, execute, reading
@@ -19,6 +18,7 @@ from services.booking.commands import OpenFeed, RotateFeed
 from services.booking.queries import calendars
 from shared.errors import NotFound
 from shared.http.auth import requires
+from shared.http.blueprint import Blueprint
 
 blp = Blueprint(
     "booking-calendars", "parkhub.booking.calendars", description="iCalendar feeds of spaces and organisations."

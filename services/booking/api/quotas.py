@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking import handlers
 from services.booking.api.caller import actor, execute, reading
@@ -19,6 +18,7 @@ from services.booking.api.schemas.spaces import (
 from services.booking.commands import SetQuota
 from services.booking.queries import quotas, spaces
 from shared.http.auth import requires
+from shared.http.blueprint import Blueprint
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 
 blp = Blueprint("booking-quotas", "parkhub.booking.quotas", description="Free hours per tenant and space kind.")

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking.api.caller import reading
 from services.booking.api.schemas.reservations import ReportQuerySchema, UtilisationSchema
 from services.booking.queries import reports
 from shared.http.auth import requires
+from shared.http.blueprint import Blueprint
 
 blp = Blueprint("booking-reports", "parkhub.booking.reports", description="Utilisation reports (park admin).")
 

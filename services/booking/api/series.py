@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking import handlers
 from services.booking.api.caller import actor, execute, reading
@@ -22,6 +21,7 @@ from services.booking.handlers.series import outcome_fields
 from services.booking.queries import reservations
 from shared.http.app import current_database
 from shared.http.auth import requires
+from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 

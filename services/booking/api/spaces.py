@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking import handlers
 from services.booking.api.caller import actor, execute, reading
@@ -27,6 +26,7 @@ from services.booking.queries import availability, spaces
 from shared.clock import PARK_TZ, utcnow
 from shared.http.app import current_database
 from shared.http.auth import requires
+from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
