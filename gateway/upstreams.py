@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from werkzeug.test import Client
 
 from gateway.routes import Route
+from shared.http.requests import SUBREQUEST
 
 TIMEOUT_SECONDS = 2.0
 
@@ -33,7 +34,7 @@ class InProcessUpstreams:
         self.services = list(self.apps)
 
     def get_json(self, service: str, path: str) -> tuple[int, Any]:
-        response = Client(self.apps[service]).get(f"/api/v1/{service}/{path}")
+        response = Client(self.apps[service]).get(f"/api/v1/{service}/{path}", environ_base={SUBREQUEST: True})
         try:
             return response.status_code, json.loads(response.get_data())
         except ValueError:

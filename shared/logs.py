@@ -41,3 +41,14 @@ def configure_logging(level: str | None = None) -> None:
     root.setLevel(level.upper())
     for noisy in ("amqp", "kombu", "werkzeug", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    migration = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(f, _AlembicPreamble) for f in migration.filters):
+        migration.addFilter(_AlembicPreamble())
+
+
+class _AlembicPreamble(logging.Filter):
+    """Drops the two lines alembic logs for every database on every run ("Context impl …",
+    "Will assume …"), so that a start with nothing to migrate is quiet; "Running upgrade" stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl", "Will assume"))

@@ -12,6 +12,8 @@ from flask import Flask, Response, g, request
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 """What an incoming ``X-Request-ID`` may be (the edge, nginx and every app agree); else one is made."""
+SUBREQUEST = "parkhub.subrequest"
+"""WSGI environ key set on the gateway's own in-process requests to the services."""
 log = structlog.get_logger("parkhub.http")
 
 
@@ -35,7 +37,10 @@ def init_request_ids(app: Flask, service: str) -> None:
         if rid:
             response.headers["X-Request-ID"] = rid
         started = getattr(g, "started", None)
-        log.info(
+        # Health probes (a supervisor's every few seconds, and the gateway asking each service in
+        # process) would drown the log of real traffic: they are logged at debug level.
+        quiet = request.path.endswith("/health") or request.environ.get(SUBREQUEST)
+        (log.debug if quiet else log.info)(
             "request",
             method=request.method,
             path=request.path,
