@@ -65,7 +65,15 @@ class FeedRotation(MethodView):
 
 @blp.route("/calendars/<string:collection>/<string:owner_id>/<string:secret>.ics")
 class FeedDocument(MethodView):
-    @blp.doc(security=[], responses={"200": {"content": {"text/calendar": {"schema": {"type": "string"}}}}})
+    @blp.doc(
+        security=[],
+        responses={
+            "200": {
+                "description": "The space's or organisation's reservations as an iCalendar document (RFC 5545).",
+                "content": {"text/calendar": {"schema": {"type": "string"}}},
+            }
+        },
+    )
     def get(self, collection: str, owner_id: str, secret: str) -> Response:
         """The iCalendar document (no bearer header: the secret in the URL is the key)."""
         scope = _scope(collection)

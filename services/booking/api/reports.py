@@ -31,7 +31,14 @@ class Utilisation(MethodView):
 @blp.route("/reports/utilisation.csv")
 class UtilisationCsv(MethodView):
     @blp.arguments(ReportQuerySchema, location="query")
-    @blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The utilisation report as CSV, one row per space, then one per kind.",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    )
     @requires("park_admin")
     def get(self, args: dict[str, Any]) -> Response:
         """The same report as CSV: one row per space, then one per kind (column ``level``)."""
