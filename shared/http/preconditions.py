@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
 
 from shared.errors import PreconditionFailed, PreconditionRequired
@@ -12,12 +14,25 @@ __all__ = [
     "PreconditionRequired",
     "check_if_match",
     "etag",
+    "etag_header",
     "if_match_versions",
     "versioned_headers",
 ]
 
 IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
 """The OpenAPI parameter of every update and state transition (``@blp.doc(parameters=[IF_MATCH])``)."""
+
+
+def etag_header(description: str) -> dict[str, Any]:
+    """The OpenAPI doc of an ``ETag`` response header (``@blp.response(..., headers={"ETag": ...})``).
+
+    A header object needs a ``schema`` (or ``content``) to be valid OpenAPI; ours is the quoted
+    version that :func:`etag` writes.
+    """
+    return {
+        "description": description,
+        "schema": {"type": "string", "pattern": '^"[0-9]+"$', "examples": ['"3"']},
+    }
 
 
 def etag(version: int) -> str:
