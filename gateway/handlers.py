@@ -1,10 +1,12 @@
 """Commands on identity: one function per command, ``handler(cmd, *, uow, actor, ...)``.
 
 Each handler checks that ``actor`` may act on the object (see :mod:`gateway.access`), changes
-rows, writes one audit entry per change, publishes the integration event into the outbox in the
-same transaction, and commits. They raise :class:`shared.errors.DomainError` subclasses: 403/404
-for access, 409 for a taken name or username, 422 for a broken rule. ``precondition`` receives
-the object's current version before a change (the API passes ``check_if_match``).
+rows, writes one audit entry per change and publishes the integration event into the outbox of
+``uow``. Handlers never commit: the caller (a view, the seed) owns the transaction and commits
+once the handler returned, so a change, its audit entry and its event stand or fall together.
+They raise :class:`shared.errors.DomainError` subclasses: 403/404 for access, 409 for a taken
+name or username, 422 for a broken rule. ``precondition`` receives the object's current version
+before a change (the API passes ``check_if_match``).
 """
 
 from __future__ import annotations
@@ -61,7 +63,6 @@ def register_organisation(cmd: RegisterOrganisation, *, uow: UnitOfWork, actor: 
     _flush_unique(uow, f"An organisation named {cmd.name!r} is already registered.", "organisation-name-taken")
     _audit(uow, actor, "organisation", organisation.id, "registered", before=None, after=_org_state(organisation))
     uow.publish(ORGANISATION_REGISTERED.type, organisation.event_data(), subject=organisation.id, orgid=organisation.id)
-    uow.commit()
     return organisation
 
 
@@ -75,7 +76,6 @@ def update_organisation(
     precondition(organisation.version)
     before = _org_state(organisation)
     if not _apply(organisation, cmd.changes, ("name", "name_zh", "contact_email", "status")):
-        uow.commit()  # nothing changed; committing keeps the object readable
         return organisation
     organisation.version += 1
     organisation.updated_at = utcnow()
@@ -83,7 +83,6 @@ def update_organisation(
     action = "status_changed" if before["status"] != organisation.status else "updated"
     _audit(uow, actor, "organisation", organisation.id, action, before=before, after=_org_state(organisation))
     uow.publish(ORGANISATION_UPDATED.type, organisation.event_data(), subject=organisation.id, orgid=organisation.id)
-    uow.commit()
     return organisation
 
 
@@ -112,7 +111,6 @@ def create_user(cmd: CreateUser, *, uow: UnitOfWork, actor: Principal) -> User:
     uow.session.add(user)
     _flush_unique(uow, f"The username {username!r} is taken.", "username-taken")
     _audit(uow, actor, "user", user.id, "created", before=None, after=_user_state(user))
-    uow.commit()
     return user
 
 
@@ -136,13 +134,11 @@ def update_user(
     if password is not None:
         user.password_hash = hash_secret(password)
     if not changed and password is None:
-        uow.commit()  # nothing changed; committing keeps the object readable
         return user
     user.version += 1
     user.updated_at = utcnow()
     after = _user_state(user) | ({"password_changed": True} if password is not None else {})
     _audit(uow, actor, "user", user.id, "updated", before=before, after=after)
-    uow.commit()
     return user
 
 
@@ -171,7 +167,6 @@ def create_api_client(cmd: CreateApiClient, *, uow: UnitOfWork, actor: Principal
     uow.session.add(client)
     _flush_unique(uow, f"The client id {client_id!r} is taken.", "client-id-taken")
     _audit(uow, actor, "api_client", client_id, "created", before=None, after=_client_state(client))
-    uow.commit()
     return client, secret
 
 
@@ -189,12 +184,10 @@ def update_api_client(
     if "roles" in changes:
         changes["roles"] = sorted(set(changes["roles"]))
     if not _apply(client, changes, ("name", "roles", "active")):
-        uow.commit()  # nothing changed; committing keeps the object readable
         return client
     client.version += 1
     client.updated_at = utcnow()
     _audit(uow, actor, "api_client", client.client_id, "updated", before=before, after=_client_state(client))
-    uow.commit()
     return client
 
 
@@ -207,7 +200,6 @@ def rotate_client_secret(client_id: str, *, uow: UnitOfWork, actor: Principal) -
     client.secret_rotated_at = client.updated_at = utcnow()
     client.version += 1
     _audit(uow, actor, "api_client", client_id, "secret_rotated", before=None, after=None)
-    uow.commit()
     return client, secret
 
 

@@ -169,7 +169,9 @@ def _organisation(db: Database, demo: DemoOrganisation) -> Organisation:
         return existing
     command = commands.RegisterOrganisation(demo.name, demo.kind, demo.name_zh, demo.contact_email)
     with _uow(db) as uow:
-        return handlers.register_organisation(command, uow=uow, actor=SEEDER)
+        organisation = handlers.register_organisation(command, uow=uow, actor=SEEDER)
+        uow.commit()
+    return organisation
 
 
 def _user(db: Database, organisation: Organisation, demo: DemoUser) -> None:
@@ -179,6 +181,7 @@ def _user(db: Database, organisation: Organisation, demo: DemoUser) -> None:
     command = commands.CreateUser(demo.username, demo.display_name, DEMO_PASSWORD, organisation.id, demo.roles)
     with _uow(db) as uow:
         handlers.create_user(command, uow=uow, actor=SEEDER)
+        uow.commit()
 
 
 def _client(db: Database, organisation: Organisation, demo: DemoClient) -> None:
@@ -188,3 +191,4 @@ def _client(db: Database, organisation: Organisation, demo: DemoClient) -> None:
     command = commands.CreateApiClient(demo.name, organisation.id, ("partner_agent",), demo.client_id, demo.secret)
     with _uow(db) as uow:
         handlers.create_api_client(command, uow=uow, actor=SEEDER)
+        uow.commit()

@@ -9,10 +9,11 @@ rotates: the presented token is marked used and replaced by a new one of the sam
 family per sign-in). Presenting a token that was already used means it leaked or was replayed:
 the whole family is revoked, and the caller (thief or owner) must sign in again.
 
-Grants raise :class:`OAuthError`. The password and client-credentials grants check credentials
-in a read session and write (the new family) in a unit of work of their own; ``refresh_grant``
-and ``revoke`` run in the caller's unit of work and commit it, also when a reused token is refused
-(the family's revocation must stick).
+Nothing here commits: the caller (the token view) owns the transaction. Credentials are checked
+in a read session (``verify_password``, ``verify_client``: they raise :class:`OAuthError`); what a
+grant writes (a new family, a rotation, a revocation) goes into the caller's unit of work. A
+refusal that must still be kept (a reused token revokes its family) is returned as a
+:class:`Refusal` for the caller to commit before answering.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from gateway import audit
 from gateway.models import ApiClient, RefreshToken, User
 from gateway.passwords import secret_matches
 from shared.clock import as_utc, utcnow
-from shared.db import Database, UnitOfWork
+from shared.db import UnitOfWork
 from shared.settings import Settings
 
 REFRESH_PREFIX = "rt_"
@@ -61,73 +62,95 @@ class IssuedTokens:
 Principal = User | ApiClient
 
 
-def password_grant(
-    database: Database, settings: Settings, *, username: str, password: str, correlationid: str | None = None
-) -> IssuedTokens:
-    """Sign a user in; a new refresh-token family starts. Raises ``invalid_grant`` for wrong or
-    disabled credentials (one message for all, so usernames cannot be probed)."""
-    # The deliberate cost of scrypt is paid in a read session: on SQLite a unit of work holds the
-    # write lock from its start, and sign-ins must not queue every writer behind them.
-    with database.reading() as session:
-        user = session.scalar(select(User).where(User.username == username.strip().lower()))
-        # Hash even for an unknown user, so the answer takes as long either way.
-        valid = secret_matches(user.password_hash if user else None, password)
-        if user is None or not valid or not _may_sign_in(user):
-            raise OAuthError("invalid_grant", "The username or password is wrong, or the account is disabled.")
-        subject, claims = user.subject, access_claims(user)
-    with database.unit_of_work(correlationid=correlationid) as uow:
-        refresh = _new_refresh_token(uow, settings, subject=subject, family_id=str(uuid.uuid4()))
-        uow.commit()
-    return IssuedTokens(_access_token(subject, claims, settings), settings.access_ttl_seconds, refresh)
+@dataclass(frozen=True)
+class Grantee:
+    """Whom a token is for: the subject and its access claims, read while checking credentials."""
+
+    subject: str
+    claims: dict[str, object]
 
 
-def client_credentials_grant(
-    database: Database, settings: Settings, *, client_id: str, client_secret: str
-) -> IssuedTokens:
-    """Authenticate a partner's machine client; no refresh token (it can always authenticate
-    again) and nothing written. Raises ``invalid_client`` for wrong or disabled credentials."""
-    with database.reading() as session:
-        client = session.get(ApiClient, client_id)
-        valid = secret_matches(client.secret_hash if client else None, client_secret)
-        if client is None or not valid or not _may_sign_in(client):
-            raise OAuthError("invalid_client", "The client id or secret is wrong, or the client is disabled.")
-        subject, claims = client.subject, access_claims(client)
-    return IssuedTokens(_access_token(subject, claims, settings), settings.access_ttl_seconds)
+@dataclass(frozen=True)
+class Refusal:
+    """A refused grant that changed something (a token family revoked on reuse): the caller
+    commits, so the revocation sticks, and then answers with ``error``."""
+
+    error: OAuthError
 
 
-def refresh_grant(uow: UnitOfWork, settings: Settings, *, refresh_token: str) -> IssuedTokens:
-    """Rotate ``refresh_token``; see the module docstring for reuse. Raises ``invalid_grant``."""
+def verify_password(session: Session, *, username: str, password: str) -> Grantee:
+    """The user ``username`` names, if ``password`` is theirs and they may sign in. Raises
+    ``invalid_grant`` otherwise (one message for all, so usernames cannot be probed).
+
+    Run it in a read session, never in a unit of work: on SQLite a unit of work holds the write
+    lock from its start, and scrypt's deliberate cost must not queue every writer behind it."""
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    # Hash even for an unknown user, so the answer takes as long either way.
+    valid = secret_matches(user.password_hash if user else None, password)
+    if user is None or not valid or not _may_sign_in(user):
+        raise OAuthError("invalid_grant", "The username or password is wrong, or the account is disabled.")
+    return Grantee(user.subject, access_claims(user))
+
+
+def verify_client(session: Session, *, client_id: str, client_secret: str) -> Grantee:
+    """The API client ``client_id`` names, if ``client_secret`` is its secret and it may sign in.
+    Raises ``invalid_client`` otherwise."""
+    client = session.get(ApiClient, client_id)
+    valid = secret_matches(client.secret_hash if client else None, client_secret)
+    if client is None or not valid or not _may_sign_in(client):
+        raise OAuthError("invalid_client", "The client id or secret is wrong, or the client is disabled.")
+    return Grantee(client.subject, access_claims(client))
+
+
+def password_grant(uow: UnitOfWork, settings: Settings, grantee: Grantee) -> IssuedTokens:
+    """Sign in a user already verified by :func:`verify_password`: a new refresh-token family
+    starts in ``uow``. The caller commits."""
+    refresh = _new_refresh_token(uow, settings, subject=grantee.subject, family_id=str(uuid.uuid4()))
+    return IssuedTokens(_access_token(grantee.subject, grantee.claims, settings), settings.access_ttl_seconds, refresh)
+
+
+def client_credentials_grant(settings: Settings, grantee: Grantee) -> IssuedTokens:
+    """An access token for a client verified by :func:`verify_client`; no refresh token (it can
+    always authenticate again) and nothing written."""
+    return IssuedTokens(_access_token(grantee.subject, grantee.claims, settings), settings.access_ttl_seconds)
+
+
+def refresh_grant(uow: UnitOfWork, settings: Settings, *, refresh_token: str) -> IssuedTokens | Refusal:
+    """Rotate ``refresh_token`` in ``uow``; the caller commits, whatever the outcome.
+
+    Raises ``invalid_grant`` for a token that is unknown, revoked or expired (nothing changed).
+    Returns a :class:`Refusal` when refusing changed something: a reused token, or one whose
+    subject is disabled, revokes its whole family (see the module docstring)."""
     now = utcnow()
     token = uow.session.get(RefreshToken, _digest(refresh_token), with_for_update=True)
     if token is None or token.revoked_at is not None:
         raise OAuthError("invalid_grant", "The refresh token is not valid; sign in again.")
     if token.used_at is not None:
         revoke_family(uow, token.family_id, actor=audit.SYSTEM, reason="reuse_detected")
-        uow.commit()
-        raise OAuthError("invalid_grant", "The refresh token was already used; every session of it is revoked.")
+        return Refusal(
+            OAuthError("invalid_grant", "The refresh token was already used; every session of it is revoked.")
+        )
     if as_utc(token.expires_at) <= now:
         raise OAuthError("invalid_grant", "The refresh token has expired; sign in again.")
     principal = load_principal(uow.session, token.subject)
     if principal is None or not _may_sign_in(principal):
         revoke_family(uow, token.family_id, actor=audit.SYSTEM, reason="subject_disabled")
-        uow.commit()
-        raise OAuthError("invalid_grant", "The account or its organisation is disabled.")
+        return Refusal(OAuthError("invalid_grant", "The account or its organisation is disabled."))
     successor = _new_refresh_token(uow, settings, subject=token.subject, family_id=token.family_id)
     token.used_at = now
     token.replaced_by = _digest(successor)
     claims = access_claims(principal)
-    uow.commit()
     return IssuedTokens(_access_token(token.subject, claims, settings), settings.access_ttl_seconds, successor)
 
 
 def revoke(uow: UnitOfWork, *, token: str) -> bool:
-    """RFC 7009: revoke the family of a refresh token (logout). Unknown tokens and access tokens
-    are ignored (the endpoint answers 200 regardless); returns whether a family was revoked."""
+    """RFC 7009: revoke the family of a refresh token (logout) in ``uow``; the caller commits.
+    Unknown tokens and access tokens are ignored (the endpoint answers 200 regardless); returns
+    whether a family was revoked."""
     row = uow.session.get(RefreshToken, _digest(token))
     if row is None or row.revoked_at is not None:
         return False
     revoke_family(uow, row.family_id, actor=row.subject, reason="logout")
-    uow.commit()
     return True
 
 

@@ -1,4 +1,8 @@
-"""The gateway's HTTP API: one flask-smorest Blueprint per resource; views stay thin."""
+"""The gateway's HTTP API: one flask-smorest Blueprint per resource; views stay thin.
+
+A view that changes anything owns the transaction: it opens ``unit_of_work()``, calls one handler
+(which never commits) and commits; an exception leaves the block uncommitted, so nothing is kept.
+"""
 
 from __future__ import annotations
 

@@ -59,6 +59,7 @@ class ApiClients(MethodView):
         )
         with unit_of_work() as uow:
             client, secret = handlers.create_api_client(command, uow=uow, actor=actor)
+            uow.commit()
         headers = {**NO_STORE, "ETag": etag(client.version), "Location": f"/api/v1/api-clients/{client.client_id}"}
         return _with_secret(client, secret), 201, headers
 
@@ -83,6 +84,7 @@ class ApiClientById(MethodView):
         command = commands.UpdateApiClient(client_id, body)
         with unit_of_work() as uow:
             client = handlers.update_api_client(command, uow=uow, actor=actor, precondition=check_if_match)
+            uow.commit()
         return client, 200, {"ETag": etag(client.version)}
 
 
@@ -93,4 +95,5 @@ def rotate_secret(client_id: str) -> Any:
     actor = current_principal()
     with unit_of_work() as uow:
         client, secret = handlers.rotate_client_secret(client_id, uow=uow, actor=actor)
+        uow.commit()
     return _with_secret(client, secret), 200, {**NO_STORE, "ETag": etag(client.version)}

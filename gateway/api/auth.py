@@ -16,11 +16,10 @@ from flask import Response, request
 from gateway import tokens
 from gateway.api import unit_of_work
 from gateway.api.schemas import RevokeRequestSchema, TokenRequestSchema, TokenSchema
-from gateway.tokens import IssuedTokens, OAuthError
+from gateway.tokens import IssuedTokens, OAuthError, Refusal
 from shared.http.app import current_database, service_context
 from shared.http.blueprint import Blueprint
 from shared.http.problems import problem
-from shared.http.requests import request_id
 
 blp = Blueprint("auth", __name__, description="Sign in: OAuth 2.0 tokens for users and partner API clients.")
 
@@ -57,6 +56,7 @@ def revoke(form: dict[str, str]) -> Any:
         return oauth_problem(OAuthError("invalid_request", "Send the token to revoke in the form field 'token'."))
     with unit_of_work() as uow:
         tokens.revoke(uow, token=form["token"])
+        uow.commit()
     return Response(status=200, headers=NO_STORE)
 
 
@@ -70,16 +70,25 @@ def _grant(form: dict[str, str]) -> IssuedTokens:
     database = current_database()
     if grant_type == "password":
         username, password = _required(form, "username", "password")
-        return tokens.password_grant(
-            database, settings, username=username, password=password, correlationid=request_id()
-        )
+        with database.reading() as session:
+            user = tokens.verify_password(session, username=username, password=password)
+        with unit_of_work() as uow:
+            issued = tokens.password_grant(uow, settings, user)
+            uow.commit()
+        return issued
     if grant_type == "client_credentials":
         client_id, client_secret = _client_credentials(form)
-        return tokens.client_credentials_grant(database, settings, client_id=client_id, client_secret=client_secret)
+        with database.reading() as session:
+            client = tokens.verify_client(session, client_id=client_id, client_secret=client_secret)
+        return tokens.client_credentials_grant(settings, client)
     if grant_type == "refresh_token":
         (refresh_token,) = _required(form, "refresh_token")
         with unit_of_work() as uow:
-            return tokens.refresh_grant(uow, settings, refresh_token=refresh_token)
+            outcome = tokens.refresh_grant(uow, settings, refresh_token=refresh_token)
+            uow.commit()  # also for a refusal: a family revoked on reuse stays revoked
+        if isinstance(outcome, Refusal):
+            raise outcome.error
+        return outcome
     raise OAuthError(
         "unsupported_grant_type",
         f"grant_type {grant_type[:40]!r} is not one of password, client_credentials, refresh_token.",

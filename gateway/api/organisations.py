@@ -57,6 +57,7 @@ class Organisations(MethodView):
         actor = current_principal()
         with unit_of_work() as uow:
             organisation = handlers.register_organisation(commands.RegisterOrganisation(**body), uow=uow, actor=actor)
+            uow.commit()
         return organisation, 201, _headers(organisation, created=True)
 
 
@@ -80,4 +81,5 @@ class OrganisationById(MethodView):
         command = commands.UpdateOrganisation(str(organisation_id), body)
         with unit_of_work() as uow:
             organisation = handlers.update_organisation(command, uow=uow, actor=actor, precondition=check_if_match)
+            uow.commit()
         return organisation, 200, _headers(organisation)

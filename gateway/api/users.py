@@ -52,6 +52,7 @@ class Users(MethodView):
         command = commands.CreateUser(organisation_id=organisation_id, **body)
         with unit_of_work() as uow:
             user = handlers.create_user(command, uow=uow, actor=actor)
+            uow.commit()
         return user, 201, _headers(user, created=True)
 
 
@@ -75,4 +76,5 @@ class UserById(MethodView):
         command = commands.UpdateUser(str(user_id), body)
         with unit_of_work() as uow:
             user = handlers.update_user(command, uow=uow, actor=actor, precondition=check_if_match)
+            uow.commit()
         return user, 200, _headers(user)
