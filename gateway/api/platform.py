@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, send_from_directory
@@ -16,11 +17,21 @@ from shared.http.app import current_database, database_health
 
 DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ParkHub API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png">
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
 <body><div id="docs"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/api/v1/openapi.json", dom_id: "#docs", deepLinking: true,
-  persistAuthorization: true});</script></body></html>"""
+<script>window.ui = SwaggerUIBundle({url: "/api/v1/openapi.json", dom_id: "#docs", deepLinking: true,
+  persistAuthorization: true, displayRequestDuration: true, filter: true});</script></body></html>"""
+"""The docs page: Swagger UI 5 (it reads OpenAPI 3.1) over the merged document, its assets served
+by the gateway from the ``swagger-ui-bundle-v2`` package, so it works with no network beyond the
+park. ``Authorize`` gets a token from the OAuth 2.0 flows the document declares
+(``shared.http.app.SECURITY_SCHEMES``); ``persistAuthorization`` keeps it across reloads."""
+
+DOCS_ASSETS = Path(str(swagger_ui_path))
+DOCS_ASSET_MAX_AGE = 24 * 3600
+"""The assets change only with the package, and the page itself is never cached for long."""
 
 
 def platform_blueprint(upstreams: Upstreams, bus_health: Callable[[], dict[str, Any]]) -> Blueprint:
@@ -73,12 +84,18 @@ def platform_blueprint(upstreams: Upstreams, bus_health: Callable[[], dict[str, 
         return jsonify(merged)
 
     @blp.get("/docs")
+    @blp.get("/docs/")
     def docs() -> Response:
-        return Response(DOCS_PAGE, mimetype="text/html")
+        """The docs page, at ``/docs`` and ``/docs/`` alike (no redirect: both are what people type)."""
+        response = Response(DOCS_PAGE, mimetype="text/html")
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
     @blp.get("/docs/assets/<path:name>")
     def docs_assets(name: str) -> Response:
-        return send_from_directory(swagger_ui_path, name)
+        """Swagger UI's files; a name outside the bundle is a 404 problem (``send_from_directory``
+        refuses paths that climb out of it)."""
+        return send_from_directory(DOCS_ASSETS, name, max_age=DOCS_ASSET_MAX_AGE)
 
     return blp
 

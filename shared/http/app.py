@@ -24,9 +24,31 @@ from shared.http.problems import register_problem_handlers
 from shared.http.requests import init_request_ids, request_id
 from shared.settings import Settings
 
-SECURITY_SCHEMES = {
-    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+TOKEN_URL = "/api/v1/auth/token"
+"""Relative, as OpenAPI 3.1 allows: the docs page and code generators resolve it against the
+address they read the document from, so one document serves every deployment."""
+
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": f"An access token from POST {TOKEN_URL}, sent as `Authorization: Bearer <token>`.",
+    },
+    # The same tokens, declared as the OAuth 2.0 flows that issue them, so that the docs page's
+    # Authorize can get one itself: people sign in with the password flow (leave client_id empty,
+    # or give a public client's), partner systems with client credentials.
+    "oauth2": {
+        "type": "oauth2",
+        "description": "People: the password grant. Partner systems: client credentials (HTTP Basic or form).",
+        "flows": {
+            "password": {"tokenUrl": TOKEN_URL, "refreshUrl": TOKEN_URL, "scopes": {}},
+            "clientCredentials": {"tokenUrl": TOKEN_URL, "scopes": {}},
+        },
+    },
 }
+"""Every service declares both; an operation needs one of them (``security`` lists them as
+alternatives). Roles come from the token, not from scopes, so the flows declare none."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +79,7 @@ def openapi_config(name: str, title: str, description: str) -> dict[str, Any]:
         "OPENAPI_JSON_PATH": f"{name}-openapi.json" if name == "gateway" else "openapi.json",
         "API_SPEC_OPTIONS": {
             "info": {"description": description},
-            "security": [{"bearerAuth": []}],
+            "security": [{"bearerAuth": []}, {"oauth2": []}],
             "components": {"securitySchemes": SECURITY_SCHEMES},
         },
     }
