@@ -1,21 +1,25 @@
 """Domain errors: raised by handlers and rules, mapped to problem+json in one place (shared.http).
 
 They import nothing from Flask. ``code`` is the stable last segment of the problem ``type`` URI
-(e.g. ``rule/max-duration``), so clients can branch on it; ``detail`` is for humans.
+(e.g. ``rule/max-duration``), so clients can branch on it; ``detail`` is for humans: a marked
+message (``shared.i18n._("Space {name} is closed.", name=...)``), rendered in the reader's
+language when the problem is answered, or a plain string, shown as it is in every language.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from shared.i18n import Text
+
 
 class DomainError(Exception):
     code = "domain-error"
     status = 400
 
-    def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: Text, *, code: str | None = None, **extra: Any) -> None:
+        super().__init__(str(detail))  # English in logs and tracebacks
+        self.detail: Text = detail
         if code is not None:
             self.code = code
         self.extra = extra

@@ -1,16 +1,61 @@
 """The blueprint every ParkHub API is built from: flask-smorest's, with the platform's argument parser.
 
 Every view module imports :class:`Blueprint` from here, never from ``flask_smorest``, so that how
-requests are parsed (bodies, query strings, their errors) is decided in one place.
+requests are parsed (bodies, query strings, their errors) is decided in one place
+(``shared.http.arguments``).
+
+Query strings are strict everywhere: an endpoint with a query schema refuses parameters the schema
+does not name, and an endpoint without one refuses any query string (400 ``unknown-parameter``),
+so a client never believes a parameter did something. A view whose URL is handed to programs we
+do not control (a calendar client may append a cache-busting parameter to an iCal feed URL) is
+marked :func:`ignores_query`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import flask_smorest
-from flask_smorest.arguments import ArgumentsMixin
+from flask import current_app, request
+
+from shared.http.arguments import ArgumentsParser, refuse_unknown_parameters
+
+F = TypeVar("F", bound=Callable[..., Any])
+_IGNORES_QUERY = "_parkhub_ignores_query"
 
 
-class Blueprint(flask_smorest.Blueprint):
-    """A flask-smorest blueprint whose ``@arguments`` use the platform's parser."""
+def ignores_query(view: F) -> F:
+    """Mark a view (function or MethodView method; the outermost decorator) as taking any query string."""
+    setattr(view, _IGNORES_QUERY, True)
+    return view
 
-    ARGUMENTS_PARSER = ArgumentsMixin.ARGUMENTS_PARSER
+
+def _declares_query(view: Callable[..., Any]) -> bool:
+    parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(p.get("in") in ("query", "querystring") for p in parameters if isinstance(p, dict))
+
+
+def _refuse_stray_query() -> None:
+    """Before a view of a blueprint: refuse a query string the view has no schema for."""
+    if not request.args or request.method == "OPTIONS" or request.endpoint is None:
+        return
+    view: Any = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = request.method.lower()
+        view = getattr(view_class, method, None) or (getattr(view_class, "get", None) if method == "head" else None)
+    if view is None or getattr(view, _IGNORES_QUERY, False) or _declares_query(view):
+        return  # no such method (405 follows), or the parser checks the query against the schema
+    refuse_unknown_parameters(request.args.keys(), [])
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest has no types
+    """A flask-smorest blueprint whose ``@arguments`` use the platform's parser, and whose views
+    without a query schema refuse query strings."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(_refuse_stray_query)

@@ -1,25 +1,33 @@
 """RFC 9457 problem details: every error any ParkHub endpoint returns, 404 and 405 included.
 
 ``type`` is a stable URI under :data:`PROBLEM_BASE` ending in a code clients can branch on;
-``errors`` carries per-field messages for validation problems.
+``errors`` carries per-field messages for validation problems. ``title`` and ``detail`` are
+rendered in the request's language (``shared.http.languages``); ``type`` and codes never change
+with it. A database that does not answer is a 503 with ``Retry-After``, not an internal error.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, g
-from sqlalchemy.exc import DataError
+import psycopg
+from flask import Flask, Response, current_app, g, has_request_context
+from sqlalchemy import exc as sa
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import DomainError
+from shared.http.languages import current_locale, init_languages
+from shared.i18n import Message, Text, _, render, translation
 
 PROBLEM_BASE = "https://parkhub.tianfu-lifescience.cn/problems/"
 PROBLEM_JSON = "application/problem+json"
+DATABASE_RETRY_AFTER = 5
+"""Seconds a client is asked to wait while the database is away (503 ``Retry-After``)."""
 
 log = logging.getLogger(__name__)
 
@@ -43,47 +51,154 @@ _HTTP_CODES = {
     504: "gateway-timeout",
 }
 
+TITLES: dict[int, Message] = {
+    400: _("Bad request"),
+    401: _("Not signed in"),
+    403: _("Not allowed"),
+    404: _("Not found"),
+    405: _("Method not allowed"),
+    406: _("Not acceptable"),
+    409: _("Conflict"),
+    412: _("Precondition failed"),
+    413: _("Body too large"),
+    415: _("Unsupported media type"),
+    422: _("Invalid request"),
+    428: _("Precondition required"),
+    429: _("Too many requests"),
+    500: _("Internal error"),
+    502: _("Bad gateway"),
+    503: _("Service unavailable"),
+    504: _("Gateway timeout"),
+}
+"""The title of each status, in both languages."""
+
+# marshmallow's own field messages, so a field error reads in the request's language too. Only
+# the fixed texts: templated ones ("Must be one of: …") stay English.
+FIELD_MESSAGES = (
+    _("Missing data for required field."),
+    _("Unknown field."),
+    _("Field may not be null."),
+    _("Invalid value."),
+    _("Invalid input type."),
+    _("Not a valid string."),
+    _("Not a valid integer."),
+    _("Not a valid number."),
+    _("Not a valid boolean."),
+    _("Not a valid UUID."),
+    _("Not a valid email address."),
+    _("Not a valid URL."),
+    _("Not a valid date."),
+    _("Not a valid datetime."),
+    _("Not a valid time."),
+    _("Not a valid list."),
+    _("Not a valid mapping type."),
+    _("Invalid input type for a nested field."),
+    _("Shorter than minimum length {min}."),
+    _("Longer than maximum length {max}."),
+)
+
+
+class RequestProblem(Exception):
+    """A request refused by the HTTP layer itself (its body or query string), before any view ran."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: Text,
+        *,
+        code: str,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(str(detail))
+        self.status = status
+        self.detail = detail
+        self.code = code
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+
+def _title(status: int, locale: str) -> str:
+    title = TITLES.get(status)
+    if title is not None:
+        return title.render(locale)
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _document(
+    status: int, detail: Text, code: str | None, title: Text | None, locale: str, request_id: str | None
+) -> dict[str, Any]:
+    return {
+        "type": PROBLEM_BASE + (code or _HTTP_CODES.get(status, "error")),
+        "title": render(title, locale) if title is not None else _title(status, locale),
+        "status": status,
+        "detail": render(detail, locale),
+        **({"request_id": request_id} if request_id else {}),
+    }
+
+
+def _field_errors(errors: Any, locale: str) -> Any:
+    """Per-field messages in ``locale``: marked ones rendered, marshmallow's fixed ones looked up."""
+    if isinstance(errors, Message):
+        return errors.render(locale)
+    if isinstance(errors, str):
+        return translation(errors, locale)
+    if isinstance(errors, Mapping):
+        return {key: _field_errors(value, locale) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [_field_errors(value, locale) for value in errors]
+    return errors
+
 
 def problem(
     status: int,
-    detail: str,
+    detail: Text,
     *,
     code: str | None = None,
-    title: str | None = None,
+    title: Text | None = None,
     errors: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    """A problem+json response."""
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + (code or _HTTP_CODES.get(status, "error")),
-        "title": title or HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
+    """A problem+json response in this request's language."""
+    locale = current_locale()
+    request_id = getattr(g, "request_id", None) if has_request_context() else None
+    body = _document(status, detail, code, title, locale, None)
     if errors:
-        body["errors"] = errors
-    request_id = getattr(g, "request_id", None) if g else None
+        body["errors"] = _field_errors(errors, locale)
     if request_id:
         body["request_id"] = request_id
-    body.update(extra)
+    body.update({key: render(value, locale) if isinstance(value, Message) else value for key, value in extra.items()})
     response = Response(json.dumps(body, ensure_ascii=False, default=str), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
 
 
-def problem_body(status: int, detail: str, code: str | None = None, request_id: str | None = None) -> bytes:
-    """The bytes of a minimal problem, for layers below Flask (the embedded edge)."""
-    body = {
-        "type": PROBLEM_BASE + (code or _HTTP_CODES.get(status, "error")),
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
-    if request_id:
-        body["request_id"] = request_id
-    return json.dumps(body).encode()
+def problem_body(
+    status: int, detail: Text, code: str | None = None, request_id: str | None = None, locale: str = "en"
+) -> bytes:
+    """The bytes of a minimal problem in ``locale``, for layers below Flask (the embedded edge)."""
+    return json.dumps(_document(status, detail, code, None, locale, request_id), ensure_ascii=False).encode()
+
+
+_HTTP_DETAILS: dict[int, Message] = {
+    400: _("The request is malformed."),
+    401: _("A bearer token is required."),
+    403: _("You are not allowed to do this."),
+    404: _("No resource lives at this URL."),
+    405: _("This resource does not accept that method."),
+    406: _("This resource cannot answer in a format the request accepts."),
+    409: _("The request conflicts with the resource's current state."),
+    415: _("This endpoint does not accept a body of that media type."),
+    422: _("The request is not valid; see errors for each field."),
+    429: _("Too many requests; slow down."),
+    500: _("Something went wrong on our side; the request id helps us find it."),
+    503: _("The service is unavailable; try again shortly."),
+}
 
 
 def from_http_exception(error: HTTPException) -> Response:
@@ -97,16 +212,18 @@ def from_http_exception(error: HTTPException) -> Response:
         for location_errors in messages.values():
             if isinstance(location_errors, dict):
                 errors.update(location_errors)
-    detail = (
-        {
-            404: "No resource lives at this URL.",
-            405: "This resource does not accept that method.",
-            422: "The request is not valid; see errors for each field.",
-        }.get(status)
-        or (data.get("message") if isinstance(data, dict) else None)
-        or error.description
-        or ""
-    )
+    detail: Text
+    if status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        detail = (
+            _("The body is over the limit of {limit} bytes.", limit=limit)
+            if limit
+            else _("The body is too large.")
+        )
+    else:
+        # werkzeug's own descriptions ("The browser (or proxy) sent a request that this server
+        # could not understand.") talk about browsers and are English only: ours say what to do.
+        detail = _HTTP_DETAILS.get(status) or HTTPStatus(status).phrase
     headers = {}
     allowed = getattr(error, "valid_methods", None)
     if status == 405 and allowed:
@@ -114,37 +231,91 @@ def from_http_exception(error: HTTPException) -> Response:
     extra_headers = data.get("headers") if isinstance(data, dict) else None
     if extra_headers:
         headers.update(extra_headers)
-    return problem(status, str(detail), errors=errors, headers=headers)
+    return problem(status, detail, errors=errors, headers=headers)
 
 
 def from_domain_error(error: DomainError) -> Response:
     return problem(error.status, error.detail, code=error.code, **error.extra)
 
 
+def from_request_problem(error: RequestProblem) -> Response:
+    return problem(error.status, error.detail, code=error.code, headers=error.headers, **error.extra)
+
+
+_SQLITE_AWAY = ("unable to open database", "database is locked", "disk i/o error", "database disk image")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached right now (rather than a bug of ours).
+
+    PostgreSQL: any operational or interface error (refused or dropped connections, the server
+    shutting down, timeouts, deadlocks — all worth a retry), and a full connection pool. SQLite
+    raises ``OperationalError`` for SQL mistakes too, so only its messages about the file count.
+    """
+    if isinstance(error, sa.TimeoutError | sa.DisconnectionError | psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    if isinstance(error, sa.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        original = error.orig
+        if isinstance(original, sqlite3.OperationalError):
+            return str(original).lower().startswith(_SQLITE_AWAY)
+        return isinstance(error, sa.OperationalError | sa.InterfaceError)
+    return False
+
+
 def register_problem_handlers(app: Flask) -> None:
-    """Make every error of ``app`` a problem: HTTP errors, domain errors, and the unexpected."""
+    """Make every error of ``app`` a problem in the request's language: HTTP errors, domain errors,
+    a database that is away (503), and the unexpected (500)."""
+    init_languages(app)
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(DomainError, from_domain_error)
+    app.register_error_handler(RequestProblem, from_request_problem)
 
     # Bad input that slips past the schemas must still be a 4xx (the unit of work has rolled back).
     def too_deep(_error: RecursionError) -> Response:
-        return problem(400, "The JSON body nests too deeply.", code="body-too-deep")
+        return problem(400, _("The JSON body nests too deeply."), code="body-too-deep")
 
     def not_storable(error: Exception) -> Response:
         log.info("refused a value the database cannot store: %s", error)
         return problem(
             422,
-            "A value cannot be stored: text must be valid Unicode without NUL characters, "
-            "and numbers must fit their fields.",
+            _(
+                "A value cannot be stored: text must be valid Unicode without NUL characters, "
+                "and numbers must fit their fields."
+            ),
             code="value-not-storable",
         )
 
     app.register_error_handler(RecursionError, too_deep)
     app.register_error_handler(UnicodeEncodeError, not_storable)
-    app.register_error_handler(DataError, not_storable)
+
+    def database_error(error: Exception) -> Response:
+        if database_unavailable(error):
+            # One line, no stack trace: an outage is an operations matter, not a bug to debug.
+            first_line = str(getattr(error, "orig", None) or error).strip().splitlines()[:1]
+            log.warning("database unavailable (%s): %s", type(error).__name__, first_line[0] if first_line else "")
+            return problem(
+                503,
+                _("The database is not answering; try again in a few seconds."),
+                code="database-unavailable",
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+            )
+        if isinstance(error, sa.DataError):
+            return not_storable(error)
+        return unexpected(error)
+
+    for database_error_class in (
+        sa.DBAPIError,
+        sa.TimeoutError,
+        sa.DisconnectionError,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+    ):
+        app.register_error_handler(database_error_class, database_error)
 
     def unexpected(error: Exception) -> Response:
         log.exception("unhandled error", exc_info=error)
-        return problem(500, "Something went wrong on our side; the request id helps us find it.")
+        return problem(500, _HTTP_DETAILS[500])
 
     app.register_error_handler(Exception, unexpected)
