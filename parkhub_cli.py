@@ -144,10 +144,17 @@ def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _topology() -> Any:
+    """The declared bus topology: every service's consumer table (event type -> handler)."""
+    from shared.bus.topology import Topology
+
+    return Topology.of({s: importlib.import_module(f"services.{s}.consumers").HANDLERS for s in SERVICES})
+
+
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from shared.bus.runtime import ServiceWorker
 
-    worker = ServiceWorker(settings, _participant(args.service, settings))
+    worker = ServiceWorker(settings, _participant(args.service, settings), topology=_topology())
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     signal.signal(signal.SIGINT, lambda *_: worker.stop())
     worker.run()
@@ -159,14 +166,14 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
     upgrade_all(settings)
     if not settings.bus_is_volatile:
-        from shared.bus.transport import connect, declare
+        from shared.bus.transport import RECONNECT, connect, declare, retire_service_queues
 
-        queues = {}
-        for service in SERVICES:
-            inbox = _participant(service, settings).inbox
-            queues[service] = inbox.event_types
         with connect(settings) as connection:
-            declare(connection, settings, queues)
+            connection.ensure_connection(max_retries=30, **{k: v for k, v in RECONNECT.items() if k != "max_retries"})
+            declare(connection, settings, _topology())
+            moved = retire_service_queues(connection, settings, list(SERVICES))
+        if moved:
+            print(f"bus: {moved} message(s) moved from the old service queues to their handlers' queues", flush=True)
     print("databases migrated: " + ", ".join(DATABASES), flush=True)
     return 0
 

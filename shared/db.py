@@ -60,8 +60,10 @@ class Database:
             session.rollback()
             session.close()
 
-    def unit_of_work(self, **context: Any) -> UnitOfWork:
-        return UnitOfWork(self, **context)
+    def unit_of_work(self, *, quiet: bool = False, **context: Any) -> UnitOfWork:
+        """A new unit of work; ``quiet`` ones call no :meth:`on_commit` callbacks (the bus's own
+        bookkeeping, which must not wake the bus it belongs to)."""
+        return UnitOfWork(self, quiet=quiet, **context)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after every unit of work that committed (wakes the relay)."""
@@ -101,8 +103,9 @@ class UnitOfWork:
     and ``causationid`` (the event being handled) that published events inherit.
     """
 
-    def __init__(self, database: Database, **context: Any) -> None:
+    def __init__(self, database: Database, *, quiet: bool = False, **context: Any) -> None:
         self.database = database
+        self.quiet = quiet
         self.context: dict[str, Any] = dict(context)
         self.session: Session
         self._committed = False
@@ -120,7 +123,7 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
-        if self._committed:
+        if self._committed and not self.quiet:
             self.database._committed()
 
     def commit(self) -> None:

@@ -6,16 +6,21 @@
   at once (retrying cannot fix it);
 - an event already in the inbox is a duplicate: nothing happens;
 - otherwise the handler runs in a unit of work that also records the event id; both commit
-  together. A failing handler is retried with exponential backoff, then dead-lettered;
-- the caller acks the message only after ``deliver`` returned. If ``deliver`` raises (the
-  database is down, so not even the dead letter could be written) the message must be requeued.
+  together. The inbox is per service and a service has one handler per event type (see
+  :mod:`shared.bus.topology`), so the event id alone names the (handler, event) pair;
+- a failing handler is tried once per delivery: ``deliver`` answers :attr:`Outcome.RETRY`, and
+  the caller redelivers the message after :meth:`RetryPolicy.delay` (RabbitMQ: the handler's retry
+  queue; embedded: the bus thread's timer heap) with the next ``attempt``. Nobody sleeps on a
+  consuming thread. The last attempt's failure is dead-lettered;
+- the caller acks the message only after ``deliver`` returned (and, for a retry, after the
+  redelivery is safely scheduled). If ``deliver`` raises (the database is down, so not even the
+  dead letter could be written) the message must be requeued.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +47,7 @@ class Outcome(Enum):
     HANDLED = "handled"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
+    RETRY = "retry"
     DEAD_LETTERED = "dead_lettered"
 
 
@@ -69,24 +75,24 @@ class Inbox:
         handlers: Mapping[str, Callable[..., None]],
         *,
         retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.service = service
         self.database = database
         self.tables: MessagingTables = database.messaging
         self.handlers = dict(handlers)
         self.retry = retry or RetryPolicy()
-        self._sleep = sleep
 
     @property
     def event_types(self) -> list[str]:
         return sorted(self.handlers)
 
-    def deliver(self, body: Any, *, dead_letter_id: int | None = None) -> Outcome:
+    def deliver(self, body: Any, *, attempt: int = 1, dead_letter_id: int | None = None) -> Outcome:
         """Handle one received message body (the envelope as JSON-decoded dict or bytes/str).
 
-        ``dead_letter_id`` names the dead letter being replayed: a new failure updates that
-        letter instead of parking a second one.
+        ``attempt`` counts deliveries of this message, from 1: a failure before the policy's last
+        attempt answers :attr:`Outcome.RETRY`, the last one dead-letters. ``dead_letter_id`` names
+        the dead letter being replayed: it is one attempt, and a new failure updates that letter
+        instead of parking a second one.
         """
         try:
             if isinstance(body, (bytes, str)):
@@ -105,24 +111,23 @@ class Inbox:
             return self._dead_letter(body, event, f"contract violation: {exc.errors}", 0, dead_letter_id)
         event = Event(**{**event.as_record(), "data": data})
 
-        last_error = ""
-        for attempt in range(1, self.retry.attempts + 1):
-            try:
-                return self._handle(handler, event)
-            except Exception as exc:  # noqa: BLE001 - every handler failure is retried, then parked
-                last_error = f"{type(exc).__name__}: {exc}"
-                log.warning(
-                    "%s: handling %s %s failed (attempt %d/%d): %s",
-                    self.service,
-                    event.type,
-                    event.id,
-                    attempt,
-                    self.retry.attempts,
-                    last_error,
-                )
-                if attempt < self.retry.attempts:
-                    self._sleep(self.retry.delay(attempt))
-        return self._dead_letter(body, event, last_error, self.retry.attempts, dead_letter_id)
+        try:
+            return self._handle(handler, event)
+        except Exception as exc:  # noqa: BLE001 - every handler failure is retried, then parked
+            error = f"{type(exc).__name__}: {exc}"
+        final = dead_letter_id is not None or attempt >= self.retry.attempts
+        log.warning(
+            "%s: handling %s %s failed (attempt %d/%d): %s",
+            self.service,
+            event.type,
+            event.id,
+            attempt,
+            self.retry.attempts,
+            error,
+        )
+        if not final:
+            return Outcome.RETRY
+        return self._dead_letter(body, event, error, 1 if dead_letter_id is not None else attempt, dead_letter_id)
 
     def _handle(self, handler: Callable[..., None], event: Event) -> Outcome:
         inbox = self.tables.inbox

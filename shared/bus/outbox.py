@@ -6,7 +6,9 @@ A relay killed between publishing and marking publishes the row again on its nex
 inboxes drop the duplicate.
 
 On a durable broker (RabbitMQ with publisher confirms and ``mandatory``) a confirmed row is also
-*settled*. On the volatile embedded bus a row is settled only once the bus has seen every queue
+*settled*. A row whose type no handler subscribes to (the declared topology,
+:mod:`shared.bus.topology`) is settled without being published: ``published_at`` stays empty, and
+:func:`backlog` counts it. On the volatile embedded bus a row is settled only once the bus has seen every queue
 drained (:meth:`Relay.settle`); at start, published-but-unsettled rows are published again
 (:meth:`Relay.recover`), because a killed process lost whatever its in-memory queues held.
 """
@@ -16,13 +18,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 
 from shared.bus.tables import MessagingTables
-from shared.clock import as_utc
+from shared.clock import as_utc, utcnow
 from shared.events import Event, validate
 
 if TYPE_CHECKING:
@@ -31,8 +34,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+NOTIFY_CHANNEL = "parkhub_outbox"
+"""On PostgreSQL every transaction that adds to the outbox notifies this channel at its commit:
+the relay of another process listens instead of polling (see :mod:`shared.bus.runtime`)."""
+
+
 class Unroutable(RuntimeError):
-    """The broker returned a ``mandatory`` message: no queue is bound for its type yet."""
+    """The broker returned a ``mandatory`` message: no queue is bound for its type."""
+
+
+class BrokerUnavailable(RuntimeError):
+    """The broker cannot be reached; no message is to blame."""
 
 
 class Publisher(Protocol):
@@ -70,15 +82,38 @@ def enqueue(
             created_at=event.time,
         )
     )
+    if not uow.database.is_sqlite:
+        # Delivered at commit, and once per transaction however many events it adds.
+        uow.session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     return event.id
 
 
+@dataclass
+class RelayPass:
+    """What one pass of a relay did."""
+
+    claimed: int = 0
+    published: int = 0
+    unsubscribed: int = 0
+    postponed: int = 0
+    broker_down: bool = False
+
+
 class Relay:
-    """Publishes one database's outbox in id order, except that a row backing off after a failure
-    (say, unroutable) lets the rows behind it go first. Safe to run in several processes at once
-    on PostgreSQL: rows are claimed with ``FOR UPDATE SKIP LOCKED``, so the relay publishes while
-    its claiming transaction is open — the one place the broker is called inside a transaction,
-    and one that changes nothing but the outbox's own bookkeeping."""
+    """Publishes one database's outbox in id order.
+
+    A pass takes the oldest rows that are *due* (a row backing off after a failure is not, so it
+    delays nobody), publishes each and records when the broker confirmed it. A row the broker
+    refuses (say, :class:`Unroutable`) is postponed with exponential backoff and the pass goes on
+    with the next; only :class:`BrokerUnavailable` ends a pass early, since then no row can go.
+    Rows of a type nobody subscribes to (``subscribed``; ``None`` = unknown, publish everything)
+    are settled without touching the broker.
+
+    Safe to run in several processes at once on PostgreSQL: rows are claimed with
+    ``FOR UPDATE SKIP LOCKED``, so the relay publishes while its claiming transaction is open — the
+    one place the broker is called inside a transaction, and one that changes nothing but the
+    outbox's own bookkeeping. Its commits are quiet: they do not wake the bus they serve.
+    """
 
     def __init__(
         self,
@@ -86,6 +121,7 @@ class Relay:
         publisher: Publisher,
         *,
         durable: bool,
+        subscribed: frozenset[str] | None = None,
         batch_size: int = 200,
         max_backoff: timedelta = timedelta(minutes=5),
     ) -> None:
@@ -93,65 +129,106 @@ class Relay:
         self.tables: MessagingTables = database.messaging
         self.publisher = publisher
         self.durable = durable
+        self.subscribed = subscribed
         self.batch_size = batch_size
         self.max_backoff = max_backoff
 
     def run_once(self) -> int:
-        """Publish what is pending; return how many rows were published."""
+        """One pass (:meth:`run_pass`); return how many rows were published."""
+        return self.run_pass().published
+
+    def run_pass(self) -> RelayPass:
+        """Publish the oldest due rows, at most ``batch_size`` of them.
+
+        A pass that claimed a full batch leaves more behind: the caller runs another at once."""
         outbox = self.tables.outbox
-        now = datetime.now(UTC)
-        with self.database.unit_of_work() as uow:
+        now = utcnow()
+        done = RelayPass()
+        with self.database.unit_of_work(quiet=True) as uow:
             rows = uow.session.execute(
-                select(outbox.c.id, outbox.c.envelope, outbox.c.attempts, outbox.c.next_attempt_at)
-                .where(outbox.c.published_at.is_(None))
+                select(outbox.c.id, outbox.c.type, outbox.c.envelope, outbox.c.attempts)
+                .where(
+                    outbox.c.published_at.is_(None),
+                    outbox.c.settled_at.is_(None),
+                    or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
+                )
                 .order_by(outbox.c.id)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
-            published: list[int] = []
+            done.claimed = len(rows)
+            published: list[dict[str, Any]] = []
+            unsubscribed: list[int] = []
             for row in rows:
-                if row.next_attempt_at is not None and as_utc(row.next_attempt_at) > now:
-                    continue  # backing off (e.g. unroutable): the rows behind it need not wait
+                if self.subscribed is not None and row.type not in self.subscribed:
+                    unsubscribed.append(row.id)
+                    continue
                 try:
                     self.publisher.publish(json.loads(row.envelope))
-                except Exception as exc:  # noqa: BLE001 - any broker failure postpones the row
-                    self._postpone(uow, row.id, row.attempts, exc, now)
-                    log.warning("outbox row %s not published: %s", row.id, exc)
-                    # The broker is likely down: stop this pass rather than fail every row.
+                except BrokerUnavailable as exc:
+                    log.warning("outbox of %s: broker unavailable (%s); pass ends", self.database.name, exc)
+                    done.broker_down = True
                     break
-                published.append(row.id)
+                except Exception as exc:  # noqa: BLE001 - this row failed; the others still go
+                    self._postpone(uow, row.id, row.attempts, exc, now)
+                    done.postponed += 1
+                    log.warning("outbox row %s of %s not published: %s", row.id, self.database.name, exc)
+                    continue
+                published.append({"row_id": row.id, "at": utcnow()})  # the confirm's time
             if published:
-                values: dict[str, Any] = {"published_at": now, "last_error": None}
+                values: dict[str, Any] = {"published_at": bindparam("at"), "last_error": None}
                 if self.durable:
-                    values["settled_at"] = now
-                uow.session.execute(update(outbox).where(outbox.c.id.in_(published)).values(**values))
+                    values["settled_at"] = bindparam("at")
+                uow.session.execute(
+                    update(outbox).where(outbox.c.id == bindparam("row_id")).values(**values), published
+                )
+            if unsubscribed:
+                uow.session.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(unsubscribed))
+                    .values(settled_at=now, last_error="no subscriber declared")
+                )
             uow.commit()
-        return len(published)
+        done.published, done.unsubscribed = len(published), len(unsubscribed)
+        return done
 
     def _postpone(self, uow: UnitOfWork, row_id: int, attempts: int, exc: Exception, now: datetime) -> None:
         delay = min(timedelta(seconds=0.5 * 2**attempts), self.max_backoff)
         uow.session.execute(
             update(self.tables.outbox)
             .where(self.tables.outbox.c.id == row_id)
-            .values(attempts=attempts + 1, next_attempt_at=now + delay, last_error=str(exc)[:2000])
+            .values(
+                attempts=attempts + 1, next_attempt_at=now + delay, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
         )
 
-    def settle(self) -> int:
-        """Mark every published row settled: call only when the bus holds no undelivered message."""
+    def next_due(self) -> datetime | None:
+        """When the earliest row now backing off is due again (``None``: none is)."""
         outbox = self.tables.outbox
-        with self.database.unit_of_work() as uow:
-            result = uow.session.execute(
-                update(outbox)
-                .where(outbox.c.published_at.is_not(None), outbox.c.settled_at.is_(None))
-                .values(settled_at=datetime.now(UTC))
-            )
+        with self.database.reading() as session:
+            due = session.execute(
+                select(func.min(outbox.c.next_attempt_at)).where(
+                    outbox.c.published_at.is_(None), outbox.c.settled_at.is_(None), outbox.c.attempts > 0
+                )
+            ).scalar_one()
+        return as_utc(due) if due is not None else None
+
+    def settle(self, *, except_events: frozenset[str] = frozenset()) -> int:
+        """Mark published rows settled: call only when the bus holds no undelivered message, apart
+        from ``except_events`` (events waiting for a delayed redelivery), which stay unsettled."""
+        outbox = self.tables.outbox
+        with self.database.unit_of_work(quiet=True) as uow:
+            query = update(outbox).where(outbox.c.published_at.is_not(None), outbox.c.settled_at.is_(None))
+            if except_events:
+                query = query.where(outbox.c.event_id.not_in(except_events))
+            result = uow.session.execute(query.values(settled_at=datetime.now(UTC)))
             uow.commit()
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def recover(self) -> int:
         """Make published-but-unsettled rows pending again (a volatile bus lost them in a crash)."""
         outbox = self.tables.outbox
-        with self.database.unit_of_work() as uow:
+        with self.database.unit_of_work(quiet=True) as uow:
             result = uow.session.execute(
                 update(outbox)
                 .where(outbox.c.published_at.is_not(None), outbox.c.settled_at.is_(None))
@@ -165,10 +242,25 @@ class Relay:
 
 
 def backlog(database: Database) -> dict[str, Any]:
-    """How much of ``database``'s outbox waits to be published, for the health report."""
+    """The outbox of ``database`` for the health report.
+
+    ``pending``: rows waiting to be published (``oldest``: the first one's creation);
+    ``unroutable``: pending rows the broker returned although a subscriber is declared — an error,
+    a handler's queue is missing; ``unsubscribed``: events settled unpublished because nobody
+    subscribes to their type (kept as long as settled rows are, see housekeeping)."""
     outbox = database.messaging.outbox
+    pending = (outbox.c.published_at.is_(None), outbox.c.settled_at.is_(None))
     with database.reading() as session:
-        count, oldest = session.execute(
-            select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
-        ).one()
-    return {"pending": int(count), "oldest": as_utc(oldest).isoformat() if oldest else None}
+        count, oldest = session.execute(select(func.count(), func.min(outbox.c.created_at)).where(*pending)).one()
+        unroutable = session.execute(
+            select(func.count()).where(*pending, outbox.c.last_error.like(f"{Unroutable.__name__}:%"))
+        ).scalar_one()
+        unsubscribed = session.execute(
+            select(func.count()).where(outbox.c.published_at.is_(None), outbox.c.settled_at.is_not(None))
+        ).scalar_one()
+    return {
+        "pending": int(count),
+        "oldest": as_utc(oldest).isoformat() if oldest else None,
+        "unroutable": int(unroutable),
+        "unsubscribed": int(unsubscribed),
+    }

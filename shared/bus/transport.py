@@ -1,35 +1,51 @@
 """kombu on both transports, chosen by URL: ``memory://`` (embedded) or ``amqp://`` (RabbitMQ).
 
-Topology: one durable topic exchange ``<ns>.events``; the routing key is the event type; one
-durable queue ``<ns>.<service>`` per consuming service, bound to the types it handles.
+Topology (:mod:`shared.bus.topology`): one durable topic exchange ``<ns>.events``, the routing key
+is the event type; one durable queue per handler, ``<ns>.<service>.<type>``, bound to that type;
+on RabbitMQ beside it a retry queue ``<ns>.<service>.<type>.retry`` whose messages carry a
+per-message TTL (``expiration``) and are dead-lettered, when it runs out, through the default
+exchange back to the handler's queue alone. The attempt count rides in the ``x-parkhub-attempt``
+header.
+
 On RabbitMQ messages are persistent and published with confirms and ``mandatory``: a message no
-queue took comes back through the return handler and is raised as :class:`Unroutable`, so the
-outbox keeps it and retries (a confirm alone acks a message that went nowhere).
+queue took comes back through the return handler and is raised as :class:`Unroutable` (a confirm
+alone acks a message that went nowhere). A broker that cannot be reached is
+:class:`BrokerUnavailable`, raised fast: whoever publishes decides how long to wait before trying
+again. Consumers reconnect forever with a capped backoff (:data:`RECONNECT`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
 from kombu.messaging import Producer
 
-from shared.bus.outbox import Unroutable
+from shared.bus.outbox import BrokerUnavailable, Unroutable
+from shared.bus.topology import Subscription, Topology
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 20
-RECONNECT_RETRIES = 10
-PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2.0}
+ATTEMPT_HEADER = "x-parkhub-attempt"
+RECONNECT: dict[str, Any] = {"max_retries": None, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 1.0}
+"""How consumers reconnect: forever, every second at most once the broker has been gone a while,
+so they resume within about a second of its return."""
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5}
+"""One quick second try (a connection the broker closed while idle); past it the relay backs off."""
 
 
 def connect(settings: Settings) -> Connection:
-    """A new kombu connection for this process (connections are not shared between threads)."""
+    """A new kombu connection for this process (connections are not shared between threads).
+
+    Establishing it (``default_channel``, ``ensure_connection`` without arguments) tries twice and
+    raises: callers that must wait for the broker pass :data:`RECONNECT` to ``ensure_connection``.
+    """
     if settings.bus_is_volatile:
         # The in-memory transport polls its queues; the default 1 s would delay every event.
         return Connection(settings.bus_url, transport_options={"polling_interval": 0.005})
@@ -37,7 +53,7 @@ def connect(settings: Settings) -> Connection:
         settings.bus_url,
         heartbeat=HEARTBEAT_SECONDS,
         connect_timeout=5,
-        transport_options={"confirm_publish": True, "max_retries": RECONNECT_RETRIES},
+        transport_options={"confirm_publish": True, "max_retries": 1, "interval_start": 0.1, "interval_max": 0.5},
     )
 
 
@@ -45,26 +61,69 @@ def events_exchange(settings: Settings) -> Exchange:
     return Exchange(f"{settings.bus_namespace}.events", type="topic", durable=True)
 
 
-def service_queue(settings: Settings, service: str, event_types: Iterable[str]) -> Queue:
-    exchange = events_exchange(settings)
+def handler_queue(settings: Settings, subscription: Subscription) -> Queue:
+    """The handler's own durable queue, bound to its one event type."""
     return Queue(
-        f"{settings.bus_namespace}.{service}",
-        bindings=[binding(exchange, routing_key=t) for t in sorted(set(event_types))],
+        subscription.queue(settings.bus_namespace),
+        bindings=[binding(events_exchange(settings), routing_key=subscription.event_type)],
         durable=True,
         auto_delete=False,
     )
 
 
-def declare(connection: Connection, settings: Settings, queues: Mapping[str, Iterable[str]]) -> None:
-    """Declare the exchange and each service's queue with its bindings (idempotent)."""
+def retry_queue(settings: Settings, subscription: Subscription) -> Queue:
+    """Where a failed delivery waits out its delay; it then goes back to the handler's queue."""
+    return Queue(
+        subscription.retry_queue(settings.bus_namespace),
+        durable=True,
+        auto_delete=False,
+        queue_arguments={
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": subscription.queue(settings.bus_namespace),
+        },
+    )
+
+
+def declare(connection: Connection, settings: Settings, topology: Topology) -> None:
+    """Declare the exchange and every subscription's queues with their bindings (idempotent)."""
     channel = connection.default_channel
     events_exchange(settings)(channel).declare()
-    for service, types in queues.items():
-        service_queue(settings, service, types)(channel).declare()
+    for subscription in topology.subscriptions:
+        handler_queue(settings, subscription)(channel).declare()
+        if not settings.bus_is_volatile:
+            retry_queue(settings, subscription)(channel).declare()
+
+
+def retire_service_queues(connection: Connection, settings: Settings, services: list[str]) -> int:
+    """Empty and delete the queues of the old topology (one ``<ns>.<service>`` per service).
+
+    Each message waiting there goes to its handler's queue, by its routing key (the event type);
+    the inboxes drop what was already handled. Returns how many messages were moved.
+    """
+    moved = 0
+    for service in services:
+        name = f"{settings.bus_namespace}.{service}"
+        channel = connection.channel()
+        try:
+            channel.queue_declare(name, passive=True)
+        except connection.channel_errors:
+            continue  # never existed, or already retired (the failed passive declare closed the channel)
+        for _ in range(1_000_000):  # bounded: an old queue has no publisher any more
+            message = channel.basic_get(name, no_ack=False)
+            if message is None:
+                break
+            target = f"{settings.bus_namespace}.{service}.{message.delivery_info['routing_key']}"
+            channel.basic_publish(channel.prepare_message(message.body, properties=message.properties), "", target)
+            channel.basic_ack(message.delivery_tag)
+            moved += 1
+        channel.queue_delete(name)
+        channel.close()
+    return moved
 
 
 class KombuPublisher:
-    """Publishes envelopes to the events exchange; see the module docstring for the guarantees."""
+    """Publishes envelopes to the events exchange, and retries to a handler's retry queue; see the
+    module docstring for the guarantees. Thread-safe; holds one connection of its own."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -87,26 +146,55 @@ class KombuPublisher:
         self._returned.append(routing_key)
 
     def publish(self, envelope: Mapping[str, Any]) -> None:
+        """Publish one event; return once the broker confirmed it.
+
+        Raises :class:`Unroutable` when no queue took it, :class:`BrokerUnavailable` when the
+        broker cannot be reached."""
+        self._publish(envelope, exchange=self.exchange, routing_key=envelope["type"], headers={})
+
+    def publish_retry(
+        self, subscription: Subscription, body: Mapping[str, Any], *, attempt: int, delay_seconds: float
+    ) -> None:
+        """Put ``body`` on the handler's retry queue: back in its queue after ``delay_seconds``,
+        with ``attempt`` in the :data:`ATTEMPT_HEADER` header. Raises like :meth:`publish`."""
+        self._publish(
+            body,
+            exchange="",
+            routing_key=subscription.retry_queue(self.settings.bus_namespace),
+            headers={ATTEMPT_HEADER: attempt},
+            expiration=max(delay_seconds, 0.001),
+        )
+
+    def _publish(
+        self, body: Mapping[str, Any], *, exchange: Any, routing_key: str, headers: dict[str, Any], **options: Any
+    ) -> None:
         with self._lock:
             try:
                 producer = self._ensure()
                 self._returned.clear()
                 producer.publish(
-                    dict(envelope),
-                    routing_key=envelope["type"],
+                    dict(body),
+                    exchange=exchange,
+                    routing_key=routing_key,
                     serializer="json",
                     delivery_mode=2,
                     mandatory=not self.settings.bus_is_volatile,
-                    message_id=envelope["id"],
-                    headers={"correlationid": envelope.get("correlationid")},
+                    message_id=body.get("id"),
+                    headers={"correlationid": body.get("correlationid"), **headers},
                     retry=True,
                     retry_policy=PUBLISH_RETRY_POLICY,
+                    **options,
                 )
-            except Exception:
+            except Exception as exc:
+                unavailable = self._connection is None or isinstance(
+                    exc, (*self._connection.connection_errors, *self._connection.recoverable_connection_errors)
+                )
                 self.close()
+                if unavailable:
+                    raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
                 raise
             if self._returned:
-                raise Unroutable(f"no queue is bound for {envelope['type']}")
+                raise Unroutable(f"no queue is bound for {routing_key}")
 
     def close(self) -> None:
         if self._connection is not None:

@@ -58,9 +58,7 @@ def effects(db: Database) -> Effects:
 
 @pytest.fixture
 def inbox(db: Database, effects: Effects) -> Inbox:
-    return Inbox(
-        "notify", db, {REGISTERED: effects}, retry=RetryPolicy(attempts=3, base_seconds=0.0), sleep=lambda _: None
-    )
+    return Inbox("notify", db, {REGISTERED: effects}, retry=RetryPolicy(attempts=3, base_seconds=0.0))
 
 
 def organisation(name: str = "Chengdu Cell Therapeutics", **overrides: Any) -> dict[str, Any]:

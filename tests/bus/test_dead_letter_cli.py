@@ -26,8 +26,8 @@ def test_list_then_replay_delivers_the_event_to_the_real_handler(
     def broken(_event: Event, **_: object) -> None:
         raise ConnectionError("directory store unavailable")
 
-    parked = Inbox("notify", db, {REGISTERED: broken}, sleep=lambda _: None)
-    assert parked.deliver(event.to_dict()) is Outcome.DEAD_LETTERED
+    parked = Inbox("notify", db, {REGISTERED: broken})
+    assert parked.deliver(event.to_dict(), attempt=parked.retry.attempts) is Outcome.DEAD_LETTERED
 
     assert main(["dead-letters", "list", "notify"]) == 0
     out, err = capsys.readouterr()

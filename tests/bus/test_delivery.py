@@ -12,6 +12,7 @@ from shared.bus.deadletters import list_dead_letters, replay
 from shared.bus.inbox import Inbox, Outcome
 from shared.bus.outbox import Relay
 from shared.bus.runtime import EmbeddedBus, Participant
+from shared.bus.topology import Topology
 from shared.bus.transport import KombuPublisher, connect, declare
 from shared.db import Database
 from shared.events import Contract, ContractViolation, Event, register
@@ -80,14 +81,19 @@ def test_a_handler_that_keeps_failing_dead_letters_its_event_and_replay_delivers
     publish(db, "Sichuan IP Agency")
     envelope = json.loads(outbox_rows(db)[0]["envelope"])
     effects.failing = True
-    assert inbox.deliver(envelope) is Outcome.DEAD_LETTERED
+    # One try per delivery: the caller redelivers later with the next attempt; the last one parks it.
+    assert [inbox.deliver(envelope, attempt=n) for n in (1, 2, 3)] == [
+        Outcome.RETRY,
+        Outcome.RETRY,
+        Outcome.DEAD_LETTERED,
+    ]
     [letter], _ = list_dead_letters(inbox)
     assert letter.attempts == 3 and "partner system is down" in letter.error
 
-    # Still failing: the same letter records the new attempts, no second letter appears.
+    # Still failing: a replay is one more attempt on the same letter, no second letter appears.
     assert replay(inbox, letter.id, by="user:admin") is Outcome.DEAD_LETTERED
     [letter], total = list_dead_letters(inbox)
-    assert total == 1 and letter.attempts == 6
+    assert total == 1 and letter.attempts == 4
 
     effects.failing = False
     assert replay(inbox, letter.id, by="user:admin") is Outcome.HANDLED
@@ -121,7 +127,7 @@ def test_a_relay_killed_after_publishing_before_marking_loses_nothing_and_applie
     names = [f"Tenant {n}" for n in range(5)]
     ids = publish(db, *names)
     with connect(settings) as connection:
-        declare(connection, settings, {"notify": inbox.event_types})
+        declare(connection, settings, Topology.of({"notify": inbox.event_types}))
     publisher = KombuPublisher(settings)
     dying = Relay(db, _DiesAfterPublishing(publisher, survive=3), durable=False)
     with pytest.raises(SystemExit):
@@ -186,7 +192,7 @@ def test_contracts_evolve_without_breaking_consumers(db: Database) -> None:
 
     # Consumers are tolerant: an added optional field (published by newer code) is dropped.
     added = Event(type=SAMPLE_V1.type, source="/parkhub/newer", data={"name": "Hall A", "capacity": 1000})
-    old = Inbox("notify", db, {SAMPLE_V1.type: old_consumer}, sleep=lambda _: None)
+    old = Inbox("notify", db, {SAMPLE_V1.type: old_consumer})
     assert old.deliver(added.to_dict()) is Outcome.HANDLED
     assert seen == [(1, {"name": "Hall A"})]
 
@@ -202,7 +208,7 @@ def test_contracts_evolve_without_breaking_consumers(db: Database) -> None:
     ]
     seen.clear()
     assert [old.deliver(e) for e in envelopes] == [Outcome.IGNORED, Outcome.HANDLED]
-    new = Inbox("finance", db, {SAMPLE_V2.type: new_consumer}, sleep=lambda _: None)
+    new = Inbox("finance", db, {SAMPLE_V2.type: new_consumer})
     # Both inboxes share this test database, so the second gets the same events under new ids.
     fresh = [
         Event(type=SAMPLE_V2.type, source="/parkhub/x", data=e["data"], version=int(e["dataschema"][-1]))
