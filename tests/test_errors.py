@@ -157,3 +157,40 @@ def test_an_endpoint_without_query_parameters_refuses_a_query_string(park: Park,
     body = assert_problem(response, 400, "unknown-parameter")
     assert body["parameters"] == ["verbose"]
     assert "takes no query parameters" in body["detail"]  # type: ignore[operator]
+
+
+# Tokens ---------------------------------------------------------------------------------------------
+
+
+def a_token_signed_elsewhere() -> str:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode({"sub": "user:mallory", "type": "access"}, key, algorithm="RS256", headers={"kid": "elsewhere"})
+
+
+@pytest.mark.parametrize(
+    ("authorization", "detail"),
+    [
+        ("Bearer t7e3.abc.def", "The bearer token is malformed."),  # header segment decodes to 0xb7 bytes
+        ("Bearer not-a-token", "The bearer token is malformed."),
+        ("Bearer eyJhbGciOiJSUzI1NiJ9.e30", "The bearer token is malformed."),
+        ("Bearer two parts", "The bearer token is malformed."),
+        ("Basic YWRtaW46cGFya2h1Yi1kZW1v", "The Authorization header must be “Bearer” followed by an access token."),
+        (None, "A bearer token is required: send Authorization: Bearer <access token>."),
+    ],
+    ids=["not-utf8", "no-segments", "two-segments", "two-words", "basic", "none"],
+)
+def test_a_refused_token_says_why_without_decoder_internals(park: Park, authorization: str | None, detail: str) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = park.client.get("/api/v1/booking/reservations", headers=headers)
+    body = assert_problem(response, 401, "unauthorized")
+    assert body["detail"] == detail
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="parkhub"'
+
+
+def test_a_token_from_another_signer_is_named_as_such(park: Park) -> None:
+    response = park.client.get("/api/v1/me", headers={"Authorization": f"Bearer {a_token_signed_elsewhere()}"})
+    body = assert_problem(response, 401, "unauthorized")
+    assert body["detail"] == "The token was not signed by a key of this platform."
