@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import jwt
-from flask import Flask, Response
+from flask import Flask
 from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
 from shared.errors import PermissionDenied
-from shared.http.problems import problem
+from shared.http import token_refusals
 from shared.principal import ROLES, STAFF_ROLES, Principal
 from shared.settings import Settings
 
@@ -80,16 +80,16 @@ def init_auth(app: Flask, settings: Settings, keys: KeySet | None = None) -> JWT
     keys = keys or KeySet(settings.jwks_source)
     manager.decode_key_loader(lambda header, _claims: keys.key(header.get("kid")))
 
-    def unauthorized(detail: str) -> Response:
-        return problem(401, detail, code="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="parkhub"'})
-
-    manager.unauthorized_loader(lambda reason: unauthorized(f"A bearer token is required: {reason}"))
-    manager.invalid_token_loader(lambda reason: unauthorized(f"The token is not valid: {reason}"))
-    manager.expired_token_loader(lambda _h, _c: unauthorized("The token has expired."))
-    manager.revoked_token_loader(lambda _h, _c: unauthorized("The token has been revoked."))
-    manager.needs_fresh_token_loader(lambda _h, _c: unauthorized("A fresh token is required."))
-    manager.user_lookup_error_loader(lambda _h, _c: unauthorized("The token's subject is unknown."))
-    manager.token_verification_failed_loader(lambda _h, _c: unauthorized("The token was refused."))
+    # The reasons PyJWT gives are decoder internals: token_refusals says what is wrong in our words.
+    manager.unauthorized_loader(token_refusals.missing)
+    manager.invalid_token_loader(token_refusals.refused)
+    manager.expired_token_loader(lambda _h, _c: token_refusals.token_refused(token_refusals.EXPIRED))
+    manager.revoked_token_loader(lambda _h, _c: token_refusals.token_refused(token_refusals.REVOKED))
+    manager.needs_fresh_token_loader(lambda _h, _c: token_refusals.token_refused(token_refusals.NEEDS_FRESH))
+    manager.user_lookup_error_loader(lambda _h, _c: token_refusals.token_refused(token_refusals.SUBJECT_UNKNOWN))
+    manager.token_verification_failed_loader(
+        lambda _h, _c: token_refusals.token_refused(token_refusals.VERIFICATION_FAILED)
+    )
     return manager
 
 
