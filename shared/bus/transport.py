@@ -31,6 +31,9 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+DEFAULT_EXCHANGE = Exchange("")
+"""AMQP's default exchange: routes to the queue named by the routing key."""
+
 HEARTBEAT_SECONDS = 20
 ATTEMPT_HEADER = "x-parkhub-attempt"
 RECONNECT: dict[str, Any] = {"max_retries": None, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 1.0}
@@ -159,7 +162,7 @@ class KombuPublisher:
         with ``attempt`` in the :data:`ATTEMPT_HEADER` header. Raises like :meth:`publish`."""
         self._publish(
             body,
-            exchange="",
+            exchange=DEFAULT_EXCHANGE,  # a plain "" would make kombu fall back to the events exchange
             routing_key=subscription.retry_queue(self.settings.bus_namespace),
             headers={ATTEMPT_HEADER: attempt},
             expiration=max(delay_seconds, 0.001),

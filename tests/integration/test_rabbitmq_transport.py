@@ -26,9 +26,10 @@ from migrations import upgrade
 from services.notify.models import database
 from shared.bus.deadletters import list_dead_letters, replay
 from shared.bus.inbox import Inbox, Outcome, RetryPolicy
-from shared.bus.outbox import Relay, Unroutable
+from shared.bus.outbox import Relay, Unroutable, backlog
 from shared.bus.runtime import Participant, ServiceWorker
-from shared.bus.transport import KombuPublisher, connect, declare, service_queue
+from shared.bus.topology import Subscription, Topology
+from shared.bus.transport import KombuPublisher, connect, declare, handler_queue
 from shared.db import Database, UnitOfWork
 from shared.events import Event
 from shared.settings import Settings
@@ -37,7 +38,17 @@ from tests.integration.conftest import distributed_settings
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 
 REGISTERED = "identity.organisation.registered"
+TOPOLOGY = Topology.of({"notify": [REGISTERED]})
 WAIT_SECONDS = 15.0
+
+
+def delete_topology(settings: Settings, topology: Topology) -> None:
+    """Remove a test's handler and retry queues from the broker (the session drops the exchange)."""
+    with connect(settings) as connection:
+        channel = connection.channel()
+        for subscription in topology.subscriptions:
+            channel.queue_delete(subscription.queue(settings.bus_namespace))
+            channel.queue_delete(subscription.retry_queue(settings.bus_namespace))
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +58,10 @@ def notify_url_template(postgres_url_template: str) -> str:
 
 
 @pytest.fixture
-def settings(notify_url_template: str, rabbitmq_url: str, bus_namespace: str, tmp_path: Path) -> Settings:
-    return distributed_settings(notify_url_template, rabbitmq_url, bus_namespace, tmp_path / "var")
+def settings(notify_url_template: str, rabbitmq_url: str, bus_namespace: str, tmp_path: Path) -> Iterator[Settings]:
+    settings = distributed_settings(notify_url_template, rabbitmq_url, bus_namespace, tmp_path / "var")
+    yield settings
+    delete_topology(settings, TOPOLOGY)
 
 
 @pytest.fixture
@@ -112,21 +125,20 @@ def publisher(settings: Settings) -> Iterator[KombuPublisher]:
 
 @pytest.fixture
 def topology(settings: Settings) -> None:
-    """notify's durable queue, bound to what it consumes."""
+    """notify's durable handler queue, bound to what it consumes, and its retry queue."""
     with connect(settings) as connection:
-        declare(connection, settings, {"notify": [REGISTERED]})
+        declare(connection, settings, TOPOLOGY)
 
 
 @pytest.fixture
 def running_worker(settings: Settings, db: Database, inbox: Inbox, topology: None) -> Iterator[ServiceWorker]:
-    worker = ServiceWorker(settings, Participant("notify", db, inbox))
+    worker = ServiceWorker(settings, Participant("notify", db, inbox), topology=TOPOLOGY)
     thread = threading.Thread(target=worker.run, name="notify-worker", daemon=True)
     thread.start()
     yield worker
     worker.stop()
     thread.join(WAIT_SECONDS)
     assert not thread.is_alive(), "the worker did not stop"
-    worker.relay.publisher.close()
 
 
 def organisation(name: str) -> dict[str, Any]:
@@ -161,8 +173,8 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT_SECO
 
 
 def queue_counts(settings: Settings) -> tuple[int, int]:
-    """(ready, unacknowledged) messages on notify's queue, as the broker itself counts them."""
-    name = f"{settings.bus_namespace}.notify"
+    """(ready, unacknowledged) messages on notify's handler queue, as the broker itself counts them."""
+    name = Subscription("notify", REGISTERED).queue(settings.bus_namespace)
     listing = subprocess.run(
         [
             "rabbitmqctl",
@@ -183,28 +195,31 @@ def queue_counts(settings: Settings) -> tuple[int, int]:
     return int(queue["messages_ready"]), int(queue["messages_unacknowledged"])
 
 
-def test_a_type_no_queue_is_bound_to_is_unroutable_and_stays_in_the_outbox(
+def test_a_subscribed_type_whose_queue_is_missing_is_unroutable_stays_in_the_outbox_and_health_shows_it(
     settings: Settings, db: Database, publisher: KombuPublisher
 ) -> None:
     with pytest.raises(Unroutable):
         publisher.publish(envelope_of("Nobody Listens Ltd"))
 
     event_id = publish_through_outbox(db, "Chengdu Cell Therapeutics")
-    relay = Relay(db, publisher, durable=True)
+    relay = Relay(db, publisher, durable=True, subscribed=TOPOLOGY.subscribed_types)
     assert relay.run_once() == 0
     row = outbox_row(db, event_id)
     assert row.published_at is None and row.settled_at is None
     assert row.attempts == 1
     assert "no queue is bound" in row.last_error
     assert row.next_attempt_at > datetime.now(UTC)
+    # A subscriber is declared, so this is an error the health report shows.
+    assert backlog(db)["unroutable"] == 1
 
-    # Once a consumer's queue exists the relay delivers it on a later pass.
+    # Once the consumer's queue exists the relay delivers it on a later pass.
     with connect(settings) as connection:
-        declare(connection, settings, {"notify": [REGISTERED]})
+        declare(connection, settings, TOPOLOGY)
     wait_for(relay.run_once, "the relay to publish the postponed row")
     row = outbox_row(db, event_id)
     assert row.published_at is not None and row.settled_at is not None
     assert row.last_error is None
+    assert backlog(db)["unroutable"] == 0
 
 
 def test_messages_are_persistent_on_a_durable_queue(
@@ -213,14 +228,14 @@ def test_messages_are_persistent_on_a_durable_queue(
     envelope = envelope_of("Tianfu Bio-Imaging AI")
     publisher.publish(envelope)
     with connect(settings) as connection:
-        queue = service_queue(settings, "notify", [REGISTERED])(connection.default_channel)
+        queue = handler_queue(settings, Subscription("notify", REGISTERED))(connection.default_channel)
         message = wait_for(lambda: queue.get(no_ack=False), "the message on notify's queue")
         assert message.properties["delivery_mode"] == 2
         assert message.properties["message_id"] == envelope["id"]
         assert json.loads(message.body) == envelope
         message.ack()
         # The broker refuses to see the queue as anything but durable.
-        transient = service_queue(settings, "notify", [REGISTERED])
+        transient = handler_queue(settings, Subscription("notify", REGISTERED))
         transient.durable = False
         with pytest.raises(PreconditionFailed):
             transient(connection.channel()).declare()
@@ -240,7 +255,7 @@ def test_a_worker_relays_consumes_and_handles_a_duplicated_event_once(
     publisher.publish(duplicate)
     publisher.publish(duplicate)
     later = envelope_of("Sichuan IP Agency")
-    publisher.publish(later)  # one queue, one consumer: handled after both duplicates
+    publisher.publish(later)  # one handler's queue, one consumer: handled after both duplicates
     wait_for(lambda: len(effects.rows()) >= 2, "the later event")
     assert effects.rows() == [(first, "Chengdu Cell Therapeutics"), (later["id"], "Sichuan IP Agency")]
     with db.reading() as session:
