@@ -1,8 +1,8 @@
 """The gateway's API: identity and tokens under ``/api/v1``, the JWKS at ``/.well-known/jwks.json``,
 and the platform-wide health, OpenAPI and docs (:mod:`gateway.api.platform`).
 
-``create_app`` loads (or on first start generates) the signing key and writes ``jwks.json``;
-nothing happens at import time.
+``create_app`` loads (or on first start generates) the signing key and the key that hashes client
+secrets, and writes ``jwks.json``; nothing happens at import time.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from flask import Flask
 
 from gateway.api import api_clients, auth, jwks, me, organisations, users
 from gateway.api.platform import platform_blueprint
+from gateway.client_secrets import load_client_secrets
 from gateway.keys import SigningKey, load_signing_key, retired_public_keys
 from gateway.models import NAME, database
 from gateway.routes import route_table
@@ -37,6 +38,7 @@ def create_app(
     asked over HTTP at their routes' upstreams (the distributed mode)."""
     settings = settings or Settings.from_env()
     key = load_signing_key(settings)
+    client_secrets = load_client_secrets(settings)
     app = create_service_app(
         NAME,
         settings=settings,
@@ -50,6 +52,7 @@ def create_app(
         ops=False,
     )
     _use_signing_key(app, key, retired_public_keys(settings))
+    app.extensions["parkhub.client_secrets"] = client_secrets
     app.extensions["parkhub.api"].register_blueprint(jwks.blp, url_prefix="")
     app.register_blueprint(
         platform_blueprint(

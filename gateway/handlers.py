@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gateway import access, audit
+from gateway.client_secrets import ClientSecrets, new_secret
 from gateway.commands import (
     CreateApiClient,
     CreateUser,
@@ -142,20 +143,23 @@ def update_user(
     return user
 
 
-def create_api_client(cmd: CreateApiClient, *, uow: UnitOfWork, actor: Principal) -> tuple[ApiClient, str]:
-    """Register a partner's machine client; returns it with its secret, which is never stored
-    in the clear and never shown again. 409 when ``client_id`` is taken."""
+def create_api_client(
+    cmd: CreateApiClient, *, uow: UnitOfWork, actor: Principal, client_secrets: ClientSecrets
+) -> tuple[ApiClient, str]:
+    """Register a partner's machine client; returns it with its secret (256 random bits), which
+    is kept only as ``client_secrets``' keyed hash and never shown again. 409 when ``client_id``
+    is taken."""
     access.require_park_admin(actor)
     organisation = _get(uow, Organisation, cmd.organisation_id, "organisation")
     access.check_roles_fit(organisation, cmd.roles)
     client_id = cmd.client_id or f"{_client_prefix(organisation.kind)}_{secrets.token_hex(8)}"
     if uow.session.get(ApiClient, client_id) is not None:
         raise Conflict(f"The client id {client_id!r} is taken.", code="client-id-taken")
-    secret = cmd.client_secret or secrets.token_urlsafe(32)
+    secret = cmd.client_secret or new_secret()
     now = utcnow()
     client = ApiClient(
         client_id=client_id,
-        secret_hash=hash_secret(secret),
+        secret_hash=client_secrets.hash(secret),
         name=cmd.name,
         organisation_id=organisation.id,
         roles=sorted(set(cmd.roles)),
@@ -191,12 +195,14 @@ def update_api_client(
     return client
 
 
-def rotate_client_secret(client_id: str, *, uow: UnitOfWork, actor: Principal) -> tuple[ApiClient, str]:
+def rotate_client_secret(
+    client_id: str, *, uow: UnitOfWork, actor: Principal, client_secrets: ClientSecrets
+) -> tuple[ApiClient, str]:
     """Replace a client's secret; the old one stops working at once. Returns the new secret."""
     access.require_park_admin(actor)
     client = _get(uow, ApiClient, client_id, "API client")
-    secret = secrets.token_urlsafe(32)
-    client.secret_hash = hash_secret(secret)
+    secret = new_secret()
+    client.secret_hash = client_secrets.hash(secret)
     client.secret_rotated_at = client.updated_at = utcnow()
     client.version += 1
     _audit(uow, actor, "api_client", client_id, "secret_rotated", before=None, after=None)

@@ -25,6 +25,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -69,7 +70,7 @@ def load_signing_key(settings: Settings) -> SigningKey:
     if settings.signing_key_pem:
         key = _from_pem(settings.signing_key_pem.encode())
     else:
-        key = _from_pem(_read_or_generate(settings.keys_dir / PRIVATE_KEY_FILE))
+        key = _from_pem(read_or_generate(settings.keys_dir / PRIVATE_KEY_FILE))
     write_jwks(settings.keys_dir / JWKS_FILE, key, retired_public_keys(settings))
     return key
 
@@ -111,7 +112,7 @@ def rotate_signing_key(settings: Settings) -> tuple[str, str]:
     if settings.signing_key_pem:
         raise SettingsError("PARKHUB_SIGNING_KEY is set: rotate the key in the secret store that gives it")
     path = settings.keys_dir / PRIVATE_KEY_FILE
-    old = _from_pem(_read_or_generate(path))
+    old = _from_pem(read_or_generate(path))
     retired = settings.keys_dir / RETIRED_DIR / f"{old.kid}.pem"
     retired.parent.mkdir(parents=True, exist_ok=True)
     public_pem = old.public_key.public_bytes(
@@ -149,18 +150,19 @@ def _from_pem(pem: bytes) -> SigningKey:
     return SigningKey(kid=thumbprint(public), private_pem=pem, public_key=public)
 
 
-def _read_or_generate(path: Path) -> bytes:
+def read_or_generate(path: Path, generate: Callable[[], bytes] = generate_private_pem) -> bytes:
+    """The secret in ``path`` (mode 0600, directory 0700), made by ``generate`` on first use."""
     if path.exists():
         return path.read_bytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    pem = generate_private_pem()
+    content = generate()
     # Several gunicorn workers may start at once: each writes a temporary file and links it in;
     # link() fails when another already did, and everyone then reads the winner's key.
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
         os.fchmod(handle, 0o600)
-        os.write(handle, pem)
+        os.write(handle, content)
         os.fsync(handle)
         os.close(handle)
         try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from gateway import commands, handlers
+from gateway.client_secrets import ClientSecrets, load_client_secrets
 from gateway.models import ApiClient, Organisation, User, database
 from shared.db import Database, UnitOfWork
 from shared.principal import Principal
@@ -142,13 +143,14 @@ def seed(settings: Settings) -> list[str]:
     db = database(settings)
     lines = [f"Demo logins (password {DEMO_PASSWORD!r}; demo data only):"]
     client_lines = ["Partner API clients (grant_type=client_credentials):"]
+    client_secrets = load_client_secrets(settings)
     for demo in DEMO:
         organisation = _organisation(db, demo)
         for demo_user in demo.users:
             _user(db, organisation, demo_user)
             lines.append(f"  {demo_user.username:<8} {', '.join(demo_user.roles):<14} {demo.name}")
         for demo_client in demo.clients:
-            _client(db, organisation, demo_client)
+            _client(db, organisation, demo_client, client_secrets)
             client_lines.append(
                 f"  client_id={demo_client.client_id}  client_secret={demo_client.secret}  ({demo.name})"
             )
@@ -184,11 +186,11 @@ def _user(db: Database, organisation: Organisation, demo: DemoUser) -> None:
         uow.commit()
 
 
-def _client(db: Database, organisation: Organisation, demo: DemoClient) -> None:
+def _client(db: Database, organisation: Organisation, demo: DemoClient, client_secrets: ClientSecrets) -> None:
     with db.reading() as session:
         if session.get(ApiClient, demo.client_id) is not None:
             return
     command = commands.CreateApiClient(demo.name, organisation.id, ("partner_agent",), demo.client_id, demo.secret)
     with _uow(db) as uow:
-        handlers.create_api_client(command, uow=uow, actor=SEEDER)
+        handlers.create_api_client(command, uow=uow, actor=SEEDER, client_secrets=client_secrets)
         uow.commit()

@@ -30,6 +30,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from gateway import audit
+from gateway.client_secrets import ClientSecrets
 from gateway.models import ApiClient, RefreshToken, User
 from gateway.passwords import secret_matches
 from shared.clock import as_utc, utcnow
@@ -68,6 +69,9 @@ class Grantee:
 
     subject: str
     claims: dict[str, object]
+    outdated_secret_hash: str | None = None
+    """An API client's stored hash when it is of an older scheme (scrypt): the caller replaces it
+    with :func:`upgrade_client_secret`, which it may, since the secret just matched it."""
 
 
 @dataclass(frozen=True)
@@ -92,14 +96,31 @@ def verify_password(session: Session, *, username: str, password: str) -> Grante
     return Grantee(user.subject, access_claims(user))
 
 
-def verify_client(session: Session, *, client_id: str, client_secret: str) -> Grantee:
+def verify_client(session: Session, client_secrets: ClientSecrets, *, client_id: str, client_secret: str) -> Grantee:
     """The API client ``client_id`` names, if ``client_secret`` is its secret and it may sign in.
     Raises ``invalid_client`` otherwise."""
     client = session.get(ApiClient, client_id)
-    valid = secret_matches(client.secret_hash if client else None, client_secret)
+    valid = client_secrets.matches(client.secret_hash if client else None, client_secret)
     if client is None or not valid or not _may_sign_in(client):
         raise OAuthError("invalid_client", "The client id or secret is wrong, or the client is disabled.")
-    return Grantee(client.subject, access_claims(client))
+    outdated = None if client_secrets.is_current(client.secret_hash) else client.secret_hash
+    return Grantee(client.subject, access_claims(client), outdated_secret_hash=outdated)
+
+
+def upgrade_client_secret(
+    uow: UnitOfWork, client_secrets: ClientSecrets, *, client_id: str, client_secret: str, outdated_hash: str
+) -> bool:
+    """Replace an older hash of a client's secret, just verified, by the keyed hash; the caller
+    commits. Nothing changes if the secret was rotated meanwhile. Returns whether it changed."""
+    result = uow.session.execute(
+        update(ApiClient)
+        .where(ApiClient.client_id == client_id, ApiClient.secret_hash == outdated_hash)
+        .values(secret_hash=client_secrets.hash(client_secret))
+    )
+    changed = bool(result.rowcount)  # type: ignore[attr-defined]
+    if changed:
+        audit.record(uow, actor=audit.SYSTEM, entity="api_client", entity_id=client_id, action="secret_rehashed")
+    return changed
 
 
 def password_grant(uow: UnitOfWork, settings: Settings, grantee: Grantee) -> IssuedTokens:

@@ -37,6 +37,8 @@ class Settings:
     access_ttl_seconds: int = 900
     refresh_ttl_seconds: int = 30 * 24 * 3600
     signing_key_pem: str = ""
+    client_secret_key: str = field(default="", repr=False)
+    """The gateway's key for hashing partner client secrets (HMAC); empty: generated under var/keys."""
     portal_origins: tuple[str, ...] = ("http://localhost:5173",)
     rate_limit: str = "600/minute"
     max_body_bytes: int = 10 * 1024 * 1024
@@ -83,6 +85,7 @@ class Settings:
                 access_ttl_seconds=int(env.get("PARKHUB_ACCESS_TTL", "900")),
                 refresh_ttl_seconds=int(env.get("PARKHUB_REFRESH_TTL", str(30 * 24 * 3600))),
                 signing_key_pem=env.get("PARKHUB_SIGNING_KEY", ""),
+                client_secret_key=env.get("PARKHUB_CLIENT_SECRET_KEY", ""),
                 portal_origins=tuple(
                     o.strip()
                     for o in env.get("PARKHUB_PORTAL_ORIGINS", "http://localhost:5173").split(",")

@@ -9,11 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
+from gateway.client_secrets import ClientSecrets
 from shared.http.app import current_database, unit_of_work
 
-__all__ = ["read_session", "unit_of_work"]
+__all__ = ["current_client_secrets", "read_session", "unit_of_work"]
+
+
+def current_client_secrets() -> ClientSecrets:
+    """The gateway's hasher of partner client secrets (made by ``create_app``)."""
+    found: ClientSecrets = current_app.extensions["parkhub.client_secrets"]
+    return found
 
 
 @contextmanager

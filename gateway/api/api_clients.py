@@ -12,7 +12,7 @@ from typing import Any
 from flask.views import MethodView
 
 from gateway import commands, handlers, queries
-from gateway.api import read_session, unit_of_work
+from gateway.api import current_client_secrets, read_session, unit_of_work
 from gateway.api.schemas import (
     ApiClientCreateSchema,
     ApiClientPatchSchema,
@@ -58,7 +58,9 @@ class ApiClients(MethodView):
             client_id=body.get("client_id"),
         )
         with unit_of_work() as uow:
-            client, secret = handlers.create_api_client(command, uow=uow, actor=actor)
+            client, secret = handlers.create_api_client(
+                command, uow=uow, actor=actor, client_secrets=current_client_secrets()
+            )
             uow.commit()
         headers = {**NO_STORE, "ETag": etag(client.version), "Location": f"/api/v1/api-clients/{client.client_id}"}
         return _with_secret(client, secret), 201, headers
@@ -94,6 +96,8 @@ def rotate_secret(client_id: str) -> Any:
     """Replace the client's secret; the old one stops working at once. The answer holds the new one."""
     actor = current_principal()
     with unit_of_work() as uow:
-        client, secret = handlers.rotate_client_secret(client_id, uow=uow, actor=actor)
+        client, secret = handlers.rotate_client_secret(
+            client_id, uow=uow, actor=actor, client_secrets=current_client_secrets()
+        )
         uow.commit()
     return _with_secret(client, secret), 200, {**NO_STORE, "ETag": etag(client.version)}

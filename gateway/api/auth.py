@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 from flask import Response, request
 
 from gateway import tokens
-from gateway.api import unit_of_work
+from gateway.api import current_client_secrets, unit_of_work
 from gateway.api.schemas import RevokeRequestSchema, TokenRequestSchema, TokenSchema
 from gateway.tokens import IssuedTokens, OAuthError, Refusal
 from shared.http.app import current_database, service_context
@@ -78,8 +78,7 @@ def _grant(form: dict[str, str]) -> IssuedTokens:
         return issued
     if grant_type == "client_credentials":
         client_id, client_secret = _client_credentials(form)
-        with database.reading() as session:
-            client = tokens.verify_client(session, client_id=client_id, client_secret=client_secret)
+        client = _verified_client(client_id, client_secret)
         return tokens.client_credentials_grant(settings, client)
     if grant_type == "refresh_token":
         (refresh_token,) = _required(form, "refresh_token")
@@ -93,6 +92,25 @@ def _grant(form: dict[str, str]) -> IssuedTokens:
         "unsupported_grant_type",
         f"grant_type {grant_type[:40]!r} is not one of password, client_credentials, refresh_token.",
     )
+
+
+def _verified_client(client_id: str, client_secret: str) -> tokens.Grantee:
+    """Check a client's credentials in a read session; an older hash of its secret is replaced
+    by the keyed hash in a short unit of work of its own."""
+    client_secrets = current_client_secrets()
+    with current_database().reading() as session:
+        client = tokens.verify_client(session, client_secrets, client_id=client_id, client_secret=client_secret)
+    if client.outdated_secret_hash is not None:
+        with unit_of_work() as uow:
+            tokens.upgrade_client_secret(
+                uow,
+                client_secrets,
+                client_id=client_id,
+                client_secret=client_secret,
+                outdated_hash=client.outdated_secret_hash,
+            )
+            uow.commit()
+    return client
 
 
 def _required(form: dict[str, str], *names: str) -> list[str]:

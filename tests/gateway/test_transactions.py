@@ -85,8 +85,11 @@ def test_a_handler_whose_unit_of_work_is_not_committed_leaves_nothing(
 def test_api_client_handlers_leave_nothing_without_the_callers_commit(app: Flask, db: Database) -> None:
     known = ids(db)
     before = state(db)
+    client_secrets = app.extensions["parkhub.client_secrets"]
     with db.unit_of_work() as uow:
-        handlers.create_api_client(commands.CreateApiClient("Loan desk", known["bank"]), uow=uow, actor=SEEDER)
+        handlers.create_api_client(
+            commands.CreateApiClient("Loan desk", known["bank"]), uow=uow, actor=SEEDER, client_secrets=client_secrets
+        )
     with db.unit_of_work() as uow:
         handlers.update_api_client(
             commands.UpdateApiClient("shudu-bank-demo", {"active": False}),
@@ -95,7 +98,7 @@ def test_api_client_handlers_leave_nothing_without_the_callers_commit(app: Flask
             precondition=_no_precondition,
         )
     with db.unit_of_work() as uow:
-        handlers.rotate_client_secret("shudu-bank-demo", uow=uow, actor=SEEDER)
+        handlers.rotate_client_secret("shudu-bank-demo", uow=uow, actor=SEEDER, client_secrets=client_secrets)
     assert state(db) == before
 
 
