@@ -1,0 +1,128 @@
+"""The side-by-side HTTP benchmark's own parts (the real run is by hand: docs/PERFORMANCE.md):
+its table lands in its section of the doc and replaces itself, before and after are compared
+once both exist, and its wrk script counts what the server answered."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from bench.http import BARE_GET, BARE_POST, REPO, SECTION, Figures, Measure, Run, free_port, write, wrk
+
+DOC = """# Performance
+
+Intro.
+
+## Booking: availability search
+
+Someone else's figures.
+
+## Event bus
+
+<!-- bus:start -->
+bus table
+<!-- bus:end -->
+"""
+
+
+def a_run(label: str, commit: str, create_rate: float, bare_post: float) -> Run:
+    def figures(name: str, baseline: str, rate: float) -> Figures:
+        return Figures(name, baseline, int(rate * 10), 10.0, 5.0, 50.0, {"201": int(rate * 10)}, 0, [60, 40])
+
+    return Run(
+        label=label,
+        tree="/somewhere",
+        commit=commit,
+        when="2026-11-30 09:00 +0800",
+        duration=10,
+        warmup=2,
+        load=0.5,
+        figures=[
+            figures(BARE_GET, "GET", 5000),
+            figures(BARE_POST, "POST", bare_post),
+            figures("reservation create, distinct free slots", "POST", create_rate),
+        ],
+        baselines={"GET": [5000, 5000], "POST": [bare_post, bare_post]},
+        slots=(100, 6708),
+    )
+
+
+def test_the_table_goes_into_its_own_section_and_replaces_itself(tmp_path: Path) -> None:
+    doc = tmp_path / "PERFORMANCE.md"
+    doc.write_text(DOC)
+    write(doc, a_run("before", "aaaaaaa", 50, 4000))
+    write(doc, a_run("before", "bbbbbbb", 40, 4000))  # a second run replaces the first
+    text = doc.read_text()
+    assert text.count(SECTION) == 1
+    assert text.count("<!-- http:before:start -->") == 1 and "aaaaaaa" not in text and "bbbbbbb" in text
+    assert "<!-- http:compare:start -->" not in text  # nothing to compare yet
+    assert (
+        "| reservation create, distinct free slots | 40.0 | 5.0 ms | 50.0 ms | 1.00 % of bare POST | 0 | 60:40 |"
+        in text
+    )
+    assert text.replace(text[text.index("\n\n" + SECTION) :], "\n") == DOC  # the others' sections untouched
+
+
+def test_before_and_after_are_compared_once_both_are_there(tmp_path: Path) -> None:
+    doc = tmp_path / "PERFORMANCE.md"
+    doc.write_text(DOC)
+    write(doc, a_run("before", "aaaaaaa", 40, 4000))
+    write(doc, a_run("after", "ccccccc", 400, 2000))  # a busier machine: bare POST halved
+    text = doc.read_text()
+    compare = text.split("<!-- http:compare:start -->", 1)[1].split("<!-- http:compare:end -->", 1)[0]
+    assert "Before: `aaaaaaa`" in compare and "after: `ccccccc`" in compare
+    row = next(line for line in compare.splitlines() if line.startswith("| reservation create"))
+    assert row.endswith("| ×10.0 | ×20.0 |")  # ten times the requests, twenty times the share of bare
+    write(doc, a_run("after", "ddddddd", 80, 4000))
+    text = doc.read_text()
+    assert text.count("<!-- http:compare:start -->") == 1 and "after: `ddddddd`" in text
+    assert text.index("<!-- http:before:start -->") < text.index("<!-- http:after:start -->")
+
+
+@pytest.mark.slow
+def test_the_wrk_script_counts_statuses_and_the_slots_it_went_through(tmp_path: Path) -> None:
+    if not shutil.which("wrk"):
+        pytest.skip("wrk is not installed")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class",
+         "gthread", "--threads", "4", "--no-control-socket", "bench.bare:create_app()"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/bare", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the bare app did not start"
+            time.sleep(0.1)
+
+        creates = ["create", "{first}", "2", "1767196800", "86", "9", "13", "nonce", "space-a", "space-b"]
+        posted = wrk(
+            f"http://127.0.0.1:{port}",
+            Measure("post", "bare", "/bare", "POST", creates, {"Content-Type": "application/json"}),
+            1,
+            500,
+        )
+        assert posted["requests"] > 0 and posted["statuses"] == {"201": posted["requests"]}
+        assert posted["slots_sent"] >= posted["requests"]
+        missing = wrk(f"http://127.0.0.1:{port}", Measure("404", "bare", "/nowhere", "GET", ["fixed", "GET"]), 1, 0)
+        assert missing["requests"] > 0 and missing["statuses"] == {"404": missing["requests"]}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=15)
