@@ -1,4 +1,5 @@
-"""What callers ask booking to do: small frozen commands, and who is asking (:class:`Actor`)."""
+"""What callers ask booking to do: small frozen commands, each naming who asks (a
+:class:`shared.principal.Principal`)."""
 
 from __future__ import annotations
 
@@ -7,31 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-STAFF_ROLES = frozenset({"desk_staff", "park_admin"})
-BOOKING_ROLES = frozenset({"tenant_member", "tenant_admin", "desk_staff", "park_admin"})
+from shared.principal import Principal
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a signed-in user, or another service (``system``) acting on an event."""
-
-    subject: str
-    org_id: str
-    org_kind: str = "tenant"
-    roles: frozenset[str] = frozenset()
-    name: str = ""
-
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.roles & STAFF_ROLES)
-
-    @property
-    def is_park_admin(self) -> bool:
-        return "park_admin" in self.roles
-
-    @property
-    def is_tenant_admin(self) -> bool:
-        return "tenant_admin" in self.roles
+Actor = Principal
+"""Deprecated name of :class:`shared.principal.Principal`, kept only while bench/ still imports it."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +23,7 @@ class VisitorDetails:
 
 @dataclass(frozen=True)
 class SaveSpace:
-    actor: Actor
+    actor: Principal
     details: Mapping[str, Any]
     space_id: str | None = None
     expected_versions: frozenset[int] | None = None
@@ -51,7 +31,7 @@ class SaveSpace:
 
 @dataclass(frozen=True)
 class AddClosure:
-    actor: Actor
+    actor: Principal
     space_id: str
     starts_at: datetime
     ends_at: datetime
@@ -60,14 +40,14 @@ class AddClosure:
 
 @dataclass(frozen=True)
 class RemoveClosure:
-    actor: Actor
+    actor: Principal
     space_id: str
     closure_id: str
 
 
 @dataclass(frozen=True)
 class SetQuota:
-    actor: Actor
+    actor: Principal
     org_id: str
     space_kind: str
     free_hours_per_month: int
@@ -77,7 +57,7 @@ class SetQuota:
 
 @dataclass(frozen=True)
 class RequestReservation:
-    actor: Actor
+    actor: Principal
     space_id: str
     start: datetime
     end: datetime
@@ -95,7 +75,7 @@ class RequestReservation:
 class ActOnReservation:
     """approve, reject, cancel, check_in or complete one reservation."""
 
-    actor: Actor
+    actor: Principal
     reservation_id: str
     action: str
     expected_versions: frozenset[int] | None = None
@@ -104,7 +84,7 @@ class ActOnReservation:
 
 @dataclass(frozen=True)
 class RescheduleReservation:
-    actor: Actor
+    actor: Principal
     reservation_id: str
     start: datetime
     end: datetime
@@ -115,7 +95,7 @@ class RescheduleReservation:
 
 @dataclass(frozen=True)
 class ReplaceVisitors:
-    actor: Actor
+    actor: Principal
     reservation_id: str
     visitors: tuple[VisitorDetails, ...]
     expected_versions: frozenset[int] | None = None
@@ -123,7 +103,7 @@ class ReplaceVisitors:
 
 @dataclass(frozen=True)
 class RequestSeries:
-    actor: Actor
+    actor: Principal
     space_id: str
     start: datetime
     end: datetime
@@ -141,7 +121,7 @@ class RequestSeries:
 class CancelSeries:
     """Cancel the occurrences of a series from ``from_reservation_id`` on (all upcoming if None)."""
 
-    actor: Actor
+    actor: Principal
     series_id: str
     from_reservation_id: str | None = None
     reason: str | None = None
@@ -152,7 +132,7 @@ class CancelSeries:
 class MoveSeries:
     """Move the occurrences from ``from_reservation_id`` on by ``shift_minutes`` (and/or to a space)."""
 
-    actor: Actor
+    actor: Principal
     series_id: str
     from_reservation_id: str | None = None
     shift_minutes: int = 0
@@ -165,14 +145,14 @@ class MoveSeries:
 class OpenFeed:
     """Give the secret of a calendar feed (made on first use)."""
 
-    actor: Actor
+    actor: Principal
     scope: str
     owner_id: str
 
 
 @dataclass(frozen=True)
 class RotateFeed:
-    actor: Actor
+    actor: Principal
     scope: str
     owner_id: str
 

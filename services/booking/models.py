@@ -167,6 +167,20 @@ class QuotaRule(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class QuotaUsage(Base):
+    """Minutes of free hours an organisation has spent on one kind of space in one park month
+    (``YYYY-MM``): the sum of ``quota_minutes`` of its reservations that count
+    (:data:`COUNTED_FOR_QUOTA`), kept up to date by every change in the change's own transaction,
+    so checking the quota reads one row (locked on PostgreSQL) instead of summing the month."""
+
+    __tablename__ = "quota_usage"
+
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    space_kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+
+
 class Series(Base):
     """A recurring reservation: an RFC 5545 RRULE read in park time from the first occurrence."""
 

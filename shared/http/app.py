@@ -17,12 +17,24 @@ from flask_smorest import Api
 from sqlalchemy import text
 
 from shared.bus.inbox import Inbox
-from shared.db import Database, UnitOfWork
+from shared.db import Database
 from shared.http.auth import init_auth
 from shared.http.blueprint import Blueprint
 from shared.http.problems import register_problem_handlers
-from shared.http.requests import init_request_ids, request_id
+from shared.http.requests import init_request_ids
+from shared.http.views import unit_of_work
 from shared.settings import Settings
+
+__all__ = [
+    "SECURITY_SCHEMES",
+    "ServiceContext",
+    "create_service_app",
+    "current_database",
+    "database_health",
+    "openapi_config",
+    "service_context",
+    "unit_of_work",
+]
 
 TOKEN_URL = "/api/v1/auth/token"
 """Relative, as OpenAPI 3.1 allows: the docs page and code generators resolve it against the
@@ -121,11 +133,6 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=url_prefix)
     return app
-
-
-def unit_of_work() -> UnitOfWork:
-    """A unit of work on this service's database whose events carry this request's id."""
-    return current_database().unit_of_work(correlationid=request_id())
 
 
 def database_health(database: Database) -> dict[str, Any]:

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import jwt
-from flask import Flask
-from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
+from flask import Flask, g
+from flask_jwt_extended import JWTManager, verify_jwt_in_request
+from flask_jwt_extended.exceptions import NoAuthorizationError
 
 from shared.errors import PermissionDenied
 from shared.http import token_refusals
@@ -26,7 +27,7 @@ from shared.principal import ROLES, STAFF_ROLES, Principal
 from shared.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
-__all__ = ["ROLES", "STAFF_ROLES", "KeySet", "Principal", "current_principal", "init_auth", "requires"]
+__all__ = ["ROLES", "STAFF_ROLES", "KeySet", "Principal", "caller", "current_principal", "init_auth", "requires"]
 
 
 class KeySet:
@@ -94,9 +95,31 @@ def init_auth(app: Flask, settings: Settings, keys: KeySet | None = None) -> JWT
 
 
 def current_principal() -> Principal:
-    """The verified caller of this request; raises (→ 401) when there is none."""
-    verify_jwt_in_request()
-    claims = get_jwt()
+    """The verified caller of this request; raises (→ 401) when there is none.
+
+    The token is decoded and verified once per request: the principal is kept on ``flask.g``,
+    so the idempotency check, ``requires`` and the view all see the same caller for one cost.
+    """
+    known = caller()
+    if known is None:
+        verify_jwt_in_request()  # no token at all: raises the 401 with flask-jwt-extended's reason
+        raise NoAuthorizationError("Missing Authorization Header")  # exempt methods (OPTIONS) get here
+    return known
+
+
+def caller() -> Principal | None:
+    """The verified caller, or None when the request carries no token; an invalid token raises
+    (→ 401). Verified on first use and cached on ``flask.g`` for the rest of the request."""
+    if "parkhub_caller" in g:
+        cached: Principal | None = g.parkhub_caller
+        return cached
+    verified = verify_jwt_in_request(optional=True)
+    principal = None if verified is None else _principal_of(verified[1])
+    g.parkhub_caller = principal
+    return principal
+
+
+def _principal_of(claims: dict[str, Any]) -> Principal:
     return Principal(
         subject=str(claims["sub"]),
         org_id=str(claims.get("org", "")),
@@ -107,7 +130,11 @@ def current_principal() -> Principal:
 
 
 def requires(*roles: str) -> Callable[[F], F]:
-    """Decorator: a valid token, and (when ``roles`` are given) one of them, or a 403 problem."""
+    """Decorator: a valid token, and (when ``roles`` are given) one of them, or a 403 problem.
+
+    This is the one role check of a request: handlers trust the view's decorator and check only
+    what depends on the rows (whose reservation, which organisation).
+    """
 
     def decorate(view: F) -> F:
         @wraps(view)

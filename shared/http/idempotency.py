@@ -1,12 +1,19 @@
 """``Idempotency-Key`` for creating POSTs: the same key and body give the first response again.
 
-Semantics (as the payment APIs partners know): keys are per caller; the same key with another
-body is a 422; a second request while the first is still running is a 409. A request that
-failed with a 4xx/5xx frees its key, so the caller may fix it and retry with the same key.
-The key row is claimed in its own transaction before the view runs (the primary key makes two
-concurrent claims collide), and filled with the response after the view committed. Keys are
-kept for 24 hours; a claim left unfilled (the process died in between) frees its key after five
-minutes. The body is compared byte for byte: send the retry exactly as the first attempt.
+Semantics (as the payment APIs partners know, and docs/API.md promises): keys are per caller;
+the same key with another body is a 422; a second request while the first is still running is a
+409; a replay answers the first response with ``Idempotent-Replayed: true``. A request that
+failed with a 4xx/5xx leaves no key behind, so the caller may fix it and retry with the same key.
+
+One transaction: the decorator opens the request's unit of work
+(:func:`shared.http.views.request_transaction`), claims the key in it, runs the view (whose
+:func:`~shared.http.views.unit_of_work` joins that transaction) and stores the answer; claim,
+changes and answer commit together, or not at all. Two concurrent claims of one key collide on
+the primary key: on PostgreSQL the second insert waits for the first transaction and then fails
+(409); on SQLite writers are serialised, so the second request finds the stored answer and
+replays it. Keys are kept for 24 hours. A claim without an answer can only be a row from before
+this change; it frees its key after five minutes. The body is compared byte for byte: send the
+retry exactly as the first attempt.
 """
 
 from __future__ import annotations
@@ -19,14 +26,15 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, current_app, request
-from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.bus.tables import IDEMPOTENCY_KEYS_KEPT
 from shared.clock import as_utc
-from shared.db import Database
+from shared.db import Database, UnitOfWork
 from shared.errors import Conflict, RuleViolation
+from shared.http.auth import caller
+from shared.http.views import request_abandoned, request_transaction, stale_is_precondition_failed
 
 F = TypeVar("F", bound=Callable[..., Any])
 ABANDONED_AFTER = timedelta(minutes=5)
@@ -35,7 +43,11 @@ IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type":
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 
 
-def idempotent(database: Callable[[], Database]) -> Callable[[F], F]:
+def idempotent(database: Callable[[], Database] | None = None) -> Callable[[F], F]:
+    """Decorator (outermost, above flask-smorest's) for a creating POST. ``database`` is
+    accepted for the views written before the request transaction; the request's own service
+    database is always the one used."""
+
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -44,26 +56,20 @@ def idempotent(database: Callable[[], Database]) -> Callable[[F], F]:
                 return view(*args, **kwargs)
             if len(key) > 200:
                 raise RuleViolation("Idempotency-Key is at most 200 characters.", code="idempotency-key-too-long")
-            db = database()
-            table = db.messaging.idempotency_keys
-            verify_jwt_in_request(optional=True)
-            principal = str((get_jwt() or {}).get("sub", "anonymous"))
+            known = caller()
+            principal = known.subject if known is not None else "anonymous"
             digest = hashlib.sha256(
                 request.method.encode() + b" " + request.path.encode() + b"\n" + request.get_data()
             ).hexdigest()
-            stored = _claim(db, principal, key, digest)
-            if stored is not None:
-                return stored
-            try:
+            with stale_is_precondition_failed(), request_transaction() as uow:
+                stored = _claim(uow, principal, key, digest)
+                if stored is not None:
+                    return stored  # nothing changed: the block rolls back
                 response = current_app.make_response(view(*args, **kwargs))
-            except BaseException:
-                _release(db, principal, key)
-                raise
-            if response.status_code >= 400:
-                _release(db, principal, key)
-                return response
-            headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
-            with db.unit_of_work() as uow:
+                if response.status_code >= 400 or request_abandoned():
+                    return response  # rolled back with the claim: the key is free again
+                table = uow.database.messaging.idempotency_keys
+                headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
                 uow.session.execute(
                     update(table)
                     .where(table.c.principal == principal, table.c.key == key)
@@ -77,29 +83,25 @@ def idempotent(database: Callable[[], Database]) -> Callable[[F], F]:
     return decorate
 
 
-def _claim(db: Database, principal: str, key: str, digest: str) -> Response | None:
-    table = db.messaging.idempotency_keys
+def _claim(uow: UnitOfWork, principal: str, key: str, digest: str) -> Response | None:
+    """Claim ``key`` in the request's transaction, or the stored answer to replay; raises 409
+    (claimed by a request still running) or 422 (claimed with another body)."""
+    table = uow.database.messaging.idempotency_keys
     now = datetime.now(UTC)
-    with db.unit_of_work() as uow:
-        row = uow.session.execute(select(table).where(table.c.principal == principal, table.c.key == key)).first()
-        expired = row is not None and as_utc(row.created_at) < now - IDEMPOTENCY_KEYS_KEPT
-        # A claim never filled in: the process died between the view's commit and storing its
-        # answer. After a while the key is free again rather than stuck for a day.
-        abandoned = row is not None and row.status is None and as_utc(row.created_at) < now - ABANDONED_AFTER
-        if expired or abandoned:
-            uow.session.execute(delete(table).where(table.c.principal == principal, table.c.key == key))
-            row = None
-        if row is None:
-            try:
-                uow.session.execute(
-                    insert(table).values(principal=principal, key=key, request_hash=digest, created_at=now)
-                )
-                uow.commit()
-            except IntegrityError:
-                raise Conflict(
-                    "A request with this Idempotency-Key is still being processed.", code="idempotency-in-progress"
-                ) from None
-            return None
+    row = uow.session.execute(select(table).where(table.c.principal == principal, table.c.key == key)).first()
+    expired = row is not None and as_utc(row.created_at) < now - IDEMPOTENCY_KEYS_KEPT
+    abandoned = row is not None and row.status is None and as_utc(row.created_at) < now - ABANDONED_AFTER
+    if expired or abandoned:
+        uow.session.execute(delete(table).where(table.c.principal == principal, table.c.key == key))
+        row = None
+    if row is None:
+        try:
+            uow.session.execute(insert(table).values(principal=principal, key=key, request_hash=digest, created_at=now))
+        except IntegrityError:
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed.", code="idempotency-in-progress"
+            ) from None
+        return None
     if row.request_hash != digest:
         raise RuleViolation(
             "This Idempotency-Key was used with a different request body.", code="idempotency-key-reused"
@@ -111,10 +113,3 @@ def _claim(db: Database, principal: str, key: str, digest: str) -> Response | No
         response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
     return response
-
-
-def _release(db: Database, principal: str, key: str) -> None:
-    table = db.messaging.idempotency_keys
-    with db.unit_of_work() as uow:
-        uow.session.execute(delete(table).where(table.c.principal == principal, table.c.key == key))
-        uow.commit()

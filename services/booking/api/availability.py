@@ -6,11 +6,11 @@ from typing import Any
 
 from flask.views import MethodView
 
-from services.booking.api.caller import actor, reading
 from services.booking.api.schemas.spaces import AvailabilityQuerySchema, AvailabilitySchema
 from services.booking.queries import availability
-from shared.http.auth import requires
+from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
+from shared.http.views import reading
 
 blp = Blueprint("booking-availability", "parkhub.booking.availability", description="Search free spaces.")
 
@@ -25,4 +25,4 @@ class Availability(MethodView):
         in the window (opening hours, closures, buffers, lead time and reservations applied).
         The window is at most 31 days; times answer in park time."""
         with reading() as session:
-            return availability.search(session, actor(), args)
+            return availability.search(session, current_principal(), args)

@@ -12,13 +12,13 @@ from flask import Response, request
 from flask.views import MethodView
 
 from services.booking import handlers
-from services.booking.api.caller import actor, execute, reading
 from services.booking.api.schemas.reservations import FeedSchema
 from services.booking.commands import OpenFeed, RotateFeed
 from services.booking.queries import calendars
 from shared.errors import NotFound
-from shared.http.auth import requires
+from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
+from shared.http.views import execute, reading
 
 blp = Blueprint(
     "booking-calendars", "parkhub.booking.calendars", description="iCalendar feeds of spaces and organisations."
@@ -47,7 +47,7 @@ class Feed(MethodView):
         """The feed URL of a space (anyone signed in; busy blocks only) or of an organisation
         (its members and staff; full details). ``owner_id`` may be ``mine`` for your organisation."""
         scope = _scope(collection)
-        owner, secret = execute(handlers.feed_secret, OpenFeed(actor(), scope, owner_id))
+        owner, secret = execute(handlers.feed_secret, OpenFeed(current_principal(), scope, owner_id))
         return _feed(scope, owner, secret)
 
 
@@ -59,7 +59,7 @@ class FeedRotation(MethodView):
         """Replace the secret: the old URL stops working (park admin for spaces, a tenant admin
         or staff for an organisation)."""
         scope = _scope(collection)
-        owner, secret = execute(handlers.rotate_feed, RotateFeed(actor(), scope, owner_id))
+        owner, secret = execute(handlers.rotate_feed, RotateFeed(current_principal(), scope, owner_id))
         return _feed(scope, owner, secret)
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask.views import MethodView
 
 from services.booking import handlers
-from services.booking.api.caller import actor, execute, reading
 from services.booking.api.schemas.spaces import (
     AdminHistorySchema,
     QuotaListSchema,
@@ -17,9 +16,10 @@ from services.booking.api.schemas.spaces import (
 )
 from services.booking.commands import SetQuota
 from services.booking.queries import quotas, spaces
-from shared.http.auth import requires
+from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
+from shared.http.views import execute, reading
 
 blp = Blueprint("booking-quotas", "parkhub.booking.quotas", description="Free hours per tenant and space kind.")
 
@@ -41,7 +41,7 @@ class Quotas(MethodView):
         """Set one rule (free hours per calendar month, park time). ``If-Match`` carries the rule's
         version from ``GET /quotas`` (``"0"`` or ``*`` for a rule that does not exist yet)."""
         command = SetQuota(
-            actor(), body["org_id"], body["space_kind"], body["free_hours_per_month"], if_match_versions()
+            current_principal(), body["org_id"], body["space_kind"], body["free_hours_per_month"], if_match_versions()
         )
         version = execute(handlers.set_quota, command)
         return {**body, "version": version}, 200, versioned_headers(version)
@@ -55,7 +55,7 @@ class QuotaUsage(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Your organisation's free hours, used and left, per space kind for a month."""
         with reading() as session:
-            return quotas.usage_of(session, actor(), args.get("organisation_id"), args.get("month"))
+            return quotas.usage_of(session, current_principal(), args.get("organisation_id"), args.get("month"))
 
 
 @blp.route("/quotas/history")

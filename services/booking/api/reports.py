@@ -7,11 +7,11 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from services.booking.api.caller import reading
 from services.booking.api.schemas.reservations import ReportQuerySchema, UtilisationSchema
 from services.booking.queries import reports
 from shared.http.auth import requires
 from shared.http.blueprint import Blueprint
+from shared.http.views import reading
 
 blp = Blueprint("booking-reports", "parkhub.booking.reports", description="Utilisation reports (park admin).")
 

@@ -11,7 +11,6 @@ from typing import Any
 from flask.views import MethodView
 
 from services.booking import handlers
-from services.booking.api.caller import actor, execute, reading
 from services.booking.api.schemas.reservations import (
     HistorySchema,
     ReasonSchema,
@@ -28,13 +27,14 @@ from services.booking.commands import (
     RescheduleReservation,
     VisitorDetails,
 )
+from services.booking.permissions import BOOKING_ROLES
 from services.booking.queries import reservations
-from shared.http.app import current_database
-from shared.http.auth import requires
+from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
+from shared.http.views import execute, reading
 
 blp = Blueprint(
     "booking-reservations", "parkhub.booking.reservations", description="Reservations of spaces and their lifecycle."
@@ -48,7 +48,7 @@ def visitors(body: dict[str, Any]) -> tuple[VisitorDetails, ...]:
 def booking_fields(body: dict[str, Any]) -> dict[str, Any]:
     """What a reservation and a series are both booked with, as their commands name it."""
     return {
-        "actor": actor(),
+        "actor": current_principal(),
         "space_id": str(body["space_id"]),
         "start": body["start"],
         "end": body["end"],
@@ -61,10 +61,9 @@ def booking_fields(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def answer(reservation_id: str, status: int = 200) -> Any:
-    with reading() as session:
-        reservation = reservations.get_reservation(session, actor(), reservation_id)
-    location = f"/api/v1/booking/reservations/{reservation_id}" if status == 201 else None
+def answer(reservation: dict[str, Any], status: int = 200) -> Any:
+    """The reservation a handler returned, with its ``ETag`` (and ``Location`` when created)."""
+    location = f"/api/v1/booking/reservations/{reservation['id']}" if status == 201 else None
     return reservation, status, versioned_headers(reservation["version"], location)
 
 
@@ -77,13 +76,13 @@ class Reservations(MethodView):
         """``scope=mine`` (tenants' default), ``organisation``, or ``all`` (staff, their default);
         filter by status, space, series and time."""
         with reading() as session:
-            return reservations.list_reservations(session, actor(), args)
+            return reservations.list_reservations(session, current_principal(), args)
 
-    @idempotent(current_database)
+    @idempotent()
     @blp.arguments(ReservationInSchema)
     @blp.response(201, ReservationSchema)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
-    @requires("tenant_member", "tenant_admin", "desk_staff", "park_admin")
+    @requires(*BOOKING_ROLES)
     def post(self, body: dict[str, Any]) -> Any:
         """Book a space. Confirmed at once, or ``pending_approval`` where the space needs desk
         approval. A broken rule is a 422 naming it (``rule/...``); a taken slot a 409
@@ -98,7 +97,8 @@ class ReservationById(MethodView):
     @requires()
     def get(self, reservation_id: Any) -> Any:
         """One reservation (its organisation and staff only; others get 404)."""
-        return answer(str(reservation_id))
+        with reading() as session:
+            return answer(reservations.get_reservation(session, current_principal(), str(reservation_id)))
 
 
 @blp.route("/reservations/<uuid:reservation_id>/history")
@@ -108,34 +108,74 @@ class ReservationHistory(MethodView):
     def get(self, reservation_id: Any) -> dict[str, Any]:
         """The audit trail: every transition, who made it, when and why."""
         with reading() as session:
-            return {"items": reservations.history(session, actor(), str(reservation_id))}
+            return {"items": reservations.history(session, current_principal(), str(reservation_id))}
 
 
-def _action(name: str, summary: str) -> Any:
+def act(action: str, reservation_id: Any, body: dict[str, Any] | None) -> Any:
+    """Run one caller action (approve, reject, cancel, check_in, complete) under ``If-Match``."""
+    command = ActOnReservation(
+        current_principal(),
+        str(reservation_id),
+        action,
+        expected_versions=if_match_versions(),
+        reason=(body or {}).get("reason"),
+    )
+    return answer(execute(handlers.act_on_reservation, command))
+
+
+@blp.route("/reservations/<uuid:reservation_id>/approve")
+class ReservationApprove(MethodView):
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
-    @blp.doc(parameters=[IF_MATCH], summary=summary)
+    @blp.doc(parameters=[IF_MATCH])
     @requires()
-    def post(self: MethodView, body: dict[str, Any], reservation_id: Any) -> Any:
-        command = ActOnReservation(
-            actor(), str(reservation_id), name, expected_versions=if_match_versions(), reason=(body or {}).get("reason")
-        )
-        return answer(execute(handlers.act_on_reservation, command))
-
-    post.__doc__ = summary
-    return post
+    def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
+        """Approve a pending reservation (desk staff)."""
+        return act("approve", reservation_id, body)
 
 
-for _path, _name, _summary in (
-    ("approve", "approve", "Approve a pending reservation (desk staff)."),
-    ("reject", "reject", "Reject a pending reservation with a reason (desk staff)."),
-    ("cancel", "cancel", "Cancel; a fee applies inside the space's free-cancellation period."),
-    ("check-in", "check_in", "Check in, inside the window around the start."),
-    ("complete", "complete", "Check out early: the reservation is completed."),
-):
-    blp.route(f"/reservations/<uuid:reservation_id>/{_path}", endpoint=f"reservation-{_path}")(
-        type(f"Reservation{_name.title().replace('_', '')}", (MethodView,), {"post": _action(_name, _summary)})
-    )
+@blp.route("/reservations/<uuid:reservation_id>/reject")
+class ReservationReject(MethodView):
+    @blp.arguments(ReasonSchema(), required=False)
+    @blp.response(200, ReservationSchema)
+    @blp.doc(parameters=[IF_MATCH])
+    @requires()
+    def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
+        """Reject a pending reservation with a reason (desk staff)."""
+        return act("reject", reservation_id, body)
+
+
+@blp.route("/reservations/<uuid:reservation_id>/cancel")
+class ReservationCancel(MethodView):
+    @blp.arguments(ReasonSchema(), required=False)
+    @blp.response(200, ReservationSchema)
+    @blp.doc(parameters=[IF_MATCH])
+    @requires()
+    def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
+        """Cancel; a fee applies inside the space's free-cancellation period."""
+        return act("cancel", reservation_id, body)
+
+
+@blp.route("/reservations/<uuid:reservation_id>/check-in")
+class ReservationCheckIn(MethodView):
+    @blp.arguments(ReasonSchema(), required=False)
+    @blp.response(200, ReservationSchema)
+    @blp.doc(parameters=[IF_MATCH])
+    @requires()
+    def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
+        """Check in, inside the window around the start."""
+        return act("check_in", reservation_id, body)
+
+
+@blp.route("/reservations/<uuid:reservation_id>/complete")
+class ReservationComplete(MethodView):
+    @blp.arguments(ReasonSchema(), required=False)
+    @blp.response(200, ReservationSchema)
+    @blp.doc(parameters=[IF_MATCH])
+    @requires()
+    def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
+        """Check out early: the reservation is completed."""
+        return act("complete", reservation_id, body)
 
 
 @blp.route("/reservations/<uuid:reservation_id>/reschedule")
@@ -147,7 +187,7 @@ class ReservationReschedule(MethodView):
     def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
         """Move to another time (and/or space): every rule, price and approval again."""
         command = RescheduleReservation(
-            actor(),
+            current_principal(),
             str(reservation_id),
             start=body["start"],
             end=body["end"],
@@ -166,5 +206,5 @@ class ReservationVisitors(MethodView):
     @requires()
     def put(self, body: dict[str, Any], reservation_id: Any) -> Any:
         """Replace the external visitors (name, company, car plate) for passes and parking."""
-        command = ReplaceVisitors(actor(), str(reservation_id), visitors(body), if_match_versions())
+        command = ReplaceVisitors(current_principal(), str(reservation_id), visitors(body), if_match_versions())
         return answer(execute(handlers.replace_visitors, command))

@@ -7,7 +7,6 @@ from typing import Any
 from flask.views import MethodView
 
 from services.booking import handlers
-from services.booking.api.caller import actor, execute, reading
 from services.booking.api.reservations import booking_fields
 from services.booking.api.schemas.reservations import (
     SeriesCancelSchema,
@@ -18,19 +17,20 @@ from services.booking.api.schemas.reservations import (
 )
 from services.booking.commands import CancelSeries, MoveSeries, OccurrenceOutcome, RequestSeries
 from services.booking.handlers.series import outcome_fields
+from services.booking.permissions import BOOKING_ROLES
 from services.booking.queries import reservations
-from shared.http.app import current_database
-from shared.http.auth import requires
+from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
+from shared.http.views import execute, reading
 
 blp = Blueprint("booking-series", "parkhub.booking.series", description="Recurring reservations (RFC 5545 RRULE).")
 
 
 def outcome(series_id: str, outcomes: list[OccurrenceOutcome], status: int = 200) -> Any:
     with reading() as session:
-        version = reservations.get_series(session, actor(), series_id)["version"]
+        version = reservations.get_series(session, current_principal(), series_id)["version"]
     body = {"series_id": series_id, "version": version, "occurrences": [outcome_fields(o) for o in outcomes]}
     location = f"/api/v1/booking/series/{series_id}" if status == 201 else None
     return body, status, versioned_headers(version, location)
@@ -38,11 +38,11 @@ def outcome(series_id: str, outcomes: list[OccurrenceOutcome], status: int = 200
 
 @blp.route("/series")
 class SeriesCollection(MethodView):
-    @idempotent(current_database)
+    @idempotent()
     @blp.arguments(SeriesInSchema)
     @blp.response(201, SeriesOutcomeSchema)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
-    @requires("tenant_member", "tenant_admin", "desk_staff", "park_admin")
+    @requires(*BOOKING_ROLES)
     def post(self, body: dict[str, Any]) -> Any:
         """Book every occurrence of ``rrule`` (park time) starting with ``start``-``end``.
         ``all_or_nothing``: one refused occurrence refuses all (409 listing each outcome);
@@ -59,7 +59,7 @@ class SeriesById(MethodView):
     def get(self, series_id: Any) -> Any:
         """A series and all its occurrences."""
         with reading() as session:
-            series = reservations.get_series(session, actor(), str(series_id))
+            series = reservations.get_series(session, current_principal(), str(series_id))
         return series, 200, versioned_headers(series["version"])
 
 
@@ -73,7 +73,7 @@ class SeriesCancel(MethodView):
         """Cancel the rest of the series: from ``from_reservation_id`` on, or every upcoming one.
         (One occurrence alone: cancel that reservation.)"""
         command = CancelSeries(
-            actor(),
+            current_principal(),
             str(series_id),
             from_reservation_id=str(body["from_reservation_id"]) if body.get("from_reservation_id") else None,
             reason=body.get("reason"),
@@ -92,7 +92,7 @@ class SeriesMove(MethodView):
         """Move the rest of the series by ``shift_minutes`` and/or to ``space_id``. (One
         occurrence alone: reschedule that reservation.)"""
         command = MoveSeries(
-            actor(),
+            current_principal(),
             str(series_id),
             from_reservation_id=str(body["from_reservation_id"]) if body.get("from_reservation_id") else None,
             shift_minutes=body["shift_minutes"],

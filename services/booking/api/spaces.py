@@ -8,7 +8,6 @@ from typing import Any
 from flask.views import MethodView
 
 from services.booking import handlers
-from services.booking.api.caller import actor, execute, reading
 from services.booking.api.schemas.spaces import (
     AdminHistorySchema,
     ClosureInSchema,
@@ -24,12 +23,12 @@ from services.booking.api.schemas.spaces import (
 from services.booking.commands import AddClosure, RemoveClosure, SaveSpace
 from services.booking.queries import availability, spaces
 from shared.clock import PARK_TZ, utcnow
-from shared.http.app import current_database
-from shared.http.auth import requires
+from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
+from shared.http.views import execute, reading
 
 blp = Blueprint("booking-spaces", "parkhub.booking.spaces", description="The park's bookable rooms, halls and courts.")
 
@@ -41,19 +40,19 @@ class Spaces(MethodView):
     @requires()
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List spaces by kind, seats, layout, equipment or building."""
-        if not actor().is_staff:
+        if not current_principal().is_staff:
             args["include_inactive"] = False
         with reading() as session:
             return spaces.list_spaces(session, args)
 
-    @idempotent(current_database)
+    @idempotent()
     @blp.arguments(SpaceInSchema)
     @blp.response(201, SpaceSchema)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     @requires("park_admin")
     def post(self, body: dict[str, Any]) -> Any:
         """Add a space with its rules (park admin)."""
-        space_id = execute(handlers.save_space, SaveSpace(actor(), body))
+        space_id = execute(handlers.save_space, SaveSpace(current_principal(), body))
         with reading() as session:
             space = spaces.get_space(session, space_id)
         return space, 201, versioned_headers(space["version"], f"/api/v1/booking/spaces/{space_id}")
@@ -66,7 +65,7 @@ class SpaceById(MethodView):
     def get(self, space_id: Any) -> Any:
         """One space, its rules and prices; ``ETag`` is its version."""
         with reading() as session:
-            space = spaces.get_space(session, str(space_id), include_inactive=actor().is_staff)
+            space = spaces.get_space(session, str(space_id), include_inactive=current_principal().is_staff)
         return space, 200, versioned_headers(space["version"])
 
     @blp.arguments(SpacePatchSchema(partial=True))
@@ -75,7 +74,7 @@ class SpaceById(MethodView):
     @requires("park_admin")
     def patch(self, body: dict[str, Any], space_id: Any) -> Any:
         """Change a space (park admin; ``If-Match``). ``active: false`` takes it off the market."""
-        command = SaveSpace(actor(), body, space_id=str(space_id), expected_versions=if_match_versions())
+        command = SaveSpace(current_principal(), body, space_id=str(space_id), expected_versions=if_match_versions())
         execute(handlers.save_space, command)
         with reading() as session:
             space = spaces.get_space(session, str(space_id))
@@ -93,7 +92,7 @@ class SpaceTimeline(MethodView):
         day: date = args.get("date") or datetime.now(PARK_TZ).date()
         with reading() as session:
             return availability.timeline(
-                session, actor(), str(space_id), day, days=7 if args["view"] == "week" else 1, now=utcnow()
+                session, current_principal(), str(space_id), day, days=7 if args["view"] == "week" else 1, now=utcnow()
             )
 
 
@@ -106,14 +105,14 @@ class SpaceClosures(MethodView):
         with reading() as session:
             return {"items": spaces.list_closures(session, str(space_id), utcnow())}
 
-    @idempotent(current_database)
+    @idempotent()
     @blp.arguments(ClosureInSchema)
     @blp.response(201, ClosureSchema)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     @requires("park_admin")
     def post(self, body: dict[str, Any], space_id: Any) -> Any:
         """Close a space for a time (park admin). Reservations already there are kept."""
-        command = AddClosure(actor(), str(space_id), body["start"], body["end"], body["reason"])
+        command = AddClosure(current_principal(), str(space_id), body["start"], body["end"], body["reason"])
         closure_id = execute(handlers.add_closure, command)
         with reading() as session:
             closure = next(c for c in spaces.list_closures(session, str(space_id), None) if c["id"] == closure_id)
@@ -126,7 +125,7 @@ class SpaceClosure(MethodView):
     @requires("park_admin")
     def delete(self, space_id: Any, closure_id: Any) -> None:
         """Reopen: remove a closure (park admin)."""
-        execute(handlers.remove_closure, RemoveClosure(actor(), str(space_id), str(closure_id)))
+        execute(handlers.remove_closure, RemoveClosure(current_principal(), str(space_id), str(closure_id)))
 
 
 @blp.route("/spaces/<uuid:space_id>/history")

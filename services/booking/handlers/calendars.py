@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import secrets
 
-from services.booking.commands import Actor, OpenFeed, RotateFeed
+from services.booking.commands import OpenFeed, RotateFeed
 from services.booking.handlers.common import MAX_ORG_ID, organisation
 from services.booking.models import CalendarFeed, Space
 from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import NotFound, PermissionDenied
+from shared.principal import Principal
 
 SCOPES = ("space", "organisation")
 
 
-def may_read_feed(actor: Actor, scope: str, owner_id: str) -> bool:
+def may_read_feed(actor: Principal, scope: str, owner_id: str) -> bool:
     """Any signed-in user may subscribe to a space's (busy-only) feed; an organisation's feed
     is for its own members and staff."""
     return scope == "space" or actor.is_staff or actor.org_id == owner_id
 
 
-def may_rotate_feed(actor: Actor, scope: str, owner_id: str) -> bool:
+def may_rotate_feed(actor: Principal, scope: str, owner_id: str) -> bool:
     if scope == "space":
         return actor.is_park_admin
     return actor.is_staff or (actor.org_id == owner_id and actor.is_tenant_admin)
@@ -36,7 +37,7 @@ def _check_owner(uow: UnitOfWork, scope: str, owner_id: str) -> None:
         raise NotFound(f"There is no {scope} {owner_id[:MAX_ORG_ID]!r}.")
 
 
-def _owner(actor: Actor, scope: str, owner_id: str) -> str:
+def _owner(actor: Principal, scope: str, owner_id: str) -> str:
     """``mine`` names the caller's own organisation."""
     return actor.org_id if scope == "organisation" and owner_id == "mine" else owner_id
 

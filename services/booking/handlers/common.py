@@ -1,21 +1,22 @@
-"""What the reservation handlers share: loading with permissions, the overlap check, quota and
-price, the audit trail and the events. Nothing here commits."""
+"""What the reservation handlers share, on the session's side: loading with permissions, the
+directory (read once per transaction), the overlap lookup, pricing with the quota counter, the
+audit trail, the events and the answer. The decisions themselves are pure and live in
+:mod:`services.booking.rules`. Nothing here commits."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.booking.commands import Actor, VisitorDetails
+from services.booking.commands import VisitorDetails
+from services.booking.handlers import quota
 from services.booking.models import (
     Closure,
-    QuotaRule,
     Reservation,
     Space,
     Transition,
@@ -24,27 +25,21 @@ from services.booking.models import (
     holds_meeting,
 )
 from services.booking.permissions import can_see
-from services.booking.rules import COUNTED_FOR_QUOTA, Interval, Pricing, month_of, price_of
-from shared.clock import PARK_TZ, as_utc, utcnow
+from services.booking.queries.views import reservation_view
+from services.booking.rules import Interval, Pricing, double_booking, price_of, quota_month
+from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
-from shared.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, RuleViolation
+from shared.errors import NotFound, PermissionDenied, RuleViolation
+from shared.principal import Principal
 
 MAX_ORG_ID = 64
 """Organisation ids are at most this long (the directory's and every ``org_id`` column's width)."""
 
-SYSTEM = Actor(subject="system:booking", org_id="", org_kind="operator", roles=frozenset(), name="ParkHub booking")
+SYSTEM = Principal(subject="system:booking", org_id="", org_kind="operator", roles=frozenset(), name="ParkHub booking")
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def check_version(current: int, expected: frozenset[int] | None) -> None:
-    if expected is not None and current not in expected:
-        raise PreconditionFailed(
-            f"The resource changed since you read it (now at version {current}); read it again.",
-            current_etag=f'"{current}"',
-        )
 
 
 def load_space(uow: UnitOfWork, space_id: str, *, active: bool = True) -> Space:
@@ -56,7 +51,7 @@ def load_space(uow: UnitOfWork, space_id: str, *, active: bool = True) -> Space:
     return space
 
 
-def load_reservation(uow: UnitOfWork, actor: Actor, reservation_id: str) -> Reservation:
+def load_reservation(uow: UnitOfWork, actor: Principal, reservation_id: str) -> Reservation:
     """The reservation if ``actor`` may see it; another organisation's is simply not found."""
     reservation = uow.session.get(Reservation, reservation_id)
     if reservation is None or not can_see(actor, reservation):
@@ -65,8 +60,13 @@ def load_reservation(uow: UnitOfWork, actor: Actor, reservation_id: str) -> Rese
 
 
 def organisation(uow: UnitOfWork, org_id: str) -> dict[str, Any] | None:
-    row = uow.session.execute(select(directory).where(directory.c.id == org_id)).mappings().first()
-    return dict(row) if row else None
+    """The directory's row of ``org_id``, read once per transaction (kept in the session's
+    ``info``: the check that the organisation may book and the event's name use one read)."""
+    known: dict[str, dict[str, Any] | None] = uow.session.info.setdefault("booking.directory", {})
+    if org_id not in known:
+        row = uow.session.execute(select(directory).where(directory.c.id == org_id)).mappings().first()
+        known[org_id] = dict(row) if row else None
+    return known[org_id]
 
 
 def known_organisation(uow: UnitOfWork, org_id: str) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def known_organisation(uow: UnitOfWork, org_id: str) -> dict[str, Any]:
     return known
 
 
-def booking_organisation(uow: UnitOfWork, actor: Actor, org_id: str | None) -> tuple[str, str]:
+def booking_organisation(uow: UnitOfWork, actor: Principal, org_id: str | None) -> tuple[str, str]:
     """The organisation a reservation is for, and its kind. Staff may book for any organisation;
     everybody else for their own. The organisation must be in booking's directory
     (``rule/unknown-organisation``) and active (``rule/organisation-suspended``)."""
@@ -123,20 +123,6 @@ def check_free(uow: UnitOfWork, space_id: str, hold: Interval, *, exclude: Itera
         raise double_booking(Interval(as_utc(clash[0]), as_utc(clash[1])))
 
 
-def double_booking(busy: Interval | None = None) -> Conflict:
-    extra: dict[str, Any] = {}
-    if busy is not None:
-        extra["busy"] = {
-            "start": busy.start.astimezone(PARK_TZ).isoformat(),
-            "end": busy.end.astimezone(PARK_TZ).isoformat(),
-        }
-    return Conflict(
-        "The space is already held at this time (setup and cleanup buffers included).",
-        code="rule/no-double-booking",
-        **extra,
-    )
-
-
 def flush(uow: UnitOfWork) -> None:
     """Flush, turning PostgreSQL's exclusion violation (a concurrent hold won) into a 409."""
     try:
@@ -147,44 +133,20 @@ def flush(uow: UnitOfWork) -> None:
         raise
 
 
-def free_minutes_left(
-    uow: UnitOfWork, org_id: str, space_kind: str, start: datetime, *, exclude: Iterable[str] = ()
-) -> int:
-    """The organisation's free minutes left in the month of ``start`` for spaces of ``space_kind``."""
-    rule = uow.session.get(QuotaRule, (org_id, space_kind)) or uow.session.get(QuotaRule, ("*", space_kind))
-    if rule is None or rule.free_hours_per_month <= 0:
-        return 0
-    month = month_of(start)
-    if uow.session.get_bind().dialect.name == "postgresql":
-        # Two bookings of one tenant at once must not both spend the last free hours: serialise
-        # them on (organisation, kind, month) until commit. SQLite writers are serialised anyway.
-        key = hashlib.sha256(f"quota:{org_id}:{space_kind}:{month.start.isoformat()}".encode()).digest()[:8]
-        uow.session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(key, "big", signed=True))))
-    query = (
-        select(func.coalesce(func.sum(Reservation.quota_minutes), 0))
-        .join(Space, Space.id == Reservation.space_id)
-        .where(
-            Reservation.org_id == org_id,
-            Space.kind == space_kind,
-            Reservation.status.in_(COUNTED_FOR_QUOTA),
-            Reservation.starts_at >= month.start,
-            Reservation.starts_at < month.end,
-        )
-    )
-    excluded = list(exclude)
-    if excluded:
-        query = query.where(Reservation.id.not_in(excluded))
-    used = int(uow.session.execute(query).scalar_one())
-    return max(0, rule.free_hours_per_month * 60 - used)
-
-
-def pricing(
-    uow: UnitOfWork, space: Space, org_id: str, org_kind: str, usage: Interval, *, exclude: Iterable[str] = ()
-) -> Pricing:
+def pricing(uow: UnitOfWork, space: Space, org_id: str, org_kind: str, usage: Interval) -> Pricing:
     """Quota, then price. The park's own events (the operator) are free of charge; only tenants
-    have free hours."""
-    left = free_minutes_left(uow, org_id, space.kind, usage.start, exclude=exclude) if org_kind == "tenant" else 0
+    have free hours. The quota counter of the month stays locked until commit: the caller
+    spends what the price took with :func:`services.booking.handlers.quota.take`."""
+    left = quota.free_minutes(uow, org_id, space.kind, quota_month(usage.start)) if org_kind == "tenant" else 0
     return price_of(space.policy(), usage.minutes, free_minutes_left=left, free_of_charge=org_kind == "operator")
+
+
+def shown(uow: UnitOfWork, actor: Principal, reservation: Reservation) -> dict[str, Any]:
+    """The answer to ``actor`` about ``reservation``, built from what this transaction wrote (no
+    read-back in another transaction); flushed first, so the version is the new one."""
+    flush(uow)
+    org = organisation(uow, reservation.org_id)
+    return reservation_view(reservation, actor, org["name"] if org else None)
 
 
 def visitors_of(details: Iterable[VisitorDetails]) -> list[Visitor]:
@@ -197,7 +159,7 @@ def record(
     *,
     action: str,
     from_status: str | None,
-    actor: Actor,
+    actor: Principal,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.booking.commands import Actor, VisitorDetails
+from services.booking.commands import VisitorDetails
 from services.booking.handlers.common import booking_organisation, organisation
 from services.booking.handlers.reservations import place
 from services.booking.models import HoldRequest, Space
@@ -26,6 +26,7 @@ from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import DomainError
 from shared.events import Event
+from shared.principal import Principal
 
 
 def _moment(value: str) -> datetime:
@@ -73,7 +74,7 @@ def hold_room(event: Event, *, uow: UnitOfWork) -> None:
     if uow.session.get(HoldRequest, (data["requester"], data["request_id"])) is not None:
         return  # the same request sent again (as another event): it was answered already
     known = organisation(uow, data["org_id"])
-    actor = Actor(
+    actor = Principal(
         subject=data["requested_by"],
         org_id=data["org_id"],
         org_kind=known["kind"] if known else "tenant",

@@ -1,8 +1,11 @@
 """Commands on single reservations: request, reschedule, replace visitors (the state
 transitions are in :mod:`services.booking.handlers.transitions`). Each runs inside the
-caller's unit of work and does not commit.
+caller's unit of work and does not commit; each returns the reservation as its caller sees it
+(:func:`services.booking.handlers.common.shown`), built from what it wrote.
 
-Every change appends to the audit trail and publishes ``booking.reservation.<verb>``.
+Every change appends to the audit trail, moves the quota counter when the minutes change, and
+publishes ``booking.reservation.<verb>``. Who may book at all (``BOOKING_ROLES``) is the view's
+``requires``; the handlers check what depends on the rows.
 """
 
 from __future__ import annotations
@@ -12,17 +15,15 @@ from datetime import datetime
 from typing import Any
 
 from services.booking.commands import (
-    BOOKING_ROLES,
-    Actor,
     ReplaceVisitors,
     RequestReservation,
     RescheduleReservation,
     VisitorDetails,
 )
+from services.booking.handlers import quota
 from services.booking.handlers.common import (
     booking_organisation,
     check_free,
-    check_version,
     closures_meeting,
     load_reservation,
     load_space,
@@ -30,6 +31,7 @@ from services.booking.handlers.common import (
     pricing,
     publish,
     record,
+    shown,
     visitors_of,
 )
 from services.booking.models import Reservation, Space
@@ -37,18 +39,20 @@ from services.booking.permissions import can_manage
 from services.booking.rules import (
     Interval,
     check_request,
+    check_version,
     needs_approval,
     next_status,
 )
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import PermissionDenied, RuleViolation
+from shared.principal import Principal
 
 
 def place(
     uow: UnitOfWork,
     *,
-    actor: Actor,
+    actor: Principal,
     space: Space,
     usage: Interval,
     org_id: str,
@@ -112,7 +116,8 @@ def place(
     )
     reservation.visitors = visitors_of(visitors)
     uow.session.add(reservation)
-    publish(uow, reservation, "requested" if waits else "confirmed")
+    publish(uow, reservation, "requested" if waits else "confirmed")  # flushes: a lost race is a 409 here
+    quota.take(uow, reservation)
     record(
         uow,
         reservation,
@@ -124,10 +129,9 @@ def place(
     return reservation
 
 
-def request_reservation(cmd: RequestReservation, *, uow: UnitOfWork) -> str:
-    """Book a space; returns the new reservation's id. Publishes ``requested`` or ``confirmed``."""
-    if not cmd.actor.roles & BOOKING_ROLES:
-        raise PermissionDenied("Only tenants and desk staff book spaces.")
+def request_reservation(cmd: RequestReservation, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Book a space; returns the new reservation as the caller sees it. Publishes ``requested``
+    or ``confirmed``."""
     org_id, org_kind = booking_organisation(uow, cmd.actor, cmd.org_id)
     space = load_space(uow, cmd.space_id)
     reservation = place(
@@ -145,14 +149,14 @@ def request_reservation(cmd: RequestReservation, *, uow: UnitOfWork) -> str:
         request_id=cmd.request_id,
         requester=cmd.requester,
     )
-    return reservation.id
+    return shown(uow, cmd.actor, reservation)
 
 
 def move(
     uow: UnitOfWork,
     reservation: Reservation,
     *,
-    actor: Actor,
+    actor: Principal,
     usage: Interval,
     space: Space,
     reason: str | None = None,
@@ -185,7 +189,8 @@ def move(
             code="rule/reschedule-needs-approval",
         )
     check_free(uow, space.id, hold, exclude=[reservation.id])
-    price = pricing(uow, space, reservation.org_id, reservation.org_kind, usage, exclude=[reservation.id])
+    quota.give_back(uow, reservation)  # priced again below, maybe in another month or kind
+    price = pricing(uow, space, reservation.org_id, reservation.org_kind, usage)
     previous: dict[str, Any] = {
         "previous_starts_at": reservation.start_utc,
         "previous_ends_at": reservation.end_utc,
@@ -200,7 +205,8 @@ def move(
     reservation.status = target
     reservation.sequence += 1
     reservation.updated_at = now
-    publish(uow, reservation, "rescheduled", **previous)
+    publish(uow, reservation, "rescheduled", **previous)  # flushes: a lost race is a 409 here
+    quota.take(uow, reservation)
     record(
         uow,
         reservation,
@@ -219,7 +225,7 @@ def move(
     )
 
 
-def reschedule_reservation(cmd: RescheduleReservation, *, uow: UnitOfWork) -> str:
+def reschedule_reservation(cmd: RescheduleReservation, *, uow: UnitOfWork) -> dict[str, Any]:
     reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
     if not can_manage(cmd.actor, reservation):
         raise PermissionDenied("Only the organiser, a tenant admin or desk staff may move this reservation.")
@@ -233,10 +239,10 @@ def reschedule_reservation(cmd: RescheduleReservation, *, uow: UnitOfWork) -> st
         space=space,
         reason=cmd.reason,
     )
-    return reservation.id
+    return shown(uow, cmd.actor, reservation)
 
 
-def replace_visitors(cmd: ReplaceVisitors, *, uow: UnitOfWork) -> str:
+def replace_visitors(cmd: ReplaceVisitors, *, uow: UnitOfWork) -> dict[str, Any]:
     """Replace the visitor list of a reservation that has not ended. Publishes
     ``booking.reservation.visitors_changed``; the calendar SEQUENCE moves on."""
     reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
@@ -258,4 +264,4 @@ def replace_visitors(cmd: ReplaceVisitors, *, uow: UnitOfWork) -> str:
         actor=cmd.actor,
         details={"from": before, "to": len(cmd.visitors)},
     )
-    return reservation.id
+    return shown(uow, cmd.actor, reservation)

@@ -7,13 +7,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.booking.commands import Actor, AddClosure, RemoveClosure, SaveSpace, SetQuota
-from services.booking.handlers.common import check_free, check_version, flush, known_organisation, load_space, new_id
+from services.booking.commands import AddClosure, RemoveClosure, SaveSpace, SetQuota
+from services.booking.handlers.common import check_free, flush, known_organisation, load_space, new_id
 from services.booking.models import AdminChange, Closure, QuotaRule, Reservation, Space
-from services.booking.rules import HOLDING, Interval, parse_opening_hours
+from services.booking.rules import HOLDING, Interval, check_version, parse_opening_hours
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from shared.principal import Principal
 
 REQUIRED = (
     "code",
@@ -49,12 +50,14 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _park_admin(actor: Actor) -> None:
+def _park_admin(actor: Principal) -> None:
     if not actor.is_park_admin:
         raise PermissionDenied("Only park admin manages spaces, closures and quotas.")
 
 
-def _audit(uow: UnitOfWork, actor: Actor, *, entity: str, entity_id: str, action: str, details: dict[str, Any]) -> None:
+def _audit(
+    uow: UnitOfWork, actor: Principal, *, entity: str, entity_id: str, action: str, details: dict[str, Any]
+) -> None:
     """Append one line to the audit trail of park admin's changes."""
     uow.session.add(
         AdminChange(

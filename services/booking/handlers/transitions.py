@@ -1,6 +1,7 @@
 """Transitions of a reservation: approve, reject, expire, cancel, check in, no-show, complete.
 
-Each checks its rules, moves the state, appends to the audit trail and publishes
+Each checks its rules (:mod:`services.booking.rules.lifecycle`), moves the state, gives the
+free minutes back when the new state no longer counts, appends to the audit trail and publishes
 ``booking.reservation.<verb>``; none commits.
 """
 
@@ -8,15 +9,26 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from services.booking.commands import ActOnReservation, Actor
-from services.booking.handlers.common import check_version, load_reservation, publish, record
+from services.booking.commands import ActOnReservation
+from services.booking.handlers import quota
+from services.booking.handlers.common import load_reservation, publish, record, shown
 from services.booking.models import Reservation
 from services.booking.permissions import can_manage
-from services.booking.rules import Interval, cancellation_fee, check_check_in_window, next_status
+from services.booking.rules import (
+    Interval,
+    cancellation_fee,
+    check_caller_action,
+    check_check_in_window,
+    check_transition,
+    check_version,
+    counts_for_quota,
+    next_status,
+)
 from shared.clock import utcnow
 from shared.db import UnitOfWork
-from shared.errors import PermissionDenied, RuleViolation
+from shared.principal import Principal
 
 _VERB = {
     "approve": "confirmed",
@@ -34,7 +46,7 @@ def transition(
     reservation: Reservation,
     action: str,
     *,
-    actor: Actor,
+    actor: Principal,
     reason: str | None = None,
     now: datetime | None = None,
 ) -> None:
@@ -44,15 +56,8 @@ def transition(
     target = next_status(reservation.status, action)
     policy = reservation.space.policy()
     usage = Interval(reservation.start_utc, reservation.end_utc)
-    if action == "reject" and not (reason and reason.strip()):
-        raise RuleViolation("Say why the reservation is rejected.", code="rule/reason-required")
-    if action == "approve" and usage.start <= now:
-        raise RuleViolation("A reservation cannot be approved after its start.", code="rule/too-late")
+    check_transition(action, start=usage.start, end=usage.end, now=now, staff=actor.is_staff, reason=reason)
     if action == "cancel":
-        if usage.end <= now:
-            raise RuleViolation("A reservation that has ended cannot be cancelled.", code="rule/cancel-after-end")
-        if usage.start <= now and not actor.is_staff:
-            raise RuleViolation("A reservation that has started cannot be cancelled.", code="rule/cancel-after-start")
         # Desk staff cancelling (a closure, an emergency) waive the fee.
         reservation.cancellation_fee = (
             cancellation_fee(policy, reservation.price, usage.start, now) if not actor.is_staff else Decimal("0.00")
@@ -61,6 +66,8 @@ def transition(
         check_check_in_window(policy, usage, now)
         reservation.checked_in_at = now
     from_status = reservation.status
+    if not counts_for_quota(target):
+        quota.give_back(uow, reservation)
     reservation.status = target
     if reason:
         reservation.reason = reason
@@ -71,16 +78,11 @@ def transition(
     record(uow, reservation, action=action, from_status=from_status, actor=actor, reason=reason, details=details)
 
 
-def act_on_reservation(cmd: ActOnReservation, *, uow: UnitOfWork) -> str:
+def act_on_reservation(cmd: ActOnReservation, *, uow: UnitOfWork) -> dict[str, Any]:
     """approve / reject (desk staff), cancel (organiser, tenant admin, staff), check_in and
-    complete (the organisation or staff)."""
+    complete (the organisation or staff); returns the reservation as the caller sees it."""
     reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
-    if cmd.action in ("approve", "reject") and not cmd.actor.is_staff:
-        raise PermissionDenied("Only desk staff approve or reject reservations.")
-    if cmd.action == "cancel" and not can_manage(cmd.actor, reservation):
-        raise PermissionDenied("Only the organiser, a tenant admin or desk staff may cancel this reservation.")
-    if cmd.action not in ("approve", "reject", "cancel", "check_in", "complete"):
-        raise PermissionDenied(f"{cmd.action} is not something a caller may do.")
+    check_caller_action(cmd.action, staff=cmd.actor.is_staff, manages=can_manage(cmd.actor, reservation))
     check_version(reservation.version, cmd.expected_versions)
     transition(uow, reservation, cmd.action, actor=cmd.actor, reason=cmd.reason)
-    return reservation.id
+    return shown(uow, cmd.actor, reservation)

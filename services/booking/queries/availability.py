@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.booking.commands import Actor
 from services.booking.models import Closure, Reservation, Space, holds_meeting
 from services.booking.queries.views import interval, park_time, space_summary
 from services.booking.rules import Interval, free_intervals, needs_approval, opening_intervals
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.errors import NotFound, RuleViolation
+from shared.principal import Principal
 
 MAX_WINDOW = timedelta(days=31)
 
@@ -73,7 +73,7 @@ def _margin(spaces: Sequence[Space]) -> timedelta:
     return timedelta(minutes=max((max(s.setup_minutes, s.cleanup_minutes) for s in spaces), default=0))
 
 
-def search(session: Session, actor: Actor, args: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+def search(session: Session, actor: Principal, args: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """The spaces that fit (kind, attendees, layout, equipment) with their free intervals in the
     window; only spaces with a free interval of at least ``duration_minutes`` are listed."""
     now = now or utcnow()
@@ -130,7 +130,7 @@ def search(session: Session, actor: Actor, args: dict[str, Any], now: datetime |
 
 
 def timeline(
-    session: Session, actor: Actor, space_id: str, day: date, *, days: int, now: datetime | None = None
+    session: Session, actor: Principal, space_id: str, day: date, *, days: int, now: datetime | None = None
 ) -> dict[str, Any]:
     """A day or a week of one space: opening hours, closures, busy and free intervals. Busy
     intervals name the reservation only for its own organisation and staff."""

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.booking.commands import Actor
 from services.booking.models import QuotaRule, Reservation, Space
 from services.booking.rules import COUNTED_FOR_QUOTA, month_of
 from shared.clock import PARK_TZ
 from shared.errors import PermissionDenied
+from shared.principal import Principal
 
 
 def list_quotas(session: Session) -> list[dict[str, Any]]:
@@ -28,7 +28,7 @@ def list_quotas(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def usage_of(session: Session, actor: Actor, org_id: str | None, month: str | None) -> dict[str, Any]:
+def usage_of(session: Session, actor: Principal, org_id: str | None, month: str | None) -> dict[str, Any]:
     """An organisation's quota use in ``month`` (YYYY-MM, park time; default this month). Only
     staff read another organisation's (PermissionDenied)."""
     org_id = org_id or actor.org_id

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from services.booking.commands import Actor
 from services.booking.models import Reservation, Series, Transition, directory
 from services.booking.permissions import can_see
 from services.booking.queries.views import park_time, reservation_view, transition_view
 from shared.clock import as_utc
 from shared.errors import NotFound, PermissionDenied
+from shared.principal import Principal
 
 
 def _org_names(session: Session, org_ids: set[str]) -> dict[str, str]:
@@ -22,19 +22,19 @@ def _org_names(session: Session, org_ids: set[str]) -> dict[str, str]:
     return {row.id: row.name for row in rows}
 
 
-def _visible(session: Session, actor: Actor, reservation_id: str) -> Reservation:
+def _visible(session: Session, actor: Principal, reservation_id: str) -> Reservation:
     reservation = session.get(Reservation, reservation_id)
     if reservation is None or not can_see(actor, reservation):
         raise NotFound(f"There is no reservation {reservation_id}.")
     return reservation
 
 
-def get_reservation(session: Session, actor: Actor, reservation_id: str) -> dict[str, Any]:
+def get_reservation(session: Session, actor: Principal, reservation_id: str) -> dict[str, Any]:
     reservation = _visible(session, actor, reservation_id)
     return reservation_view(reservation, actor, _org_names(session, {reservation.org_id}).get(reservation.org_id))
 
 
-def history(session: Session, actor: Actor, reservation_id: str) -> list[dict[str, Any]]:
+def history(session: Session, actor: Principal, reservation_id: str) -> list[dict[str, Any]]:
     _visible(session, actor, reservation_id)
     rows = session.execute(
         select(Transition).where(Transition.reservation_id == reservation_id).order_by(Transition.id)
@@ -42,7 +42,7 @@ def history(session: Session, actor: Actor, reservation_id: str) -> list[dict[st
     return [transition_view(t) for t in rows]
 
 
-def _scoped(actor: Actor, args: dict[str, Any]) -> Select[Any]:
+def _scoped(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     scope = args.get("scope") or ("all" if actor.is_staff else "mine")
     query = select(Reservation)
     if scope == "all":
@@ -57,7 +57,7 @@ def _scoped(actor: Actor, args: dict[str, Any]) -> Select[Any]:
     return query
 
 
-def list_reservations(session: Session, actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+def list_reservations(session: Session, actor: Principal, args: dict[str, Any]) -> dict[str, Any]:
     """``scope``: mine (default for tenants), organisation, all (staff, their default)."""
     query = _scoped(actor, args)
     if args.get("status"):
@@ -84,7 +84,7 @@ def list_reservations(session: Session, actor: Actor, args: dict[str, Any]) -> d
     }
 
 
-def get_series(session: Session, actor: Actor, series_id: str) -> dict[str, Any]:
+def get_series(session: Session, actor: Principal, series_id: str) -> dict[str, Any]:
     series = session.get(Series, series_id)
     if series is None or not (actor.is_staff or series.org_id == actor.org_id):
         raise NotFound(f"There is no series {series_id}.")

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from services.booking.commands import Actor
 from services.booking.models import Closure, Reservation, Space, Transition
 from services.booking.permissions import can_manage
 from services.booking.rules import Interval, render_opening_hours
 from services.booking.rules.policy import no_show_after
 from shared.clock import PARK_TZ, as_utc
+from shared.principal import Principal
 
 
 def park_time(moment: datetime | None) -> datetime | None:
@@ -85,7 +85,7 @@ def closure_view(closure: Closure) -> dict[str, Any]:
     }
 
 
-def reservation_view(reservation: Reservation, actor: Actor, org_name: str | None = None) -> dict[str, Any]:
+def reservation_view(reservation: Reservation, actor: Principal, org_name: str | None = None) -> dict[str, Any]:
     """The whole reservation: only ever shown to its organisation and to staff."""
     policy = reservation.space.policy()
     usage = Interval(reservation.start_utc, reservation.end_utc)

@@ -13,9 +13,14 @@ from services.booking.rules.intervals import (
 )
 from services.booking.rules.lifecycle import (
     ACTIONS,
+    CALLER_ACTIONS,
     COUNTED_FOR_QUOTA,
     HOLDING,
+    KINDS,
     STATUSES,
+    check_caller_action,
+    check_transition,
+    check_version,
     next_status,
 )
 from services.booking.rules.policy import (
@@ -25,16 +30,20 @@ from services.booking.rules.policy import (
     cancellation_fee,
     check_check_in_window,
     check_request,
+    double_booking,
     free_intervals,
     needs_approval,
     price_of,
 )
+from services.booking.rules.quota import counts_for_quota, free_minutes_left, quota_month
 from services.booking.rules.recurrence import Occurrence, occurrences
 
 __all__ = [
     "ACTIONS",
+    "CALLER_ACTIONS",
     "COUNTED_FOR_QUOTA",
     "HOLDING",
+    "KINDS",
     "MAX_HOLD",
     "STATUSES",
     "Interval",
@@ -43,9 +52,15 @@ __all__ = [
     "Pricing",
     "SpacePolicy",
     "cancellation_fee",
+    "check_caller_action",
     "check_check_in_window",
     "check_request",
+    "check_transition",
+    "check_version",
+    "counts_for_quota",
+    "double_booking",
     "free_intervals",
+    "free_minutes_left",
     "merge",
     "month_of",
     "needs_approval",
@@ -54,6 +69,7 @@ __all__ = [
     "opening_intervals",
     "parse_opening_hours",
     "price_of",
+    "quota_month",
     "render_opening_hours",
     "subtract",
 ]

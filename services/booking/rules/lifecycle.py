@@ -1,10 +1,19 @@
-"""The states of a reservation and the actions that move it between them."""
+"""The states of a reservation, the actions that move it between them, and the guards each
+action passes first (who may, and when). Statuses and space kinds are defined once, in the
+published contract (:mod:`shared.events.booking`): what other services read is what we store.
+"""
 
 from __future__ import annotations
 
-from shared.errors import Conflict
+from datetime import datetime
 
-STATUSES = ("pending_approval", "confirmed", "rejected", "cancelled", "checked_in", "completed", "no_show")
+from shared.errors import Conflict, PermissionDenied, PreconditionFailed, RuleViolation
+from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
+
+STATUSES = RESERVATION_STATUSES
+KINDS = SPACE_KINDS
+CALLER_ACTIONS = ("approve", "reject", "cancel", "check_in", "complete")
+"""The actions a caller may ask for over HTTP; the others are the worker's (expire, no_show)."""
 HOLDING = ("pending_approval", "confirmed", "checked_in")
 """States in which a reservation holds its space (and its buffers) against every other."""
 
@@ -48,3 +57,40 @@ _PAST = {
     "complete": "completed",
     "reschedule": "rescheduled",
 }
+
+
+def check_version(current: int, expected: frozenset[int] | None) -> None:
+    """``If-Match`` named versions (None: ``*``) and ``current`` is not one: 412."""
+    if expected is not None and current not in expected:
+        raise PreconditionFailed(
+            f"The resource changed since you read it (now at version {current}); read it again.",
+            current_etag=f'"{current}"',
+        )
+
+
+def check_caller_action(action: str, *, staff: bool, manages: bool) -> None:
+    """Who may ask for ``action``: approve and reject are desk staff's; cancel the organiser's,
+    a tenant admin's or staff's (``manages``); check-in and complete anybody who sees it."""
+    if action not in CALLER_ACTIONS:
+        raise PermissionDenied(f"{action} is not something a caller may do.")
+    if action in ("approve", "reject") and not staff:
+        raise PermissionDenied("Only desk staff approve or reject reservations.")
+    if action == "cancel" and not manages:
+        raise PermissionDenied("Only the organiser, a tenant admin or desk staff may cancel this reservation.")
+
+
+def check_transition(
+    action: str, *, start: datetime, end: datetime, now: datetime, staff: bool, reason: str | None
+) -> None:
+    """The time and reason rules of ``action`` on a reservation from ``start`` to ``end``:
+    a rejection says why; nothing is approved after its start; nothing is cancelled after its
+    end, and only staff cancel after the start."""
+    if action == "reject" and not (reason and reason.strip()):
+        raise RuleViolation("Say why the reservation is rejected.", code="rule/reason-required")
+    if action == "approve" and start <= now:
+        raise RuleViolation("A reservation cannot be approved after its start.", code="rule/too-late")
+    if action == "cancel":
+        if end <= now:
+            raise RuleViolation("A reservation that has ended cannot be cancelled.", code="rule/cancel-after-end")
+        if start <= now and not staff:
+            raise RuleViolation("A reservation that has started cannot be cancelled.", code="rule/cancel-after-start")

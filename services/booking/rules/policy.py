@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from services.booking.rules.intervals import (
     DAY_MINUTES,
@@ -15,7 +16,8 @@ from services.booking.rules.intervals import (
     opening_intervals,
     subtract,
 )
-from shared.errors import RuleViolation
+from shared.clock import PARK_TZ
+from shared.errors import Conflict, RuleViolation
 
 MAX_HOLD = timedelta(days=15)
 """The longest a reservation may hold a space, buffers included. Overlap lookups scan
@@ -255,3 +257,19 @@ def _floor(moment: datetime, slot: timedelta) -> datetime:
     midnight = local_midnight(moment)
     steps = (moment - midnight) // slot
     return (midnight + steps * slot).astimezone(moment.tzinfo)
+
+
+def double_booking(busy: Interval | None = None) -> Conflict:
+    """The answer to a hold that meets another (``rule/no-double-booking``, 409), naming the
+    busy interval in park time when it is known."""
+    extra: dict[str, Any] = {}
+    if busy is not None:
+        extra["busy"] = {
+            "start": busy.start.astimezone(PARK_TZ).isoformat(),
+            "end": busy.end.astimezone(PARK_TZ).isoformat(),
+        }
+    return Conflict(
+        "The space is already held at this time (setup and cleanup buffers included).",
+        code="rule/no-double-booking",
+        **extra,
+    )

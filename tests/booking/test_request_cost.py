@@ -1,0 +1,110 @@
+"""What one reservation create costs, counted through real HTTP: the access token is verified
+once, the organisation directory read once, and everything happens in one transaction on one
+pooled connection, with and without ``Idempotency-Key``; the statement count stays small."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from shared.http.auth import KeySet
+from shared.principal import Principal
+from tests.booking.factories import QuotaRuleFactory, SpaceFactory
+
+MAX_STATEMENTS = 16
+"""Before the single request transaction a create took 31 statements (33 with a key)."""
+
+
+class Cost:
+    """Counts what a request does to the database and the token verifier."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.statements: list[str] = []
+
+    def __getitem__(self, name: str) -> int:
+        return self.counts[name]
+
+
+@pytest.fixture
+def cost(db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cost]:
+    counted = Cost()
+    key = KeySet.key
+    has_any = Principal.has_any
+
+    def counting_key(self: KeySet, kid: str | None) -> Any:
+        counted.counts["jwt"] += 1  # flask-jwt-extended asks for the key once per decode
+        return key(self, kid)
+
+    def counting_has_any(self: Principal, roles: Any) -> bool:
+        counted.counts["role checks"] += 1
+        return has_any(self, roles)
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        counted.statements.append(sql)
+        counted.counts["statements"] += 1
+        if "directory_organisations" in sql:
+            counted.counts["directory reads"] += 1
+
+    def begin(_conn: Any) -> None:
+        counted.counts["transactions"] += 1
+
+    def checkout(*_args: Any) -> None:
+        counted.counts["checkouts"] += 1
+
+    monkeypatch.setattr(KeySet, "key", counting_key)
+    monkeypatch.setattr(Principal, "has_any", counting_has_any)
+    engine = db.engine
+    listeners = (
+        (engine, "before_cursor_execute", statement),
+        (engine, "begin", begin),
+        (engine.pool, "checkout", checkout),
+    )
+    for target, name, fn in listeners:
+        event.listen(target, name, fn)
+    yield counted
+    for target, name, fn in listeners:
+        event.remove(target, name, fn)
+
+
+def _body(space_id: str, slot: Any) -> dict[str, Any]:
+    start, end = slot(3, "10:00", "11:00")
+    return {"space_id": space_id, "start": start.isoformat(), "end": end.isoformat(), "title": "Board", "attendees": 4}
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "create-once"])
+def test_a_create_does_each_thing_once(api, db, slot, cost, idempotency_key):
+    space = SpaceFactory()
+    QuotaRuleFactory(org_id="*", space_kind=space.kind, free_hours_per_month=10)
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    cost.counts.clear()
+    cost.statements.clear()
+
+    response = api.post("/reservations", _body(space.id, slot), **headers)
+
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.json["quota_minutes"] == 60
+    print("COST", idempotency_key, dict(cost.counts))
+    assert cost["jwt"] == 1
+    assert cost["role checks"] == 1
+    assert cost["directory reads"] == 1
+    assert cost["transactions"] == 1
+    assert cost["checkouts"] == 1
+    assert cost["statements"] <= MAX_STATEMENTS, "\n".join(cost.statements)
+
+
+def test_a_replay_costs_one_transaction_and_no_handler(api, db, slot, cost):
+    space = SpaceFactory()
+    first = api.post("/reservations", _body(space.id, slot), **{"Idempotency-Key": "again"})
+    cost.counts.clear()
+    again = api.post("/reservations", _body(space.id, slot), **{"Idempotency-Key": "again"})
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json == first.json
+    assert cost["jwt"] == 1
+    assert cost["transactions"] == 1
+    assert cost["directory reads"] == 0
