@@ -3,7 +3,8 @@
 In order: stamp ``X-Request-ID``; answer CORS preflights for the portal's origins; refuse bodies
 over the size limit (413); apply the per-client rate limit (429 with ``Retry-After``); dispatch
 ``/api/v1/<service>/...`` to that service's app in-process (no socket hop) and the rest to the
-gateway. Errors made here are problem+json like everything else.
+gateway. Errors made here are problem+json like everything else, in the language
+``Accept-Language`` asks for (``Content-Language`` and ``Vary: Accept-Language`` say so).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from gateway.routes import Route, route_for
+from shared.http.languages import negotiate
 from shared.http.problems import PROBLEM_JSON, problem_body
 from shared.http.requests import REQUEST_ID
+from shared.i18n import CONTENT_LANGUAGE, Message, _
 from shared.settings import Settings
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -53,7 +56,9 @@ class Edge:
         cors = self._cors_headers(origin)
 
         def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            names = {name.lower() for name, _ in headers}
+            names = {name.lower() for name, _value in headers}
+            if "vary" in names:  # the app's Vary (Accept-Language) and ours (Origin) both hold
+                headers = [(k, _with_origin(v) if k.lower() == "vary" else v) for k, v in headers]
             extra = [(k, v) for k, v in cors if k.lower() not in names]
             if "x-request-id" not in names:
                 extra.append(("X-Request-ID", request_id))
@@ -68,16 +73,17 @@ class Edge:
             return [b""]
         length = environ.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > self.settings.max_body_bytes:
-            detail = f"The body is over the limit of {self.settings.max_body_bytes} bytes."
-            return self._problem(respond, 413, detail, request_id)
+            detail = _("The body is over the limit of {limit} bytes.", limit=self.settings.max_body_bytes)
+            return self._problem(environ, respond, 413, detail, request_id)
         retry_after = self._rate_limited(environ)
         if retry_after is not None:
             return self._problem(
+                environ,
                 respond,
                 429,
-                "Too many requests from this client; slow down.",
+                _("Too many requests from this client; try again in {seconds} s.", seconds=retry_after),
                 request_id,
-                [("Retry-After", str(retry_after))],
+                headers=[("Retry-After", str(retry_after))],
             )
         route = route_for(self.routes, environ.get("PATH_INFO", ""))
         app = self.services[route.service] if route else self.gateway
@@ -117,16 +123,33 @@ class Edge:
 
     @staticmethod
     def _problem(
+        environ: dict[str, Any],
         respond: Callable[..., Any],
         status: int,
-        detail: str,
+        detail: Message,
         request_id: str,
+        *,
         headers: list[tuple[str, str]] | None = None,
     ) -> Iterable[bytes]:
-        body = problem_body(status, detail, request_id=request_id)
+        locale = negotiate(environ.get("HTTP_ACCEPT_LANGUAGE"))
+        body = problem_body(status, detail, request_id=request_id, locale=locale)
         reason = {413: "Payload Too Large", 429: "Too Many Requests"}[status]
         respond(
             f"{status} {reason}",
-            [("Content-Type", PROBLEM_JSON), ("Content-Length", str(len(body))), *(headers or [])],
+            [
+                ("Content-Type", PROBLEM_JSON),
+                ("Content-Length", str(len(body))),
+                ("Content-Language", CONTENT_LANGUAGE[locale]),
+                ("Vary", "Accept-Language"),
+                *(headers or []),
+            ],
         )
         return [body]
+
+
+def _with_origin(vary: str) -> str:
+    """``vary`` with ``Origin`` among its fields (every answer depends on it: CORS)."""
+    fields = [f.strip() for f in vary.split(",") if f.strip()]
+    if "*" in fields or any(f.lower() == "origin" for f in fields):
+        return vary
+    return ", ".join([*fields, "Origin"])

@@ -19,6 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.bus.tables import MessagingTables
 
+CONNECT_TIMEOUT = 3
+"""Seconds a PostgreSQL connection attempt may take (libpq ``connect_timeout``; its minimum is 2)."""
+POOL_TIMEOUT = 10
+"""Seconds a request waits for a pooled PostgreSQL connection before it is refused (503)."""
+
 
 class Database:
     """A service's database: engine, session factory and the messaging tables' metadata.
@@ -39,7 +44,11 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=POOL_TIMEOUT)
+            if "connect_timeout" not in parsed.query:
+                # A database that is away must fail a request in seconds (a 503), not hang it:
+                # libpq otherwise waits for the operating system's TCP timeout (minutes).
+                kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
