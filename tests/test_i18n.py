@@ -226,6 +226,7 @@ def demo_app(settings: Settings) -> Client:
 def test_a_domain_error_with_a_marked_message_is_rendered_per_request(settings: Settings, monkeypatch: Any) -> None:
     import shared.i18n as i18n
 
+    i18n.translation("Not found", "zh")  # load the real catalogue first, then add one entry to it
     monkeypatch.setitem(
         i18n._tables,
         "zh",
