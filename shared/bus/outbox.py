@@ -123,6 +123,7 @@ class Relay:
         durable: bool,
         subscribed: frozenset[str] | None = None,
         batch_size: int = 200,
+        first_backoff: timedelta = timedelta(seconds=0.5),
         max_backoff: timedelta = timedelta(minutes=5),
     ) -> None:
         self.database = database
@@ -131,6 +132,7 @@ class Relay:
         self.durable = durable
         self.subscribed = subscribed
         self.batch_size = batch_size
+        self.first_backoff = first_backoff
         self.max_backoff = max_backoff
 
     def run_once(self) -> int:
@@ -193,7 +195,7 @@ class Relay:
         return done
 
     def _postpone(self, uow: UnitOfWork, row_id: int, attempts: int, exc: Exception, now: datetime) -> None:
-        delay = min(timedelta(seconds=0.5 * 2**attempts), self.max_backoff)
+        delay = min(self.first_backoff * 2**attempts, self.max_backoff)
         uow.session.execute(
             update(self.tables.outbox)
             .where(self.tables.outbox.c.id == row_id)
