@@ -1,0 +1,183 @@
+"""The request path on PostgreSQL, through the real app: what one create costs there, the free
+hours that cannot be overspent by concurrent bookings, and an in-flight ``Idempotency-Key``
+that makes its duplicate a 409 (not a second reservation)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, event, text
+
+from migrations import upgrade
+from services.booking.app import create_app
+from services.booking.models import database as booking_database
+from shared.db import Database
+from tests.booking import factories
+from tests.booking.conftest import ORG_A, USERS, at, mint, park_day, register_organisations, write_jwks
+from tests.conftest import make_settings
+from tests.servers import PostgresDatabases
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg(tmp_path, postgres_databases: PostgresDatabases, signing_key) -> Iterator[tuple[Flask, Database, Any]]:
+    url = postgres_databases.new_set().format(name="booking")
+    upgrade("booking", url)
+    settings = make_settings(tmp_path / "var", PARKHUB_DB_BOOKING=url)
+    write_jwks(settings, signing_key)
+    database = booking_database(settings)
+    register_organisations(database)
+    session = database.session()
+    factories.bind(session)
+    try:
+        yield create_app(settings), database, settings
+    finally:
+        factories.bind(None)
+        session.close()
+
+
+def _post(app: Flask, settings: Any, key: Any, body: dict[str, Any], user: str = "alice", **headers: str) -> Any:
+    token = mint(settings, key, USERS[user])
+    return app.test_client().post(
+        "/api/v1/booking/reservations", json=body, headers={"Authorization": f"Bearer {token}", **headers}
+    )
+
+
+def _body(space_id: str, day_offset: int, start: str, end: str) -> dict[str, Any]:
+    day = park_day(day_offset)
+    return {
+        "space_id": space_id,
+        "start": at(day, start).isoformat(),
+        "end": at(day, end).isoformat(),
+        "title": "Board",
+        "attendees": 4,
+    }
+
+
+def test_a_create_is_one_transaction_without_advisory_lock_or_sum(pg, signing_key):
+    app, database, settings = pg
+    space = factories.SpaceFactory()
+    factories.QuotaRuleFactory(org_id="*", space_kind=space.kind, free_hours_per_month=10)
+    statements: list[str] = []
+    begins: list[int] = []
+    checkouts: list[int] = []
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        statements.append(sql)
+
+    engine = database.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "begin", lambda _c: begins.append(1))
+    event.listen(engine.pool, "checkout", lambda *_a: checkouts.append(1))
+    for key in (None, "pg-create"):
+        for seen in (statements, begins, checkouts):
+            seen.clear()
+        headers = {"Idempotency-Key": key} if key else {}
+        response = _post(app, settings, signing_key, _body(space.id, 3 if key else 4, "10:00", "11:00"), **headers)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        assert response.json["quota_minutes"] == 60
+        joined = "\n".join(statements)
+        assert "pg_advisory" not in joined
+        assert "sum(" not in joined.lower()
+        assert (len(begins), len(checkouts)) == (1, 1)
+        # pool_pre_ping's "SELECT 1" is in here too: one per checkout, and one checkout per request.
+        assert len(statements) <= 15, joined
+        print(f"postgres create, Idempotency-Key={key!r}: {len(statements)} statements")
+
+
+def test_free_hours_cannot_be_overspent_by_concurrent_bookings(pg, signing_key):
+    app, database, settings = pg
+    spaces = [factories.SpaceFactory(code=f"ROOM-{n}") for n in range(4)]
+    factories.QuotaRuleFactory(org_id="*", space_kind=spaces[0].kind, free_hours_per_month=2)
+    # Sixteen one-hour bookings of one tenant in one month, eight at a time: the month's two free
+    # hours go to exactly two of them, whatever the interleaving.
+    first_day = 3 if park_day(3).month == park_day(4).month else 4  # both days in one month
+    times = (("08:00", "09:00"), ("10:00", "11:00"))
+    slots = [(spaces[n % 4].id, first_day + n // 8, *times[(n // 4) % 2]) for n in range(16)]
+    users = ("alice", "bob")
+
+    def book(index: int) -> tuple[int, int]:
+        space_id, day, start, end = slots[index]
+        response = _post(app, settings, signing_key, _body(space_id, day, start, end), user=users[index % 2])
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.json["quota_minutes"], response.json["billable_minutes"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(book, range(16)))
+    assert sum(quota for quota, _ in results) == 120
+    assert Counter(results) == Counter({(60, 0): 2, (0, 60): 14})
+    engine = create_engine(database.url)
+    try:
+        with engine.connect() as connection:
+            counter = connection.execute(
+                text("SELECT minutes FROM quota_usage WHERE org_id = :org"), {"org": ORG_A}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert counter == 120
+
+
+def test_a_duplicate_of_a_request_in_flight_is_a_409_and_books_nothing(pg, signing_key):
+    app, database, settings = pg
+    space = factories.SpaceFactory()
+    raw = json.dumps(_body(space.id, 3, "10:00", "11:00")).encode()
+    digest = hashlib.sha256(b"POST /api/v1/booking/reservations\n" + raw).hexdigest()
+    engine = create_engine(database.url)
+    try:
+        with engine.connect() as first:
+            # The first request, in flight: its claim is written but not committed.
+            first.execute(
+                text("INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES (:p, :k, :h, :t)"),
+                {"p": USERS["alice"].sub, "k": "in-flight", "h": digest, "t": datetime.now(UTC)},
+            )
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                token = mint(settings, signing_key, USERS["alice"])
+                duplicate = pool.submit(
+                    lambda: app.test_client().post(
+                        "/api/v1/booking/reservations",
+                        data=raw,
+                        headers={
+                            "Authorization": f"Bearer {token}",
+                            "Content-Type": "application/json",
+                            "Idempotency-Key": "in-flight",
+                        },
+                    )
+                )
+                _wait_for_a_lock_wait(engine)
+                first.commit()  # the first request ends (here: without its answer, as if it died)
+                response = duplicate.result(timeout=30)
+        assert response.status_code == 409, response.get_data(as_text=True)
+        assert response.json["type"].endswith("/idempotency-in-progress")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM reservations")).scalar_one() == 0
+            assert connection.execute(text("SELECT count(*) FROM outbox")).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+def _wait_for_a_lock_wait(engine: Any) -> None:
+    """Until some session of this database waits for a lock (bounded: 20 s)."""
+    deadline = time.monotonic() + 20
+    with engine.connect() as probe:
+        while time.monotonic() < deadline:
+            waiting = probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+            if waiting:
+                return
+            probe.rollback()
+            time.sleep(0.02)
+    raise AssertionError("the duplicate never waited for the first request's claim")
