@@ -47,3 +47,37 @@ def test_closures_and_windows(api, db):
     assert response.status_code == 422 and response.json["type"].endswith("rule/search-window")
     naive = api.get("/availability?start=2026-12-01T09:00:00&end=2026-12-01T10:00:00")
     assert naive.status_code == 422 and "start" in naive.json["errors"]
+
+
+def test_a_space_is_parsed_once_per_version_not_per_search(api, db, monkeypatch):
+    import services.booking.models as models
+
+    parsed: list[object] = []
+    parse = models.parse_opening_hours
+
+    def counting(hours):
+        parsed.append(hours)
+        return parse(hours)
+
+    monkeypatch.setattr(models, "parse_opening_hours", counting)
+    rooms = [SpaceFactory(code=f"ROOM-{n}") for n in range(3)]
+    day = park_day(4)
+    window = f"start={at(day, '09:00').isoformat()}&end={at(day, '13:00').isoformat()}".replace("+", "%2B")
+    first = api.get(f"/availability?{window}")
+    assert first.json["total"] == 3
+    parsed.clear()
+    for _ in range(3):
+        assert api.get(f"/availability?{window}").json == first.json
+    assert parsed == []  # nothing decoded again for versions already seen
+
+    space = api.get(f"/spaces/{rooms[0].id}", user="admin")
+    changed = api.patch(
+        f"/spaces/{rooms[0].id}",
+        {"opening_hours": {"monday": [{"opens": "10:00", "closes": "12:00"}]}},
+        **{"If-Match": space.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.json
+    parsed.clear()
+    after = api.get(f"/availability?{window}").json
+    assert len(parsed) == 1  # the changed space, at its new version, once
+    assert after["total"] in (2, 3)

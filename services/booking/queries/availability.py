@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.booking.models import Closure, Reservation, Space, holds_meeting
+from services.booking.queries.profiles import profiles_of
 from services.booking.queries.views import interval, park_time, space_summary
 from services.booking.rules import Interval, free_intervals, needs_approval, opening_intervals
 from shared.clock import PARK_TZ, as_utc, utcnow
@@ -75,33 +76,36 @@ def _margin(spaces: Sequence[Space]) -> timedelta:
 
 def search(session: Session, actor: Principal, args: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """The spaces that fit (kind, attendees, layout, equipment) with their free intervals in the
-    window; only spaces with a free interval of at least ``duration_minutes`` are listed."""
+    window; only spaces with a free interval of at least ``duration_minutes`` are listed.
+
+    The candidates are read as (id, version) only; their rules come from the profile cache
+    (:mod:`services.booking.queries.profiles`), so no JSON is decoded for a known space version.
+    """
     now = now or utcnow()
     window = _window(args["start"], args["end"])
     attendees = args.get("attendees") or 1
-    query = select(Space).where(Space.active.is_(True), Space.capacity >= attendees)
+    query = select(Space.id, Space.version).where(Space.active.is_(True), Space.capacity >= attendees)
     if args.get("kind"):
         query = query.where(Space.kind.in_(args["kind"]))
     if args.get("space_id"):
         query = query.where(Space.id.in_([str(s) for s in args["space_id"]]))
+    keys = [(row.id, row.version) for row in session.execute(query.order_by(Space.capacity, Space.code))]
     wanted = set(args.get("equipment") or ())
     layout = args.get("layout")
     spaces = [
-        space
-        for space in session.execute(query.order_by(Space.capacity, Space.code)).scalars()
-        if wanted <= set(space.equipment or ())
-        and (layout is None or (space.layouts or {}).get(layout, 0) >= attendees)
+        profile
+        for profile in profiles_of(session, keys)
+        if wanted <= profile.equipment and (layout is None or profile.layouts.get(layout, 0) >= attendees)
     ]
     ids = [s.id for s in spaces]
-    margin = _margin(spaces)
+    margin = timedelta(minutes=max((s.margin_minutes for s in spaces), default=0))
     holds = holds_of(session, ids, window, margin) if ids else {}
     closures = closures_of(session, ids, window, margin) if ids else {}
     need = timedelta(minutes=args.get("duration_minutes") or 0)
     results = []
     for space in spaces:
-        policy = space.policy()
         free = free_intervals(
-            policy,
+            space.policy,
             window,
             holds=[Interval(as_utc(r.hold_start), as_utc(r.hold_end)) for r in holds.get(space.id, ())],
             closures=closures.get(space.id, ()),
@@ -112,11 +116,11 @@ def search(session: Session, actor: Principal, args: dict[str, Any], now: dateti
         if free and longest >= need:
             results.append(
                 {
-                    "space": space_summary(space),
+                    "space": space.summary,
                     "free": [interval(f) for f in free],
                     "free_minutes": sum(f.minutes for f in free),
-                    "needs_approval": needs_approval(policy, attendees),
-                    "hourly_price": {"amount": f"{space.hourly_price:.2f}", "currency": space.currency},
+                    "needs_approval": needs_approval(space.policy, attendees),
+                    "hourly_price": {"amount": space.hourly_price, "currency": space.currency},
                 }
             )
     page, size = args.get("page", 1), args.get("page_size", 50)
