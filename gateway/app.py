@@ -67,7 +67,7 @@ def _use_signing_key(app: Flask, key: SigningKey, retired: dict[str, Any]) -> No
     """Sign with the private key; verify our own tokens with its public half (or a retired key
     still in its grace), without reading the JWKS back from a file or URL (shared.http.auth's
     default for the services)."""
-    app.config["JWT_PRIVATE_KEY"] = key.private_pem
+    app.config["JWT_PRIVATE_KEY"] = key.private_key  # the loaded key: a PEM is parsed per token
     app.config["JWT_COOKIE_CSRF_PROTECT"] = False  # tokens travel in headers only: no csrf claim
     app.extensions["parkhub.signing_key"] = key
     app.extensions["parkhub.retired_keys"] = retired

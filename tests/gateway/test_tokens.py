@@ -7,6 +7,8 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
@@ -275,3 +277,14 @@ def test_a_json_token_request_is_told_to_use_a_form(client: FlaskClient) -> None
     huge = client.post("/api/v1/auth/token", data={"grant_type": "x" * 100_000})
     assert_oauth_error(huge, 400, "unsupported_grant_type")
     assert len(huge.json["detail"]) < 200
+
+
+def test_tokens_are_signed_with_the_loaded_key_not_a_pem_parsed_for_each_token(
+    app: Flask, client: FlaskClient, gateway_settings: Settings
+) -> None:
+    # Handed a PEM, PyJWT parses and checks the RSA key again for every token it signs: that
+    # cost 30-300 ms a token, more than everything else the token endpoint does.
+    assert isinstance(app.config["JWT_PRIVATE_KEY"], rsa.RSAPrivateKey)
+    response = sign_in(client, "desk")
+    assert response.status_code == 200
+    assert claims(response.json["access_token"], gateway_settings)["roles"] == ["desk_staff"]
