@@ -109,6 +109,7 @@ class Figures:
     statuses: dict[str, int]
     socket_errors: int
     worker_cpu: list[float]  # each gunicorn worker's share of the CPU time used, busiest first
+    bare_rate: float = 0.0  # requests a second of the bare run just before this one (its baseline)
 
     @property
     def rate(self) -> float:
@@ -516,6 +517,26 @@ def run_measure(bed: Rig, measure: Measure, *, duration: float, warmup: float, s
     )
 
 
+def merged(runs: list[Figures]) -> Figures:
+    """The bare runs of one kind as one row: all their answers, the worst p50 and p99."""
+    first = runs[0]
+    statuses: dict[str, int] = {}
+    for one in runs:
+        for status, n in one.statuses.items():
+            statuses[status] = statuses.get(status, 0) + n
+    return Figures(
+        name=first.name,
+        baseline=first.baseline,
+        requests=sum(f.requests for f in runs),
+        seconds=sum(f.seconds for f in runs),
+        p50_ms=max(f.p50_ms for f in runs),
+        p99_ms=max(f.p99_ms for f in runs),
+        statuses=statuses,
+        socket_errors=sum(f.socket_errors for f in runs),
+        worker_cpu=first.worker_cpu,
+    )
+
+
 @dataclass
 class Run:
     label: str
@@ -524,14 +545,10 @@ class Run:
     when: str
     duration: float
     warmup: float
-    load: float
+    load: tuple[float, float]  # the machine's 1-minute load average at the start and at the end
     figures: list[Figures]
-    baselines: dict[str, list[float]]  # bare GET/POST requests a second, first and last run
+    baselines: dict[str, list[float]]  # every bare GET and POST run's requests a second, in order
     slots: tuple[int, int]  # create slots sent (warm-up included) and slots there are
-
-    def baseline(self, kind: str) -> float:
-        rates = self.baselines[kind]
-        return sum(rates) / len(rates)
 
 
 def commit_of(tree: Path) -> str:
@@ -544,6 +561,9 @@ def commit_of(tree: Path) -> str:
 
 
 def run(tree: Path, *, label: str, duration: float, warmup: float) -> Run:
+    """Every ParkHub measure right after a bare run of its kind (GET or POST), whose rate is its
+    baseline: on a shared machine the load moves within minutes, and a ratio to a baseline taken
+    seconds earlier moves with it far less than one to a baseline taken once for the whole run."""
     load = os.getloadavg()[0]
     with rig(tree) as bed:
         bed.create_databases()
@@ -554,31 +574,22 @@ def run(tree: Path, *, label: str, duration: float, warmup: float) -> Run:
         scene = prepare(bed)
         all_measures = measures(scene, nonce=uuid.uuid4().hex[:12])
         slots: dict[str, int] = {}
-        by_name = {m.name: m for m in all_measures}
+        bare = {m.baseline: m for m in all_measures if m.target == "bare"}
         figures: list[Figures] = []
-        baselines: dict[str, list[float]] = {"GET": [], "POST": []}
-        order = [BARE_GET, BARE_POST, *(m.name for m in all_measures if m.target != "bare"), BARE_GET, BARE_POST]
-        for name in order:
-            measure = by_name[name]
+        bare_runs: dict[str, list[Figures]] = {"GET": [], "POST": []}
+        for measure in (m for m in all_measures if m.target != "bare"):
+            baseline = run_measure(bed, bare[measure.baseline], duration=duration, warmup=warmup, slots=slots)
+            bare_runs[measure.baseline].append(baseline)
             result = run_measure(bed, measure, duration=duration, warmup=warmup, slots=slots)
-            print(
-                f"{name}: {result.rate:,.1f}/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
-                f"statuses {result.statuses}, socket errors {result.socket_errors}, workers {result.worker_cpu}",
-                flush=True,
-            )
-            if measure.target == "bare":
-                baselines[measure.baseline].append(result.rate)
-                if len(baselines[measure.baseline]) > 1:
-                    first = next(f for f in figures if f.name == name)
-                    first.requests += result.requests  # the table shows both runs together
-                    first.seconds += result.seconds
-                    first.p50_ms = max(first.p50_ms, result.p50_ms)
-                    first.p99_ms = max(first.p99_ms, result.p99_ms)
-                    for status, n in result.statuses.items():
-                        first.statuses[status] = first.statuses.get(status, 0) + n
-                    first.socket_errors += result.socket_errors
-                    continue
+            result.bare_rate = baseline.rate
             figures.append(result)
+            for done in (baseline, result):
+                print(
+                    f"{done.name}: {done.rate:,.1f}/s, p50 {done.p50_ms:.1f} ms, p99 {done.p99_ms:.1f} ms, "
+                    f"statuses {done.statuses}, socket errors {done.socket_errors}, workers {done.worker_cpu}",
+                    flush=True,
+                )
+        figures[:0] = [merged(runs) for runs in bare_runs.values()]
     return Run(
         label=label,
         tree=str(tree),
@@ -586,9 +597,9 @@ def run(tree: Path, *, label: str, duration: float, warmup: float) -> Run:
         when=datetime.now(PARK_TZ).strftime("%Y-%m-%d %H:%M %z"),
         duration=duration,
         warmup=warmup,
-        load=load,
+        load=(load, os.getloadavg()[0]),
         figures=figures,
-        baselines=baselines,
+        baselines={kind: [f.rate for f in runs] for kind, runs in bare_runs.items()},
         slots=(slots.get("booking", 0), len(scene.spaces) * HOURS * DAYS),
     )
 
@@ -602,18 +613,21 @@ def report(result: Run) -> str:
         f"**{result.label.capitalize()}**: commit `{result.commit}`, {result.when}; wrk {CONNECTIONS} connections, "
         f"{result.warmup:g} s warm-up then {result.duration:g} s per measure ({TOKEN_STRETCH * result.duration:g} s "
         f"for the token grants); gunicorn {WORKERS} gthread workers × "
-        f"{THREADS} threads; PostgreSQL; load average {result.load:.2f} at the start. Bare runs: "
-        + ", ".join(f"{kind} " + " and ".join(f"{r:,.0f}/s" for r in rates) for kind, rates in result.baselines.items())
-        + f" (start and end of the run). The creates took {result.slots[0]:,} of {result.slots[1]:,} free slots.",
+        f"{THREADS} threads; PostgreSQL; the machine's load average {result.load[0]:.2f} at the start, "
+        f"{result.load[1]:.2f} at the end. Each measure's ratio is to the bare run of its kind just before it. "
+        f"The creates took {result.slots[0]:,} of {result.slots[1]:,} free slots.",
         "",
         "| measure | requests/s | p50 | p99 | ratio to bare | non-2xx | workers' CPU split |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for f in result.figures:
-        ratio = f"{100 * f.rate / result.baseline(f.baseline):.2f} % of bare {f.baseline}"
         if f.name in (BARE_GET, BARE_POST):
-            ratio = "(the baseline)"
-        split = ":".join(str(share) for share in f.worker_cpu)
+            runs = " · ".join(f"{rate:,.0f}" for rate in result.baselines[f.baseline])
+            ratio = f"baseline; its runs: {runs} /s"
+            split = "(first run) " + ":".join(str(share) for share in f.worker_cpu)
+        else:
+            ratio = f"{100 * f.rate / f.bare_rate:.2f} % of bare {f.baseline} ({f.bare_rate:,.0f}/s)"
+            split = ":".join(str(share) for share in f.worker_cpu)
         lines.append(
             f"| {f.name} | {f.rate:,.1f} | {f.p50_ms:.1f} ms | {f.p99_ms:.1f} ms | {ratio} | {f.failures} | {split} |"
         )
@@ -623,14 +637,15 @@ def report(result: Run) -> str:
 
 
 def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
-    """Before and after side by side: each measure's rate, p50 and p99, and its ratio to bare."""
+    """Before and after side by side: each measure's rate, p50 and p99, and its ratio to bare.
+    The last column, the change of that ratio, is the one a busier or quieter machine moves least."""
 
     def ratios(data: dict[str, Any]) -> dict[str, tuple[float, float, float, float]]:
-        base = {k: sum(v) / len(v) for k, v in data["baselines"].items()}
         rows = {}
         for f in data["figures"]:
-            rate = f["requests"] / f["seconds"]
-            rows[f["name"]] = (rate, f["p50_ms"], f["p99_ms"], 100 * rate / base[f["baseline"]])
+            if f["bare_rate"]:
+                rate = f["requests"] / f["seconds"]
+                rows[f["name"]] = (rate, f["p50_ms"], f["p99_ms"], 100 * rate / f["bare_rate"])
         return rows
 
     old, new = ratios(before), ratios(after)

@@ -34,8 +34,8 @@ bus table
 
 
 def a_run(label: str, commit: str, create_rate: float, bare_post: float) -> Run:
-    def figures(name: str, baseline: str, rate: float) -> Figures:
-        return Figures(name, baseline, int(rate * 10), 10.0, 5.0, 50.0, {"201": int(rate * 10)}, 0, [60, 40])
+    def figures(name: str, baseline: str, rate: float, bare: float = 0.0) -> Figures:
+        return Figures(name, baseline, int(rate * 10), 10.0, 5.0, 50.0, {"201": int(rate * 10)}, 0, [60, 40], bare)
 
     return Run(
         label=label,
@@ -44,13 +44,13 @@ def a_run(label: str, commit: str, create_rate: float, bare_post: float) -> Run:
         when="2026-11-30 09:00 +0800",
         duration=10,
         warmup=2,
-        load=0.5,
+        load=(0.5, 0.7),
         figures=[
             figures(BARE_GET, "GET", 5000),
             figures(BARE_POST, "POST", bare_post),
-            figures("reservation create, distinct free slots", "POST", create_rate),
+            figures("reservation create, distinct free slots", "POST", create_rate, bare_post),
         ],
-        baselines={"GET": [5000, 5000], "POST": [bare_post, bare_post]},
+        baselines={"GET": [5000], "POST": [bare_post, bare_post]},
         slots=(100, 6708),
     )
 
@@ -64,10 +64,9 @@ def test_the_table_goes_into_its_own_section_and_replaces_itself(tmp_path: Path)
     assert text.count(SECTION) == 1
     assert text.count("<!-- http:before:start -->") == 1 and "aaaaaaa" not in text and "bbbbbbb" in text
     assert "<!-- http:compare:start -->" not in text  # nothing to compare yet
-    assert (
-        "| reservation create, distinct free slots | 40.0 | 5.0 ms | 50.0 ms | 1.00 % of bare POST | 0 | 60:40 |"
-        in text
-    )
+    row = "| reservation create, distinct free slots | 40.0 | 5.0 ms | 50.0 ms | 1.00 % of bare POST (4,000/s) | 0 |"
+    assert row in text
+    assert "baseline; its runs: 4,000 · 4,000 /s" in text
     assert text.replace(text[text.index("\n\n" + SECTION) :], "\n") == DOC  # the others' sections untouched
 
 
