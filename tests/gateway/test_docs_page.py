@@ -233,46 +233,61 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
 
 
 # React reads an input's value through its own setter: set it there and announce the change.
-TYPE_INTO = """(selector, text) => {
-  const input = document.querySelector(selector);
+TYPE_INTO = """(input, text) => {
   Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(input, text);
   input.dispatchEvent(new Event("input", {bubbles: true}));
 }"""
 
-# The smallest element around the password flow's fields that holds its own Authorize/Logout button.
-PASSWORD_FLOW = """(() => {
-  let node = document.querySelector("#oauth_username");
-  while (node && !node.querySelector("button.modal-btn")) node = node.parentElement;
-  return node;
-})()"""
+
+def flow_of_dialog(flow: str) -> str:
+    """JS for the smallest element around an OAuth2 flow's heading that holds its own
+    Authorize/Logout button (each flow of the dialog is one such block)."""
+    return f"""(() => {{
+      let node = [...document.querySelectorAll('.modal-ux h4')].find(h => h.textContent.includes('{flow}'));
+      while (node && !node.querySelector('button.modal-btn')) node = node.parentElement;
+      return node;
+    }})()"""
+
+
+def authorize_in_dialog(browser: DevTools, flow: str, fields: dict[str, str]) -> str:
+    """Fill ``fields`` (input id prefix → text) of ``flow`` in the open dialog, press its
+    Authorize, and return the access token Swagger UI got (or fail with the error it shows)."""
+    block = flow_of_dialog(flow)
+    for prefix, text in fields.items():
+        browser.evaluate(f"({TYPE_INTO})({block}.querySelector('[id^={prefix}]'), {json.dumps(text)})")
+    browser.evaluate(f"{block}.querySelector('button.modal-btn.authorize').click()")
+    outcome: str = browser.wait_for(
+        f"""(() => {{
+          const error = {block}.querySelector('.errors');
+          if (error && error.textContent.trim()) return 'error: ' + error.textContent;
+          const token = window.ui.authSelectors.authorized().getIn(['oauth2', 'token', 'access_token']);
+          return token ? 'token: ' + token : null;
+        }})()""",
+        f"a token or an error after Authorize ({flow})",
+    )
+    assert outcome.startswith("token: "), outcome
+    return outcome.removeprefix("token: ")
+
+
+def open_authorize_dialog(browser: DevTools, served: str) -> str:
+    browser.call("Page.navigate", {"url": f"{served}/docs"})
+    browser.wait_for("document.querySelectorAll('.opblock').length > 20", "operations rendered")
+    browser.evaluate("document.querySelector('.btn.authorize').click()")
+    headings: str = browser.wait_for(
+        "[...document.querySelectorAll('.modal-ux h4')].map(h => h.textContent).join('|')", "the Authorize dialog"
+    )
+    return headings
 
 
 def test_authorize_on_the_page_signs_in_with_the_password_flow_and_try_it_out_uses_the_token(
     served: str, browser: DevTools
 ) -> None:
-    browser.call("Page.navigate", {"url": f"{served}/docs"})
-    browser.wait_for("document.querySelectorAll('.opblock').length > 20", "operations rendered")
-    browser.evaluate("document.querySelector('.btn.authorize').click()")
-    flows = browser.wait_for(
-        "[...document.querySelectorAll('.modal-ux h4')].map(h => h.textContent).join('|')", "the Authorize dialog"
-    )
+    flows = open_authorize_dialog(browser, served)
     assert "password" in flows and "clientCredentials" in flows  # both OAuth2 flows, beside bearer
     assert "bearerAuth" in flows
-    browser.evaluate(f"({TYPE_INTO})('#oauth_username', 'admin')")
-    browser.evaluate(f"({TYPE_INTO})('#oauth_password', 'parkhub-demo')")
-    browser.evaluate(f"{PASSWORD_FLOW}.querySelector('button.modal-btn.authorize').click()")
-    outcome = browser.wait_for(
-        f"""(() => {{
-          const flow = {PASSWORD_FLOW};
-          const error = flow && flow.querySelector('.errors');
-          if (error && error.textContent.trim()) return 'error: ' + error.textContent;
-          const token = window.ui.authSelectors.authorized().getIn(['oauth2', 'token', 'access_token']);
-          return token ? 'token: ' + token : null;
-        }})()""",
-        "a token or an error after Authorize",
-    )
-    assert outcome.startswith("token: "), outcome
-    token = outcome.removeprefix("token: ")
+    # As a person leaves the form: client credentials location "Authorization header", no client
+    # id, so Swagger UI sends "Authorization: Basic Og==" (":"), which must not count as a client.
+    token = authorize_in_dialog(browser, "password", {"oauth_username": "admin", "oauth_password": "parkhub-demo"})
     me = requests.get(f"{served}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=5)
     assert me.status_code == 200 and me.json()["username"] == "admin"
 
@@ -293,3 +308,12 @@ def test_authorize_on_the_page_signs_in_with_the_password_flow_and_try_it_out_us
     body = browser.evaluate(f"document.querySelector('{answer} .response-col_description').textContent")
     assert status.strip() == "200", body
     assert '"username": "admin"' in body and "park_admin" in body
+
+
+def test_authorize_on_the_page_gets_a_partner_token_with_client_credentials(served: str, browser: DevTools) -> None:
+    open_authorize_dialog(browser, served)
+    token = authorize_in_dialog(
+        browser, "clientCredentials", {"client_id_": "shudu-bank-demo", "client_secret_": "parkhub-demo-bank-secret"}
+    )
+    me = requests.get(f"{served}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert me.status_code == 200 and me.json()["kind"] == "client", me.text
