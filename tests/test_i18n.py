@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from flask import abort
 from flask.views import MethodView
 from marshmallow import Schema, fields
 from werkzeug.test import Client
@@ -211,6 +212,11 @@ def demo_app(settings: Settings) -> Client:
         def get(self) -> Any:
             raise RuleViolation("A text nobody marked yet.")
 
+    @blp.route("/aborted")
+    class Aborted(MethodView):
+        def get(self) -> Any:
+            abort(409, "The room is being cleaned.")
+
     @blp.route("/labelled")
     class Labelled(MethodView):
         @blp.response(200, RoomSchema)
@@ -254,3 +260,9 @@ def test_labels_follow_the_language_and_codes_stay(settings: Settings) -> None:
         "role": "park_admin",
         "role_label": "园区管理员",
     }
+
+
+def test_an_http_error_with_its_own_words_keeps_them(settings: Settings) -> None:
+    response = demo_app(settings).get("/api/v1/demo/aborted", headers=ZH)
+    assert response.status_code == 409
+    assert (response.json["title"], response.json["detail"]) == ("冲突", "The room is being cleaned.")

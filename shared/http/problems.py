@@ -129,7 +129,7 @@ def _title(status: int, locale: str) -> str:
 
 
 def _document(
-    status: int, detail: Text, code: str | None, title: Text | None, locale: str, request_id: str | None
+    status: int, detail: Text, *, code: str | None, title: Text | None, locale: str, request_id: str | None
 ) -> dict[str, Any]:
     return {
         "type": PROBLEM_BASE + (code or _HTTP_CODES.get(status, "error")),
@@ -166,7 +166,7 @@ def problem(
     """A problem+json response in this request's language."""
     locale = current_locale()
     request_id = getattr(g, "request_id", None) if has_request_context() else None
-    body = _document(status, detail, code, title, locale, None)
+    body = _document(status, detail, code=code, title=title, locale=locale, request_id=None)
     if errors:
         body["errors"] = _field_errors(errors, locale)
     if request_id:
@@ -182,7 +182,8 @@ def problem_body(
     status: int, detail: Text, code: str | None = None, request_id: str | None = None, locale: str = "en"
 ) -> bytes:
     """The bytes of a minimal problem in ``locale``, for layers below Flask (the embedded edge)."""
-    return json.dumps(_document(status, detail, code, None, locale, request_id), ensure_ascii=False).encode()
+    document = _document(status, detail, code=code, title=None, locale=locale, request_id=request_id)
+    return json.dumps(document, ensure_ascii=False).encode()
 
 
 _HTTP_DETAILS: dict[int, Message] = {
@@ -216,13 +217,14 @@ def from_http_exception(error: HTTPException) -> Response:
     if status == 413:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         detail = (
-            _("The body is over the limit of {limit} bytes.", limit=limit)
-            if limit
-            else _("The body is too large.")
+            _("The body is over the limit of {limit} bytes.", limit=limit) if limit else _("The body is too large.")
         )
+    elif status != 400 and error.description and error.description != type(error).description:
+        detail = error.description  # a view's own words (``abort(409, "...")``), as they are
     else:
         # werkzeug's own descriptions ("The browser (or proxy) sent a request that this server
         # could not understand.") talk about browsers and are English only: ours say what to do.
+        # A 400's description may quote a decoder ("Failed to decode JSON object: ..."): never shown.
         detail = _HTTP_DETAILS.get(status) or HTTPStatus(status).phrase
     headers = {}
     allowed = getattr(error, "valid_methods", None)
