@@ -31,11 +31,9 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from services.booking.rules import HOLDING, MAX_HOLD, SpacePolicy, parse_opening_hours
-from shared.bus.tables import define_messaging_tables
 from shared.clock import as_utc
-from shared.db import Database, database_for, metadata
-from shared.directory import define_directory_table
-from shared.settings import Settings
+from shared.db import metadata
+from shared.service import service_tables
 
 NAME = "booking"
 
@@ -66,12 +64,10 @@ class Base(DeclarativeBase):
     metadata = metadata()
 
 
-messaging = define_messaging_tables(Base.metadata)
-directory = define_directory_table(Base.metadata)
-
-
-def database(settings: Settings) -> Database:
-    return database_for(NAME, settings.database_url(NAME), messaging)
+TABLES = service_tables(NAME, Base.metadata)
+messaging = TABLES.messaging
+directory = TABLES.directory
+database = TABLES.database
 
 
 class Space(Base):

@@ -1,13 +1,12 @@
-"""Consulting's tables: its domain models, its directory of organisations, its messaging tables."""
+"""Consulting's tables. Its domain models go here, on ``Base``; ``TABLES`` adds the messaging
+tables and the organisation directory every service database holds."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
-from shared.bus.tables import define_messaging_tables
-from shared.db import Database, database_for, metadata
-from shared.directory import define_directory_table
-from shared.settings import Settings
+from shared.db import metadata
+from shared.service import service_tables
 
 NAME = "consulting"
 
@@ -16,9 +15,4 @@ class Base(DeclarativeBase):
     metadata = metadata()
 
 
-messaging = define_messaging_tables(Base.metadata)
-directory = define_directory_table(Base.metadata)
-
-
-def database(settings: Settings) -> Database:
-    return database_for(NAME, settings.database_url(NAME), messaging)
+TABLES = service_tables(NAME, Base.metadata)

@@ -1,15 +1,13 @@
-"""Consulting on the bus: its outbox, its inbox and its scheduled jobs."""
+"""Consulting on the bus: ``participant`` is the worker's entry point (its outbox, inbox and jobs)."""
 
 from __future__ import annotations
 
 from services.consulting.consumers import HANDLERS
-from services.consulting.models import NAME, database
-from shared.bus.inbox import Inbox, RetryPolicy
+from services.consulting.models import TABLES
 from shared.bus.runtime import Participant
+from shared.service import participant as service_participant
 from shared.settings import Settings
 
 
 def participant(settings: Settings) -> Participant:
-    db = database(settings)
-    inbox = Inbox(NAME, db, HANDLERS, retry=RetryPolicy.from_settings(settings))
-    return Participant(NAME, db, inbox)
+    return service_participant(TABLES, settings, HANDLERS)

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.finance.models import NAME, directory
+from services.finance.models import TABLES
 from services.finance.worker import participant
-from shared.http.app import create_service_app
-from shared.http.directory import directory_blueprint
+from shared.http.app import service_app
 from shared.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    parts = participant(settings)
-    return create_service_app(
-        NAME,
-        settings=settings,
-        database=parts.database,
-        inbox=parts.inbox,
-        blueprints=[directory_blueprint(NAME, directory)],
+    return service_app(
+        TABLES,
+        participant(settings),
+        settings,
         title="ParkHub Finance",
         description="Financing brokered by the park: subsidies, guaranteed loans, funds, leasing, IP-pledge loans.",
     )

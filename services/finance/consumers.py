@@ -1,12 +1,15 @@
-"""Finance's reactions to other services' events."""
+"""Finance's reactions to other services' events: event type → handler ``(event, *, uow)``.
+
+For now only the organisation directory, which every service keeps from ``identity.organisation.*``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.finance.models import directory
+from services.finance.models import TABLES
 from shared.directory import directory_handlers
 
 HANDLERS: dict[str, Callable[..., None]] = {
-    **directory_handlers(directory),
+    **directory_handlers(TABLES.directory),
 }

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.notify.models import NAME, directory
+from services.notify.models import TABLES
 from services.notify.worker import participant
-from shared.http.app import create_service_app
-from shared.http.directory import directory_blueprint
+from shared.http.app import service_app
 from shared.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    parts = participant(settings)
-    return create_service_app(
-        NAME,
-        settings=settings,
-        database=parts.database,
-        inbox=parts.inbox,
-        blueprints=[directory_blueprint(NAME, directory)],
+    return service_app(
+        TABLES,
+        participant(settings),
+        settings,
         title="ParkHub Notify",
         description="Notifications to tenants and staff, and webhooks to partner systems.",
     )

@@ -17,12 +17,14 @@ from flask_smorest import Api
 from sqlalchemy import text
 
 from shared.bus.inbox import Inbox
+from shared.bus.runtime import Participant
 from shared.db import Database
 from shared.http.auth import init_auth
 from shared.http.blueprint import Blueprint
 from shared.http.problems import register_problem_handlers
 from shared.http.requests import init_request_ids
 from shared.http.views import unit_of_work
+from shared.service import ServiceTables
 from shared.settings import Settings
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "current_database",
     "database_health",
     "openapi_config",
+    "service_app",
     "service_context",
     "unit_of_work",
 ]
@@ -133,6 +136,31 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=url_prefix)
     return app
+
+
+def service_app(
+    tables: ServiceTables,
+    parts: Participant,
+    settings: Settings,
+    *,
+    blueprints: Sequence[Blueprint] = (),
+    title: str,
+    description: str,
+) -> Flask:
+    """The app of a service built on the template (docs/SERVICE.md): ``create_service_app`` over
+    the participant's database and inbox, with the service's ``blueprints`` and its directory's
+    read endpoints (``/organisations``)."""
+    from shared.http.directory import directory_blueprint  # noqa: PLC0415 - it imports this module
+
+    return create_service_app(
+        tables.name,
+        settings=settings,
+        database=parts.database,
+        inbox=parts.inbox,
+        blueprints=[*blueprints, directory_blueprint(tables.name, tables.directory)],
+        title=title,
+        description=description,
+    )
 
 
 def database_health(database: Database) -> dict[str, Any]:
