@@ -121,6 +121,8 @@ def test_marked_texts_are_literals_with_named_placeholders() -> None:
         ("en;q=0.3, zh-CN;q=0.9", "未找到", "zh-CN"),
         ("zh;q=0, en", "Not found", "en"),
         ("fr, zh-TW;q=0.5", "未找到", "zh-CN"),
+        ("*;q=0.5, zh;q=0.1", "Not found", "en"),  # any language is preferred to Chinese here
+        ("zh-CN,zh;q=0.9,en;q=0.8", "未找到", "zh-CN"),  # what a browser in China sends
     ],
 )
 def test_accept_language_picks_the_language(

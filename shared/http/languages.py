@@ -25,8 +25,10 @@ def negotiate(accept_language: str | None) -> str:
     """The locale (one of :data:`shared.i18n.LOCALES`) best fitting an ``Accept-Language`` value."""
     if not accept_language:
         return DEFAULT_LOCALE
-    # werkzeug orders by quality (then specificity) and drops nothing; q=0 means "not this one".
-    for tag, quality in parse_accept_header(accept_language, LanguageAccept):
+    # By quality alone, in the client's order within one quality (werkzeug also puts "*" last,
+    # whatever its quality); q=0 means "not this one".
+    ranked = sorted(parse_accept_header(accept_language, LanguageAccept), key=lambda item: -item[1])
+    for tag, quality in ranked:
         if quality <= 0:
             continue
         primary = tag.replace("_", "-").split("-", 1)[0].lower()
