@@ -16,6 +16,7 @@ from flask import Response, request
 from gateway import tokens
 from gateway.api import current_client_secrets, unit_of_work
 from gateway.api.schemas import RevokeRequestSchema, TokenRequestSchema, TokenSchema
+from gateway.models import ApiClient
 from gateway.tokens import IssuedTokens, OAuthError, Refusal
 from shared.http.app import current_database, service_context
 from shared.http.blueprint import Blueprint
@@ -36,7 +37,9 @@ def token(form: dict[str, str]) -> Any:
     """Get an access token: grants ``password``, ``client_credentials`` and ``refresh_token``.
 
     Access tokens last 15 minutes by default; refresh tokens rotate on every use, and reusing a
-    spent one revokes its whole family. The response is never cached.
+    spent one revokes its whole family. The response is never cached. A client that sends a
+    secret (HTTP Basic or ``client_secret``) is verified with every grant (401 ``invalid_client``);
+    the password grant also takes public clients, which send no secret.
     """
     try:
         issued = _grant(form)
@@ -70,6 +73,7 @@ def _grant(form: dict[str, str]) -> IssuedTokens:
     database = current_database()
     if grant_type == "password":
         username, password = _required(form, "username", "password")
+        _authenticate_client_if_it_tries(form)
         with database.reading() as session:
             user = tokens.verify_password(session, username=username, password=password)
         with unit_of_work() as uow:
@@ -77,8 +81,10 @@ def _grant(form: dict[str, str]) -> IssuedTokens:
             uow.commit()
         return issued
     if grant_type == "client_credentials":
-        client_id, client_secret = _client_credentials(form)
-        client = _verified_client(client_id, client_secret)
+        credentials = _client_credentials(form)
+        if credentials is None or not credentials[0]:
+            raise OAuthError("invalid_request", "Send client_id and client_secret, in the form or with HTTP Basic.")
+        client = _verified_client(*credentials)
         return tokens.client_credentials_grant(settings, client)
     if grant_type == "refresh_token":
         (refresh_token,) = _required(form, "refresh_token")
@@ -120,8 +126,10 @@ def _required(form: dict[str, str], *names: str) -> list[str]:
     return [form[name] for name in names]
 
 
-def _client_credentials(form: dict[str, str]) -> tuple[str, str]:
-    """From HTTP Basic (RFC 6749 §2.3.1, each part form-urlencoded) or the form, never both."""
+def _client_credentials(form: dict[str, str]) -> tuple[str, str] | None:
+    """The client's id and secret from HTTP Basic (RFC 6749 §2.3.1, each part form-urlencoded)
+    or the form, never both; None when the request names no client. Either part may be empty:
+    Swagger UI sends ``Basic Og==`` (":") when its dialog's client fields are left blank."""
     header = request.headers.get("Authorization", "")
     in_form = bool(form.get("client_id") or form.get("client_secret"))
     if header.lower().startswith("basic "):
@@ -135,8 +143,29 @@ def _client_credentials(form: dict[str, str]) -> tuple[str, str]:
         if not sep:
             raise OAuthError("invalid_client", "The HTTP Basic credentials are not readable.")
         return unquote_plus(client_id), unquote_plus(client_secret)
-    client_id, client_secret = _required(form, "client_id", "client_secret")
-    return client_id, client_secret
+    if in_form:
+        return form.get("client_id", ""), form.get("client_secret", "")
+    return None
+
+
+def _authenticate_client_if_it_tries(form: dict[str, str]) -> None:
+    """The password grant's client. One that sends a secret (HTTP Basic, or client_secret in the
+    form) must be who it says: unknown client, wrong secret or disabled client is 401
+    ``invalid_client``. A public client sends no secret (the portal, the docs page; an id alone
+    or nothing) and is allowed, unless its id names a registered API client: those are
+    confidential and must prove it with their secret (also 401)."""
+    credentials = _client_credentials(form)
+    if credentials is None:
+        return
+    client_id, client_secret = credentials
+    if client_secret:
+        _verified_client(client_id, client_secret)
+        return
+    if client_id:
+        with current_database().reading() as session:
+            registered = session.get(ApiClient, client_id) is not None
+        if registered:
+            raise OAuthError("invalid_client", "This client is confidential: authenticate it with its secret.")
 
 
 def oauth_problem(error: OAuthError) -> Response:
