@@ -4,18 +4,23 @@ once both exist, and its wrk script counts what the server answered."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
 
-from bench.http import BARE_GET, BARE_POST, REPO, SECTION, Figures, Measure, Run, free_port, write, wrk
+from bench.http import BARE_GET, BARE_POST, PARK_TZ, REPO, SECTION, Figures, Measure, Run, free_port, write, wrk
 
 DOC = """# Performance
 
@@ -125,3 +130,51 @@ def test_the_wrk_script_counts_statuses_and_the_slots_it_went_through(tmp_path: 
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=15)
+
+
+def test_creates_never_send_one_slot_twice_across_runs() -> None:
+    """The warm-up and the measured run each start past the slots the previous one went through:
+    no two bodies name the same space and start, no two share an Idempotency-Key, and every slot
+    is a 30-minute one on the hour, 09:00-21:00 park time, from the first day on."""
+    if not shutil.which("wrk"):
+        pytest.skip("wrk is not installed")
+    seen: list[tuple[str, dict[str, object]]] = []
+    lock = threading.Lock()
+
+    class Recorder(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as gunicorn
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with lock:
+                seen.append((self.headers["Idempotency-Key"], body))
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = int(datetime(2027, 1, 4, tzinfo=PARK_TZ).timestamp())
+    creates = ["create", "{first}", "2", str(base), "86", "9", "13", "n", "room-a", "room-b", "room-c"]
+    measure = Measure("create", "bare", "/", "POST", creates, {"Content-Type": "application/json"})
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        warm = wrk(url, measure, 1, 0)
+        measured = wrk(url, measure, 1, warm["slots_sent"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert warm["statuses"] == {"201": warm["requests"]} and measured["requests"] > 0
+    assert len(seen) >= warm["requests"] + measured["requests"]
+    keys = Counter(key for key, _ in seen)
+    slots = Counter((body["space_id"], body["start"]) for _, body in seen)
+    assert keys.most_common(1)[0][1] == 1 and slots.most_common(1)[0][1] == 1
+    first_day = datetime(2027, 1, 4, tzinfo=PARK_TZ)
+    for _, body in seen:
+        start, end = datetime.fromisoformat(str(body["start"])), datetime.fromisoformat(str(body["end"]))
+        assert start.utcoffset() == timedelta(hours=8) and end - start == timedelta(minutes=30)
+        assert 9 <= start.hour <= 21 and start.minute == 0 and start >= first_day
+        assert body["space_id"] in ("room-a", "room-b", "room-c") and body["attendees"] == 6
