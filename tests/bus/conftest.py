@@ -11,20 +11,27 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 
-from services.notify.models import database
 from shared.bus.inbox import Inbox, RetryPolicy
-from shared.db import Database, UnitOfWork
+from shared.bus.tables import define_messaging_tables
+from shared.db import Database, UnitOfWork, database_for
 from shared.events import Event
 from shared.settings import Settings
 
 REGISTERED = "identity.organisation.registered"
 
 
+def notify_database(settings: Settings) -> Database:
+    """notify's database (built by its migrations) as the bus sees it: its messaging tables.
+
+    Independent of the service's own model module, which the bus has no business importing."""
+    return database_for("notify", settings.database_url("notify"), define_messaging_tables(MetaData()))
+
+
 @pytest.fixture
 def db(settings: Settings) -> Database:
-    db = database(settings)
+    db = notify_database(settings)
     with db.unit_of_work() as uow:
         uow.session.execute(text("CREATE TABLE effects (event_id TEXT NOT NULL, name TEXT NOT NULL)"))
         uow.commit()

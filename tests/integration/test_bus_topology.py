@@ -20,7 +20,6 @@ from marshmallow import Schema, fields
 from sqlalchemy import select, text
 
 from migrations import upgrade
-from services.notify.models import database
 from shared.bus.deadletters import list_dead_letters
 from shared.bus.inbox import Inbox, RetryPolicy
 from shared.bus.outbox import Relay, backlog
@@ -30,6 +29,7 @@ from shared.bus.transport import KombuPublisher, connect, declare
 from shared.db import Database, UnitOfWork
 from shared.events import Contract, Event, register
 from shared.settings import Settings
+from tests.bus.conftest import notify_database
 from tests.integration.conftest import distributed_settings
 from tests.integration.test_rabbitmq_transport import delete_topology, wait_for
 
@@ -63,7 +63,7 @@ def settings(url_template: str, rabbitmq_url: str, bus_namespace: str, tmp_path:
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
-    db = database(settings)
+    db = notify_database(settings)
     yield db
     with db.unit_of_work() as uow:
         uow.session.execute(text("TRUNCATE outbox, inbox, dead_letters"))

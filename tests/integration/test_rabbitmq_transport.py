@@ -23,7 +23,6 @@ from amqp.exceptions import PreconditionFailed
 from sqlalchemy import select, text
 
 from migrations import upgrade
-from services.notify.models import database
 from shared.bus.deadletters import list_dead_letters, replay
 from shared.bus.inbox import Inbox, Outcome, RetryPolicy
 from shared.bus.outbox import Relay, Unroutable, backlog
@@ -33,6 +32,7 @@ from shared.bus.transport import KombuPublisher, connect, declare, handler_queue
 from shared.db import Database, UnitOfWork
 from shared.events import Event
 from shared.settings import Settings
+from tests.bus.conftest import notify_database
 from tests.integration.conftest import distributed_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -66,7 +66,7 @@ def settings(notify_url_template: str, rabbitmq_url: str, bus_namespace: str, tm
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
-    db = database(settings)
+    db = notify_database(settings)
     with db.unit_of_work() as uow:
         uow.session.execute(
             text("CREATE TABLE effects (id SERIAL PRIMARY KEY, event_id TEXT NOT NULL, name TEXT NOT NULL)")

@@ -1,0 +1,221 @@
+"""A worker outlives a RabbitMQ outage: it reconnects for as long as it takes, resumes within about a
+second of the broker's return, loses nothing, and health reports the outage while it lasts.
+
+The broker here is a RabbitMQ node of the test's own (its own ports, data and logs in a temporary
+folder, no plugins), started as a child process and killed with -9: the machine's main node is
+never touched. notify's database is on this machine's PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kombu import Connection
+from sqlalchemy import text
+
+from migrations import upgrade
+from shared.bus.inbox import Inbox, RetryPolicy
+from shared.bus.runtime import Participant, ServiceWorker
+from shared.bus.topology import Topology
+from shared.bus.transport import broker_health, connect, declare
+from shared.db import Database, UnitOfWork
+from shared.events import Event
+from shared.settings import Settings
+from tests.bus.conftest import notify_database
+from tests.integration.conftest import distributed_settings, free_port
+from tests.integration.test_rabbitmq_transport import wait_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow]
+
+REGISTERED = "identity.organisation.registered"
+TOPOLOGY = Topology.of({"notify": [REGISTERED]})
+BOOT_SECONDS = 90.0
+DOWN_SECONDS = 12.0
+"""Longer than the old consumer's first retries (2 + 4 s), far shorter than its whole budget
+(10 retries, about 110 s): the old worker resumed seconds late, or never; this one must not care."""
+
+
+class PrivateRabbitMQ:
+    """A RabbitMQ node of this test's own; see the module docstring."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.dist_port = free_port()
+        self.name = f"parkhub-test-{uuid.uuid4().hex[:8]}@localhost"
+        self.process: subprocess.Popen[bytes] | None = None
+        (root / "plugins").write_text("")  # no management or prometheus listeners to clash
+        (root / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
+        if os.geteuid() == 0:  # rabbitmq-server drops to the rabbitmq user, who must write here
+            for path in (root, *root.iterdir()):
+                shutil.chown(path, "rabbitmq", "rabbitmq")
+
+    @property
+    def pid_file(self) -> Path:
+        """Where the node writes the id of its Erlang VM, which runs in a session of its own
+        (``su`` starts one), so killing the wrapper's process group would leave it running."""
+        return self.root / "mnesia" / "node.pid"
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def start(self) -> float:
+        """Start the node; return the moment it accepts AMQP connections."""
+        env = {
+            **os.environ,
+            "RABBITMQ_NODENAME": self.name,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_CONFIG_FILE": str(self.root / "rabbitmq.conf"),
+            "RABBITMQ_MNESIA_BASE": str(self.root / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.root / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.root / "plugins"),
+            "RABBITMQ_PID_FILE": str(self.pid_file),
+        }
+        with open(self.root / "server.log", "ab") as log:
+            self.process = subprocess.Popen(
+                ["rabbitmq-server"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + BOOT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                with Connection(self.url, connect_timeout=1) as probe:
+                    probe.ensure_connection(max_retries=1, timeout=1)
+                return time.monotonic()
+            except Exception:  # noqa: BLE001 - still booting
+                time.sleep(0.1)
+        self.kill()
+        raise AssertionError("the private RabbitMQ node did not start:\n" + self.log_tail())
+
+    def kill(self) -> None:
+        """Kill the node's VM by its id (then its wrapper); wait until its port is closed."""
+        if self.pid_file.exists() and (vm := self.pid_file.read_text().strip()).isdigit():
+            try:
+                os.kill(int(vm), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.pid_file.unlink()
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait(30)
+        self.process = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            except OSError:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the private RabbitMQ node still listens on {self.port}")
+
+    def log_tail(self) -> str:
+        path = self.root / "server.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+
+@pytest.fixture
+def rabbit(rabbitmq_url: str) -> Iterator[PrivateRabbitMQ]:
+    if shutil.which("rabbitmq-server") is None:
+        if os.environ.get("PARKHUB_REQUIRE_RABBITMQ"):
+            pytest.fail("rabbitmq-server is not installed, and PARKHUB_REQUIRE_RABBITMQ is set", pytrace=False)
+        pytest.skip("needs rabbitmq-server to run a node of the test's own")
+    # Not under tmp_path: pytest's folders are private to this user, and the node runs as rabbitmq.
+    root = Path(tempfile.mkdtemp(prefix="parkhub-rabbit-"))
+    node = PrivateRabbitMQ(root)
+    try:
+        node.start()
+        yield node
+    finally:
+        node.kill()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def settings(postgres_url_template: str, rabbit: PrivateRabbitMQ, tmp_path: Path) -> Settings:
+    upgrade("notify", postgres_url_template.format(name="notify"))
+    return distributed_settings(postgres_url_template, rabbit.url, f"outage{uuid.uuid4().hex[:6]}", tmp_path / "var")
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    db = notify_database(settings)
+    with db.unit_of_work() as uow:
+        uow.session.execute(text("CREATE TABLE outage_effects (id SERIAL PRIMARY KEY, event_id TEXT NOT NULL)"))
+        uow.commit()
+    yield db
+    with db.unit_of_work() as uow:
+        uow.session.execute(text("DROP TABLE outage_effects"))
+        uow.session.execute(text("TRUNCATE outbox, inbox, dead_letters"))
+        uow.commit()
+
+
+def handled(db: Database) -> list[str]:
+    with db.reading() as session:
+        return [r.event_id for r in session.execute(text("SELECT event_id FROM outage_effects ORDER BY id"))]
+
+
+def record(event: Event, *, uow: UnitOfWork) -> None:
+    uow.session.execute(text("INSERT INTO outage_effects (event_id) VALUES (:id)"), {"id": event.id})
+
+
+def publish(db: Database, name: str) -> str:
+    data: dict[str, Any] = {"id": str(uuid.uuid4()), "name": name, "kind": "tenant", "status": "active", "version": 1}
+    with db.unit_of_work() as uow:
+        event_id = uow.publish(REGISTERED, data)
+        uow.commit()
+    return event_id
+
+
+def test_a_worker_rides_out_a_broker_outage_and_resumes_within_seconds(
+    settings: Settings, db: Database, rabbit: PrivateRabbitMQ
+) -> None:
+    with connect(settings) as connection:
+        declare(connection, settings, TOPOLOGY)
+    inbox = Inbox("notify", db, {REGISTERED: record}, retry=RetryPolicy(attempts=3, base_seconds=0.05))
+    worker = ServiceWorker(settings, Participant("notify", db, inbox), topology=TOPOLOGY)
+    thread = threading.Thread(target=worker.run, name="notify-worker", daemon=True)
+    thread.start()
+    try:
+        before = publish(db, "Before the outage")
+        wait_for(lambda: handled(db) == [before], "the first event")
+
+        rabbit.kill()
+        wait_for(lambda: worker.broker == "down", "the worker to notice the outage")
+        assert broker_health(settings)["status"] == "down"  # what the gateway's health reports
+        during = publish(db, "During the outage")
+        time.sleep(DOWN_SECONDS)  # the outage itself: the condition under test is its length
+        assert thread.is_alive(), "the worker gave up"
+        assert handled(db) == [before]
+        assert time.time() - worker.heartbeat.stat().st_mtime < 5  # the relay loop is alive too
+
+        back = rabbit.start()
+        wait_for(lambda: worker.broker == "ok", "the consumer to resume", timeout=10)
+        resumed = time.monotonic() - back
+        wait_for(lambda: during in handled(db), "the event published during the outage", timeout=10)
+        caught_up = time.monotonic() - back
+        after = publish(db, "After the outage")
+        wait_for(lambda: after in handled(db), "an event after the outage")
+        assert broker_health(settings)["status"] == "ok"
+    finally:
+        worker.stop()
+        thread.join(15)
+    print(f"\nconsumer resumed {resumed:.2f} s and the outbox caught up {caught_up:.2f} s after the broker returned")
+    assert resumed < 3.0
+    assert caught_up < 4.0
+    assert handled(db) == [before, during, after]  # nothing lost, nothing twice
