@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
-from urllib.parse import unquote_plus
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+from urllib.parse import parse_qsl, unquote_plus
 
 from flask import Response, request
 
@@ -25,9 +27,31 @@ from shared.http.problems import problem
 blp = Blueprint("auth", __name__, description="Sign in: OAuth 2.0 tokens for users and partner API clients.")
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def utf8_form(view: View) -> View:
+    """Refuse a form that is not UTF-8 (RFC 6749 Appendix B), raw or percent-encoded, with an
+    ``invalid_request`` that says so. (werkzeug would parse such a form as empty, or keep the
+    bad escapes as they came, and the answer would complain about a field that was sent.)"""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.mimetype == "application/x-www-form-urlencoded":
+            try:
+                # cache=True: the form parser reads these same bytes afterwards
+                parse_qsl(request.get_data(cache=True).decode(), keep_blank_values=True, errors="strict")
+            except UnicodeDecodeError:
+                return oauth_problem(
+                    OAuthError("invalid_request", "The form is not UTF-8: send every field encoded in UTF-8.")
+                )
+        return view(*args, **kwargs)
+
+    return cast(View, wrapper)
 
 
 @blp.route("/auth/token", methods=["POST"])
+@utf8_form
 @blp.doc(security=[])
 @blp.arguments(TokenRequestSchema, location="form")
 @blp.response(200, TokenSchema)
@@ -50,6 +74,7 @@ def token(form: dict[str, str]) -> Any:
 
 
 @blp.route("/auth/revoke", methods=["POST"])
+@utf8_form
 @blp.doc(security=[])
 @blp.arguments(RevokeRequestSchema, location="form")
 @blp.response(200, description="Always 200, whether or not the token was known (RFC 7009).")

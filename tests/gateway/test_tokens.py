@@ -288,3 +288,39 @@ def test_tokens_are_signed_with_the_loaded_key_not_a_pem_parsed_for_each_token(
     response = sign_in(client, "desk")
     assert response.status_code == 200
     assert claims(response.json["access_token"], gateway_settings)["roles"] == ["desk_staff"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"grant_type=password&username=\xff\xfe&password=parkhub-demo",  # raw Latin-1 / binary bytes
+        b"grant_type=password&username=al%E9ce&password=parkhub-demo",  # a Latin-1 escape
+        b"grant_type=%FF",
+    ],
+    ids=["raw", "escaped", "grant-type"],
+)
+@pytest.mark.parametrize("endpoint", [TOKEN, "/api/v1/auth/revoke"])
+def test_a_form_that_is_not_utf8_is_told_so(client: FlaskClient, endpoint: str, body: bytes) -> None:
+    response = client.post(endpoint, data=body, content_type="application/x-www-form-urlencoded")
+    assert_oauth_error(response, 400, "invalid_request")
+    assert "UTF-8" in response.json["detail"]
+    assert "grant_type" not in response.json["detail"]
+
+
+def test_a_utf8_form_with_chinese_still_signs_in(client: FlaskClient, bearer: Any) -> None:
+    created = client.post(
+        "/api/v1/users",
+        json={
+            "username": "wang.li",
+            "display_name": "王丽",
+            "password": "密码-parkhub-2026",
+            "roles": ["tenant_member"],
+        },
+        headers=bearer("alice"),
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    body = b"grant_type=password&username=wang.li&password=%E5%AF%86%E7%A0%81-parkhub-2026"
+    response = client.post(TOKEN, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    raw = "grant_type=password&username=wang.li&password=密码-parkhub-2026".encode()
+    assert client.post(TOKEN, data=raw, content_type="application/x-www-form-urlencoded").status_code == 200
