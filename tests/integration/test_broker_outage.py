@@ -104,12 +104,12 @@ class PrivateRabbitMQ:
 
     def kill(self) -> None:
         """Kill the node's VM by its id (then its wrapper); wait until its port is closed."""
-        if self.pid_file.exists() and (vm := self.pid_file.read_text().strip()).isdigit():
+        for vm in self._vms():
             try:
-                os.kill(int(vm), signal.SIGKILL)
+                os.kill(vm, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            self.pid_file.unlink()
+        self.pid_file.unlink(missing_ok=True)
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         if self.process is not None:
@@ -123,6 +123,22 @@ class PrivateRabbitMQ:
                 return
             time.sleep(0.05)
         raise AssertionError(f"the private RabbitMQ node still listens on {self.port}")
+
+    def _vms(self) -> set[int]:
+        """The node's Erlang VM: by its pid file, and by its unique node name in /proc (the pid
+        file may not be written yet when a test kills a booting node)."""
+        found = set()
+        if self.pid_file.exists() and (pid := self.pid_file.read_text().strip()).isdigit():
+            found.add(int(pid))
+        marker = f"RABBITMQ_NODENAME={self.name}".encode()
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if marker in (entry / "environ").read_bytes().split(b"\0"):
+                        found.add(int(entry.name))
+                except OSError:
+                    continue
+        return found
 
     def log_tail(self) -> str:
         path = self.root / "server.log"
