@@ -1,15 +1,15 @@
-"""Request and response schemas of the gateway's identity API (they are its OpenAPI document)."""
+"""Request and response schemas of the gateway's identity API (they are its OpenAPI document).
+
+Timestamps in answers are park time with the offset (:class:`shared.http.fields.ParkTime`).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shared.clock import as_utc
 from shared.events.identity import ORGANISATION_KINDS
 from shared.http.auth import ROLES
+from shared.http.fields import ParkTime
 from shared.http.pagination import PageArgs
 
 STATUSES = ("active", "suspended")
@@ -17,13 +17,6 @@ USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,79}$", error="2-80 let
 CLIENT_ID = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{2,63}$", error="3-64 lower-case letters, digits, '.', '_' or '-'.")
 PASSWORD = validate.Length(min=10, max=200, error="Between 10 and 200 characters.")
 Role = fields.String(validate=validate.OneOf(ROLES))
-
-
-class Instant(fields.DateTime):
-    """RFC 3339 with an offset; a naive value (SQLite hands them back) is UTC."""
-
-    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | float | None:
-        return super()._serialize(as_utc(value) if value is not None else None, attr, obj, **kwargs)
 
 
 def _name(required: bool = False) -> fields.String:
@@ -88,8 +81,8 @@ class MeSchema(Schema):
 class OrganisationSchema(OrganisationBriefSchema):
     contact_email = fields.Email(allow_none=True)
     version = fields.Integer(required=True)
-    created_at = Instant(required=True)
-    updated_at = Instant(required=True)
+    created_at = ParkTime(required=True)
+    updated_at = ParkTime(required=True)
 
 
 class OrganisationCreateSchema(Schema):
@@ -125,8 +118,8 @@ class UserSchema(Schema):
     roles = fields.List(fields.String(), required=True)
     active = fields.Boolean(required=True)
     version = fields.Integer(required=True)
-    created_at = Instant(required=True)
-    updated_at = Instant(required=True)
+    created_at = ParkTime(required=True)
+    updated_at = ParkTime(required=True)
 
 
 class UserCreateSchema(Schema):
@@ -165,9 +158,9 @@ class ApiClientSchema(Schema):
     roles = fields.List(fields.String(), required=True)
     active = fields.Boolean(required=True)
     version = fields.Integer(required=True)
-    created_at = Instant(required=True)
-    updated_at = Instant(required=True)
-    secret_rotated_at = Instant(allow_none=True)
+    created_at = ParkTime(required=True)
+    updated_at = ParkTime(required=True)
+    secret_rotated_at = ParkTime(allow_none=True)
 
 
 class ApiClientWithSecretSchema(ApiClientSchema):

@@ -39,7 +39,7 @@ def test_registering_writes_the_row_an_audit_entry_and_exactly_one_valid_event(
     assert response.headers["Location"] == f"{ORGS}/{created['id']}"
     assert {k: created[k] for k in body} == body
     assert created["status"] == "active"
-    assert created["created_at"].endswith("+00:00")
+    assert created["created_at"].endswith("+08:00")  # park time (docs/API.md, "Times")
 
     (event,) = outbox_events(session, db)
     assert event.type == "identity.organisation.registered"
