@@ -39,7 +39,12 @@ def platform_blueprint(upstreams: Upstreams, bus_health: Callable[[], dict[str, 
 
     @blp.get("/api/v1/health")
     def health() -> Response:
-        """Every service, every database and the bus: 200 when all are up, else 503."""
+        """Every service, every database and the bus: 200 when all are up, else 503.
+
+        The body is the health report, also with 503: each service's database and outbox
+        (``pending``, ``unroutable``, ``unsubscribed``: see :func:`shared.bus.outbox.backlog`) and
+        the broker. Rows the broker returned although a subscriber is declared are ``errors``
+        (a handler's queue is missing) and make the platform degraded."""
         with ThreadPoolExecutor(max_workers=len(upstreams.services) or 1) as pool:
             probes = pool.map(lambda s: upstreams.get_json(s, "health"), upstreams.services)
             answers = dict(zip(upstreams.services, probes, strict=True))
@@ -50,18 +55,27 @@ def platform_blueprint(upstreams: Upstreams, bus_health: Callable[[], dict[str, 
             else:
                 services[service] = {"service": service, "status": "down", "http_status": status}
         database = database_health(current_database())
+        try:
+            outbox = backlog(current_database())
+        except Exception as exc:  # noqa: BLE001 - a database that is down is reported, not raised
+            outbox = {"error": type(exc).__name__}
         services = {
             "gateway": {
                 "service": "gateway",
-                "status": "ok" if database["status"] == "ok" else "degraded",
+                "status": "ok" if database["status"] == "ok" and "error" not in outbox else "degraded",
                 "database": database,
-                "outbox": backlog(current_database()),
+                "outbox": outbox,
             },
             **services,
         }
+        errors = [
+            f"{name}: {count} event(s) the broker returned although a subscriber is declared"
+            for name, report in services.items()
+            if isinstance(report.get("outbox"), dict) and (count := report["outbox"].get("unroutable"))
+        ]
         bus = bus_health()
-        healthy = bus.get("status") == "ok" and all(s.get("status") == "ok" for s in services.values())
-        body = {"status": "ok" if healthy else "degraded", "services": services, "bus": bus}
+        healthy = bus.get("status") == "ok" and all(s.get("status") == "ok" for s in services.values()) and not errors
+        body = {"status": "ok" if healthy else "degraded", "services": services, "bus": bus, "errors": errors}
         response = jsonify(body)
         response.status_code = 200 if healthy else 503
         response.headers["Cache-Control"] = "no-store"
