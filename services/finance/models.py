@@ -16,3 +16,5 @@ class Base(DeclarativeBase):
 
 
 TABLES = service_tables(NAME, Base.metadata)
+directory = TABLES.directory
+database = TABLES.database
