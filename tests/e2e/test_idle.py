@@ -1,0 +1,40 @@
+"""Idle means idle: a platform nobody uses burns (almost) no CPU, in both run modes.
+
+Real processes, as ``bench/idle.py`` measures them: ``parkhub serve`` on a migrated, seeded var/,
+and ``parkhub worker`` on PostgreSQL and RabbitMQ. Each must stay under 5 % of one core over 3 s
+once it answered and settled its start-up work (a bus spinning on its own commits took 40-60 %).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bench.idle import distributed_env, measure_embedded, measure_workers
+from tests.servers import POSTGRES_ADMIN_URL, RABBITMQ_URL, PostgresDatabases, require
+
+pytestmark = pytest.mark.slow
+LIMIT = 0.05
+WINDOW_SECONDS = 3.0
+
+
+def test_the_embedded_platform_is_idle_when_nobody_uses_it(tmp_path: Path) -> None:
+    share = measure_embedded(tmp_path, WINDOW_SECONDS)
+    assert share < LIMIT, f"parkhub serve used {share:.1%} of a core while idle"
+
+
+@pytest.mark.postgres
+@pytest.mark.rabbitmq
+def test_the_distributed_workers_are_idle_when_nobody_uses_them(tmp_path: Path) -> None:
+    require("PostgreSQL", "PARKHUB_REQUIRE_POSTGRES", POSTGRES_ADMIN_URL, 5432)
+    require("RabbitMQ", "PARKHUB_REQUIRE_RABBITMQ", RABBITMQ_URL, 5672)
+    databases = PostgresDatabases(POSTGRES_ADMIN_URL)
+    try:
+        env = distributed_env(tmp_path / "var", databases.new_set(), RABBITMQ_URL)
+        env["PARKHUB_BUS_NAMESPACE"] = f"idle{uuid.uuid4().hex[:8]}"
+        shares = measure_workers(tmp_path, env, WINDOW_SECONDS)
+    finally:
+        databases.drop_all()
+    assert all(share < LIMIT for share in shares.values()), f"idle workers used {shares} of a core"
