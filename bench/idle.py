@@ -142,13 +142,10 @@ def delete_namespace(amqp: str, namespace: str) -> None:
     from kombu import Connection
 
     from parkhub_cli import _topology
+    from shared.bus import transport
 
     with Connection(amqp, connect_timeout=5) as connection:
-        channel = connection.channel()
-        for subscription in _topology().subscriptions:
-            channel.queue_delete(subscription.queue(namespace))
-            channel.queue_delete(subscription.retry_queue(namespace))
-        channel.exchange_delete(f"{namespace}.events")
+        transport.delete_namespace(connection, namespace, _topology())
 
 
 @contextmanager

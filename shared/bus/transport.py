@@ -124,6 +124,16 @@ def retire_service_queues(connection: Connection, settings: Settings, services: 
     return moved
 
 
+def delete_namespace(connection: Connection, namespace: str, topology: Topology) -> None:
+    """Delete every queue of ``topology`` and the events exchange in ``namespace`` (tests, benches)."""
+    channel = connection.channel()
+    for subscription in topology.subscriptions:
+        channel.queue_delete(subscription.queue(namespace))
+        channel.queue_delete(subscription.retry_queue(namespace))
+    channel.exchange_delete(f"{namespace}.events")
+    channel.close()
+
+
 class KombuPublisher:
     """Publishes envelopes to the events exchange, and retries to a handler's retry queue; see the
     module docstring for the guarantees. Thread-safe; holds one connection of its own."""
