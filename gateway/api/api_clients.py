@@ -24,11 +24,12 @@ from gateway.models import ApiClient
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.pagination import page_schema
-from shared.http.preconditions import IF_MATCH, check_if_match, etag
+from shared.http.preconditions import IF_MATCH, check_if_match, etag, etag_header
 
 blp = Blueprint("api-clients", __name__, description="Partner API clients (client credentials).")
 
 NO_STORE = {"Cache-Control": "no-store"}
+VERSIONED = {"ETag": etag_header("The client's version; send it back as If-Match to change it.")}
 
 
 def _with_secret(client: ApiClient, secret: str) -> dict[str, Any]:
@@ -47,7 +48,7 @@ class ApiClients(MethodView):
             return queries.list_api_clients(session, actor, args)
 
     @blp.arguments(ApiClientCreateSchema)
-    @blp.response(201, ApiClientWithSecretSchema)
+    @blp.response(201, ApiClientWithSecretSchema, headers=VERSIONED)
     def post(self, body: dict[str, Any]) -> Any:
         """Register a client for a partner organisation; the answer holds its secret, once."""
         actor = current_principal()
@@ -68,7 +69,7 @@ class ApiClients(MethodView):
 
 @blp.route("/api-clients/<client_id>")
 class ApiClientById(MethodView):
-    @blp.response(200, ApiClientSchema)
+    @blp.response(200, ApiClientSchema, headers=VERSIONED)
     def get(self, client_id: str) -> Any:
         """Read one client (never its secret)."""
         actor = current_principal()
@@ -77,7 +78,7 @@ class ApiClientById(MethodView):
         return client, 200, {"ETag": etag(client.version)}
 
     @blp.arguments(ApiClientPatchSchema)
-    @blp.response(200, ApiClientSchema)
+    @blp.response(200, ApiClientSchema, headers=VERSIONED)
     @blp.doc(parameters=[IF_MATCH])
     def patch(self, body: dict[str, Any], client_id: str) -> Any:
         """Rename, change roles, or deactivate (``active: false``) a client; needs ``If-Match``.
@@ -91,7 +92,7 @@ class ApiClientById(MethodView):
 
 
 @blp.route("/api-clients/<client_id>/rotate-secret", methods=["POST"])
-@blp.response(200, ApiClientWithSecretSchema)
+@blp.response(200, ApiClientWithSecretSchema, headers=VERSIONED)
 def rotate_secret(client_id: str) -> Any:
     """Replace the client's secret; the old one stops working at once. The answer holds the new one."""
     actor = current_principal()

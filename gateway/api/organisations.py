@@ -24,11 +24,11 @@ from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
-from shared.http.preconditions import IF_MATCH, check_if_match, versioned_headers
+from shared.http.preconditions import IF_MATCH, check_if_match, etag_header, versioned_headers
 
 blp = Blueprint("organisations", __name__, description="Organisations: operator, tenants, partners.")
 
-VERSIONED = {"ETag": {"description": "The organisation's version; send it back as If-Match to change it."}}
+VERSIONED = {"ETag": etag_header("The organisation's version; send it back as If-Match to change it.")}
 
 
 def _headers(organisation: Organisation, *, created: bool = False) -> dict[str, str]:

@@ -19,11 +19,11 @@ from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
-from shared.http.preconditions import IF_MATCH, check_if_match, versioned_headers
+from shared.http.preconditions import IF_MATCH, check_if_match, etag_header, versioned_headers
 
 blp = Blueprint("users", __name__, description="User accounts of the operator, tenants and partners.")
 
-VERSIONED = {"ETag": {"description": "The account's version; send it back as If-Match to change it."}}
+VERSIONED = {"ETag": etag_header("The account's version; send it back as If-Match to change it.")}
 
 
 def _headers(user: User, *, created: bool = False) -> dict[str, str]:
