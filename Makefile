@@ -38,6 +38,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.bus --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.booking_availability --write docs/PERFORMANCE.md
+	$(BIN)/python -m bench.idle --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.http --write docs/PERFORMANCE.md
 
 clean:

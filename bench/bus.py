@@ -27,15 +27,16 @@ from urllib.parse import urlsplit
 
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 
 from migrations import upgrade
-from services.notify.models import database
 from shared.bus.inbox import Inbox
 from shared.bus.outbox import Relay
 from shared.bus.runtime import EmbeddedBus, Participant
-from shared.bus.transport import KombuPublisher, connect, declare
-from shared.db import forget_databases
+from shared.bus.tables import define_messaging_tables
+from shared.bus.topology import Topology
+from shared.bus.transport import KombuPublisher, connect, declare, delete_namespace
+from shared.db import Database, database_for, forget_databases
 from shared.events.identity import ORGANISATION_REGISTERED
 from shared.settings import Settings
 
@@ -44,6 +45,14 @@ MARKERS = ("<!-- bus:start -->", "<!-- bus:end -->")
 
 def organisation(n: int) -> dict[str, Any]:
     return {"id": str(uuid.uuid4()), "name": f"Bench Biotech {n}", "kind": "tenant", "status": "active", "version": 1}
+
+
+TOPOLOGY = Topology.of({"notify": [ORGANISATION_REGISTERED.type]})
+
+
+def database(settings: Settings) -> Database:
+    """notify's database (built by its migrations) as the bus sees it: its messaging tables."""
+    return database_for("notify", settings.database_url("notify"), define_messaging_tables(MetaData()))
 
 
 def timed(run: Callable[[], Any]) -> float:
@@ -97,7 +106,7 @@ def bench_relay_amqp(root: Path, events: int, url: str) -> dict[str, float]:
     db = database(settings)
     bodies = [{"n": n, "payload": organisation(n)} for n in range(events)]
     with connect(settings) as connection:
-        declare(connection, settings, {"notify": [ORGANISATION_REGISTERED.type]})
+        declare(connection, settings, TOPOLOGY)
         exchange = Exchange(f"{settings.bus_namespace}.events", type="topic", durable=True)
 
         def raw(confirm: bool) -> float:
@@ -113,11 +122,11 @@ def bench_relay_amqp(root: Path, events: int, url: str) -> dict[str, float]:
             for n in range(events):
                 uow.publish(ORGANISATION_REGISTERED.type, organisation(n))
             uow.commit()
-        relay = Relay(db, KombuPublisher(settings), durable=True, batch_size=events)
+        publisher = KombuPublisher(settings)
+        relay = Relay(db, publisher, durable=True, subscribed=TOPOLOGY.subscribed_types, batch_size=events)
         ours = timed(relay.run_once)
-        relay.publisher.close()  # type: ignore[attr-defined]
-        Queue(f"{settings.bus_namespace}.notify", exchange)(connection.default_channel).delete()
-        exchange(connection.default_channel).delete()
+        publisher.close()
+        delete_namespace(connection, settings.bus_namespace, TOPOLOGY)
     return {"unconfirmed": unconfirmed, "baseline": confirmed, "measured": ours}
 
 
