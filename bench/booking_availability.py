@@ -28,17 +28,17 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from migrations import upgrade
-from services.booking.commands import Actor
 from services.booking.models import database as booking_database
 from services.booking.queries.availability import search, timeline
 from shared.clock import PARK_TZ
 from shared.db import forget_databases
+from shared.principal import Principal
 from shared.settings import Settings
 
 SLOTS = ((9, 11), (13, 15), (16, 18))
 """Three two-hour reservations a day per space, park time."""
 MARKER = "<!-- booking-availability:{backend}:{edge} -->"
-STAFF = Actor(subject="user:bench", org_id="bench", org_kind="operator", roles=frozenset({"desk_staff"}))
+STAFF = Principal(subject="user:bench", org_id="bench", org_kind="operator", roles=frozenset({"desk_staff"}))
 WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 

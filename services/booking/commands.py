@@ -10,9 +10,6 @@ from typing import Any
 
 from shared.principal import Principal
 
-Actor = Principal
-"""Deprecated name of :class:`shared.principal.Principal`, kept only while bench/ still imports it."""
-
 
 @dataclass(frozen=True)
 class VisitorDetails:

@@ -1,4 +1,4 @@
-"""The park's real bookable spaces (../shared/PARK.md) and default tenant quotas, as demo data.
+"""The park's real bookable spaces (docs/PARK.md) and default tenant quotas, as demo data.
 
 ``seed(settings)`` is idempotent: a space is added only when no space has its code, and a quota
 rule only when none exists for that kind. Space ids are derived from the codes (UUID v5), so
