@@ -165,3 +165,12 @@ class OccurrenceOutcome:
     reservation_id: str | None = None
     status: str | None = None
     problem: Mapping[str, Any] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class SeriesOutcome:
+    """What a series request, cancel or move did: the series' new version and each occurrence's outcome."""
+
+    series_id: str
+    version: int
+    occurrences: tuple[OccurrenceOutcome, ...]

@@ -146,3 +146,18 @@ def test_a_refused_request_leaves_its_key_free(api, db, slot):
     again = api.post("/reservations", fixed, **{"Idempotency-Key": "fix-and-retry"})
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json["id"] == created.json["id"]
+
+
+def test_a_series_create_is_one_transaction_answered_from_what_it_wrote(api, db, slot, cost):
+    """The series' version in the answer is the one its transaction wrote: no second transaction
+    reads the series (and all its occurrences) back."""
+    space = SpaceFactory()
+    cost.counts.clear()
+    response = api.post("/series", {**_body(space.id, slot), "rrule": "FREQ=WEEKLY;COUNT=3"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert cost["transactions"] == 1
+    assert cost["checkouts"] == 1
+    series = api.get(f"/series/{response.json['series_id']}")
+    assert response.json["version"] == series.json["version"]
+    assert response.headers["ETag"] == series.headers["ETag"]
+    assert [o["outcome"] for o in response.json["occurrences"]] == ["booked"] * 3

@@ -15,7 +15,7 @@ from services.booking.api.schemas.reservations import (
     SeriesOutcomeSchema,
     SeriesSchema,
 )
-from services.booking.commands import CancelSeries, MoveSeries, OccurrenceOutcome, RequestSeries
+from services.booking.commands import CancelSeries, MoveSeries, RequestSeries, SeriesOutcome
 from services.booking.handlers.series import outcome_fields
 from services.booking.permissions import BOOKING_ROLES
 from services.booking.queries import reservations
@@ -28,12 +28,15 @@ from shared.http.views import execute, reading
 blp = Blueprint("booking-series", "parkhub.booking.series", description="Recurring reservations (RFC 5545 RRULE).")
 
 
-def outcome(series_id: str, outcomes: list[OccurrenceOutcome], status: int = 200) -> Any:
-    with reading() as session:
-        version = reservations.get_series(session, current_principal(), series_id)["version"]
-    body = {"series_id": series_id, "version": version, "occurrences": [outcome_fields(o) for o in outcomes]}
-    location = f"/api/v1/booking/series/{series_id}" if status == 201 else None
-    return body, status, versioned_headers(version, location)
+def outcome(answer: SeriesOutcome, status: int = 200) -> Any:
+    """The series' outcome as the handler wrote it, with its ``ETag`` (and ``Location`` when created)."""
+    body = {
+        "series_id": answer.series_id,
+        "version": answer.version,
+        "occurrences": [outcome_fields(o) for o in answer.occurrences],
+    }
+    location = f"/api/v1/booking/series/{answer.series_id}" if status == 201 else None
+    return body, status, versioned_headers(answer.version, location)
 
 
 @blp.route("/series")
@@ -48,8 +51,7 @@ class SeriesCollection(MethodView):
         ``all_or_nothing``: one refused occurrence refuses all (409 listing each outcome);
         ``skip_conflicts``: the refused ones are listed and left out."""
         command = RequestSeries(**booking_fields(body), rrule=body["rrule"], mode=body["mode"])
-        series_id, outcomes = execute(handlers.request_series, command)
-        return outcome(series_id, outcomes, 201)
+        return outcome(execute(handlers.request_series, command), 201)
 
 
 @blp.route("/series/<uuid:series_id>")
@@ -79,7 +81,7 @@ class SeriesCancel(MethodView):
             reason=body.get("reason"),
             expected_versions=if_match_versions(),
         )
-        return outcome(str(series_id), execute(handlers.cancel_series, command))
+        return outcome(execute(handlers.cancel_series, command))
 
 
 @blp.route("/series/<uuid:series_id>/move")
@@ -100,4 +102,4 @@ class SeriesMove(MethodView):
             mode=body["mode"],
             expected_versions=if_match_versions(),
         )
-        return outcome(str(series_id), execute(handlers.move_series, command))
+        return outcome(execute(handlers.move_series, command))

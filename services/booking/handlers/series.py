@@ -18,6 +18,7 @@ from services.booking.commands import (
     MoveSeries,
     OccurrenceOutcome,
     RequestSeries,
+    SeriesOutcome,
 )
 from services.booking.handlers.common import (
     booking_organisation,
@@ -85,8 +86,14 @@ def _settle(mode: str, outcomes: Sequence[OccurrenceOutcome], what: str) -> None
         )
 
 
-def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> tuple[str, list[OccurrenceOutcome]]:
-    """Book each occurrence; returns the series id and every occurrence's outcome."""
+def _answer(uow: UnitOfWork, series: Series, outcomes: Sequence[OccurrenceOutcome]) -> SeriesOutcome:
+    """The answer, built from what this transaction wrote: flushed first, so the version is the new one."""
+    uow.session.flush()
+    return SeriesOutcome(series.id, series.version, tuple(outcomes))
+
+
+def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> SeriesOutcome:
+    """Book each occurrence; returns the series (id, version) and every occurrence's outcome."""
     if cmd.mode not in MODES:
         raise RuleViolation(f"mode is one of {', '.join(MODES)}.", code="rule/series-mode")
     org_id, org_kind = booking_organisation(uow, cmd.actor, cmd.org_id)
@@ -137,7 +144,7 @@ def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> tuple[str, list[Oc
         for occurrence in planned
     ]
     _settle(cmd.mode, outcomes, "booked")
-    return series.id, outcomes
+    return _answer(uow, series, outcomes)
 
 
 def load_series(uow: UnitOfWork, actor: Principal, series_id: str) -> Series:
@@ -169,7 +176,7 @@ def _index(reservation: Reservation) -> int:
     return reservation.occurrence if reservation.occurrence is not None else -1
 
 
-def cancel_series(cmd: CancelSeries, *, uow: UnitOfWork) -> list[OccurrenceOutcome]:
+def cancel_series(cmd: CancelSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     """Cancel the rest of a series (each occurrence by the cancellation policy)."""
     series = load_series(uow, cmd.actor, cmd.series_id)
     check_version(series.version, cmd.expected_versions)
@@ -186,11 +193,10 @@ def cancel_series(cmd: CancelSeries, *, uow: UnitOfWork) -> list[OccurrenceOutco
     if cmd.from_reservation_id is None or not _rest(uow, series, None):
         series.status = "cancelled"
     series.updated_at = utcnow()
-    uow.session.flush()
-    return outcomes
+    return _answer(uow, series, outcomes)
 
 
-def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> list[OccurrenceOutcome]:
+def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     """Shift the rest of a series by ``shift_minutes`` and/or into another space."""
     if cmd.mode not in MODES:
         raise RuleViolation(f"mode is one of {', '.join(MODES)}.", code="rule/series-mode")
@@ -226,5 +232,4 @@ def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> list[OccurrenceOutcome]:
     if space is not None and cmd.from_reservation_id is None:
         series.space_id = space.id
     series.updated_at = utcnow()
-    uow.session.flush()
-    return outcomes
+    return _answer(uow, series, outcomes)
