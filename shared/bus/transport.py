@@ -116,7 +116,7 @@ def retire_service_queues(connection: Connection, settings: Settings, services: 
             if message is None:
                 break
             target = f"{settings.bus_namespace}.{service}.{message.delivery_info['routing_key']}"
-            channel.basic_publish(channel.prepare_message(message.body, properties=message.properties), "", target)
+            channel.basic_publish(message, exchange="", routing_key=target)  # the same body and properties
             channel.basic_ack(message.delivery_tag)
             moved += 1
         channel.queue_delete(name)

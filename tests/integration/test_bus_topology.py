@@ -181,3 +181,30 @@ def test_a_failing_handler_retries_through_its_retry_queue_and_holds_back_no_oth
     assert letter.attempts == 4
     gaps = [b - a for a, b in zip(failing_calls, failing_calls[1:], strict=False)]
     assert [g >= d * 0.9 for g, d in zip(gaps, (0.4, 0.8, 1.6), strict=True)] == [True] * 3
+
+
+def test_migrating_from_one_queue_per_service_moves_what_waits_there_to_the_handlers_queues(
+    settings: Settings, publisher: KombuPublisher
+) -> None:
+    from kombu import Queue
+
+    from shared.bus.topology import Subscription
+    from shared.bus.transport import events_exchange, handler_queue, retire_service_queues
+
+    waiting = Event(type=REGISTERED, source="/parkhub/gateway", data=organisation("Waiting Ltd")).to_dict()
+    with connect(settings) as connection:
+        # The old topology: one queue per service, holding an event nobody consumed yet.
+        old = Queue(
+            f"{settings.bus_namespace}.notify",
+            events_exchange(settings),
+            routing_key=REGISTERED,
+            durable=True,
+        )
+        old(connection.default_channel).declare()
+        publisher.publish(waiting)
+        declare(connection, settings, TOPOLOGY)
+        assert retire_service_queues(connection, settings, ["notify", "finance"]) == 1
+        queue = handler_queue(settings, Subscription("notify", REGISTERED))(connection.channel())
+        message = wait_for(lambda: queue.get(no_ack=True), "the moved event in the handler's queue")
+        assert message.payload == waiting
+        assert retire_service_queues(connection, settings, ["notify"]) == 0  # gone, and idempotent
