@@ -50,8 +50,8 @@ def _park(moment: datetime) -> str:
 def outcome_fields(outcome: OccurrenceOutcome) -> dict[str, Any]:
     return {
         "index": outcome.index,
-        "start": outcome.start.astimezone(PARK_TZ),
-        "end": outcome.end.astimezone(PARK_TZ),
+        "start": outcome.start,
+        "end": outcome.end,
         "outcome": outcome.outcome,
         "reservation_id": outcome.reservation_id,
         "status": outcome.status,

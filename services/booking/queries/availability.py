@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.booking.models import Closure, Reservation, Space, holds_meeting
 from services.booking.queries.profiles import profiles_of
-from services.booking.queries.views import interval, park_time, space_summary
+from services.booking.queries.views import interval, space_summary
 from services.booking.rules import Interval, free_intervals, needs_approval, opening_intervals
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.errors import NotFound, RuleViolation
@@ -151,10 +151,10 @@ def timeline(
     busy = []
     for row in sorted(rows, key=lambda r: r.hold_start):
         entry: dict[str, Any] = {
-            "start": park_time(row.starts_at),
-            "end": park_time(row.ends_at),
-            "hold_start": park_time(row.hold_start),
-            "hold_end": park_time(row.hold_end),
+            "start": row.starts_at,
+            "end": row.ends_at,
+            "hold_start": row.hold_start,
+            "hold_end": row.hold_end,
         }
         if actor.is_staff or row.org_id == actor.org_id:
             entry.update(reservation_id=row.id, title=row.title, status=row.status, mine=row.org_id == actor.org_id)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.booking.models import Reservation, Series, Transition, directory
 from services.booking.permissions import can_see
-from services.booking.queries.views import park_time, reservation_view, transition_view
+from services.booking.queries.views import reservation_view, transition_view
 from shared.clock import as_utc
 from shared.errors import NotFound, PermissionDenied
 from shared.principal import Principal
@@ -98,8 +98,8 @@ def get_series(session: Session, actor: Principal, series_id: str) -> dict[str, 
         "organisation": {"id": series.org_id, "name": names.get(series.org_id)},
         "booked_by": series.booked_by,
         "rrule": series.rrule,
-        "first_start": park_time(series.first_start),
-        "first_end": park_time(series.first_end),
+        "first_start": series.first_start,
+        "first_end": series.first_end,
         "mode": series.mode,
         "title": series.title,
         "status": series.status,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.booking.models import AdminChange, Closure, Space
-from services.booking.queries.views import closure_view, park_time, space_view
+from services.booking.queries.views import closure_view, space_view
 from shared.clock import as_utc
 from shared.errors import NotFound
 
@@ -67,7 +67,7 @@ def admin_history(session: Session, entity: str, entity_id: str | None = None) -
             "actor": c.actor,
             "actor_name": c.actor_name,
             "details": c.details,
-            "at": park_time(c.at),
+            "at": c.at,
         }
         for c in session.execute(query.order_by(AdminChange.id)).scalars()
     ]

@@ -1,9 +1,10 @@
-"""How spaces and reservations are shown: JSON-ready dicts, times in park time, money as
-``{"amount": "<decimal>", "currency": "CNY"}``."""
+"""How spaces and reservations are shown: dicts for the answer schemas, money as
+``{"amount": "<decimal>", "currency": "CNY"}``. Times stay the instants stored: the schemas'
+``ParkTime`` fields answer them in park time (the one timestamp rule, docs/API.md)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,12 +12,8 @@ from services.booking.models import Closure, Reservation, Space, Transition
 from services.booking.permissions import can_manage
 from services.booking.rules import Interval, render_opening_hours
 from services.booking.rules.policy import no_show_after
-from shared.clock import PARK_TZ, as_utc
+from shared.clock import PARK_TZ
 from shared.principal import Principal
-
-
-def park_time(moment: datetime | None) -> datetime | None:
-    return as_utc(moment).astimezone(PARK_TZ) if moment is not None else None
 
 
 def money(amount: Decimal | None, currency: str = "CNY") -> dict[str, str] | None:
@@ -24,7 +21,7 @@ def money(amount: Decimal | None, currency: str = "CNY") -> dict[str, str] | Non
 
 
 def interval(value: Interval) -> dict[str, Any]:
-    return {"start": park_time(value.start), "end": park_time(value.end)}
+    return {"start": value.start, "end": value.end}
 
 
 def space_summary(space: Space) -> dict[str, Any]:
@@ -79,8 +76,8 @@ def closure_view(closure: Closure) -> dict[str, Any]:
     return {
         "id": closure.id,
         "space_id": closure.space_id,
-        "start": park_time(closure.starts_at),
-        "end": park_time(closure.ends_at),
+        "start": closure.starts_at,
+        "end": closure.ends_at,
         "reason": closure.reason,
     }
 
@@ -100,17 +97,17 @@ def reservation_view(reservation: Reservation, actor: Principal, org_name: str |
         "attendees": reservation.attendees,
         "layout": reservation.layout,
         "note": reservation.note,
-        "start": park_time(reservation.starts_at),
-        "end": park_time(reservation.ends_at),
-        "hold": {"start": park_time(reservation.hold_start), "end": park_time(reservation.hold_end)},
+        "start": reservation.starts_at,
+        "end": reservation.ends_at,
+        "hold": {"start": reservation.hold_start, "end": reservation.hold_end},
         "price": money(reservation.price, reservation.currency),
         "quota_minutes": reservation.quota_minutes,
         "billable_minutes": reservation.billable_minutes,
         "cancellation_fee": money(reservation.cancellation_fee, reservation.currency),
         "check_in": {
-            "opens_at": park_time(usage.start - timedelta(minutes=policy.check_in_opens_minutes)),
-            "closes_at": park_time(no_show_after(policy, usage)),
-            "checked_in_at": park_time(reservation.checked_in_at),
+            "opens_at": usage.start - timedelta(minutes=policy.check_in_opens_minutes),
+            "closes_at": no_show_after(policy, usage),
+            "checked_in_at": reservation.checked_in_at,
         },
         "series_id": reservation.series_id,
         "occurrence": reservation.occurrence,
@@ -119,8 +116,8 @@ def reservation_view(reservation: Reservation, actor: Principal, org_name: str |
         "visitors": [{"name": v.name, "company": v.company, "car_plate": v.car_plate} for v in reservation.visitors],
         "can_manage": can_manage(actor, reservation),
         "version": reservation.version,
-        "created_at": park_time(reservation.created_at),
-        "updated_at": park_time(reservation.updated_at),
+        "created_at": reservation.created_at,
+        "updated_at": reservation.updated_at,
     }
 
 
@@ -133,5 +130,5 @@ def transition_view(transition: Transition) -> dict[str, Any]:
         "actor_name": transition.actor_name,
         "reason": transition.reason,
         "details": transition.details,
-        "at": park_time(transition.at),
+        "at": transition.at,
     }

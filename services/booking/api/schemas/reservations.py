@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from services.booking.api.schemas.spaces import LAYOUTS, IntervalSchema, MoneySchema, SpaceSummarySchema, day, moment
 from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
+from shared.http.fields import ParkTime
 from shared.http.pagination import PageArgs
 
 ORG_ID = validate.Length(min=1, max=64)
@@ -103,9 +104,9 @@ class OrganisationRefSchema(Schema):
 
 
 class CheckInSchema(Schema):
-    opens_at = fields.DateTime(required=True)
-    closes_at = fields.DateTime(required=True)
-    checked_in_at = fields.DateTime(allow_none=True)
+    opens_at = ParkTime(required=True)
+    closes_at = ParkTime(required=True)
+    checked_in_at = ParkTime(allow_none=True)
 
 
 class ReservationSchema(Schema):
@@ -119,8 +120,8 @@ class ReservationSchema(Schema):
     attendees = fields.Integer(required=True)
     layout = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
+    start = ParkTime(required=True)
+    end = ParkTime(required=True)
     hold = fields.Nested(IntervalSchema, required=True, metadata={"description": "with setup and cleanup"})
     price = fields.Nested(MoneySchema, required=True)
     quota_minutes = fields.Integer(required=True, metadata={"description": "minutes taken from the free quota"})
@@ -134,8 +135,8 @@ class ReservationSchema(Schema):
     visitors = fields.List(fields.Nested(VisitorSchema), required=True)
     can_manage = fields.Boolean(required=True)
     version = fields.Integer(required=True)
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
+    created_at = ParkTime(required=True)
+    updated_at = ParkTime(required=True)
 
 
 class ReservationQuerySchema(PageArgs):
@@ -157,7 +158,7 @@ class TransitionSchema(Schema):
     actor_name = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     details = fields.Dict()
-    at = fields.DateTime(required=True)
+    at = ParkTime(required=True)
 
 
 class HistorySchema(Schema):
@@ -172,8 +173,8 @@ class ProblemRefSchema(Schema):
 
 class OccurrenceSchema(Schema):
     index = fields.Integer(required=True, metadata={"description": "the occurrence's place in its series, from 0"})
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
+    start = ParkTime(required=True)
+    end = ParkTime(required=True)
     outcome = fields.String(required=True, metadata={"enum": ["booked", "moved", "conflict", "refused", "cancelled"]})
     reservation_id = fields.String(allow_none=True)
     status = fields.String(allow_none=True)
@@ -192,8 +193,8 @@ class SeriesSchema(Schema):
     organisation = fields.Nested(OrganisationRefSchema, required=True)
     booked_by = fields.String(required=True)
     rrule = fields.String(required=True)
-    first_start = fields.DateTime(required=True)
-    first_end = fields.DateTime(required=True)
+    first_start = ParkTime(required=True)
+    first_end = ParkTime(required=True)
     mode = fields.String(required=True)
     title = fields.String(required=True)
     status = fields.String(required=True)

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from services.booking.rules.intervals import WEEKDAYS
 from shared.events.booking import SPACE_KINDS
+from shared.http.fields import ParkTime
 from shared.http.pagination import PageArgs
 
 LAYOUTS = ("theatre", "classroom", "round_table", "banquet", "u_shape", "boardroom", "cocktail", "booths", "court")
@@ -74,8 +75,8 @@ class MoneySchema(Schema):
 
 
 class IntervalSchema(Schema):
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
+    start = ParkTime(required=True)
+    end = ParkTime(required=True)
 
 
 # --- spaces -----------------------------------------------------------------------------------
@@ -215,8 +216,8 @@ class ClosureInSchema(Schema):
 class ClosureSchema(Schema):
     id = fields.String(required=True)
     space_id = fields.String(required=True)
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
+    start = ParkTime(required=True)
+    end = ParkTime(required=True)
     reason = fields.String(required=True)
 
 
@@ -230,10 +231,10 @@ class TimelineQuerySchema(Schema):
 
 
 class BusySchema(Schema):
-    start = fields.DateTime(required=True)
-    end = fields.DateTime(required=True)
-    hold_start = fields.DateTime(required=True)
-    hold_end = fields.DateTime(required=True)
+    start = ParkTime(required=True)
+    end = ParkTime(required=True)
+    hold_start = ParkTime(required=True)
+    hold_end = ParkTime(required=True)
     reservation_id = fields.String(metadata={"description": "Only on your organisation's reservations."})
     title = fields.String()
     status = fields.String()
@@ -268,7 +269,7 @@ class AdminChangeSchema(Schema):
     actor = fields.String(required=True)
     actor_name = fields.String(allow_none=True)
     details = fields.Dict(required=True)
-    at = fields.DateTime(required=True)
+    at = ParkTime(required=True)
 
 
 class AdminHistorySchema(Schema):
