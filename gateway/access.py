@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from gateway.models import ROLES_BY_KIND, TENANT_ROLES, Organisation
 from shared.errors import NotFound, PermissionDenied, RuleViolation
+from shared.i18n import _
 from shared.principal import STAFF_ROLES, Principal
 
 PARK_ADMIN = "park_admin"
@@ -19,18 +20,18 @@ TENANT_ADMIN = "tenant_admin"
 
 def require_park_admin(actor: Principal) -> None:
     if PARK_ADMIN not in actor.roles:
-        raise PermissionDenied("Only a park administrator may do this.")
+        raise PermissionDenied(_("Only a park administrator may do this."))
 
 
 def require_staff(actor: Principal) -> None:
     if not actor.has_any(STAFF_ROLES):
-        raise PermissionDenied("Only park staff may do this.")
+        raise PermissionDenied(_("Only park staff may do this."))
 
 
 def check_organisation_visible(actor: Principal, organisation_id: str) -> None:
     """Staff see every organisation; everyone else only their own."""
     if not actor.has_any(STAFF_ROLES) and actor.org_id != organisation_id:
-        raise NotFound(f"No organisation {organisation_id}.")
+        raise NotFound(_("No organisation {id}.", id=organisation_id))
 
 
 def user_scope(actor: Principal) -> str | None:
@@ -41,14 +42,14 @@ def user_scope(actor: Principal) -> str | None:
         return None
     if TENANT_ADMIN in actor.roles:
         return actor.org_id
-    raise PermissionDenied("Only park staff and tenant administrators may read user accounts.")
+    raise PermissionDenied(_("Only park staff and tenant administrators may read user accounts."))
 
 
 def require_user_manager(actor: Principal) -> None:
     """403 unless ``actor`` may manage users at all; checked before any lookup, so that the
     answer never tells whether an id exists."""
     if not actor.roles & {PARK_ADMIN, TENANT_ADMIN}:
-        raise PermissionDenied("Only park administrators and tenant administrators may manage users.")
+        raise PermissionDenied(_("Only park administrators and tenant administrators may manage users."))
 
 
 def check_may_manage_users(actor: Principal, organisation: Organisation, roles: Iterable[str]) -> None:
@@ -59,9 +60,9 @@ def check_may_manage_users(actor: Principal, organisation: Organisation, roles: 
     require_user_manager(actor)
     if PARK_ADMIN not in actor.roles:
         if organisation.id != actor.org_id:
-            raise NotFound(f"No organisation {organisation.id}.")
+            raise NotFound(_("No organisation {id}.", id=organisation.id))
         if not roles <= TENANT_ROLES:
-            raise PermissionDenied("A tenant administrator may only grant tenant_member and tenant_admin.")
+            raise PermissionDenied(_("A tenant administrator may only grant tenant_member and tenant_admin."))
     check_roles_fit(organisation, roles)
 
 
@@ -70,10 +71,14 @@ def check_roles_fit(organisation: Organisation, roles: Iterable[str]) -> None:
     roles = set(roles)
     allowed = ROLES_BY_KIND.get(organisation.kind, frozenset())
     if not roles:
-        raise RuleViolation("Give at least one role.", code="roles-empty")
+        raise RuleViolation(_("Give at least one role."), code="roles-empty")
     if not roles <= allowed:
         raise RuleViolation(
-            f"Roles {', '.join(sorted(roles - allowed))} do not fit an organisation of kind {organisation.kind} "
-            f"(allowed: {', '.join(sorted(allowed))}).",
+            _(
+                "Roles {roles} do not fit an organisation of kind {kind} (allowed: {allowed}).",
+                roles=", ".join(sorted(roles - allowed)),
+                kind=organisation.kind,
+                allowed=", ".join(sorted(allowed)),
+            ),
             code="roles-do-not-fit-organisation",
         )

@@ -35,6 +35,7 @@ from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound
 from shared.events.identity import ORGANISATION_REGISTERED, ORGANISATION_UPDATED, PARTNER_KINDS
+from shared.i18n import Message, _
 from shared.principal import Principal
 
 Precondition = Callable[[int], None]
@@ -61,7 +62,7 @@ def register_organisation(cmd: RegisterOrganisation, *, uow: UnitOfWork, actor: 
         updated_at=now,
     )
     uow.session.add(organisation)
-    _flush_unique(uow, f"An organisation named {cmd.name!r} is already registered.", "organisation-name-taken")
+    _flush_unique(uow, _name_taken(cmd.name), "organisation-name-taken")
     _audit(uow, actor, "organisation", organisation.id, "registered", before=None, after=_org_state(organisation))
     uow.publish(ORGANISATION_REGISTERED.type, organisation.event_data(), subject=organisation.id, orgid=organisation.id)
     return organisation
@@ -73,14 +74,14 @@ def update_organisation(
     """Change an organisation's details or status; publishes ``identity.organisation.updated``
     when anything changed (the version then goes up by one)."""
     access.require_park_admin(actor)
-    organisation = _get(uow, Organisation, cmd.organisation_id, "organisation")
+    organisation = _get(uow, Organisation, cmd.organisation_id, _no_organisation(cmd.organisation_id))
     precondition(organisation.version)
     before = _org_state(organisation)
     if not _apply(organisation, cmd.changes, ("name", "name_zh", "contact_email", "status")):
         return organisation
     organisation.version += 1
     organisation.updated_at = utcnow()
-    _flush_unique(uow, f"An organisation named {organisation.name!r} is already registered.", "organisation-name-taken")
+    _flush_unique(uow, _name_taken(organisation.name), "organisation-name-taken")
     action = "status_changed" if before["status"] != organisation.status else "updated"
     _audit(uow, actor, "organisation", organisation.id, action, before=before, after=_org_state(organisation))
     uow.publish(ORGANISATION_UPDATED.type, organisation.event_data(), subject=organisation.id, orgid=organisation.id)
@@ -90,11 +91,11 @@ def update_organisation(
 def create_user(cmd: CreateUser, *, uow: UnitOfWork, actor: Principal) -> User:
     """Create a user account (park admin: anyone; tenant admin: their own organisation)."""
     access.require_user_manager(actor)
-    organisation = _get(uow, Organisation, cmd.organisation_id, "organisation")
+    organisation = _get(uow, Organisation, cmd.organisation_id, _no_organisation(cmd.organisation_id))
     access.check_may_manage_users(actor, organisation, cmd.roles)
     username = cmd.username.strip().lower()
     if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"The username {username!r} is taken.", code="username-taken")
+        raise Conflict(_username_taken(username), code="username-taken")
     now = utcnow()
     user = User(
         id=str(uuid.uuid4()),
@@ -110,7 +111,7 @@ def create_user(cmd: CreateUser, *, uow: UnitOfWork, actor: Principal) -> User:
         updated_at=now,
     )
     uow.session.add(user)
-    _flush_unique(uow, f"The username {username!r} is taken.", "username-taken")
+    _flush_unique(uow, _username_taken(username), "username-taken")
     _audit(uow, actor, "user", user.id, "created", before=None, after=_user_state(user))
     return user
 
@@ -120,11 +121,11 @@ def update_user(
 ) -> User:
     """Change a user's name, email, roles, password or active flag (same reach as create)."""
     access.require_user_manager(actor)
-    user = _get(uow, User, cmd.user_id, "user")
+    user = _get(uow, User, cmd.user_id, _no_user(cmd.user_id))
     try:
         access.check_may_manage_users(actor, user.organisation, cmd.changes.get("roles", user.roles))
     except NotFound:
-        raise NotFound(f"No user {cmd.user_id}.") from None
+        raise NotFound(_no_user(cmd.user_id)) from None
     precondition(user.version)
     before = _user_state(user)
     changes = dict(cmd.changes)
@@ -150,11 +151,11 @@ def create_api_client(
     is kept only as ``client_secrets``' keyed hash and never shown again. 409 when ``client_id``
     is taken."""
     access.require_park_admin(actor)
-    organisation = _get(uow, Organisation, cmd.organisation_id, "organisation")
+    organisation = _get(uow, Organisation, cmd.organisation_id, _no_organisation(cmd.organisation_id))
     access.check_roles_fit(organisation, cmd.roles)
     client_id = cmd.client_id or f"{_client_prefix(organisation.kind)}_{secrets.token_hex(8)}"
     if uow.session.get(ApiClient, client_id) is not None:
-        raise Conflict(f"The client id {client_id!r} is taken.", code="client-id-taken")
+        raise Conflict(_client_id_taken(client_id), code="client-id-taken")
     secret = cmd.client_secret or new_secret()
     now = utcnow()
     client = ApiClient(
@@ -169,7 +170,7 @@ def create_api_client(
         updated_at=now,
     )
     uow.session.add(client)
-    _flush_unique(uow, f"The client id {client_id!r} is taken.", "client-id-taken")
+    _flush_unique(uow, _client_id_taken(client_id), "client-id-taken")
     _audit(uow, actor, "api_client", client_id, "created", before=None, after=_client_state(client))
     return client, secret
 
@@ -179,7 +180,7 @@ def update_api_client(
 ) -> ApiClient:
     """Rename, re-role, deactivate or reactivate a client (park admin)."""
     access.require_park_admin(actor)
-    client = _get(uow, ApiClient, cmd.client_id, "API client")
+    client = _get(uow, ApiClient, cmd.client_id, _no_api_client(cmd.client_id))
     if "roles" in cmd.changes:
         access.check_roles_fit(client.organisation, cmd.changes["roles"])
     precondition(client.version)
@@ -200,7 +201,7 @@ def rotate_client_secret(
 ) -> tuple[ApiClient, str]:
     """Replace a client's secret; the old one stops working at once. Returns the new secret."""
     access.require_park_admin(actor)
-    client = _get(uow, ApiClient, client_id, "API client")
+    client = _get(uow, ApiClient, client_id, _no_api_client(client_id))
     secret = new_secret()
     client.secret_hash = client_secrets.hash(secret)
     client.secret_rotated_at = client.updated_at = utcnow()
@@ -209,11 +210,36 @@ def rotate_client_secret(
     return client, secret
 
 
-def _get(uow: UnitOfWork, model: type[Row], ident: str, label: str) -> Row:
+def _get(uow: UnitOfWork, model: type[Row], ident: str, missing: Message) -> Row:
+    """The row ``ident`` of ``model``; :class:`NotFound` saying ``missing`` when there is none."""
     found = uow.session.get(model, ident)
     if found is None:
-        raise NotFound(f"No {label} {ident}.")
+        raise NotFound(missing)
     return found
+
+
+def _no_organisation(ident: str) -> Message:
+    return _("No organisation {id}.", id=ident)
+
+
+def _no_user(ident: str) -> Message:
+    return _("No user {id}.", id=ident)
+
+
+def _no_api_client(ident: str) -> Message:
+    return _("No API client {id}.", id=ident)
+
+
+def _name_taken(name: str) -> Message:
+    return _("An organisation named {name!r} is already registered.", name=name)
+
+
+def _username_taken(username: str) -> Message:
+    return _("The username {username!r} is taken.", username=username)
+
+
+def _client_id_taken(client_id: str) -> Message:
+    return _("The client id {client_id!r} is taken.", client_id=client_id)
 
 
 def _apply(target: Any, changes: Mapping[str, Any], allowed: Sequence[str]) -> bool:
@@ -226,7 +252,7 @@ def _apply(target: Any, changes: Mapping[str, Any], allowed: Sequence[str]) -> b
     return changed
 
 
-def _flush_unique(uow: UnitOfWork, detail: str, code: str) -> None:
+def _flush_unique(uow: UnitOfWork, detail: Message, code: str) -> None:
     # A concurrent writer may take the name between our check and our insert: the database's
     # unique constraint has the last word, and it is a 409 for the caller, never a 500.
     try:

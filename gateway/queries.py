@@ -12,6 +12,7 @@ from gateway import access
 from gateway.models import ApiClient, Organisation, User
 from shared.errors import NotFound, PermissionDenied
 from shared.http.pagination import paginate
+from shared.i18n import _
 from shared.principal import Principal
 
 ESCAPE = "\\"
@@ -37,7 +38,7 @@ def get_organisation(session: Session, actor: Principal, organisation_id: str) -
     access.check_organisation_visible(actor, organisation_id)
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
-        raise NotFound(f"No organisation {organisation_id}.")
+        raise NotFound(_("No organisation {id}.", id=organisation_id))
     return organisation
 
 
@@ -71,7 +72,7 @@ def get_user(session: Session, actor: Principal, user_id: str) -> User:
     """Staff: anyone; a tenant admin: their organisation; everyone: themselves."""
     user = session.get(User, user_id)
     if user is None or not _may_read_user(actor, user):
-        raise NotFound(f"No user {user_id}.")
+        raise NotFound(_("No user {id}.", id=user_id))
     return user
 
 
@@ -89,7 +90,7 @@ def get_api_client(session: Session, actor: Principal, client_id: str) -> ApiCli
     access.require_park_admin(actor)
     client = session.get(ApiClient, client_id)
     if client is None:
-        raise NotFound(f"No API client {client_id}.")
+        raise NotFound(_("No API client {id}.", id=client_id))
     return client
 
 

@@ -35,16 +35,20 @@ from gateway.models import ApiClient, RefreshToken, User
 from gateway.passwords import secret_matches
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
+from shared.i18n import Text, _
 from shared.settings import Settings
 
 REFRESH_PREFIX = "rt_"
 
 
 class OAuthError(Exception):
-    """An RFC 6749 §5.2 error: ``error`` is the registered code, 401 only for ``invalid_client``."""
+    """An RFC 6749 §5.2 error: ``error`` is the registered code, 401 only for ``invalid_client``.
 
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
+    ``description`` is for people: a marked text, rendered in the reader's language when answered
+    (as the problem's ``detail`` and the OAuth ``error_description``); ``str()`` is English."""
+
+    def __init__(self, error: str, description: Text) -> None:
+        super().__init__(str(description))
         self.error = error
         self.description = description
         self.status = 401 if error == "invalid_client" else 400
@@ -92,7 +96,7 @@ def verify_password(session: Session, *, username: str, password: str) -> Grante
     # Hash even for an unknown user, so the answer takes as long either way.
     valid = secret_matches(user.password_hash if user else None, password)
     if user is None or not valid or not _may_sign_in(user):
-        raise OAuthError("invalid_grant", "The username or password is wrong, or the account is disabled.")
+        raise OAuthError("invalid_grant", _("The username or password is wrong, or the account is disabled."))
     return Grantee(user.subject, access_claims(user))
 
 
@@ -102,7 +106,7 @@ def verify_client(session: Session, client_secrets: ClientSecrets, *, client_id:
     client = session.get(ApiClient, client_id)
     valid = client_secrets.matches(client.secret_hash if client else None, client_secret)
     if client is None or not valid or not _may_sign_in(client):
-        raise OAuthError("invalid_client", "The client id or secret is wrong, or the client is disabled.")
+        raise OAuthError("invalid_client", _("The client id or secret is wrong, or the client is disabled."))
     outdated = None if client_secrets.is_current(client.secret_hash) else client.secret_hash
     return Grantee(client.subject, access_claims(client), outdated_secret_hash=outdated)
 
@@ -145,18 +149,18 @@ def refresh_grant(uow: UnitOfWork, settings: Settings, *, refresh_token: str) ->
     now = utcnow()
     token = uow.session.get(RefreshToken, _digest(refresh_token), with_for_update=True)
     if token is None or token.revoked_at is not None:
-        raise OAuthError("invalid_grant", "The refresh token is not valid; sign in again.")
+        raise OAuthError("invalid_grant", _("The refresh token is not valid; sign in again."))
     if token.used_at is not None:
         revoke_family(uow, token.family_id, actor=audit.SYSTEM, reason="reuse_detected")
         return Refusal(
-            OAuthError("invalid_grant", "The refresh token was already used; every session of it is revoked.")
+            OAuthError("invalid_grant", _("The refresh token was already used; every session of it is revoked."))
         )
     if as_utc(token.expires_at) <= now:
-        raise OAuthError("invalid_grant", "The refresh token has expired; sign in again.")
+        raise OAuthError("invalid_grant", _("The refresh token has expired; sign in again."))
     principal = load_principal(uow.session, token.subject)
     if principal is None or not _may_sign_in(principal):
         revoke_family(uow, token.family_id, actor=audit.SYSTEM, reason="subject_disabled")
-        return Refusal(OAuthError("invalid_grant", "The account or its organisation is disabled."))
+        return Refusal(OAuthError("invalid_grant", _("The account or its organisation is disabled.")))
     successor = _new_refresh_token(uow, settings, subject=token.subject, family_id=token.family_id)
     token.used_at = now
     token.replaced_by = _digest(successor)
@@ -196,7 +200,7 @@ def revoke_family(uow: UnitOfWork, family_id: str, *, actor: str, reason: str) -
 
 def load_principal(session: Session, subject: str) -> Principal | None:
     """The user or API client a ``sub`` claim names, or None."""
-    kind, _, ident = subject.partition(":")
+    kind, _colon, ident = subject.partition(":")
     if not ident:
         return None
     if kind == "user":

@@ -33,8 +33,10 @@ VERSIONED = {"ETag": etag_header("The client's version; send it back as If-Match
 
 
 def _with_secret(client: ApiClient, secret: str) -> dict[str, Any]:
-    """The client's attributes plus its new secret, for ApiClientWithSecretSchema to dump."""
-    return {name: getattr(client, name) for name in ApiClientSchema().fields} | {"client_secret": secret}
+    """The client's attributes plus its new secret, for ApiClientWithSecretSchema to dump (a field
+    that shows another attribute, like ``role_labels``, reads that attribute)."""
+    attributes = {field.attribute or name for name, field in ApiClientSchema().fields.items()}
+    return {name: getattr(client, name) for name in attributes} | {"client_secret": secret}
 
 
 @blp.route("/api-clients")

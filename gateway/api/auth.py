@@ -23,6 +23,7 @@ from gateway.tokens import IssuedTokens, OAuthError, Refusal
 from shared.http.app import current_database, service_context
 from shared.http.blueprint import Blueprint
 from shared.http.problems import problem
+from shared.i18n import _
 
 blp = Blueprint("auth", __name__, description="Sign in: OAuth 2.0 tokens for users and partner API clients.")
 
@@ -43,7 +44,7 @@ def utf8_form(view: View) -> View:
                 parse_qsl(request.get_data(cache=True).decode(), keep_blank_values=True, errors="strict")
             except UnicodeDecodeError:
                 return oauth_problem(
-                    OAuthError("invalid_request", "The form is not UTF-8: send every field encoded in UTF-8.")
+                    OAuthError("invalid_request", _("The form is not UTF-8: send every field encoded in UTF-8."))
                 )
         return view(*args, **kwargs)
 
@@ -81,7 +82,7 @@ def token(form: dict[str, str]) -> Any:
 def revoke(form: dict[str, str]) -> Any:
     """Sign out: revoke a refresh token and every token rotated from the same sign-in."""
     if not form.get("token"):
-        return oauth_problem(OAuthError("invalid_request", "Send the token to revoke in the form field 'token'."))
+        return oauth_problem(OAuthError("invalid_request", _("Send the token to revoke in the form field 'token'.")))
     with unit_of_work() as uow:
         tokens.revoke(uow, token=form["token"])
         uow.commit()
@@ -93,8 +94,8 @@ def _grant(form: dict[str, str]) -> IssuedTokens:
     grant_type = form.get("grant_type")
     if not grant_type:
         if request.mimetype != "application/x-www-form-urlencoded":
-            raise OAuthError("invalid_request", "Send the token request form-encoded (RFC 6749), with grant_type.")
-        raise OAuthError("invalid_request", "Send grant_type.")
+            raise OAuthError("invalid_request", _("Send the token request form-encoded (RFC 6749), with grant_type."))
+        raise OAuthError("invalid_request", _("Send grant_type."))
     database = current_database()
     if grant_type == "password":
         username, password = _required(form, "username", "password")
@@ -108,7 +109,7 @@ def _grant(form: dict[str, str]) -> IssuedTokens:
     if grant_type == "client_credentials":
         credentials = _client_credentials(form)
         if credentials is None or not credentials[0]:
-            raise OAuthError("invalid_request", "Send client_id and client_secret, in the form or with HTTP Basic.")
+            raise OAuthError("invalid_request", _("Send client_id and client_secret, in the form or with HTTP Basic."))
         client = _verified_client(*credentials)
         return tokens.client_credentials_grant(settings, client)
     if grant_type == "refresh_token":
@@ -121,7 +122,10 @@ def _grant(form: dict[str, str]) -> IssuedTokens:
         return outcome
     raise OAuthError(
         "unsupported_grant_type",
-        f"grant_type {grant_type[:40]!r} is not one of password, client_credentials, refresh_token.",
+        _(
+            "grant_type {grant_type!r} is not one of password, client_credentials, refresh_token.",
+            grant_type=grant_type[:40],
+        ),
     )
 
 
@@ -145,9 +149,12 @@ def _verified_client(client_id: str, client_secret: str) -> tokens.Grantee:
 
 
 def _required(form: dict[str, str], *names: str) -> list[str]:
+    """The values of form fields ``names`` (two at most), or ``invalid_request`` naming the missing."""
     missing = [name for name in names if not form.get(name)]
+    if len(missing) == 1:
+        raise OAuthError("invalid_request", _("Send {field}.", field=missing[0]))
     if missing:
-        raise OAuthError("invalid_request", f"Send {' and '.join(missing)}.")
+        raise OAuthError("invalid_request", _("Send {first} and {second}.", first=missing[0], second=missing[1]))
     return [form[name] for name in names]
 
 
@@ -159,14 +166,14 @@ def _client_credentials(form: dict[str, str]) -> tuple[str, str] | None:
     in_form = bool(form.get("client_id") or form.get("client_secret"))
     if header.lower().startswith("basic "):
         if in_form:
-            raise OAuthError("invalid_request", "Authenticate the client one way: HTTP Basic or the form, not both.")
+            raise OAuthError("invalid_request", _("Authenticate the client one way: HTTP Basic or the form, not both."))
         try:
             decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
-            raise OAuthError("invalid_client", "The HTTP Basic credentials are not readable.") from None
+            raise OAuthError("invalid_client", _("The HTTP Basic credentials are not readable.")) from None
         client_id, sep, client_secret = decoded.partition(":")
         if not sep:
-            raise OAuthError("invalid_client", "The HTTP Basic credentials are not readable.")
+            raise OAuthError("invalid_client", _("The HTTP Basic credentials are not readable."))
         return unquote_plus(client_id), unquote_plus(client_secret)
     if in_form:
         return form.get("client_id", ""), form.get("client_secret", "")
@@ -190,7 +197,7 @@ def _authenticate_client_if_it_tries(form: dict[str, str]) -> None:
         with current_database().reading() as session:
             registered = session.get(ApiClient, client_id) is not None
         if registered:
-            raise OAuthError("invalid_client", "This client is confidential: authenticate it with its secret.")
+            raise OAuthError("invalid_client", _("This client is confidential: authenticate it with its secret."))
 
 
 def oauth_problem(error: OAuthError) -> Response:
@@ -201,7 +208,7 @@ def oauth_problem(error: OAuthError) -> Response:
         error.status,
         error.description,
         code=f"oauth/{error.error.replace('_', '-')}",
-        title="OAuth error",
+        title=_("OAuth error"),
         headers=headers,
         error=error.error,
         error_description=error.description,

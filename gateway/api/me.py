@@ -11,6 +11,7 @@ from gateway.tokens import load_principal
 from shared.errors import NotFound
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
+from shared.i18n import _
 
 blp = Blueprint("me", __name__, description="The signed-in user or API client.")
 
@@ -23,7 +24,7 @@ def me() -> dict[str, Any]:
     with read_session() as session:
         found = load_principal(session, principal.subject)
         if found is None:
-            raise NotFound("The token names an account that no longer exists.")
+            raise NotFound(_("The token names an account that no longer exists."))
         return {
             "subject": found.subject,
             "kind": "user" if isinstance(found, User) else "client",

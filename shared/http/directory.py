@@ -1,4 +1,8 @@
-"""Staff read a service's directory of organisations (:mod:`shared.directory`) over HTTP."""
+"""Staff read a service's directory of organisations (:mod:`shared.directory`) over HTTP.
+
+Entries answer as the gateway's organisations do: the codes ``kind`` and ``status`` with their
+labels, ``display_name`` in the reader's language, ``updated_at`` in park time.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,24 @@ from shared.events.identity import ORGANISATION_KINDS
 from shared.http.app import current_database
 from shared.http.auth import requires
 from shared.http.blueprint import Blueprint
+from shared.http.display_names import DisplayName
+from shared.http.fields import ParkTime
+from shared.http.languages import Label
 from shared.http.pagination import PageArgs, page_schema, paginate
+from shared.i18n import _
 
 
 class DirectoryEntrySchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     name_zh = fields.String(allow_none=True)
+    display_name = DisplayName()
     kind = fields.String(required=True, metadata={"enum": list(ORGANISATION_KINDS)})
+    kind_label = Label("organisation-kind", attribute="kind")
     status = fields.String(required=True)
+    status_label = Label("organisation-status", attribute="status")
     version = fields.Integer(required=True)
-    updated_at = fields.DateTime(required=True)
+    updated_at = ParkTime(required=True)
 
 
 class DirectoryQuerySchema(PageArgs):
@@ -56,7 +67,9 @@ def directory_blueprint(service: str, table: Table) -> Blueprint:
         with current_database().reading() as session:
             row = session.execute(select(table).where(table.c.id == str(org_id))).mappings().first()
         if row is None:
-            raise NotFound(f"{service} has no organisation {org_id} in its directory (yet).")
+            raise NotFound(
+                _("{service} has no organisation {id} in its directory (yet).", service=service, id=str(org_id))
+            )
         return dict(row)
 
     return blp

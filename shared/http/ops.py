@@ -1,4 +1,9 @@
-"""Operations endpoints every service has: health, and dead letters for staff to list and replay."""
+"""Operations endpoints every service has: health, and dead letters for staff to list and replay.
+
+Times are park time (:class:`shared.http.fields.ParkTime`); a replay's ``outcome`` code comes with
+its ``outcome_label`` in the reader's language. A dead letter's ``error`` is the handler's exception
+as it was stored (English: it is evidence, not a message to a reader).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,28 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from shared.bus.deadletters import get_dead_letter, list_dead_letters, replay
+from shared.bus.inbox import Outcome
 from shared.bus.outbox import backlog
 from shared.errors import NotFound
 from shared.http.app import database_health, service_context
 from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
+from shared.http.fields import ParkTime
+from shared.http.languages import Label
 from shared.http.pagination import PageArgs, page_schema
+from shared.i18n import _, register_labels
+
+REPLAY_OUTCOME = "replay-outcome"
+# What a replay may answer (it is one attempt: a failure dead-letters again, never "retry").
+register_labels(
+    REPLAY_OUTCOME,
+    {
+        Outcome.HANDLED.value: _("Handled"),
+        Outcome.DUPLICATE.value: _("Already handled"),
+        Outcome.IGNORED.value: _("Ignored: this service does not handle it"),
+        Outcome.DEAD_LETTERED.value: _("Failed again; still a dead letter"),
+    },
+)
 
 
 class HealthSchema(Schema):
@@ -28,8 +49,8 @@ class DeadLetterSchema(Schema):
     type = fields.String(required=True)
     error = fields.String(required=True)
     attempts = fields.Integer(required=True)
-    failed_at = fields.DateTime(required=True)
-    replayed_at = fields.DateTime(allow_none=True)
+    failed_at = ParkTime(required=True)
+    replayed_at = ParkTime(allow_none=True)
     envelope = fields.Dict(required=True)
 
 
@@ -40,6 +61,7 @@ class DeadLetterQuerySchema(PageArgs):
 class ReplaySchema(Schema):
     id = fields.Integer(required=True)
     outcome = fields.String(required=True, metadata={"description": "handled, duplicate, ignored or dead_lettered"})
+    outcome_label = Label(REPLAY_OUTCOME, attribute="outcome")
 
 
 def ops_blueprint(service: str) -> Blueprint:
@@ -82,7 +104,7 @@ def ops_blueprint(service: str) -> Blueprint:
         """Deliver a dead letter to this service's handler again (park admin)."""
         inbox = service_context().inbox
         if inbox is None or get_dead_letter(inbox, letter_id) is None:
-            raise NotFound(f"No dead letter {letter_id} in {service}.")
+            raise NotFound(_("No dead letter {id} in {service}.", id=letter_id, service=service))
         outcome = replay(inbox, letter_id, by=current_principal().subject)
         return {"id": letter_id, "outcome": outcome.value}
 
