@@ -4,7 +4,7 @@ Everything goes through the same command handlers as the API, so each organisati
 ``identity.organisation.registered`` event reaches every service's directory. Idempotent: what
 exists (by organisation name, username, client id) is left exactly as it is, so running it
 again changes nothing and keeps any data added since. Company names are fictional; sectors and
-kinds follow the park's brochure (../shared/PARK.md). Demo passwords only.
+kinds follow the park's brochure (docs/PARK.md). Demo passwords only.
 """
 
 from __future__ import annotations

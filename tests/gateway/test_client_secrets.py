@@ -90,3 +90,18 @@ def test_a_key_from_the_environment_is_used_and_must_be_long(tmp_path: Path, sig
         gateway_settings_for(tmp_path, signing_pem, PARKHUB_CLIENT_SECRET_KEY="l" * 32)
     ).extensions["parkhub.client_secrets"].hash("s")
     assert not (tmp_path / "keys" / KEY_FILE).exists()
+
+
+def test_every_gateway_container_of_the_distributed_mode_gets_both_keys_from_the_environment() -> None:
+    """Gateway replicas on several hosts must agree on the signing key and on the key that hashes
+    client secrets (so must the seed, which registers the demo clients): docker-compose passes
+    both through from the operator's environment."""
+    import yaml  # schemathesis (a test extra) brings it
+
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
+    hashing = {name: s for name, s in compose["services"].items() if s.get("command", [None])[0] in ("gateway", "seed")}
+    assert set(hashing) == {"gateway", "seed"}
+    for name, service in hashing.items():
+        environment = service["environment"]
+        assert environment.get("PARKHUB_SIGNING_KEY") == "${PARKHUB_SIGNING_KEY:-}", name
+        assert environment.get("PARKHUB_CLIENT_SECRET_KEY") == "${PARKHUB_CLIENT_SECRET_KEY:-}", name
