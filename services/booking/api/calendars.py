@@ -18,7 +18,9 @@ from services.booking.queries import calendars
 from shared.errors import NotFound
 from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
+from shared.http.languages import current_locale
 from shared.http.views import execute, reading
+from shared.i18n import _
 
 blp = Blueprint(
     "booking-calendars", "parkhub.booking.calendars", description="iCalendar feeds of spaces and organisations."
@@ -35,7 +37,7 @@ def _feed(scope: str, owner_id: str, secret: str) -> dict[str, Any]:
 
 def _scope(collection: str) -> str:
     if collection not in SCOPES:
-        raise NotFound("Feeds exist for spaces and organisations.")
+        raise NotFound(_("Feeds exist for spaces and organisations."))
     return SCOPES[collection]
 
 
@@ -81,7 +83,7 @@ class FeedDocument(MethodView):
             if scope == "space":
                 body = calendars.space_feed(session, owner_id, secret)
             else:
-                body = calendars.organisation_feed(session, owner_id, secret)
+                body = calendars.organisation_feed(session, owner_id, secret, current_locale())
         response = Response(body, mimetype="text/calendar")
         response.headers["Content-Disposition"] = f'inline; filename="{collection}-{owner_id}.ics"'
         response.headers["Cache-Control"] = "private, max-age=300"

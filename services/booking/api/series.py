@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask.views import MethodView
@@ -19,13 +20,38 @@ from services.booking.commands import CancelSeries, MoveSeries, RequestSeries, S
 from services.booking.handlers.series import outcome_fields
 from services.booking.permissions import BOOKING_ROLES
 from services.booking.queries import reservations
+from shared.errors import DomainError
 from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
+from shared.http.languages import current_locale
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
+from shared.i18n import Message, render
 
 blp = Blueprint("booking-series", "parkhub.booking.series", description="Recurring reservations (RFC 5545 RRULE).")
+
+
+def _readable(value: Any) -> Any:
+    """``value`` with every marked text in it rendered in the request's language."""
+    if isinstance(value, Message):
+        return render(value, current_locale())
+    if isinstance(value, dict):
+        return {key: _readable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_readable(item) for item in value]
+    return value
+
+
+def run(handler: Callable[..., SeriesOutcome], command: Any) -> SeriesOutcome:
+    """``execute`` the series handler. A refused series (``rule/series-conflict``) lists each
+    occurrence's problem inside the problem; the kernel renders a problem's own detail and its
+    top-level values in the reader's language, so the texts nested in the list are rendered here."""
+    try:
+        return execute(handler, command)
+    except DomainError as refused:
+        refused.extra = _readable(refused.extra)
+        raise
 
 
 def outcome(answer: SeriesOutcome, status: int = 200) -> Any:
@@ -51,7 +77,7 @@ class SeriesCollection(MethodView):
         ``all_or_nothing``: one refused occurrence refuses all (409 listing each outcome);
         ``skip_conflicts``: the refused ones are listed and left out."""
         command = RequestSeries(**booking_fields(body), rrule=body["rrule"], mode=body["mode"])
-        return outcome(execute(handlers.request_series, command), 201)
+        return outcome(run(handlers.request_series, command), 201)
 
 
 @blp.route("/series/<uuid:series_id>")
@@ -81,7 +107,7 @@ class SeriesCancel(MethodView):
             reason=body.get("reason"),
             expected_versions=if_match_versions(),
         )
-        return outcome(execute(handlers.cancel_series, command))
+        return outcome(run(handlers.cancel_series, command))
 
 
 @blp.route("/series/<uuid:series_id>/move")
@@ -102,4 +128,4 @@ class SeriesMove(MethodView):
             mode=body["mode"],
             expected_versions=if_match_versions(),
         )
-        return outcome(execute(handlers.move_series, command))
+        return outcome(run(handlers.move_series, command))

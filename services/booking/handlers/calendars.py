@@ -10,6 +10,7 @@ from services.booking.models import CalendarFeed, Space
 from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import NotFound, PermissionDenied
+from shared.i18n import _
 from shared.principal import Principal
 
 SCOPES = ("space", "organisation")
@@ -34,7 +35,11 @@ def _check_owner(uow: UnitOfWork, scope: str, owner_id: str) -> None:
     else:
         exists = len(owner_id) <= MAX_ORG_ID and organisation(uow, owner_id) is not None
     if not exists:
-        raise NotFound(f"There is no {scope} {owner_id[:MAX_ORG_ID]!r}.")
+        raise NotFound(
+            _("There is no space {id}.", id=owner_id[:MAX_ORG_ID])
+            if scope == "space"
+            else _("There is no organisation {id}.", id=owner_id[:MAX_ORG_ID])
+        )
 
 
 def _owner(actor: Principal, scope: str, owner_id: str) -> str:
@@ -48,7 +53,7 @@ def feed_secret(cmd: OpenFeed, *, uow: UnitOfWork) -> tuple[str, str]:
     owner_id = _owner(cmd.actor, cmd.scope, cmd.owner_id)
     _check_owner(uow, cmd.scope, owner_id)
     if not may_read_feed(cmd.actor, cmd.scope, owner_id):
-        raise PermissionDenied("This calendar feed belongs to another organisation.")
+        raise PermissionDenied(_("This calendar feed belongs to another organisation."))
     feed = uow.session.get(CalendarFeed, (cmd.scope, owner_id))
     if feed is None:
         feed = CalendarFeed(scope=cmd.scope, owner_id=owner_id, secret=secrets.token_urlsafe(24), rotated_at=utcnow())
@@ -63,7 +68,9 @@ def rotate_feed(cmd: RotateFeed, *, uow: UnitOfWork) -> tuple[str, str]:
     owner_id = _owner(cmd.actor, cmd.scope, cmd.owner_id)
     _check_owner(uow, cmd.scope, owner_id)
     if not may_rotate_feed(cmd.actor, cmd.scope, owner_id):
-        raise PermissionDenied("Only park admin (spaces) or a tenant admin (their organisation) rotate feeds.")
+        raise PermissionDenied(
+            _("Only park admin (for a space) or a tenant admin (for their organisation) renew a feed's link.")
+        )
     feed = uow.session.get(CalendarFeed, (cmd.scope, owner_id))
     secret = secrets.token_urlsafe(24)
     if feed is None:

@@ -30,6 +30,7 @@ from services.booking.rules import Interval, Pricing, double_booking, price_of, 
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import NotFound, PermissionDenied, RuleViolation
+from shared.i18n import _
 from shared.principal import Principal
 
 MAX_ORG_ID = 64
@@ -45,9 +46,9 @@ def new_id() -> str:
 def load_space(uow: UnitOfWork, space_id: str, *, active: bool = True) -> Space:
     space = uow.session.get(Space, space_id)
     if space is None:
-        raise NotFound(f"There is no space {space_id}.")
+        raise NotFound(_("There is no space {id}.", id=space_id))
     if active and not space.active:
-        raise RuleViolation("This space is not open for booking.", code="rule/space-inactive")
+        raise RuleViolation(_("This space is not open for booking."), code="rule/space-inactive")
     return space
 
 
@@ -55,7 +56,7 @@ def load_reservation(uow: UnitOfWork, actor: Principal, reservation_id: str) -> 
     """The reservation if ``actor`` may see it; another organisation's is simply not found."""
     reservation = uow.session.get(Reservation, reservation_id)
     if reservation is None or not can_see(actor, reservation):
-        raise NotFound(f"There is no reservation {reservation_id}.")
+        raise NotFound(_("There is no reservation {id}.", id=reservation_id))
     return reservation
 
 
@@ -74,7 +75,9 @@ def known_organisation(uow: UnitOfWork, org_id: str) -> dict[str, Any]:
     ``rule/unknown-organisation`` (422) when it does not."""
     known = organisation(uow, org_id) if len(org_id) <= MAX_ORG_ID else None
     if known is None:
-        raise RuleViolation(f"Booking knows no organisation {org_id[:MAX_ORG_ID]!r}.", code="rule/unknown-organisation")
+        raise RuleViolation(
+            _("Booking knows no organisation {id}.", id=org_id[:MAX_ORG_ID]), code="rule/unknown-organisation"
+        )
     return known
 
 
@@ -83,13 +86,13 @@ def booking_organisation(uow: UnitOfWork, actor: Principal, org_id: str | None) 
     everybody else for their own. The organisation must be in booking's directory
     (``rule/unknown-organisation``) and active (``rule/organisation-suspended``)."""
     if org_id and org_id != actor.org_id and not actor.is_staff:
-        raise PermissionDenied("You can only book for your own organisation.")
+        raise PermissionDenied(_("You can only book for your own organisation."))
     target = org_id or actor.org_id
     if not target:
-        raise PermissionDenied("Your token names no organisation to book for.")
+        raise PermissionDenied(_("Your token names no organisation to book for."))
     known = known_organisation(uow, target)
     if known["status"] != "active":
-        raise RuleViolation("This organisation is suspended and cannot book.", code="rule/organisation-suspended")
+        raise RuleViolation(_("This organisation is suspended and cannot book."), code="rule/organisation-suspended")
     if target == actor.org_id:
         return target, actor.org_kind or known["kind"]
     return target, known["kind"]

@@ -26,7 +26,10 @@ from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import DomainError
 from shared.events import Event
+from shared.i18n import _
 from shared.principal import Principal
+
+NO_SPACE_FITS = _("No active space of that kind fits the attendees, layout and equipment.")
 
 
 def _moment(value: str) -> datetime:
@@ -107,7 +110,8 @@ def hold_room(event: Event, *, uow: UnitOfWork) -> None:
         except DomainError as error:
             refusal = refusal or error
     code = refusal.code if refusal else "rule/no-space-fits"
-    reason = refusal.detail if refusal else "No active space of that kind fits the attendees, layout and equipment."
+    # The event carries the English text (events are read by machines, not in a reader's language).
+    reason = str(refusal.detail if refusal else NO_SPACE_FITS)
     _answered(uow, data, "rejected", None, code)
     uow.publish(
         "booking.reservation.rejected",

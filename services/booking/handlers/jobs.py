@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from services.booking.handlers.common import SYSTEM
 from services.booking.handlers.transitions import transition
 from services.booking.models import Reservation
-from services.booking.rules import Interval
+from services.booking.rules import EXPIRED_REASON, NO_SHOW_REASON, Interval
 from services.booking.rules.policy import no_show_after
 from shared.clock import utcnow
 from shared.db import UnitOfWork
@@ -43,7 +43,7 @@ def release_no_shows(*, uow: UnitOfWork, now: datetime | None = None) -> int:
                 "no_show",
                 actor=SYSTEM,
                 now=now,
-                reason="Nobody checked in before the check-in window closed; the space was released.",
+                reason=str(NO_SHOW_REASON),  # stored and published in English; answers translate it
             )
             released += 1
     return released
@@ -63,5 +63,5 @@ def expire_unapproved(*, uow: UnitOfWork, now: datetime | None = None) -> int:
     now = now or utcnow()
     waiting = _due(uow, "pending_approval", Reservation.starts_at, now)
     for reservation in waiting:
-        transition(uow, reservation, "expire", actor=SYSTEM, now=now, reason="It was not approved before its start.")
+        transition(uow, reservation, "expire", actor=SYSTEM, now=now, reason=str(EXPIRED_REASON))
     return len(waiting)

@@ -46,6 +46,7 @@ from services.booking.rules import (
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import PermissionDenied, RuleViolation
+from shared.i18n import _
 from shared.principal import Principal
 
 
@@ -170,7 +171,7 @@ def move(
     now = now or utcnow()
     target = next_status(reservation.status, "reschedule")
     if reservation.start_utc <= now and not actor.is_staff:
-        raise RuleViolation("A reservation that has started cannot be moved.", code="rule/reschedule-after-start")
+        raise RuleViolation(_("A reservation that has started cannot be moved."), code="rule/reschedule-after-start")
     policy = space.policy()
     hold = policy.hold_of(usage)
     check_request(
@@ -184,8 +185,10 @@ def move(
     )
     if reservation.status == "confirmed" and needs_approval(policy, reservation.attendees) and not actor.is_staff:
         raise RuleViolation(
-            "The new time or space needs desk approval: book it as a new reservation, and cancel this one "
-            "once that is approved.",
+            _(
+                "The new time or space needs desk approval: book it as a new reservation, and cancel this one "
+                "once that is approved."
+            ),
             code="rule/reschedule-needs-approval",
         )
     check_free(uow, space.id, hold, exclude=[reservation.id])
@@ -228,7 +231,7 @@ def move(
 def reschedule_reservation(cmd: RescheduleReservation, *, uow: UnitOfWork) -> dict[str, Any]:
     reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
     if not can_manage(cmd.actor, reservation):
-        raise PermissionDenied("Only the organiser, a tenant admin or desk staff may move this reservation.")
+        raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may move this reservation."))
     check_version(reservation.version, cmd.expected_versions)
     space = load_space(uow, cmd.space_id) if cmd.space_id else reservation.space
     move(
@@ -247,10 +250,10 @@ def replace_visitors(cmd: ReplaceVisitors, *, uow: UnitOfWork) -> dict[str, Any]
     ``booking.reservation.visitors_changed``; the calendar SEQUENCE moves on."""
     reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
     if not can_manage(cmd.actor, reservation):
-        raise PermissionDenied("Only the organiser, a tenant admin or desk staff may change the visitors.")
+        raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may change the visitors."))
     check_version(reservation.version, cmd.expected_versions)
     if reservation.status not in ("pending_approval", "confirmed", "checked_in"):
-        raise RuleViolation("Visitors can only be changed on a current reservation.", code="rule/visitors-closed")
+        raise RuleViolation(_("Visitors can only be changed on a current reservation."), code="rule/visitors-closed")
     before = len(reservation.visitors)
     reservation.visitors = visitors_of(cmd.visitors)
     reservation.sequence += 1  # subscribed calendars show the new visitor list

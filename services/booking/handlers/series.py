@@ -33,6 +33,7 @@ from services.booking.rules import Interval, check_version, occurrences
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
+from shared.i18n import _
 from shared.principal import Principal
 
 MODES = ("all_or_nothing", "skip_conflicts")
@@ -77,10 +78,17 @@ def _try(
 
 
 def _settle(mode: str, outcomes: Sequence[OccurrenceOutcome], what: str) -> None:
+    """Refuse the whole request (``rule/series-conflict``, 409, every outcome listed) when the mode
+    says so, or when no occurrence could be ``what`` (booked or moved)."""
     failed = [o for o in outcomes if o.problem is not None]
-    if failed and (mode == "all_or_nothing" or len(failed) == len(outcomes)):
+    n, of = len(failed), len(outcomes)
+    if failed and (mode == "all_or_nothing" or n == of):
         raise Conflict(
-            f"{len(failed)} of {len(outcomes)} occurrences could not be {what}; nothing was changed.",
+            (
+                _("{failed} of {total} occurrences could not be booked; nothing was changed.", failed=n, total=of)
+                if what == "booked"
+                else _("{failed} of {total} occurrences could not be moved; nothing was changed.", failed=n, total=of)
+            ),
             code="rule/series-conflict",
             occurrences=[outcome_json(o) for o in outcomes],
         )
@@ -95,7 +103,7 @@ def _answer(uow: UnitOfWork, series: Series, outcomes: Sequence[OccurrenceOutcom
 def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     """Book each occurrence; returns the series (id, version) and every occurrence's outcome."""
     if cmd.mode not in MODES:
-        raise RuleViolation(f"mode is one of {', '.join(MODES)}.", code="rule/series-mode")
+        raise RuleViolation(_("mode is one of {modes}.", modes=", ".join(MODES)), code="rule/series-mode")
     org_id, org_kind = booking_organisation(uow, cmd.actor, cmd.org_id)
     space = load_space(uow, cmd.space_id)
     now = utcnow()
@@ -150,7 +158,7 @@ def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> SeriesOutcome:
 def load_series(uow: UnitOfWork, actor: Principal, series_id: str) -> Series:
     series = uow.session.get(Series, series_id)
     if series is None or not (actor.is_staff or series.org_id == actor.org_id):
-        raise NotFound(f"There is no series {series_id}.")
+        raise NotFound(_("There is no series {id}.", id=series_id))
     return series
 
 
@@ -164,7 +172,7 @@ def _rest(uow: UnitOfWork, series: Series, from_reservation_id: str | None) -> l
     if from_reservation_id is not None:
         anchor = uow.session.get(Reservation, from_reservation_id)
         if anchor is None or anchor.series_id != series.id:
-            raise NotFound(f"Reservation {from_reservation_id} is not an occurrence of this series.")
+            raise NotFound(_("Reservation {id} is not an occurrence of this series.", id=from_reservation_id))
         query = query.where(Reservation.starts_at >= anchor.start_utc)
     else:
         query = query.where(Reservation.starts_at > utcnow())
@@ -184,7 +192,7 @@ def cancel_series(cmd: CancelSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     outcomes: list[OccurrenceOutcome] = []
     for reservation in targets:
         if not can_manage(cmd.actor, reservation):
-            raise PermissionDenied("Only the organiser, a tenant admin or desk staff may cancel this series.")
+            raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may cancel this series."))
         usage = Interval(reservation.start_utc, reservation.end_utc)
         transition(uow, reservation, "cancel", actor=cmd.actor, reason=cmd.reason)
         outcomes.append(
@@ -199,10 +207,10 @@ def cancel_series(cmd: CancelSeries, *, uow: UnitOfWork) -> SeriesOutcome:
 def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     """Shift the rest of a series by ``shift_minutes`` and/or into another space."""
     if cmd.mode not in MODES:
-        raise RuleViolation(f"mode is one of {', '.join(MODES)}.", code="rule/series-mode")
+        raise RuleViolation(_("mode is one of {modes}.", modes=", ".join(MODES)), code="rule/series-mode")
     if cmd.shift_minutes == 0 and cmd.space_id is None:
         raise RuleViolation(
-            "Say how far to move the series (shift_minutes), or to which space.", code="rule/series-move"
+            _("Say how far to move the series (shift_minutes), or to which space."), code="rule/series-move"
         )
     series = load_series(uow, cmd.actor, cmd.series_id)
     check_version(series.version, cmd.expected_versions)
@@ -210,13 +218,13 @@ def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     shift = timedelta(minutes=cmd.shift_minutes)
     targets = _rest(uow, series, cmd.from_reservation_id)
     if not targets:
-        raise RuleViolation("No current occurrence of this series is left to move.", code="rule/series-empty")
+        raise RuleViolation(_("No current occurrence of this series is left to move."), code="rule/series-empty")
     # Moving later, the last goes first, so an occurrence never lands on its own successor.
     ordered = sorted(targets, key=lambda reservation: reservation.start_utc, reverse=shift > timedelta(0))
     outcomes: list[OccurrenceOutcome] = []
     for reservation in ordered:
         if not can_manage(cmd.actor, reservation):
-            raise PermissionDenied("Only the organiser, a tenant admin or desk staff may move this series.")
+            raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may move this series."))
         usage = Interval(reservation.start_utc + shift, reservation.end_utc + shift)
         target_space = space or reservation.space
 

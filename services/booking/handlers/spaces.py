@@ -15,6 +15,7 @@ from services.booking.rules import HOLDING, Interval, check_version, parse_openi
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound, RuleViolation
+from shared.i18n import _
 from shared.principal import Principal
 
 REQUIRED = (
@@ -81,7 +82,7 @@ def save_space(cmd: SaveSpace, *, uow: UnitOfWork) -> str:
     if cmd.space_id is None:
         missing = [name for name in REQUIRED if name not in details]
         if missing:
-            raise RuleViolation(f"A new space needs: {', '.join(missing)}.", code="rule/space-config")
+            raise RuleViolation(_("A new space needs: {fields}.", fields=", ".join(missing)), code="rule/space-config")
         space = Space(id=new_id(), created_at=now, **{**DEFAULTS, **details})
         uow.session.add(space)
         action, changes = "create", {name: _json(value) for name, value in details.items()}
@@ -102,7 +103,7 @@ def save_space(cmd: SaveSpace, *, uow: UnitOfWork) -> str:
     with uow.session.no_autoflush:
         taken = uow.session.execute(select(Space.id).where(Space.code == space.code, Space.id != space.id)).first()
     if taken is not None:
-        raise Conflict(f"Another space already has the code {space.code!r}.", code="rule/space-code-taken")
+        raise Conflict(_("Another space already has the code {code}.", code=space.code), code="rule/space-code-taken")
     uow.session.flush()
     if action == "update" and {"setup_minutes", "cleanup_minutes"} & set(changes):
         changes["reservations_rehold"] = _rehold(uow, space, now)
@@ -131,7 +132,7 @@ def _rehold(uow: UnitOfWork, space: Space, now: datetime) -> int:
             check_free(uow, space.id, hold, exclude=[reservation.id])
     except Conflict as clash:
         raise Conflict(
-            "With these buffers two reservations of this space would overlap; move or cancel one first.",
+            _("With these buffers two reservations of this space would overlap; move or cancel one first."),
             code="rule/buffers-overlap",
             **clash.extra,
         ) from None
@@ -142,7 +143,7 @@ def add_closure(cmd: AddClosure, *, uow: UnitOfWork) -> str:
     """Close a space for a time. Reservations already there stay; desk staff move or cancel them."""
     load_space(uow, cmd.space_id, active=False)
     if as_utc(cmd.ends_at) <= as_utc(cmd.starts_at):
-        raise RuleViolation("A closure ends after it starts.", code="rule/end-after-start")
+        raise RuleViolation(_("A closure ends after it starts."), code="rule/end-after-start")
     closure = Closure(
         id=new_id(),
         space_id=cmd.space_id,
@@ -168,7 +169,7 @@ def add_closure(cmd: AddClosure, *, uow: UnitOfWork) -> str:
 def remove_closure(cmd: RemoveClosure, *, uow: UnitOfWork) -> None:
     closure = uow.session.get(Closure, cmd.closure_id)
     if closure is None or closure.space_id != cmd.space_id:
-        raise NotFound(f"Space {cmd.space_id} has no closure {cmd.closure_id}.")
+        raise NotFound(_("Space {space} has no closure {closure}.", space=cmd.space_id, closure=cmd.closure_id))
     uow.session.delete(closure)
     _audit(
         uow,
@@ -191,7 +192,7 @@ def set_quota(cmd: SetQuota, *, uow: UnitOfWork) -> int:
     booking's directory does not know, PreconditionFailed when ``If-Match`` is stale (a rule that
     does not exist yet is version 0)."""
     if cmd.free_hours_per_month < 0:
-        raise RuleViolation("Free hours are never negative.", code="rule/quota")
+        raise RuleViolation(_("Free hours are never negative."), code="rule/quota")
     if cmd.org_id != "*":
         known_organisation(uow, cmd.org_id)
     rule = uow.session.get(QuotaRule, (cmd.org_id, cmd.space_kind))

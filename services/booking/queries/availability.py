@@ -23,6 +23,7 @@ from services.booking.queries.views import interval, space_summary
 from services.booking.rules import Interval, free_intervals, needs_approval, opening_intervals
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.errors import NotFound, RuleViolation
+from shared.i18n import _
 from shared.principal import Principal
 
 MAX_WINDOW = timedelta(days=31)
@@ -31,9 +32,9 @@ MAX_WINDOW = timedelta(days=31)
 def _window(start: datetime, end: datetime) -> Interval:
     window = Interval(as_utc(start), as_utc(end))
     if window.end <= window.start:
-        raise RuleViolation("The end must come after the start.", code="rule/end-after-start")
+        raise RuleViolation(_("The end must come after the start."), code="rule/end-after-start")
     if window.end - window.start > MAX_WINDOW:
-        raise RuleViolation(f"Search at most {MAX_WINDOW.days} days at once.", code="rule/search-window")
+        raise RuleViolation(_("Search at most {days} days at once.", days=MAX_WINDOW.days), code="rule/search-window")
     return window
 
 
@@ -141,7 +142,7 @@ def timeline(
     now = now or utcnow()
     space = session.get(Space, space_id)
     if space is None or not (space.active or actor.is_staff):
-        raise NotFound(f"There is no space {space_id}.")
+        raise NotFound(_("There is no space {id}.", id=space_id))
     start = datetime.combine(day, time(0), PARK_TZ)
     window = Interval(as_utc(start), as_utc(start + timedelta(days=days)))
     margin = _margin([space])

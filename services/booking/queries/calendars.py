@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.booking.models import CalendarFeed, Reservation, Space, directory
+from services.booking.rules import reason_text
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.errors import NotFound
+from shared.i18n import DEFAULT_LOCALE, Text, _, render
 
 UID_DOMAIN = "parkhub.tianfu-lifescience.cn"
 PAST = timedelta(days=60)
@@ -37,7 +39,7 @@ def check_secret(session: Session, scope: str, owner_id: str, secret: str) -> No
     """A wrong or rotated secret is answered like an unknown feed: 404."""
     feed = session.get(CalendarFeed, (scope, owner_id)) if len(owner_id) <= 64 else None
     if feed is None or not hmac.compare_digest(feed.secret.encode(), secret.encode()):
-        raise NotFound("There is no calendar feed at this address (the link may have been renewed).")
+        raise NotFound(_("There is no calendar feed at this address (the link may have been renewed)."))
 
 
 def _calendar(name: str) -> Calendar:
@@ -87,26 +89,36 @@ def space_feed(session: Session, space_id: str, secret: str) -> bytes:
     check_secret(session, "space", space_id, secret)
     space = session.get(Space, space_id)
     if space is None:
-        raise NotFound(f"There is no space {space_id}.")
+        raise NotFound(_("There is no space {id}.", id=space_id))
     calendar = _calendar(f"{space.name} · {space.name_zh}")
     for reservation in _reservations(session, Reservation.space_id == space_id, now=utcnow()):
         calendar.add_component(_event(reservation, summary="Reserved · 已预订", description=None))
     return bytes(calendar.to_ical())
 
 
-def organisation_feed(session: Session, org_id: str, secret: str) -> bytes:
-    """Every reservation of one organisation, with its details."""
+def organisation_feed(session: Session, org_id: str, secret: str, locale: str = DEFAULT_LOCALE) -> bytes:
+    """Every reservation of one organisation, with its details; the words around them in ``locale``
+    (the language the calendar client asked for, English by default)."""
     check_secret(session, "organisation", org_id, secret)
     name = session.execute(select(directory.c.name).where(directory.c.id == org_id)).scalar()
-    calendar = _calendar(f"ParkHub · {name or 'reservations'}")
+    calendar = _calendar("ParkHub · " + (name or render(_("Reservations"), locale)))
     for reservation in _reservations(session, Reservation.org_id == org_id, now=utcnow()):
         organiser = reservation.booked_by_name or reservation.booked_by
-        lines = [f"{reservation.attendees} attendees", f"Booked by {organiser}"]
+        lines: list[Text] = [
+            _("{count} attendees", count=reservation.attendees),
+            _("Booked by {name}", name=organiser),
+        ]
         if reservation.visitors:
-            lines.append("Visitors: " + ", ".join(v.name for v in reservation.visitors))
-        if reservation.reason:
-            lines.append(f"Note from the desk: {reservation.reason}")
+            lines.append(_("Visitors: {names}", names=", ".join(v.name for v in reservation.visitors)))
+        reason = reason_text(reservation.reason)
+        if reason:
+            lines.append(_("Note from the desk: {note}", note=reason))
+        space = reservation.space.name_zh if locale == "zh" and reservation.space.name_zh else reservation.space.name
         calendar.add_component(
-            _event(reservation, summary=f"{reservation.title} · {reservation.space.name}", description="\n".join(lines))
+            _event(
+                reservation,
+                summary=f"{reservation.title} · {space}",
+                description="\n".join(render(line, locale) for line in lines),
+            )
         )
     return bytes(calendar.to_ical())

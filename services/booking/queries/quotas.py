@@ -12,6 +12,7 @@ from services.booking.models import QuotaRule, Reservation, Space
 from services.booking.rules import COUNTED_FOR_QUOTA, month_of
 from shared.clock import PARK_TZ
 from shared.errors import PermissionDenied
+from shared.i18n import _
 from shared.principal import Principal
 
 
@@ -33,7 +34,7 @@ def usage_of(session: Session, actor: Principal, org_id: str | None, month: str 
     staff read another organisation's (PermissionDenied)."""
     org_id = org_id or actor.org_id
     if org_id != actor.org_id and not actor.is_staff:
-        raise PermissionDenied("You can only read your own organisation's quota.")
+        raise PermissionDenied(_("You can only read your own organisation's quota."))
     month = month or datetime.now(PARK_TZ).strftime("%Y-%m")
     first = datetime.combine(datetime.strptime(month + "-01", "%Y-%m-%d").date(), time(0), PARK_TZ)
     return {"organisation_id": org_id, "month": month, "items": usage(session, org_id, first)}

@@ -17,6 +17,7 @@ from services.booking.models import Closure, Reservation, Space
 from services.booking.rules import Interval, opening_intervals, subtract
 from shared.clock import PARK_TZ, as_utc
 from shared.errors import RuleViolation
+from shared.i18n import _
 
 BOOKED = ("confirmed", "checked_in", "completed", "no_show")
 ATTENDED = ("checked_in", "completed")
@@ -43,9 +44,9 @@ def _period(first: date, last: date) -> Interval:
         as_utc(datetime.combine(last + timedelta(days=1), time(0), PARK_TZ)),
     )
     if period.end <= period.start:
-        raise RuleViolation("The period ends before it starts.", code="rule/end-after-start")
+        raise RuleViolation(_("The period ends before it starts."), code="rule/end-after-start")
     if period.end - period.start > MAX_PERIOD:
-        raise RuleViolation("A report covers at most a year.", code="rule/report-period")
+        raise RuleViolation(_("A report covers at most a year."), code="rule/report-period")
     return period
 
 

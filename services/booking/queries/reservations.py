@@ -12,6 +12,7 @@ from services.booking.permissions import can_see
 from services.booking.queries.views import reservation_view, transition_view
 from shared.clock import as_utc
 from shared.errors import NotFound, PermissionDenied
+from shared.i18n import _
 from shared.principal import Principal
 
 
@@ -25,7 +26,7 @@ def _org_names(session: Session, org_ids: set[str]) -> dict[str, str]:
 def _visible(session: Session, actor: Principal, reservation_id: str) -> Reservation:
     reservation = session.get(Reservation, reservation_id)
     if reservation is None or not can_see(actor, reservation):
-        raise NotFound(f"There is no reservation {reservation_id}.")
+        raise NotFound(_("There is no reservation {id}.", id=reservation_id))
     return reservation
 
 
@@ -47,7 +48,7 @@ def _scoped(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     query = select(Reservation)
     if scope == "all":
         if not actor.is_staff:
-            raise PermissionDenied("Only desk staff list every organisation's reservations.")
+            raise PermissionDenied(_("Only desk staff list every organisation's reservations."))
         if args.get("organisation_id"):
             query = query.where(Reservation.org_id == args["organisation_id"])
     elif scope == "organisation":
@@ -87,7 +88,7 @@ def list_reservations(session: Session, actor: Principal, args: dict[str, Any]) 
 def get_series(session: Session, actor: Principal, series_id: str) -> dict[str, Any]:
     series = session.get(Series, series_id)
     if series is None or not (actor.is_staff or series.org_id == actor.org_id):
-        raise NotFound(f"There is no series {series_id}.")
+        raise NotFound(_("There is no series {id}.", id=series_id))
     rows = session.execute(
         select(Reservation).where(Reservation.series_id == series.id).order_by(Reservation.starts_at)
     ).scalars()

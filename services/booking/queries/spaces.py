@@ -12,6 +12,7 @@ from services.booking.models import AdminChange, Closure, Space
 from services.booking.queries.views import closure_view, space_view
 from shared.clock import as_utc
 from shared.errors import NotFound
+from shared.i18n import _
 
 
 def list_spaces(session: Session, args: dict[str, Any]) -> dict[str, Any]:
@@ -41,13 +42,13 @@ def get_space(session: Session, space_id: str, *, include_inactive: bool = True)
     """One space; an inactive one is not found unless ``include_inactive`` (staff)."""
     space = session.get(Space, space_id)
     if space is None or not (space.active or include_inactive):
-        raise NotFound(f"There is no space {space_id}.")
+        raise NotFound(_("There is no space {id}.", id=space_id))
     return space_view(space)
 
 
 def list_closures(session: Session, space_id: str, since: datetime | None) -> list[dict[str, Any]]:
     if session.get(Space, space_id) is None:
-        raise NotFound(f"There is no space {space_id}.")
+        raise NotFound(_("There is no space {id}.", id=space_id))
     query = select(Closure).where(Closure.space_id == space_id).order_by(Closure.starts_at)
     if since is not None:
         query = query.where(Closure.ends_at > as_utc(since))

@@ -1,6 +1,9 @@
 """Booking's pure rules: no Flask, kombu or session. Every broken rule raises
-:class:`shared.errors.RuleViolation` (or :class:`shared.errors.Conflict`) whose ``code`` names it."""
+:class:`shared.errors.RuleViolation` (or :class:`shared.errors.Conflict`) whose ``code`` names it
+and whose detail is a marked text (:mod:`shared.i18n`), answered in the reader's language.
+Importing the package registers the labels of booking's codes (:mod:`.names`)."""
 
+from services.booking.rules import names
 from services.booking.rules.intervals import (
     Interval,
     OpeningHours,
@@ -15,13 +18,16 @@ from services.booking.rules.lifecycle import (
     ACTIONS,
     CALLER_ACTIONS,
     COUNTED_FOR_QUOTA,
+    EXPIRED_REASON,
     HOLDING,
     KINDS,
+    NO_SHOW_REASON,
     STATUSES,
     check_caller_action,
     check_transition,
     check_version,
     next_status,
+    reason_text,
 )
 from services.booking.rules.policy import (
     MAX_HOLD,
@@ -42,9 +48,11 @@ __all__ = [
     "ACTIONS",
     "CALLER_ACTIONS",
     "COUNTED_FOR_QUOTA",
+    "EXPIRED_REASON",
     "HOLDING",
     "KINDS",
     "MAX_HOLD",
+    "NO_SHOW_REASON",
     "STATUSES",
     "Interval",
     "Occurrence",
@@ -63,6 +71,7 @@ __all__ = [
     "free_minutes_left",
     "merge",
     "month_of",
+    "names",
     "needs_approval",
     "next_status",
     "occurrences",
@@ -70,6 +79,7 @@ __all__ = [
     "parse_opening_hours",
     "price_of",
     "quota_month",
+    "reason_text",
     "render_opening_hours",
     "subtract",
 ]

@@ -6,8 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from services.booking.rules.names import WEEKDAY_NAMES
 from shared.clock import PARK_TZ
 from shared.errors import RuleViolation
+from shared.i18n import _
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_MINUTES = 24 * 60
@@ -42,9 +44,11 @@ def _minutes(text: str) -> int:
         hours, minutes = text.split(":")
         value = int(hours) * 60 + int(minutes)
     except ValueError:
-        raise RuleViolation(f"{text!r} is not a time of day HH:MM.", code="rule/opening-hours") from None
+        raise RuleViolation(_("“{value}” is not a time of day HH:MM.", value=text), code="rule/opening-hours") from None
     if not 0 <= value <= DAY_MINUTES or not 0 <= int(minutes) < 60:
-        raise RuleViolation(f"{text!r} is not a time of day between 00:00 and 24:00.", code="rule/opening-hours")
+        raise RuleViolation(
+            _("“{value}” is not a time of day between 00:00 and 24:00.", value=text), code="rule/opening-hours"
+        )
     return value
 
 
@@ -56,16 +60,20 @@ def parse_opening_hours(document: Mapping[str, Sequence[Sequence[str]]] | None) 
     document = document or {}
     unknown = set(document) - set(WEEKDAYS)
     if unknown:
-        raise RuleViolation(f"Unknown weekdays: {', '.join(sorted(unknown))}.", code="rule/opening-hours")
+        raise RuleViolation(_("Unknown weekdays: {days}.", days=", ".join(sorted(unknown))), code="rule/opening-hours")
     hours: dict[int, tuple[tuple[int, int], ...]] = {}
     for index, day in enumerate(WEEKDAYS):
         periods = sorted((_minutes(p[0]), _minutes(p[1])) for p in document.get(day, ()))
         for opens, closes in periods:
             if opens >= closes:
-                raise RuleViolation(f"On {day} a period closes before it opens.", code="rule/opening-hours")
-        for (_, closes), (opens, _) in zip(periods, periods[1:], strict=False):
+                raise RuleViolation(
+                    _("On {day} a period closes before it opens.", day=WEEKDAY_NAMES[day]), code="rule/opening-hours"
+                )
+        for (_opens, closes), (opens, _closes) in zip(periods, periods[1:], strict=False):
             if opens < closes:
-                raise RuleViolation(f"On {day} two periods overlap.", code="rule/opening-hours")
+                raise RuleViolation(
+                    _("On {day} two periods overlap.", day=WEEKDAY_NAMES[day]), code="rule/opening-hours"
+                )
         hours[index] = tuple(periods)
     return hours
 

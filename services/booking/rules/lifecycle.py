@@ -5,10 +5,13 @@ published contract (:mod:`shared.events.booking`): what other services read is w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from services.booking.rules.names import STATUS_NAMES
 from shared.errors import Conflict, PermissionDenied, PreconditionFailed, RuleViolation
 from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
+from shared.i18n import Message, Text, _
 
 STATUSES = RESERVATION_STATUSES
 KINDS = SPACE_KINDS
@@ -32,30 +35,64 @@ _MOVES: dict[str, dict[str, str]] = {
 }
 ACTIONS = tuple(_MOVES)
 
+NO_SHOW_REASON = _("Nobody checked in before the check-in window closed; the space was released.")
+EXPIRED_REASON = _("It was not approved before its start.")
+_SYSTEM_REASONS = {reason.msgid: reason for reason in (NO_SHOW_REASON, EXPIRED_REASON)}
+"""The reasons booking itself gives (the worker's no-show and expiry). A reservation keeps the
+English text, as events and the audit trail do; :func:`reason_text` turns it back into the
+marked text, so answers show it in the reader's language."""
+
+
+def reason_text(stored: str | None) -> Text | None:
+    """A stored ``reason`` for people to read: booking's own reasons as marked texts, a person's
+    reason (desk staff rejecting, a tenant cancelling) as they wrote it."""
+    if stored is None:
+        return None
+    return _SYSTEM_REASONS.get(stored, stored)
+
 
 def next_status(status: str, action: str) -> str:
     """The state ``action`` leads to from ``status``; ``rule/state-transition`` (409) if none."""
     try:
         return _MOVES[action][status]
     except KeyError:
-        allowed = ", ".join(sorted(_MOVES.get(action, {}))) or "none"
+        refusal = _REFUSALS.get(action, _not_this_way)
         raise Conflict(
-            f"A reservation that is {status} cannot be {_PAST.get(action, action)} (only from: {allowed}).",
+            refusal(STATUS_NAMES.get(status, status)),
             code="rule/state-transition",
             reservation_status=status,
             action=action,
         ) from None
 
 
-_PAST = {
-    "approve": "approved",
-    "reject": "rejected",
-    "expire": "expired",
-    "cancel": "cancelled",
-    "check_in": "checked in",
-    "no_show": "marked a no-show",
-    "complete": "completed",
-    "reschedule": "rescheduled",
+def _not_this_way(status: Text) -> Message:
+    return _("A reservation that is {status} cannot be changed this way.", status=status)
+
+
+# One text per action, each naming the states it is possible from (those of _MOVES).
+_REFUSALS: dict[str, Callable[[Text], Message]] = {
+    "approve": lambda status: _(
+        "Only a reservation pending approval can be approved; this one is {status}.", status=status
+    ),
+    "reject": lambda status: _(
+        "Only a reservation pending approval can be rejected; this one is {status}.", status=status
+    ),
+    "expire": lambda status: _("Only a reservation pending approval can expire; this one is {status}.", status=status),
+    "cancel": lambda status: _(
+        "Only a reservation pending approval or confirmed can be cancelled; this one is {status}.", status=status
+    ),
+    "check_in": lambda status: _(
+        "Only a confirmed reservation can be checked in; this one is {status}.", status=status
+    ),
+    "no_show": lambda status: _(
+        "Only a confirmed reservation can be released as a no-show; this one is {status}.", status=status
+    ),
+    "complete": lambda status: _(
+        "Only a checked-in reservation can be completed; this one is {status}.", status=status
+    ),
+    "reschedule": lambda status: _(
+        "Only a reservation pending approval or confirmed can be rescheduled; this one is {status}.", status=status
+    ),
 }
 
 
@@ -63,7 +100,7 @@ def check_version(current: int, expected: frozenset[int] | None) -> None:
     """``If-Match`` named versions (None: ``*``) and ``current`` is not one: 412."""
     if expected is not None and current not in expected:
         raise PreconditionFailed(
-            f"The resource changed since you read it (now at version {current}); read it again.",
+            _("The resource changed since you read it (now at version {version}); read it again.", version=current),
             current_etag=f'"{current}"',
         )
 
@@ -72,11 +109,11 @@ def check_caller_action(action: str, *, staff: bool, manages: bool) -> None:
     """Who may ask for ``action``: approve and reject are desk staff's; cancel the organiser's,
     a tenant admin's or staff's (``manages``); check-in and complete anybody who sees it."""
     if action not in CALLER_ACTIONS:
-        raise PermissionDenied(f"{action} is not something a caller may do.")
+        raise PermissionDenied(_("This is not an action a caller may ask for."))
     if action in ("approve", "reject") and not staff:
-        raise PermissionDenied("Only desk staff approve or reject reservations.")
+        raise PermissionDenied(_("Only desk staff approve or reject reservations."))
     if action == "cancel" and not manages:
-        raise PermissionDenied("Only the organiser, a tenant admin or desk staff may cancel this reservation.")
+        raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may cancel this reservation."))
 
 
 def check_transition(
@@ -86,11 +123,13 @@ def check_transition(
     a rejection says why; nothing is approved after its start; nothing is cancelled after its
     end, and only staff cancel after the start."""
     if action == "reject" and not (reason and reason.strip()):
-        raise RuleViolation("Say why the reservation is rejected.", code="rule/reason-required")
+        raise RuleViolation(_("Say why the reservation is rejected."), code="rule/reason-required")
     if action == "approve" and start <= now:
-        raise RuleViolation("A reservation cannot be approved after its start.", code="rule/too-late")
+        raise RuleViolation(_("A reservation cannot be approved after its start."), code="rule/too-late")
     if action == "cancel":
         if end <= now:
-            raise RuleViolation("A reservation that has ended cannot be cancelled.", code="rule/cancel-after-end")
+            raise RuleViolation(_("A reservation that has ended cannot be cancelled."), code="rule/cancel-after-end")
         if start <= now and not staff:
-            raise RuleViolation("A reservation that has started cannot be cancelled.", code="rule/cancel-after-start")
+            raise RuleViolation(
+                _("A reservation that has started cannot be cancelled."), code="rule/cancel-after-start"
+            )

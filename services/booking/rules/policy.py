@@ -16,8 +16,10 @@ from services.booking.rules.intervals import (
     opening_intervals,
     subtract,
 )
+from services.booking.rules.names import LAYOUT, listing, name_of
 from shared.clock import PARK_TZ
 from shared.errors import Conflict, RuleViolation
+from shared.i18n import Message, _
 
 MAX_HOLD = timedelta(days=15)
 """The longest a reservation may hold a space, buffers included. Overlap lookups scan
@@ -62,26 +64,26 @@ class SpacePolicy:
     def validate(self) -> None:
         """Refuse a space configuration that cannot work (``rule/space-config``)."""
 
-        def refuse(detail: str) -> None:
+        def refuse(detail: Message) -> None:
             raise RuleViolation(detail, code="rule/space-config")
 
         if self.slot_minutes <= 0 or DAY_MINUTES % self.slot_minutes:
-            refuse("slot_minutes must divide a day (5, 10, 15, 30, 60, ... minutes).")
+            refuse(_("slot_minutes must divide a day (5, 10, 15, 30, 60, … minutes)."))
         if not 0 < self.min_duration_minutes <= self.max_duration_minutes:
-            refuse("min_duration_minutes must be positive and at most max_duration_minutes.")
+            refuse(_("min_duration_minutes must be positive and at most max_duration_minutes."))
         if self.min_duration_minutes % self.slot_minutes or self.max_duration_minutes % self.slot_minutes:
-            refuse("min_duration_minutes and max_duration_minutes must be whole slots.")
+            refuse(_("min_duration_minutes and max_duration_minutes must be whole slots."))
         hold = timedelta(minutes=self.max_duration_minutes) + self.setup + self.cleanup
         if hold > MAX_HOLD:
-            refuse(f"max duration plus buffers may not exceed {MAX_HOLD.days} days.")
+            refuse(_("The maximum duration plus buffers may not exceed {days} days.", days=MAX_HOLD.days))
         if self.approval_mode not in APPROVAL_MODES:
-            refuse(f"approval mode must be one of {', '.join(APPROVAL_MODES)}.")
+            refuse(_("The approval mode is one of {modes}.", modes=", ".join(APPROVAL_MODES)))
         if self.approval_mode == "attendees_above" and self.approval_threshold is None:
-            refuse("approval mode attendees_above needs a threshold.")
+            refuse(_("The approval mode attendees_above needs a threshold."))
         if any(capacity > self.capacity for capacity in self.layouts.values()):
-            refuse("a layout cannot seat more than the space's capacity.")
+            refuse(_("A layout cannot seat more than the space's capacity."))
         if self.hourly_price < 0 or not 0 <= self.late_cancel_fee_percent <= 100:
-            refuse("prices are never negative and the late fee is a percentage (0-100).")
+            refuse(_("Prices are never negative and the late fee is a percentage (0–100)."))
 
 
 def _on_grid(moment: datetime, slot_minutes: int) -> bool:
@@ -105,60 +107,74 @@ def check_request(
     other rule holds for them too.
     """
     if usage.end <= usage.start:
-        raise RuleViolation("The end must come after the start.", code="rule/end-after-start")
+        raise RuleViolation(_("The end must come after the start."), code="rule/end-after-start")
     if not (_on_grid(usage.start, policy.slot_minutes) and _on_grid(usage.end, policy.slot_minutes)):
         raise RuleViolation(
-            f"Start and end must fall on the {policy.slot_minutes}-minute grid of this space (park time).",
+            _(
+                "Start and end must fall on the {minutes}-minute grid of this space (park time).",
+                minutes=policy.slot_minutes,
+            ),
             code="rule/slot-granularity",
             slot_minutes=policy.slot_minutes,
         )
     if usage.minutes < policy.min_duration_minutes:
         raise RuleViolation(
-            f"This space is booked for at least {policy.min_duration_minutes} minutes.",
+            _("This space is booked for at least {minutes} minutes.", minutes=policy.min_duration_minutes),
             code="rule/min-duration",
             min_duration_minutes=policy.min_duration_minutes,
         )
     if usage.minutes > policy.max_duration_minutes:
         raise RuleViolation(
-            f"This space is booked for at most {policy.max_duration_minutes} minutes.",
+            _("This space is booked for at most {minutes} minutes.", minutes=policy.max_duration_minutes),
             code="rule/max-duration",
             max_duration_minutes=policy.max_duration_minutes,
         )
     if usage.start < now:
-        raise RuleViolation("A reservation cannot start in the past.", code="rule/in-the-past")
+        raise RuleViolation(_("A reservation cannot start in the past."), code="rule/in-the-past")
     if not staff and usage.start < now + timedelta(minutes=policy.lead_time_minutes):
         raise RuleViolation(
-            f"This space must be booked at least {policy.lead_time_minutes} minutes ahead.",
+            _("This space must be booked at least {minutes} minutes ahead.", minutes=policy.lead_time_minutes),
             code="rule/lead-time",
             lead_time_minutes=policy.lead_time_minutes,
         )
     if usage.start > now + timedelta(days=policy.horizon_days):
         raise RuleViolation(
-            f"This space can be booked at most {policy.horizon_days} days ahead.",
+            _("This space can be booked at most {days} days ahead.", days=policy.horizon_days),
             code="rule/horizon",
             horizon_days=policy.horizon_days,
         )
     check_seating(policy, attendees=attendees, layout=layout)
     if not any(period.contains(usage) for period in opening_intervals(policy.opening_hours, usage)):
         raise RuleViolation(
-            "The space is not open for the whole of this time (opening hours are in park time, Asia/Shanghai).",
+            _("The space is not open for the whole of this time (opening hours are in park time, Asia/Shanghai)."),
             code="rule/opening-hours",
         )
     hold = policy.hold_of(usage)
     if any(closure.overlaps(hold) for closure in closures):
-        raise RuleViolation("The space is closed during this time (buffers included).", code="rule/space-closed")
+        raise RuleViolation(_("The space is closed during this time (buffers included)."), code="rule/space-closed")
 
 
 def check_seating(policy: SpacePolicy, *, attendees: int, layout: str | None) -> None:
     if layout is not None and layout not in policy.layouts:
+        if not policy.layouts:
+            raise RuleViolation(_("This space offers no layouts to choose from."), code="rule/layout")
         raise RuleViolation(
-            f"This space offers the layouts: {', '.join(sorted(policy.layouts)) or 'none'}.",
+            _(
+                "This space does not offer the {layout} layout; it offers: {layouts}.",
+                layout=name_of(LAYOUT, layout),
+                layouts=listing(LAYOUT, sorted(policy.layouts)),
+            ),
             code="rule/layout",
+            layouts=sorted(policy.layouts),
         )
     seats = policy.layouts[layout] if layout is not None else policy.capacity
     if attendees > seats:
         raise RuleViolation(
-            f"This space seats {seats} in that layout; {attendees} attendees do not fit.",
+            _(
+                "This space seats {seats} in that layout; {attendees} attendees do not fit.",
+                seats=seats,
+                attendees=attendees,
+            ),
             code="rule/capacity",
             capacity=seats,
         )
@@ -201,8 +217,11 @@ def check_check_in_window(policy: SpacePolicy, usage: Interval, now: datetime) -
     closes = min(usage.start + timedelta(minutes=policy.check_in_grace_minutes), usage.end)
     if not opens <= now <= closes:
         raise RuleViolation(
-            f"Check-in is open from {policy.check_in_opens_minutes} minutes before the start until "
-            f"{policy.check_in_grace_minutes} minutes after it.",
+            _(
+                "Check-in is open from {before} minutes before the start until {after} minutes after it.",
+                before=policy.check_in_opens_minutes,
+                after=policy.check_in_grace_minutes,
+            ),
             code="rule/check-in-window",
             opens_at=opens.isoformat(),
             closes_at=closes.isoformat(),
@@ -269,7 +288,7 @@ def double_booking(busy: Interval | None = None) -> Conflict:
             "end": busy.end.astimezone(PARK_TZ).isoformat(),
         }
     return Conflict(
-        "The space is already held at this time (setup and cleanup buffers included).",
+        _("The space is already held at this time (setup and cleanup buffers included)."),
         code="rule/no-double-booking",
         **extra,
     )

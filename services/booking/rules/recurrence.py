@@ -17,6 +17,7 @@ from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
 from services.booking.rules.intervals import Interval
 from shared.clock import PARK_TZ
 from shared.errors import RuleViolation
+from shared.i18n import Message, _
 
 MAX_OCCURRENCES = 104
 """Two years of a weekly meeting; a longer series is a new series later."""
@@ -33,7 +34,7 @@ class Occurrence:
     usage: Interval
 
 
-def _refuse(detail: str) -> RuleViolation:
+def _refuse(detail: Message) -> RuleViolation:
     return RuleViolation(detail, code="rule/rrule")
 
 
@@ -41,47 +42,49 @@ def _numbers(value: str, name: str) -> list[int]:
     try:
         return [int(item) for item in value.split(",")]
     except ValueError:
-        raise _refuse(f"{name} takes whole numbers.") from None
+        raise _refuse(_("{part} takes whole numbers.", part=name)) from None
 
 
 def _parts(text: str) -> dict[str, str]:
     """The rule's parts, checked: known, once each, and able to produce a date at all."""
     parts: dict[str, str] = {}
     for item in text.split(";"):
-        name, _, value = item.partition("=")
+        name, _equals, value = item.partition("=")
         name = name.strip().upper()
         if name not in PARTS or not value.strip():
-            raise _refuse(f"An RRULE here takes {', '.join(sorted(PARTS))}; not {name or item!r}.")
+            raise _refuse(
+                _("An RRULE here takes {parts}; not “{given}”.", parts=", ".join(sorted(PARTS)), given=name or item)
+            )
         if name in parts:
-            raise _refuse(f"{name} is given twice.")
+            raise _refuse(_("{part} is given twice.", part=name))
         parts[name] = value.strip().upper()
     if "FREQ" not in parts:
-        raise _refuse("An RRULE needs FREQ.")
+        raise _refuse(_("An RRULE needs FREQ."))
     if "INTERVAL" in parts and not 1 <= _numbers(parts["INTERVAL"], "INTERVAL")[0] <= MAX_INTERVAL:
-        raise _refuse(f"INTERVAL is between 1 and {MAX_INTERVAL}.")
+        raise _refuse(_("INTERVAL is between 1 and {maximum}.", maximum=MAX_INTERVAL))
     if "COUNT" in parts:
         count = _numbers(parts["COUNT"], "COUNT")[0]
         if count < 1:
-            raise _refuse("COUNT is at least 1.")
+            raise _refuse(_("COUNT is at least 1."))
         if count > MAX_OCCURRENCES:
             raise _too_long()
     if "BYSETPOS" in parts:
         positions = _numbers(parts["BYSETPOS"], "BYSETPOS")
         if parts["FREQ"] not in ("MONTHLY", "YEARLY") or "BYDAY" not in parts or "BYMONTHDAY" in parts:
-            raise _refuse("BYSETPOS picks among the BYDAY days of a month or year (FREQ=MONTHLY or YEARLY).")
+            raise _refuse(_("BYSETPOS picks among the BYDAY days of a month or year (FREQ=MONTHLY or YEARLY)."))
         if any(not 1 <= abs(p) <= 5 for p in positions):
-            raise _refuse("BYSETPOS is between -5 and 5, not 0.")
+            raise _refuse(_("BYSETPOS is between -5 and 5, not 0."))
     if "BYMONTHDAY" in parts:
         days = _numbers(parts["BYMONTHDAY"], "BYMONTHDAY")
         months = _numbers(parts["BYMONTH"], "BYMONTH") if "BYMONTH" in parts else list(_LONGEST_MONTH)
         if not any(1 <= abs(d) <= _LONGEST_MONTH.get(m, 0) for d in days for m in months):
-            raise _refuse("BYMONTH and BYMONTHDAY name no day of any calendar: the series would never occur.")
+            raise _refuse(_("BYMONTH and BYMONTHDAY name no day of any calendar: the series would never occur."))
     return parts
 
 
 def _too_long() -> RuleViolation:
     return RuleViolation(
-        f"A series has at most {MAX_OCCURRENCES} occurrences.",
+        _("A series has at most {maximum} occurrences.", maximum=MAX_OCCURRENCES),
         code="rule/series-length",
         max_occurrences=MAX_OCCURRENCES,
     )
@@ -96,15 +99,15 @@ def occurrences(rule: str, first: Interval, *, horizon: datetime) -> list[Occurr
     past :data:`MAX_OCCURRENCES`."""
     text = rule.strip().removeprefix("RRULE:")
     if not text or any(line in text.upper() for line in ("DTSTART", "\n", "EXDATE", "RDATE")):
-        raise _refuse("Give one RRULE (e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=10).")
+        raise _refuse(_("Give one RRULE (e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=10)."))
     parts = _parts(text)
     start = first.start.astimezone(PARK_TZ)
     try:
         parsed = rrulestr(text, dtstart=start)
     except (ValueError, TypeError) as exc:
-        raise _refuse(f"The RRULE is not valid: {exc}.") from None
+        raise _refuse(_("The RRULE is not valid: {reason}.", reason=str(exc))) from None
     if not isinstance(parsed, rrule) or parsed._freq not in _FREQUENCIES:
-        raise _refuse("A series repeats daily, weekly, monthly or yearly.")
+        raise _refuse(_("A series repeats daily, weekly, monthly or yearly."))
     bounded = "COUNT" in parts or "UNTIL" in parts
     count = int(parts["COUNT"]) if "COUNT" in parts else None
     moments: list[datetime] = [start]

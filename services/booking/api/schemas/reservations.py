@@ -7,9 +7,23 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.booking.api.schemas.spaces import LAYOUTS, IntervalSchema, MoneySchema, SpaceSummarySchema, day, moment
+from services.booking.api.schemas.texts import Readable, Reason
+from services.booking.rules.names import (
+    FEED_SCOPE,
+    LAYOUT,
+    RESERVATION_ACTION,
+    RESERVATION_STATUS,
+    SERIES_MODE,
+    SERIES_OUTCOME,
+    SERIES_STATUS,
+    SPACE_KIND,
+)
 from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
+from shared.http.display_names import DisplayName
 from shared.http.fields import ParkTime
+from shared.http.languages import Label
 from shared.http.pagination import PageArgs
+from shared.i18n import _
 
 ORG_ID = validate.Length(min=1, max=64)
 
@@ -29,7 +43,7 @@ class WholeNumber(fields.Integer):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool):
-            raise ValidationError("Not a valid integer.")
+            raise ValidationError(_("Not a valid integer.").msgid)
         return int(super()._deserialize(value, attr, data, **kwargs))
 
 
@@ -112,6 +126,7 @@ class CheckInSchema(Schema):
 class ReservationSchema(Schema):
     id = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": list(RESERVATION_STATUSES)})
+    status_label = Label(RESERVATION_STATUS, attribute="status")
     space = fields.Nested(SpaceSummarySchema, required=True)
     organisation = fields.Nested(OrganisationRefSchema, required=True)
     booked_by = fields.String(required=True)
@@ -119,6 +134,7 @@ class ReservationSchema(Schema):
     title = fields.String(required=True)
     attendees = fields.Integer(required=True)
     layout = fields.String(allow_none=True)
+    layout_label = Label(LAYOUT, attribute="layout", allow_none=True)
     note = fields.String(allow_none=True)
     start = ParkTime(required=True)
     end = ParkTime(required=True)
@@ -131,7 +147,7 @@ class ReservationSchema(Schema):
     series_id = fields.String(allow_none=True)
     occurrence = fields.Integer(allow_none=True, metadata={"description": "its index in the series, from 0"})
     request_id = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = Reason(allow_none=True, metadata={"description": "why it was rejected, cancelled or released"})
     visitors = fields.List(fields.Nested(VisitorSchema), required=True)
     can_manage = fields.Boolean(required=True)
     version = fields.Integer(required=True)
@@ -152,11 +168,14 @@ class ReservationQuerySchema(PageArgs):
 
 class TransitionSchema(Schema):
     action = fields.String(required=True)
+    action_label = Label(RESERVATION_ACTION, attribute="action")
     from_status = fields.String(allow_none=True)
+    from_status_label = Label(RESERVATION_STATUS, attribute="from_status", allow_none=True)
     to_status = fields.String(required=True)
+    to_status_label = Label(RESERVATION_STATUS, attribute="to_status")
     actor = fields.String(required=True)
     actor_name = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = Reason(allow_none=True)
     details = fields.Dict()
     at = ParkTime(required=True)
 
@@ -168,7 +187,7 @@ class HistorySchema(Schema):
 class ProblemRefSchema(Schema):
     code = fields.String(required=True)
     status = fields.Integer(required=True)
-    detail = fields.String(required=True)
+    detail = Readable(required=True)
 
 
 class OccurrenceSchema(Schema):
@@ -176,8 +195,10 @@ class OccurrenceSchema(Schema):
     start = ParkTime(required=True)
     end = ParkTime(required=True)
     outcome = fields.String(required=True, metadata={"enum": ["booked", "moved", "conflict", "refused", "cancelled"]})
+    outcome_label = Label(SERIES_OUTCOME, attribute="outcome")
     reservation_id = fields.String(allow_none=True)
     status = fields.String(allow_none=True)
+    status_label = Label(RESERVATION_STATUS, attribute="status", allow_none=True)
     problem = fields.Nested(ProblemRefSchema, allow_none=True)
 
 
@@ -196,15 +217,18 @@ class SeriesSchema(Schema):
     first_start = ParkTime(required=True)
     first_end = ParkTime(required=True)
     mode = fields.String(required=True)
+    mode_label = Label(SERIES_MODE, attribute="mode")
     title = fields.String(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["active", "cancelled"]})
+    status_label = Label(SERIES_STATUS, attribute="status")
     version = fields.Integer(required=True)
     occurrences = fields.List(fields.Nested(ReservationSchema), required=True)
 
 
 class FeedSchema(Schema):
     url = fields.String(required=True, metadata={"description": "subscribe to it; no bearer token needed"})
-    scope = fields.String(required=True)
+    scope = fields.String(required=True, metadata={"enum": ["space", "organisation"]})
+    scope_label = Label(FEED_SCOPE, attribute="scope")
     owner_id = fields.String(required=True)
 
 
@@ -228,11 +252,14 @@ class SpaceUtilisationSchema(_UsageSchema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     name_zh = fields.String(required=True)
+    display_name = DisplayName()
     kind = fields.String(required=True)
+    kind_label = Label(SPACE_KIND, attribute="kind")
 
 
 class KindUtilisationSchema(_UsageSchema):
     kind = fields.String(required=True)
+    kind_label = Label(SPACE_KIND, attribute="kind")
     spaces = fields.Integer(required=True)
 
 

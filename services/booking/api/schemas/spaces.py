@@ -8,10 +8,26 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
+from services.booking.api.schemas.texts import LabelMap
 from services.booking.rules.intervals import WEEKDAYS
+from services.booking.rules.names import (
+    ADMIN_ACTION,
+    ADMIN_ENTITY,
+    APPROVAL_MODE,
+    LAYOUT,
+    RESERVATION_STATUS,
+    SPACE_KIND,
+    WEEKDAY,
+)
+from services.booking.rules.names import (
+    EQUIPMENT as EQUIPMENT_LABELS,
+)
 from shared.events.booking import SPACE_KINDS
+from shared.http.display_names import DisplayName
 from shared.http.fields import ParkTime
+from shared.http.languages import Label
 from shared.http.pagination import PageArgs
+from shared.i18n import _
 
 LAYOUTS = ("theatre", "classroom", "round_table", "banquet", "u_shape", "boardroom", "cocktail", "booths", "court")
 EQUIPMENT = (
@@ -30,7 +46,14 @@ EQUIPMENT = (
     "changing_rooms",
     "tea_service",
 )
-CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", error="a time of day HH:MM (00:00-24:00)")
+# Our own field messages are marked texts: a validator's fixed text is found in the catalogues by
+# the problem layer (``error=…msgid``), one with values is raised as a message (``ValidationError``).
+CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", error=_("A time of day HH:MM (00:00–24:00).").msgid)
+CODE = validate.Regexp(
+    r"^[a-z0-9][a-z0-9-]{1,59}$",
+    error=_("2–60 lower-case letters, digits or '-', starting with a letter or digit.").msgid,
+)
+MONTH = validate.Regexp(r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$", error=_("A month as YYYY-MM.").msgid)
 Kind = validate.OneOf(SPACE_KINDS)
 
 
@@ -40,7 +63,8 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 def _plausible(value: date) -> None:
     day = value.date() if isinstance(value, datetime) else value
     if not EARLIEST <= day <= LATEST:
-        raise ValidationError(f"Must fall between {EARLIEST.isoformat()} and {LATEST.isoformat()}.")
+        # A list: marshmallow takes a lone message only as a string; the problem layer renders it.
+        raise ValidationError([_("Must fall between {first} and {last}.", first=EARLIEST, last=LATEST)])
 
 
 def moment(**kwargs: Any) -> fields.AwareDateTime:
@@ -57,7 +81,7 @@ def amount(*, maximum: int, example: str, **kwargs: Any) -> fields.Decimal:
 
     def in_range(value: Decimal) -> None:
         if not 0 <= value <= maximum:
-            raise ValidationError(f"Must be between 0 and {maximum}.")
+            raise ValidationError([_("Must be between 0 and {maximum}.", maximum=maximum)])
 
     return fields.Decimal(
         as_string=True,
@@ -101,6 +125,7 @@ class SpaceRulesSchema(Schema):
 
 class ApprovalSchema(Schema):
     mode = fields.String(required=True, validate=validate.OneOf(("never", "always", "attendees_above")))
+    mode_label = Label(APPROVAL_MODE, attribute="mode")
     attendees_above = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100000))
 
 
@@ -117,7 +142,7 @@ class CancellationSchema(Schema):
 class SpaceInSchema(Schema):
     """A space as park admin writes it (PATCH takes any subset)."""
 
-    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,59}$"))
+    code = fields.String(required=True, validate=CODE)
     kind = fields.String(required=True, validate=Kind)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     name_zh = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -175,9 +200,11 @@ class SpacePatchSchema(SpaceInSchema):
 class SpaceSummarySchema(Schema):
     id = fields.String(required=True)
     code = fields.String(required=True)
-    kind = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"enum": list(SPACE_KINDS)})
+    kind_label = Label(SPACE_KIND, attribute="kind")
     name = fields.String(required=True)
     name_zh = fields.String(required=True)
+    display_name = DisplayName()
     building = fields.String(required=True)
     floor = fields.String(allow_none=True)
     capacity = fields.Integer(required=True)
@@ -185,10 +212,13 @@ class SpaceSummarySchema(Schema):
 
 class SpaceSchema(SpaceSummarySchema):
     layouts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    layout_labels = LabelMap(LAYOUT, attribute="layouts")
     equipment = fields.List(fields.String())
+    equipment_labels = LabelMap(EQUIPMENT_LABELS, attribute="equipment")
     description = fields.String()
     description_zh = fields.String()
     opening_hours = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(PeriodSchema)))
+    weekday_labels = LabelMap(WEEKDAY, attribute="opening_hours")
     timezone = fields.String()
     rules = fields.Nested(SpaceRulesSchema)
     approval = fields.Nested(ApprovalSchema)
@@ -238,6 +268,7 @@ class BusySchema(Schema):
     reservation_id = fields.String(metadata={"description": "Only on your organisation's reservations."})
     title = fields.String()
     status = fields.String()
+    status_label = Label(RESERVATION_STATUS, attribute="status")
     mine = fields.Boolean()
 
 
@@ -258,14 +289,19 @@ class QuotaSchema(Schema):
         metadata={"description": "an organisation in booking's directory, or * for every tenant"},
     )
     space_kind = fields.String(required=True, validate=Kind)
+    space_kind_label = Label(SPACE_KIND, attribute="space_kind")
     free_hours_per_month = fields.Integer(required=True, validate=validate.Range(min=0, max=744))
     version = fields.Integer(dump_only=True, metadata={"description": "the rule's ETag; send it as If-Match"})
 
 
 class AdminChangeSchema(Schema):
     entity = fields.String(required=True, metadata={"enum": ["space", "quota"]})
+    entity_label = Label(ADMIN_ENTITY, attribute="entity")
     entity_id = fields.String(required=True, metadata={"description": "a space id, or <org_id>/<space_kind>"})
-    action = fields.String(required=True)
+    action = fields.String(
+        required=True, metadata={"enum": ["create", "update", "add_closure", "remove_closure", "set"]}
+    )
+    action_label = Label(ADMIN_ACTION, attribute="action")
     actor = fields.String(required=True)
     actor_name = fields.String(allow_none=True)
     details = fields.Dict(required=True)
@@ -282,7 +318,7 @@ class QuotaListSchema(Schema):
 
 class QuotaUsageQuerySchema(Schema):
     month = fields.String(
-        validate=validate.Regexp(r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$", error="A month as YYYY-MM."),
+        validate=MONTH,
         metadata={"example": "2026-12"},
     )
     organisation_id = fields.String(metadata={"description": "staff only; default: your organisation"})
@@ -290,6 +326,7 @@ class QuotaUsageQuerySchema(Schema):
 
 class QuotaUsageSchema(Schema):
     space_kind = fields.String(required=True)
+    space_kind_label = Label(SPACE_KIND, attribute="space_kind")
     free_hours_per_month = fields.Float(required=True)
     used_hours = fields.Float(required=True)
     left_hours = fields.Float(required=True)
