@@ -5,7 +5,11 @@ forwards bytes: ``/api/v1/<service>/...`` goes to that service's API process wit
 sent, everything else to the gateway. On the way it stamps ``X-Request-ID`` (a valid incoming
 one is kept), limits body size, rate-limits each client (429 with ``Retry-After``), answers CORS
 preflights for the portal's origins and times out slow upstreams. The errors nginx itself makes
-(400, 413, 414, 429, 500, 502, 503, 504) are problem+json like every other error.
+(400, 413, 414, 429, 500, 502, 503, 504) are problem+json like every other error, in Chinese or
+English: nginx picks the first language the client lists, when it lists it without a q-value (or
+q=1), which is exactly what the platform picks for browsers (``zh-CN,zh;q=0.9,en;q=0.8``); other
+rankings get English here, while the platform behind it weighs every q-value
+(``shared.http.languages``). Such a problem also says ``Content-Language``.
 
 Run it in the foreground, all its files under one prefix folder::
 
@@ -28,22 +32,27 @@ from limits import RateLimitItem, parse
 
 from gateway.edge import ADDRESS_CAP, CORS_EXPOSED, CORS_HEADERS, CORS_METHODS
 from gateway.routes import DEFAULT_PORTS, route_table
-from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON
+from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON, TITLES
+from shared.i18n import CONTENT_LANGUAGE, Message, _
 from shared.settings import Settings, SettingsError
 
 PROXY_CONNECT_TIMEOUT = "5s"
 PROXY_TIMEOUT = "30s"  # an API answer slower than this is a 504 problem, not a hung client
 
-_PROBLEMS = {  # nginx's own errors: (code in the problem type, detail)
-    400: ("bad-request", "The request could not be read."),
-    413: ("payload-too-large", "The body is over the limit of {max_body_bytes} bytes."),
-    414: ("uri-too-long", "The URL is too long."),
-    429: ("too-many-requests", "Too many requests from this client; slow down."),
-    500: ("internal-error", "Something went wrong at the edge; the request id helps us find it."),
-    502: ("bad-gateway", "The service behind this URL is not answering; try again shortly."),
-    503: ("unavailable", "The service behind this URL is unavailable; try again shortly."),
-    504: ("gateway-timeout", "The service behind this URL took too long to answer."),
+_PROBLEMS: dict[int, tuple[str, Message]] = {  # nginx's own errors: (code in the problem type, detail)
+    400: ("bad-request", _("The request could not be read.")),
+    413: ("payload-too-large", _("The body is over the limit of {limit} bytes.")),
+    414: ("uri-too-long", _("The URL is too long.")),
+    429: ("too-many-requests", _("Too many requests from this client; slow down.")),
+    500: ("internal-error", _("Something went wrong at the edge; the request id helps us find it.")),
+    502: ("bad-gateway", _("The service behind this URL is not answering; try again shortly.")),
+    503: ("unavailable", _("The service behind this URL is unavailable; try again shortly.")),
+    504: ("gateway-timeout", _("The service behind this URL took too long to answer.")),
 }
+_URL_TOO_LONG = _("URL too long")
+"""The Chinese title of a 414 (the kernel's titles have none); in English the titles stay HTTP's phrases."""
+_FIRST_TAG_ZH = r"^\s*zh(-[A-Za-z0-9-]*)?\s*(;\s*q\s*=\s*1(\.0{0,3})?\s*)?(,|$)"
+"""``Accept-Language`` whose first language is Chinese, with no q-value or q=1 (nginx regex)."""
 _LISTEN = re.compile(r"^(\d{1,5}|[\w.-]+:\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5})$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
@@ -91,22 +100,35 @@ def render(settings: Settings, listen: str) -> str:
             f"        location {route.prefix} {{ proxy_pass http://parkhub_{route.service}; }}",
         ]
     lines.append("        location / { proxy_pass http://parkhub_gateway; }")
-    for status, (code, detail) in _PROBLEMS.items():
-        body = {
-            "type": PROBLEM_BASE + code,
-            "title": HTTPStatus(status).phrase,
-            "status": status,
-            "detail": detail.format(max_body_bytes=settings.max_body_bytes),
-            "request_id": "$parkhub_request_id",
-        }
+    for status in _PROBLEMS:
         lines += [
             f"        location @problem_{status} {{",
             f"            default_type {PROBLEM_JSON};",
-            f"            return {status} '{json.dumps(body, separators=(',', ':'))}';",
+            f"            if ($parkhub_language = zh) {{ return {status} '{_problem(status, 'zh', settings)}'; }}",
+            f"            return {status} '{_problem(status, 'en', settings)}';",
             "        }",
         ]
     lines += ["    }", "}"]
     return "\n".join(lines) + "\n"
+
+
+def _problem(status: int, locale: str, settings: Settings) -> str:
+    """The JSON body of nginx's own ``status`` problem in ``locale`` (nginx fills in the request id)."""
+    code, detail = _PROBLEMS[status]
+    title = HTTPStatus(status).phrase
+    if locale != "en":
+        title = (TITLES.get(status) or _URL_TOO_LONG).render(locale)
+    body = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": Message(detail.msgid, {"limit": settings.max_body_bytes}).render(locale),
+        "request_id": "$parkhub_request_id",
+    }
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    if "'" in text:  # the body is a single-quoted nginx string
+        raise SettingsError(f"a problem text of nginx may not hold a single quote: {text!r}")
+    return text
 
 
 def _http_settings(settings: Settings, limit: RateLimitItem) -> list[str]:
@@ -138,6 +160,20 @@ def _http_settings(settings: Settings, limit: RateLimitItem) -> list[str]:
         "map $http_x_request_id $parkhub_request_id {",
         "    default $request_id;",
         '    "~^[A-Za-z0-9._:-]{1,128}$" $http_x_request_id;',
+        "}",
+        "# The language of nginx's own problems (see the module docstring).",
+        "map $http_accept_language $parkhub_language {",
+        "    default en;",
+        f'    "~*{_FIRST_TAG_ZH}" zh;',
+        "}",
+        "# Content-Language on the answers nginx makes; a service's answer brings its own.",
+        "map $upstream_http_content_language $parkhub_content_language {",
+        '    default "";',
+        '    "" "$parkhub_language_tag";',
+        "}",
+        "map $parkhub_language $parkhub_language_tag {",
+        f'    default "{CONTENT_LANGUAGE["en"]}";',
+        f'    zh "{CONTENT_LANGUAGE["zh"]}";',
         "}",
         "map $http_origin $parkhub_cors_origin {",
         '    default "";',
@@ -201,7 +237,8 @@ def _response_headers() -> list[str]:
         ("Access-Control-Allow-Headers", "$parkhub_cors_headers"),
         ("Access-Control-Max-Age", "$parkhub_cors_max_age"),
         ("Access-Control-Expose-Headers", CORS_EXPOSED),
-        ("Vary", "Origin"),
+        ("Vary", "Origin, Accept-Language"),
+        ("Content-Language", "$parkhub_content_language"),
         ("Retry-After", "$parkhub_retry_after"),
     ]
     return [f'add_header {name} "{value}" always;' for name, value in headers]
