@@ -51,7 +51,9 @@ def test_malformed_json_says_where_it_stops_being_json(park: Park) -> None:
 
 @pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
 def test_nan_and_infinity_are_not_json(park: Park, constant: bytes) -> None:
-    response = post_organisation(park, b'{"name": "x", "kind": "tenant", "extra": ' + constant + b"}", "application/json")
+    response = post_organisation(
+        park, b'{"name": "x", "kind": "tenant", "extra": ' + constant + b"}", "application/json"
+    )
     assert_problem(response, 400, "body-not-json")
 
 
@@ -79,7 +81,8 @@ def test_a_json_body_with_a_utf8_byte_order_mark_is_accepted(park: Park) -> None
 
 
 @pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", "multipart/form-data; boundary=x"]
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "application/xml", "multipart/form-data; boundary=x"],
 )
 def test_a_body_of_another_media_type_is_415_naming_json(park: Park, content_type: str) -> None:
     before = organisation_count(park)
@@ -141,7 +144,9 @@ def test_known_parameters_with_bad_values_stay_422(park: Park) -> None:
 
 
 def test_known_parameters_still_filter(park: Park) -> None:
-    response = park.as_user("desk", "GET", RESERVATIONS + "?scope=all&status=confirmed&page_size=5&from=2020-01-01T00:00:00Z")
+    response = park.as_user(
+        "desk", "GET", RESERVATIONS + "?scope=all&status=confirmed&page_size=5&from=2020-01-01T00:00:00Z"
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
 
 

@@ -68,8 +68,9 @@ class Message:
     params: Mapping[str, object] = field(default_factory=dict)
 
     def render(self, locale: str) -> str:
-        values = {name: render(value, locale) if isinstance(value, Message) else value
-                  for name, value in self.params.items()}
+        values = {
+            name: render(value, locale) if isinstance(value, Message) else value for name, value in self.params.items()
+        }
         template = translation(self.msgid, locale)
         try:
             return template.format_map(values)
