@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 
-from shared.settings import DATABASES, Settings
+import parkhub_cli
+from shared.bus.transport import delete_namespace
+from shared.settings import Settings
 from tests.servers import RABBITMQ_URL, PostgresDatabases, require
 
 
@@ -42,12 +44,12 @@ class BusNamespaces:
         return namespace
 
     def delete_all(self) -> None:
+        # Every handler's queue and retry queue of the platform's topology, as `parkhub migrate`
+        # declares them.
+        topology = parkhub_cli._topology()
         with Connection(self.url, connect_timeout=5) as connection:
-            channel = connection.channel()
             for namespace in self.namespaces:
-                for name in DATABASES:
-                    channel.queue_delete(f"{namespace}.{name}")
-                channel.exchange_delete(f"{namespace}.events")
+                delete_namespace(connection, namespace, topology)
         self.namespaces.clear()
 
 
