@@ -109,7 +109,7 @@ def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     now = utcnow()
     first = Interval(as_utc(cmd.start), as_utc(cmd.end))
     if first.end <= first.start:
-        raise RuleViolation("The end must come after the start.", code="rule/end-after-start")
+        raise RuleViolation(_("The end must come after the start."), code="rule/end-after-start")
     planned = occurrences(cmd.rrule, first, horizon=now + timedelta(days=space.horizon_days))
     series = Series(
         id=new_id(),
