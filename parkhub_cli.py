@@ -152,7 +152,7 @@ def _topology() -> Any:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from shared.bus.runtime import ServiceWorker
+    from shared.bus.worker import ServiceWorker
 
     worker = ServiceWorker(settings, _participant(args.service, settings), topology=_topology())
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())

@@ -30,9 +30,10 @@ from kombu.entity import Exchange, Queue
 from sqlalchemy import MetaData, text
 
 from migrations import upgrade
+from shared.bus.embedded_bus import EmbeddedBus
 from shared.bus.inbox import Inbox
 from shared.bus.outbox import Relay
-from shared.bus.runtime import EmbeddedBus, Participant
+from shared.bus.runtime import Participant
 from shared.bus.tables import define_messaging_tables
 from shared.bus.topology import Topology
 from shared.bus.transport import KombuPublisher, connect, declare, delete_namespace

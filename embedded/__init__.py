@@ -16,7 +16,7 @@ from gateway import worker as gateway_worker
 from gateway.edge import Edge
 from gateway.routes import route_table
 from gateway.upstreams import InProcessUpstreams
-from shared.bus.runtime import EmbeddedBus
+from shared.bus.embedded_bus import EmbeddedBus
 from shared.settings import SERVICES, Settings
 
 

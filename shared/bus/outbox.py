@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "parkhub_outbox"
 """On PostgreSQL every transaction that adds to the outbox notifies this channel at its commit:
-the relay of another process listens instead of polling (see :mod:`shared.bus.runtime`)."""
+the relay of another process listens instead of polling (see :mod:`shared.bus.worker`)."""
 
 
 class Unroutable(RuntimeError):

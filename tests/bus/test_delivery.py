@@ -9,9 +9,10 @@ from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
 from shared.bus.deadletters import list_dead_letters, replay
+from shared.bus.embedded_bus import EmbeddedBus
 from shared.bus.inbox import Inbox, Outcome
 from shared.bus.outbox import Relay
-from shared.bus.runtime import EmbeddedBus, Participant
+from shared.bus.runtime import Participant
 from shared.bus.topology import Topology
 from shared.bus.transport import KombuPublisher, connect, declare
 from shared.db import Database

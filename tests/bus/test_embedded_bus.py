@@ -13,9 +13,10 @@ from marshmallow import Schema, fields
 from sqlalchemy import select, update
 
 from shared.bus.deadletters import list_dead_letters
+from shared.bus.embedded_bus import EmbeddedBus
 from shared.bus.inbox import Inbox, RetryPolicy
 from shared.bus.outbox import Relay, Unroutable, backlog
-from shared.bus.runtime import EmbeddedBus, Participant
+from shared.bus.runtime import Participant
 from shared.clock import utcnow
 from shared.db import Database, UnitOfWork
 from shared.events import Contract, Event, register

@@ -27,9 +27,10 @@ from sqlalchemy import text
 
 from migrations import upgrade
 from shared.bus.inbox import Inbox, RetryPolicy
-from shared.bus.runtime import Participant, ServiceWorker
+from shared.bus.runtime import Participant
 from shared.bus.topology import Topology
 from shared.bus.transport import broker_health, connect, declare
+from shared.bus.worker import ServiceWorker
 from shared.db import Database, UnitOfWork
 from shared.events import Event
 from shared.settings import Settings

@@ -23,9 +23,10 @@ from migrations import upgrade
 from shared.bus.deadletters import list_dead_letters
 from shared.bus.inbox import Inbox, RetryPolicy
 from shared.bus.outbox import Relay, backlog
-from shared.bus.runtime import Participant, ServiceWorker
+from shared.bus.runtime import Participant
 from shared.bus.topology import Topology
 from shared.bus.transport import KombuPublisher, connect, declare
+from shared.bus.worker import ServiceWorker
 from shared.db import Database, UnitOfWork
 from shared.events import Contract, Event, register
 from shared.settings import Settings

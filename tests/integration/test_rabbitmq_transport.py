@@ -26,9 +26,10 @@ from migrations import upgrade
 from shared.bus.deadletters import list_dead_letters, replay
 from shared.bus.inbox import Inbox, Outcome, RetryPolicy
 from shared.bus.outbox import Relay, Unroutable, backlog
-from shared.bus.runtime import Participant, ServiceWorker
+from shared.bus.runtime import Participant
 from shared.bus.topology import Subscription, Topology
 from shared.bus.transport import KombuPublisher, connect, declare, handler_queue
+from shared.bus.worker import ServiceWorker
 from shared.db import Database, UnitOfWork
 from shared.events import Event
 from shared.settings import Settings
