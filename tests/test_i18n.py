@@ -166,6 +166,19 @@ def test_the_kernels_problems_speak_chinese(park: Park) -> None:
     assert missing.json["title"] == "请求无效"
     assert missing.json["errors"]["name"] == ["缺少必填字段。"]
 
+    # marshmallow's templated messages are recognised and filled in again, in Chinese.
+    too_many = park.as_user("desk", "GET", "/api/v1/booking/reservations?page_size=5000", headers=ZH)
+    assert too_many.status_code == 422
+    assert too_many.json["errors"]["page_size"] == ["须大于或等于 1 且小于或等于 200。"]
+    same_in_english = park.as_user("desk", "GET", "/api/v1/booking/reservations?page_size=5000")
+    assert same_in_english.json["errors"]["page_size"] == [
+        "Must be greater than or equal to 1 and less than or equal to 200."
+    ]
+
+    not_staff = park.as_user("alice", "GET", "/api/v1/booking/dead-letters", headers=ZH)
+    assert not_staff.status_code == 403
+    assert not_staff.json["detail"] == "此操作需要以下角色之一：park_admin, desk_staff。"
+
     wrong_method = park.client.delete("/api/v1/health", headers=ZH)
     assert (wrong_method.json["title"], wrong_method.json["detail"]) == ("不允许的方法", "此资源不接受该请求方法。")
 

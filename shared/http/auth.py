@@ -23,6 +23,7 @@ from flask_jwt_extended.exceptions import NoAuthorizationError
 
 from shared.errors import PermissionDenied
 from shared.http import token_refusals
+from shared.i18n import _
 from shared.principal import ROLES, STAFF_ROLES, Principal
 from shared.settings import Settings
 
@@ -141,7 +142,7 @@ def requires(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = current_principal()
             if roles and not principal.has_any(roles):
-                raise PermissionDenied(f"This needs one of the roles: {', '.join(roles)}.")
+                raise PermissionDenied(_("This needs one of the roles: {roles}.", roles=", ".join(roles)))
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -35,7 +35,9 @@ from shared.db import Database, UnitOfWork
 from shared.errors import Conflict, RuleViolation
 from shared.http.auth import caller
 from shared.http.views import request_abandoned, request_transaction, stale_is_precondition_failed
+from shared.i18n import _
 
+IN_PROGRESS = _("A request with this Idempotency-Key is still being processed.")
 F = TypeVar("F", bound=Callable[..., Any])
 ABANDONED_AFTER = timedelta(minutes=5)
 IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}
@@ -55,7 +57,7 @@ def idempotent(database: Callable[[], Database] | None = None) -> Callable[[F], 
             if not key:
                 return view(*args, **kwargs)
             if len(key) > 200:
-                raise RuleViolation("Idempotency-Key is at most 200 characters.", code="idempotency-key-too-long")
+                raise RuleViolation(_("Idempotency-Key is at most 200 characters."), code="idempotency-key-too-long")
             known = caller()
             principal = known.subject if known is not None else "anonymous"
             digest = hashlib.sha256(
@@ -98,16 +100,14 @@ def _claim(uow: UnitOfWork, principal: str, key: str, digest: str) -> Response |
         try:
             uow.session.execute(insert(table).values(principal=principal, key=key, request_hash=digest, created_at=now))
         except IntegrityError:
-            raise Conflict(
-                "A request with this Idempotency-Key is still being processed.", code="idempotency-in-progress"
-            ) from None
+            raise Conflict(IN_PROGRESS, code="idempotency-in-progress") from None
         return None
     if row.request_hash != digest:
         raise RuleViolation(
-            "This Idempotency-Key was used with a different request body.", code="idempotency-key-reused"
+            _("This Idempotency-Key was used with a different request body."), code="idempotency-key-reused"
         )
     if row.status is None:
-        raise Conflict("A request with this Idempotency-Key is still being processed.", code="idempotency-in-progress")
+        raise Conflict(IN_PROGRESS, code="idempotency-in-progress")
     response = Response(row.body, status=row.status)
     for name, value in json.loads(row.headers or "{}").items():
         response.headers[name] = value

@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 
 from shared.errors import PreconditionFailed, PreconditionRequired
+from shared.i18n import _
 
 __all__ = [
     "IF_MATCH",
@@ -53,14 +54,14 @@ def if_match_versions() -> frozenset[int] | None:
     matches, so it is refused like any other foreign tag."""
     header = request.headers.get("If-Match")
     if not header:
-        raise PreconditionRequired("Send If-Match with the ETag you last read, so changes are never lost.")
+        raise PreconditionRequired(_("Send If-Match with the ETag you last read, so changes are never lost."))
     versions: set[int] = set()
     for raw in header.split(","):
         tag = raw.strip()
         if tag == "*":
             return None
         if not (len(tag) > 2 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit()):
-            raise PreconditionFailed(f"If-Match {tag[:40]!r} is not an ETag of this API.")
+            raise PreconditionFailed(_("If-Match {tag} is not an ETag of this API.", tag=repr(tag[:40])))
         versions.add(int(tag[1:-1]))
     return frozenset(versions)
 
@@ -70,6 +71,6 @@ def check_if_match(version: int) -> None:
     versions = if_match_versions()
     if versions is not None and version not in versions:
         raise PreconditionFailed(
-            f"The resource changed since you read it (now at version {version}); read it again.",
+            _("The resource changed since you read it (now at version {version}); read it again.", version=version),
             current_etag=etag(version),
         )

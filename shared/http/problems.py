@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -22,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from shared.errors import DomainError
 from shared.http.languages import current_locale, init_languages
-from shared.i18n import Message, Text, _, render, translation
+from shared.i18n import DEFAULT_LOCALE, Message, Text, _, render, translation
 
 PROBLEM_BASE = "https://parkhub.tianfu-lifescience.cn/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -72,8 +73,9 @@ TITLES: dict[int, Message] = {
 }
 """The title of each status, in both languages."""
 
-# marshmallow's own field messages, so a field error reads in the request's language too. Only
-# the fixed texts: templated ones ("Must be one of: …") stay English.
+# marshmallow's own field messages, so a field error reads in the request's language too. The
+# fixed ones are looked up as they are; the templated ones (FIELD_TEMPLATES) are recognised by
+# their shape and rendered again with the values they carried.
 FIELD_MESSAGES = (
     _("Missing data for required field."),
     _("Unknown field."),
@@ -93,9 +95,46 @@ FIELD_MESSAGES = (
     _("Not a valid list."),
     _("Not a valid mapping type."),
     _("Invalid input type for a nested field."),
+    _("String does not match expected pattern."),
+    _("Invalid input."),
+    _("Number too large."),
+    _("Not a valid tuple."),
+    _("Not a valid period of time."),
+)
+FIELD_TEMPLATES = (
     _("Shorter than minimum length {min}."),
     _("Longer than maximum length {max}."),
+    _("Length must be between {min} and {max}."),
+    _("Length must be {equal}."),
+    _("Must be greater than or equal to {min} and less than or equal to {max}."),
+    _("Must be greater than {min} and less than {max}."),
+    _("Must be greater than or equal to {min} and less than {max}."),
+    _("Must be greater than {min} and less than or equal to {max}."),
+    _("Must be greater than or equal to {min}."),
+    _("Must be greater than {min}."),
+    _("Must be less than or equal to {max}."),
+    _("Must be less than {max}."),
+    _("Must be one of: {choices}."),
+    _("Must be equal to {other}."),
+    _("One or more of the choices you made was not in: {choices}."),
 )
+_TEMPLATE_SHAPES = tuple(
+    (re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template.msgid))), template.msgid)
+    for template in FIELD_TEMPLATES
+)
+
+
+def field_message(text: str, locale: str) -> str:
+    """One of marshmallow's messages in ``locale``: a fixed one looked up, a templated one
+    recognised by its shape and filled in again with the values it carried; any other text as it is."""
+    translated = translation(text, locale)
+    if translated != text or locale == DEFAULT_LOCALE:
+        return translated
+    for shape, msgid in _TEMPLATE_SHAPES:
+        match = shape.fullmatch(text)
+        if match:
+            return Message(msgid, match.groupdict()).render(locale)
+    return text
 
 
 class RequestProblem(Exception):
@@ -145,7 +184,7 @@ def _field_errors(errors: Any, locale: str) -> Any:
     if isinstance(errors, Message):
         return errors.render(locale)
     if isinstance(errors, str):
-        return translation(errors, locale)
+        return field_message(errors, locale)
     if isinstance(errors, Mapping):
         return {key: _field_errors(value, locale) for key, value in errors.items()}
     if isinstance(errors, list | tuple):

@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from shared.db import Database, UnitOfWork
 from shared.errors import PreconditionFailed
 from shared.http.requests import request_id
+from shared.i18n import _
 
 T = TypeVar("T")
 _OWNER = "parkhub_request_uow"
@@ -60,7 +61,7 @@ def stale_is_precondition_failed() -> Iterator[None]:
     try:
         yield
     except StaleDataError:
-        raise PreconditionFailed("The resource changed while you were changing it; read it again.") from None
+        raise PreconditionFailed(_("The resource changed while you were changing it; read it again.")) from None
 
 
 @contextmanager
