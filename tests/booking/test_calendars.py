@@ -65,6 +65,10 @@ def test_space_feed_shows_busy_blocks_only(api, db):
     [event] = events(api, url).values()
     assert "merger" not in str(event.to_ical())
     assert str(event["SUMMARY"]).startswith("Reserved")
+    # Calendar clients append their own cache-busting parameters to a subscribed URL.
+    busted = api.client.get(feed_path(url) + "?nocache=1733000000")
+    assert busted.status_code == 200, busted.get_data(as_text=True)
+    assert busted.mimetype == "text/calendar"
 
 
 def test_feeds_are_private_and_rotatable(api, db):

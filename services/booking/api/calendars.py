@@ -17,7 +17,7 @@ from services.booking.commands import OpenFeed, RotateFeed
 from services.booking.queries import calendars
 from shared.errors import NotFound
 from shared.http.auth import current_principal, requires
-from shared.http.blueprint import Blueprint
+from shared.http.blueprint import Blueprint, ignores_query
 from shared.http.languages import current_locale
 from shared.http.views import execute, reading
 from shared.i18n import _
@@ -67,6 +67,7 @@ class FeedRotation(MethodView):
 
 @blp.route("/calendars/<string:collection>/<string:owner_id>/<string:secret>.ics")
 class FeedDocument(MethodView):
+    @ignores_query  # calendar clients append cache-busting parameters to the URLs they are given
     @blp.doc(
         security=[],
         responses={
