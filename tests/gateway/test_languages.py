@@ -207,6 +207,8 @@ def test_dead_letters_answer_park_time_and_a_replay_outcome_label(park: Park) ->
 @pytest.mark.parametrize("service", ["booking", "finance"])
 def test_directory_entries_answer_labels_display_names_and_park_time(park: Park, service: str) -> None:
     path = f"/api/v1/{service}/directory/organisations"
+    # The seed's identity events reach the directories over the bus once the platform runs.
+    assert park.platform.bus.wait_until_idle(10)
     zh = park.as_user("desk", "GET", path + "?kind=law_firm", headers=ZH)
     assert zh.status_code == 200, zh.get_data(as_text=True)
     (entry,) = zh.json["items"]
