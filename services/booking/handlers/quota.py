@@ -73,23 +73,15 @@ def spend(uow: UnitOfWork, org_id: str, space_kind: str, month: str, minutes: in
 
 def give_back(uow: UnitOfWork, reservation: Reservation) -> None:
     """Return what ``reservation`` spends (it stops counting, or is about to be priced again)."""
-    if reservation.quota_minutes and counts_for_quota(reservation.status):
-        spend(
-            uow,
-            reservation.org_id,
-            reservation.space.kind,
-            quota_month(reservation.start_utc),
-            -reservation.quota_minutes,
-        )
+    _count(uow, reservation, -1)
 
 
 def take(uow: UnitOfWork, reservation: Reservation) -> None:
     """Add what ``reservation`` spends to its counter (it was just placed or priced again)."""
+    _count(uow, reservation, +1)
+
+
+def _count(uow: UnitOfWork, reservation: Reservation, sign: int) -> None:
     if reservation.quota_minutes and counts_for_quota(reservation.status):
-        spend(
-            uow,
-            reservation.org_id,
-            reservation.space.kind,
-            quota_month(reservation.start_utc),
-            reservation.quota_minutes,
-        )
+        month = quota_month(reservation.start_utc)
+        spend(uow, reservation.org_id, reservation.space.kind, month, sign * reservation.quota_minutes)
