@@ -5,8 +5,8 @@ Timestamps in answers are park time with the offset (:class:`shared.http.fields.
 language beside it; names given in both languages also answer ``display_name``.
 
 Validation messages of our own are marked texts (``shared.i18n``) with no placeholders: marshmallow
-formats a validator's message before anyone knows the reader, and the problem layer then finds the
-formatted text in the catalogues, which only works for a text that formatting leaves unchanged.
+formats a validator's message before anyone knows the reader, and the problem layer finds a custom
+text in the catalogues as it is (only marshmallow's own templates are recognised with values in).
 """
 
 from __future__ import annotations
