@@ -6,7 +6,7 @@ Measured in one run, on one machine, each against its own baseline:
 - *enqueue*: ``uow.publish`` (contract validation + envelope + outbox insert) for N events in one
   transaction, against a raw SQL insert of the same rows (SQLite file, the embedded mode);
 - *relay, RabbitMQ*: the relay publishing N outbox rows with confirms + mandatory and marking them,
-  against raw kombu publishes with confirms, and raw kombu publishes without (DESIGN.md's figures);
+  against raw kombu publishes with confirms, and raw kombu publishes without;
 - *end to end, embedded*: N events from commit to handled by an inbox on the in-memory bus,
   against raw kombu in-memory publish + consume of the same bodies.
 Not a timed test; run it by hand. RabbitMQ figures are skipped when the broker is down.
