@@ -3,6 +3,8 @@
 Real processes, as ``bench/idle.py`` measures them: ``parkhub serve`` on a migrated, seeded var/,
 and ``parkhub worker`` on PostgreSQL and RabbitMQ. Each must stay under 5 % of one core over 3 s
 once it answered and settled its start-up work (a bus spinning on its own commits took 40-60 %).
+On a loaded machine start-up work can spill into a window, so the quietest of three windows in a
+row counts: a process that spins is busy in all of them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ WINDOW_SECONDS = 3.0
 
 
 def test_the_embedded_platform_is_idle_when_nobody_uses_it(tmp_path: Path) -> None:
-    share = measure_embedded(tmp_path, WINDOW_SECONDS)
+    share = measure_embedded(tmp_path, WINDOW_SECONDS, windows=3, enough=LIMIT)
     assert share < LIMIT, f"parkhub serve used {share:.1%} of a core while idle"
 
 
@@ -34,7 +36,7 @@ def test_the_distributed_workers_are_idle_when_nobody_uses_them(tmp_path: Path) 
     try:
         env = distributed_env(tmp_path / "var", databases.new_set(), RABBITMQ_URL)
         env["PARKHUB_BUS_NAMESPACE"] = f"idle{uuid.uuid4().hex[:8]}"
-        shares = measure_workers(tmp_path, env, WINDOW_SECONDS)
+        shares = measure_workers(tmp_path, env, WINDOW_SECONDS, windows=3, enough=LIMIT)
     finally:
         databases.drop_all()
     assert all(share < LIMIT for share in shares.values()), f"idle workers used {shares} of a core"
