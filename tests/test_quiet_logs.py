@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import subprocess
@@ -48,3 +49,22 @@ def test_a_health_probe_logs_no_request_lines(park: Any, caplog: pytest.LogCaptu
     # Ordinary traffic is still logged, once per request.
     park.as_user("alice", "GET", "/api/v1/me")
     assert len([r for r in caplog.records if r.name == "parkhub.http" and r.levelno >= logging.INFO]) == 1
+
+
+def test_logging_follows_the_current_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    """A host that swaps sys.stderr after logging was configured (pytest, a daemoniser) must not
+    leave every later line failing on a closed stream."""
+    from shared.logs import configure_logging
+
+    configure_logging("WARNING")
+    logging.getLogger("parkhub.test").warning("first line")
+    assert "first line" in capsys.readouterr().err
+    elsewhere = io.StringIO()
+    stderr, sys.stderr = sys.stderr, elsewhere
+    try:
+        logging.getLogger("parkhub.test").warning("to the new stream")
+    finally:
+        sys.stderr = stderr
+    assert "to the new stream" in elsewhere.getvalue()
+    logging.getLogger("parkhub.test").warning("back again")
+    assert capsys.readouterr().err.count("back again") == 1

@@ -20,6 +20,7 @@ def test_list_then_replay_delivers_the_event_to_the_real_handler(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PARKHUB_VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("PARKHUB_LOG_LEVEL", "WARNING")  # main() configures logging; keep the suite's level
     db = database(settings)
     event = Event(type=REGISTERED, source="/parkhub/gateway", data=organisation("Chengdu Leasing Co."))
 
