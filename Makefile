@@ -36,6 +36,8 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy shared gateway services embedded parkhub_cli.py
 
 bench: $(VENV)/.installed-test
+	@command -v wrk >/dev/null || { echo "bench: installing wrk (Debian's HTTP load generator)"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk; }
 	$(BIN)/python -m bench.bus --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.booking_availability --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.idle --write docs/PERFORMANCE.md
