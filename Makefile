@@ -11,12 +11,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# A venv made before the docs page moved to Swagger UI 5 holds swagger-ui-bundle 1.x, which
+# ships the same module as swagger-ui-bundle-v2: remove it and lay the v2 files down again.
+DROP_OLD_SWAGGER = $(BIN)/pip show -q swagger-ui-bundle >/dev/null 2>&1 && \
+	$(BIN)/pip uninstall -y -q swagger-ui-bundle && \
+	$(BIN)/pip install -q --force-reinstall --no-deps 'swagger-ui-bundle-v2>=5.31,<6' || true
+
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(DROP_OLD_SWAGGER)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(DROP_OLD_SWAGGER)
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run

@@ -92,9 +92,17 @@ def test_before_and_after_are_compared_once_both_are_there(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
+def require_wrk() -> None:
+    """wrk runs these tests; locally a missing wrk skips them, in CI (PARKHUB_REQUIRE_WRK) it fails them."""
+    if shutil.which("wrk"):
+        return
+    if os.environ.get("PARKHUB_REQUIRE_WRK"):
+        pytest.fail("wrk is not installed, and PARKHUB_REQUIRE_WRK is set", pytrace=False)
+    pytest.skip("wrk is not installed (set PARKHUB_REQUIRE_WRK=1 to make this a failure)")
+
+
 def test_the_wrk_script_counts_statuses_and_the_slots_it_went_through(tmp_path: Path) -> None:
-    if not shutil.which("wrk"):
-        pytest.skip("wrk is not installed")
+    require_wrk()
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class",
@@ -136,8 +144,7 @@ def test_creates_never_send_one_slot_twice_across_runs() -> None:
     """The warm-up and the measured run each start past the slots the previous one went through:
     no two bodies name the same space and start, no two share an Idempotency-Key, and every slot
     is a 30-minute one on the hour, 09:00-21:00 park time, from the first day on."""
-    if not shutil.which("wrk"):
-        pytest.skip("wrk is not installed")
+    require_wrk()
     seen: list[tuple[str, dict[str, object]]] = []
     lock = threading.Lock()
 
