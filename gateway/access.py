@@ -1,8 +1,9 @@
 """Who may see and change which identity objects (object-level checks, OWASP API1/API5).
 
-One rule for the whole gateway: a role that may never use an endpoint gets 403
-(:class:`PermissionDenied`); an object outside the caller's reach is answered 404
-(:class:`NotFound`), exactly as if it did not exist, so ids of other organisations leak nothing.
+One rule for the whole gateway: a role that may never use an endpoint gets 403 — from the view's
+``requires``, before anything is parsed or looked up, with the role sets named here; an object
+outside the caller's reach is answered 404 (:class:`NotFound`), exactly as if it did not exist,
+so ids of other organisations leak nothing.
 """
 
 from __future__ import annotations
@@ -16,16 +17,11 @@ from shared.principal import STAFF_ROLES, Principal
 
 PARK_ADMIN = "park_admin"
 TENANT_ADMIN = "tenant_admin"
-
-
-def require_park_admin(actor: Principal) -> None:
-    if PARK_ADMIN not in actor.roles:
-        raise PermissionDenied(_("Only a park administrator may do this."))
-
-
-def require_staff(actor: Principal) -> None:
-    if not actor.has_any(STAFF_ROLES):
-        raise PermissionDenied(_("Only park staff may do this."))
+USER_MANAGERS = (PARK_ADMIN, TENANT_ADMIN)
+"""Who may create and change accounts at all (the views' ``requires``); how far each reaches is
+:func:`check_may_manage_users`'s."""
+USER_READERS = (*STAFF_ROLES, TENANT_ADMIN)
+"""Who may list accounts (the view's ``requires``); whose, :func:`user_scope` says."""
 
 
 def check_organisation_visible(actor: Principal, organisation_id: str) -> None:
@@ -45,10 +41,8 @@ def user_scope(actor: Principal) -> str | None:
     raise PermissionDenied(_("Only park staff and tenant administrators may read user accounts."))
 
 
-def require_user_manager(actor: Principal) -> None:
-    """403 unless ``actor`` may manage users at all; checked before any lookup, so that the
-    answer never tells whether an id exists."""
-    if not actor.roles & {PARK_ADMIN, TENANT_ADMIN}:
+def _require_user_manager(actor: Principal) -> None:
+    if not actor.roles & set(USER_MANAGERS):
         raise PermissionDenied(_("Only park administrators and tenant administrators may manage users."))
 
 
@@ -57,7 +51,7 @@ def check_may_manage_users(actor: Principal, organisation: Organisation, roles: 
     only with tenant roles. Raises 403 for the role, 404 for someone else's organisation, and
     422 when ``roles`` do not fit the organisation's kind."""
     roles = set(roles)
-    require_user_manager(actor)
+    _require_user_manager(actor)  # the view checked it; the tenant branch below relies on it
     if PARK_ADMIN not in actor.roles:
         if organisation.id != actor.org_id:
             raise NotFound(_("No organisation {id}.", id=organisation.id))

@@ -1,19 +1,27 @@
-"""Commands on identity: one function per command, ``handler(cmd, *, uow, actor, ...)``.
+"""Commands on identity: one function per command, ``handler(cmd, *, uow)`` (plus keyword
+dependencies such as ``client_secrets``); ``cmd.actor`` is who asks.
 
-Each handler checks that ``actor`` may act on the object (see :mod:`gateway.access`), changes
-rows, writes one audit entry per change and publishes the integration event into the outbox of
-``uow``. Handlers never commit: the caller (a view, the seed) owns the transaction and commits
-once the handler returned, so a change, its audit entry and its event stand or fall together.
-They raise :class:`shared.errors.DomainError` subclasses: 403/404 for access, 409 for a taken
-name or username, 422 for a broken rule. ``precondition`` receives the object's current version
-before a change (the API passes ``check_if_match``).
+The view checks the caller's role before anything is parsed (``shared.http.auth.requires``): a
+handler checks only what depends on the rows — whether ``actor`` reaches this organisation or
+user (see :mod:`gateway.access`), whether the roles fit — changes rows, writes one audit entry
+per change and publishes the integration event into the outbox of ``uow``. Handlers never
+commit: the caller (a view through ``shared.http.views.execute``, the seed) owns the transaction
+and commits once the handler returned, so a change, its audit entry and its event stand or fall
+together. They raise :class:`shared.errors.DomainError` subclasses: 403/404 for access, 409 for a
+taken name or username, 412 when ``cmd.expected_versions`` (``If-Match``) misses the current
+version, 422 for a broken rule.
+
+Organisations, users and API clients carry SQLAlchemy's version counter
+(:mod:`gateway.models`): the UPDATE itself checks the version it read, so a concurrent change
+that passed the same ``If-Match`` raises ``StaleDataError`` on flush (412 in ``execute``). A
+handler flushes before it reads the new version for the answer, the audit entry or the event.
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -25,6 +33,7 @@ from gateway.commands import (
     CreateApiClient,
     CreateUser,
     RegisterOrganisation,
+    RotateClientSecret,
     UpdateApiClient,
     UpdateOrganisation,
     UpdateUser,
@@ -33,22 +42,17 @@ from gateway.models import ApiClient, Organisation, User
 from gateway.passwords import hash_secret
 from shared.clock import utcnow
 from shared.db import UnitOfWork
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, PreconditionFailed
 from shared.events.identity import ORGANISATION_REGISTERED, ORGANISATION_UPDATED, PARTNER_KINDS
 from shared.i18n import Message, _
 from shared.principal import Principal
 
-Precondition = Callable[[int], None]
 Row = TypeVar("Row", Organisation, User, ApiClient)
 
 
-def _no_precondition(_version: int) -> None:
-    return None
-
-
-def register_organisation(cmd: RegisterOrganisation, *, uow: UnitOfWork, actor: Principal) -> Organisation:
-    """Park admin registers an organisation. Publishes ``identity.organisation.registered``."""
-    access.require_park_admin(actor)
+def register_organisation(cmd: RegisterOrganisation, *, uow: UnitOfWork) -> Organisation:
+    """Register an organisation (the view admits park admins). Publishes
+    ``identity.organisation.registered``; 409 ``organisation-name-taken``."""
     now = utcnow()
     organisation = Organisation(
         id=str(uuid.uuid4()),
@@ -57,42 +61,36 @@ def register_organisation(cmd: RegisterOrganisation, *, uow: UnitOfWork, actor: 
         kind=cmd.kind,
         status=cmd.status,
         contact_email=cmd.contact_email,
-        version=1,
         created_at=now,
         updated_at=now,
     )
     uow.session.add(organisation)
     _flush_unique(uow, _name_taken(cmd.name), "organisation-name-taken")
-    _audit(uow, actor, "organisation", organisation.id, "registered", before=None, after=_org_state(organisation))
+    _audit(uow, cmd.actor, "organisation", organisation.id, "registered", before=None, after=_org_state(organisation))
     uow.publish(ORGANISATION_REGISTERED.type, organisation.event_data(), subject=organisation.id, orgid=organisation.id)
     return organisation
 
 
-def update_organisation(
-    cmd: UpdateOrganisation, *, uow: UnitOfWork, actor: Principal, precondition: Precondition = _no_precondition
-) -> Organisation:
-    """Change an organisation's details or status; publishes ``identity.organisation.updated``
-    when anything changed (the version then goes up by one)."""
-    access.require_park_admin(actor)
+def update_organisation(cmd: UpdateOrganisation, *, uow: UnitOfWork) -> Organisation:
+    """Change an organisation's details or status (the view admits park admins); publishes
+    ``identity.organisation.updated`` when anything changed (the version then goes up by one)."""
     organisation = _get(uow, Organisation, cmd.organisation_id, _no_organisation(cmd.organisation_id))
-    precondition(organisation.version)
+    _check_version(organisation.version, cmd.expected_versions)
     before = _org_state(organisation)
     if not _apply(organisation, cmd.changes, ("name", "name_zh", "contact_email", "status")):
         return organisation
-    organisation.version += 1
     organisation.updated_at = utcnow()
     _flush_unique(uow, _name_taken(organisation.name), "organisation-name-taken")
     action = "status_changed" if before["status"] != organisation.status else "updated"
-    _audit(uow, actor, "organisation", organisation.id, action, before=before, after=_org_state(organisation))
+    _audit(uow, cmd.actor, "organisation", organisation.id, action, before=before, after=_org_state(organisation))
     uow.publish(ORGANISATION_UPDATED.type, organisation.event_data(), subject=organisation.id, orgid=organisation.id)
     return organisation
 
 
-def create_user(cmd: CreateUser, *, uow: UnitOfWork, actor: Principal) -> User:
+def create_user(cmd: CreateUser, *, uow: UnitOfWork) -> User:
     """Create a user account (park admin: anyone; tenant admin: their own organisation)."""
-    access.require_user_manager(actor)
     organisation = _get(uow, Organisation, cmd.organisation_id, _no_organisation(cmd.organisation_id))
-    access.check_may_manage_users(actor, organisation, cmd.roles)
+    access.check_may_manage_users(cmd.actor, organisation, cmd.roles)
     username = cmd.username.strip().lower()
     if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(_username_taken(username), code="username-taken")
@@ -106,27 +104,23 @@ def create_user(cmd: CreateUser, *, uow: UnitOfWork, actor: Principal) -> User:
         organisation_id=organisation.id,
         roles=sorted(set(cmd.roles)),
         active=True,
-        version=1,
         created_at=now,
         updated_at=now,
     )
     uow.session.add(user)
     _flush_unique(uow, _username_taken(username), "username-taken")
-    _audit(uow, actor, "user", user.id, "created", before=None, after=_user_state(user))
+    _audit(uow, cmd.actor, "user", user.id, "created", before=None, after=_user_state(user))
     return user
 
 
-def update_user(
-    cmd: UpdateUser, *, uow: UnitOfWork, actor: Principal, precondition: Precondition = _no_precondition
-) -> User:
+def update_user(cmd: UpdateUser, *, uow: UnitOfWork) -> User:
     """Change a user's name, email, roles, password or active flag (same reach as create)."""
-    access.require_user_manager(actor)
     user = _get(uow, User, cmd.user_id, _no_user(cmd.user_id))
     try:
-        access.check_may_manage_users(actor, user.organisation, cmd.changes.get("roles", user.roles))
+        access.check_may_manage_users(cmd.actor, user.organisation, cmd.changes.get("roles", user.roles))
     except NotFound:
         raise NotFound(_no_user(cmd.user_id)) from None
-    precondition(user.version)
+    _check_version(user.version, cmd.expected_versions)
     before = _user_state(user)
     changes = dict(cmd.changes)
     password = changes.pop("password", None)
@@ -137,20 +131,17 @@ def update_user(
         user.password_hash = hash_secret(password)
     if not changed and password is None:
         return user
-    user.version += 1
     user.updated_at = utcnow()
+    uow.session.flush()  # the UPDATE checks and raises the version
     after = _user_state(user) | ({"password_changed": True} if password is not None else {})
-    _audit(uow, actor, "user", user.id, "updated", before=before, after=after)
+    _audit(uow, cmd.actor, "user", user.id, "updated", before=before, after=after)
     return user
 
 
-def create_api_client(
-    cmd: CreateApiClient, *, uow: UnitOfWork, actor: Principal, client_secrets: ClientSecrets
-) -> tuple[ApiClient, str]:
-    """Register a partner's machine client; returns it with its secret (256 random bits), which
-    is kept only as ``client_secrets``' keyed hash and never shown again. 409 when ``client_id``
-    is taken."""
-    access.require_park_admin(actor)
+def create_api_client(cmd: CreateApiClient, *, uow: UnitOfWork, client_secrets: ClientSecrets) -> tuple[ApiClient, str]:
+    """Register a partner's machine client (the view admits park admins); returns it with its
+    secret (256 random bits), which is kept only as ``client_secrets``' keyed hash and never
+    shown again. 409 when ``client_id`` is taken."""
     organisation = _get(uow, Organisation, cmd.organisation_id, _no_organisation(cmd.organisation_id))
     access.check_roles_fit(organisation, cmd.roles)
     client_id = cmd.client_id or f"{_client_prefix(organisation.kind)}_{secrets.token_hex(8)}"
@@ -165,49 +156,54 @@ def create_api_client(
         organisation_id=organisation.id,
         roles=sorted(set(cmd.roles)),
         active=True,
-        version=1,
         created_at=now,
         updated_at=now,
     )
     uow.session.add(client)
     _flush_unique(uow, _client_id_taken(client_id), "client-id-taken")
-    _audit(uow, actor, "api_client", client_id, "created", before=None, after=_client_state(client))
+    _audit(uow, cmd.actor, "api_client", client_id, "created", before=None, after=_client_state(client))
     return client, secret
 
 
-def update_api_client(
-    cmd: UpdateApiClient, *, uow: UnitOfWork, actor: Principal, precondition: Precondition = _no_precondition
-) -> ApiClient:
-    """Rename, re-role, deactivate or reactivate a client (park admin)."""
-    access.require_park_admin(actor)
+def update_api_client(cmd: UpdateApiClient, *, uow: UnitOfWork) -> ApiClient:
+    """Rename, re-role, deactivate or reactivate a client (the view admits park admins)."""
     client = _get(uow, ApiClient, cmd.client_id, _no_api_client(cmd.client_id))
     if "roles" in cmd.changes:
         access.check_roles_fit(client.organisation, cmd.changes["roles"])
-    precondition(client.version)
+    _check_version(client.version, cmd.expected_versions)
     before = _client_state(client)
     changes = dict(cmd.changes)
     if "roles" in changes:
         changes["roles"] = sorted(set(changes["roles"]))
     if not _apply(client, changes, ("name", "roles", "active")):
         return client
-    client.version += 1
     client.updated_at = utcnow()
-    _audit(uow, actor, "api_client", client.client_id, "updated", before=before, after=_client_state(client))
+    uow.session.flush()  # the UPDATE checks and raises the version
+    _audit(uow, cmd.actor, "api_client", client.client_id, "updated", before=before, after=_client_state(client))
     return client
 
 
 def rotate_client_secret(
-    client_id: str, *, uow: UnitOfWork, actor: Principal, client_secrets: ClientSecrets
+    cmd: RotateClientSecret, *, uow: UnitOfWork, client_secrets: ClientSecrets
 ) -> tuple[ApiClient, str]:
-    """Replace a client's secret; the old one stops working at once. Returns the new secret."""
-    access.require_park_admin(actor)
-    client = _get(uow, ApiClient, client_id, _no_api_client(client_id))
+    """Replace a client's secret (the view admits park admins); the old one stops working at
+    once. Returns the client, one version up, and the new secret."""
+    client = _get(uow, ApiClient, cmd.client_id, _no_api_client(cmd.client_id))
     secret = new_secret()
     client.secret_hash = client_secrets.hash(secret)
     client.secret_rotated_at = client.updated_at = utcnow()
-    client.version += 1
-    _audit(uow, actor, "api_client", client_id, "secret_rotated", before=None, after=None)
+    uow.session.flush()  # the UPDATE raises the version the answer's ETag shows
+    _audit(uow, cmd.actor, "api_client", cmd.client_id, "secret_rotated", before=None, after=None)
     return client, secret
+
+
+def _check_version(current: int, expected: frozenset[int] | None) -> None:
+    """``If-Match`` named versions (None: ``*`` or no request) and ``current`` is not one: 412."""
+    if expected is not None and current not in expected:
+        raise PreconditionFailed(
+            _("The resource changed since you read it (now at version {version}); read it again.", version=current),
+            current_etag=f'"{current}"',
+        )
 
 
 def _get(uow: UnitOfWork, model: type[Row], ident: str, missing: Message) -> Row:

@@ -16,13 +16,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from shared.bus.tables import BigId, define_messaging_tables
 from shared.db import Database, database_for, metadata
 from shared.events.identity import PARTNER_KINDS
+from shared.principal import STAFF_ROLES
 from shared.settings import Settings
 
 NAME = "gateway"
 TS = DateTime(timezone=True)
 
 ROLES_BY_KIND: dict[str, frozenset[str]] = {
-    "operator": frozenset({"desk_staff", "park_admin"}),
+    "operator": frozenset(STAFF_ROLES),
     "tenant": frozenset({"tenant_member", "tenant_admin"}),
     **{kind: frozenset({"partner_agent"}) for kind in PARTNER_KINDS},
 }
@@ -43,7 +44,12 @@ def database(settings: Settings) -> Database:
 
 
 class Organisation(Base):
-    """The park operator, a tenant company, or a partner firm; ``version`` is its ETag."""
+    """The park operator, a tenant company, or a partner firm; ``version`` is its ETag.
+
+    ``version`` is SQLAlchemy's version counter on the three versioned models (organisations,
+    users, API clients): every UPDATE sets it one higher *where it still holds the value read*, so
+    of two changes that both passed ``If-Match`` the later one matches no row and raises
+    ``StaleDataError`` (a 412 in the view), instead of overwriting the first."""
 
     __tablename__ = "organisations"
     __table_args__ = (
@@ -60,6 +66,8 @@ class Organisation(Base):
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_active(self) -> bool:
@@ -97,6 +105,8 @@ class User(Base):
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
+    __mapper_args__ = {"version_id_col": version}
+
     @property
     def subject(self) -> str:
         return f"user:{self.id}"
@@ -120,6 +130,8 @@ class ApiClient(Base):
     secret_rotated_at: Mapped[datetime | None] = mapped_column(TS)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def subject(self) -> str:

@@ -169,9 +169,9 @@ def _organisation(db: Database, demo: DemoOrganisation) -> Organisation:
         session.close()  # closing detaches without expiring: the row stays readable
     if existing is not None:
         return existing
-    command = commands.RegisterOrganisation(demo.name, demo.kind, demo.name_zh, demo.contact_email)
+    command = commands.RegisterOrganisation(SEEDER, demo.name, demo.kind, demo.name_zh, demo.contact_email)
     with _uow(db) as uow:
-        organisation = handlers.register_organisation(command, uow=uow, actor=SEEDER)
+        organisation = handlers.register_organisation(command, uow=uow)
         uow.commit()
     return organisation
 
@@ -180,9 +180,9 @@ def _user(db: Database, organisation: Organisation, demo: DemoUser) -> None:
     with db.reading() as session:
         if session.scalar(select(User.id).where(User.username == demo.username)) is not None:
             return
-    command = commands.CreateUser(demo.username, demo.display_name, DEMO_PASSWORD, organisation.id, demo.roles)
+    command = commands.CreateUser(SEEDER, demo.username, demo.display_name, DEMO_PASSWORD, organisation.id, demo.roles)
     with _uow(db) as uow:
-        handlers.create_user(command, uow=uow, actor=SEEDER)
+        handlers.create_user(command, uow=uow)
         uow.commit()
 
 
@@ -190,7 +190,9 @@ def _client(db: Database, organisation: Organisation, demo: DemoClient, client_s
     with db.reading() as session:
         if session.get(ApiClient, demo.client_id) is not None:
             return
-    command = commands.CreateApiClient(demo.name, organisation.id, ("partner_agent",), demo.client_id, demo.secret)
+    command = commands.CreateApiClient(
+        SEEDER, demo.name, organisation.id, ("partner_agent",), demo.client_id, demo.secret
+    )
     with _uow(db) as uow:
-        handlers.create_api_client(command, uow=uow, actor=SEEDER, client_secrets=client_secrets)
+        handlers.create_api_client(command, uow=uow, client_secrets=client_secrets)
         uow.commit()

@@ -7,12 +7,14 @@ name the ``client_id`` instead, and a retry answers 409 rather than making a twi
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask.views import MethodView
 
 from gateway import commands, handlers, queries
-from gateway.api import current_client_secrets, read_session, unit_of_work
+from gateway.access import PARK_ADMIN
+from gateway.api import current_client_secrets
 from gateway.api.schemas import (
     ApiClientCreateSchema,
     ApiClientPatchSchema,
@@ -21,10 +23,11 @@ from gateway.api.schemas import (
     ApiClientWithSecretSchema,
 )
 from gateway.models import ApiClient
-from shared.http.auth import current_principal
+from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.pagination import page_schema
-from shared.http.preconditions import IF_MATCH, check_if_match, etag, etag_header
+from shared.http.preconditions import IF_MATCH, etag, etag_header, if_match_versions
+from shared.http.views import execute, reading
 
 blp = Blueprint("api-clients", __name__, description="Partner API clients (client credentials).")
 
@@ -41,66 +44,59 @@ def _with_secret(client: ApiClient, secret: str) -> dict[str, Any]:
 
 @blp.route("/api-clients")
 class ApiClients(MethodView):
+    @requires(PARK_ADMIN)
     @blp.arguments(ApiClientQuerySchema, location="query")
     @blp.response(200, page_schema(ApiClientSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List API clients, optionally of one organisation."""
-        actor = current_principal()
-        with read_session() as session:
-            return queries.list_api_clients(session, actor, args)
+        with reading() as session:
+            return queries.list_api_clients(session, args)
 
+    @requires(PARK_ADMIN)
     @blp.arguments(ApiClientCreateSchema)
     @blp.response(201, ApiClientWithSecretSchema, headers=VERSIONED)
     def post(self, body: dict[str, Any]) -> Any:
         """Register a client for a partner organisation; the answer holds its secret, once."""
-        actor = current_principal()
         command = commands.CreateApiClient(
+            current_principal(),
             name=body["name"],
             organisation_id=str(body["organisation_id"]),
             roles=body["roles"],
             client_id=body.get("client_id"),
         )
-        with unit_of_work() as uow:
-            client, secret = handlers.create_api_client(
-                command, uow=uow, actor=actor, client_secrets=current_client_secrets()
-            )
-            uow.commit()
+        create = partial(handlers.create_api_client, client_secrets=current_client_secrets())
+        client, secret = execute(create, command)
         headers = {**NO_STORE, "ETag": etag(client.version), "Location": f"/api/v1/api-clients/{client.client_id}"}
         return _with_secret(client, secret), 201, headers
 
 
 @blp.route("/api-clients/<client_id>")
 class ApiClientById(MethodView):
+    @requires(PARK_ADMIN)
     @blp.response(200, ApiClientSchema, headers=VERSIONED)
     def get(self, client_id: str) -> Any:
         """Read one client (never its secret)."""
-        actor = current_principal()
-        with read_session() as session:
-            client = queries.get_api_client(session, actor, client_id)
+        with reading() as session:
+            client = queries.get_api_client(session, client_id)
         return client, 200, {"ETag": etag(client.version)}
 
+    @requires(PARK_ADMIN)
     @blp.arguments(ApiClientPatchSchema)
     @blp.response(200, ApiClientSchema, headers=VERSIONED)
     @blp.doc(parameters=[IF_MATCH])
     def patch(self, body: dict[str, Any], client_id: str) -> Any:
         """Rename, change roles, or deactivate (``active: false``) a client; needs ``If-Match``.
         A deactivated client gets no new tokens."""
-        actor = current_principal()
-        command = commands.UpdateApiClient(client_id, body)
-        with unit_of_work() as uow:
-            client = handlers.update_api_client(command, uow=uow, actor=actor, precondition=check_if_match)
-            uow.commit()
+        command = commands.UpdateApiClient(current_principal(), client_id, body, if_match_versions())
+        client = execute(handlers.update_api_client, command)
         return client, 200, {"ETag": etag(client.version)}
 
 
 @blp.route("/api-clients/<client_id>/rotate-secret", methods=["POST"])
+@requires(PARK_ADMIN)
 @blp.response(200, ApiClientWithSecretSchema, headers=VERSIONED)
 def rotate_secret(client_id: str) -> Any:
     """Replace the client's secret; the old one stops working at once. The answer holds the new one."""
-    actor = current_principal()
-    with unit_of_work() as uow:
-        client, secret = handlers.rotate_client_secret(
-            client_id, uow=uow, actor=actor, client_secrets=current_client_secrets()
-        )
-        uow.commit()
+    rotate = partial(handlers.rotate_client_secret, client_secrets=current_client_secrets())
+    client, secret = execute(rotate, commands.RotateClientSecret(current_principal(), client_id))
     return _with_secret(client, secret), 200, {**NO_STORE, "ETag": etag(client.version)}

@@ -16,13 +16,14 @@ from urllib.parse import parse_qsl, unquote_plus
 from flask import Response, request
 
 from gateway import tokens
-from gateway.api import current_client_secrets, unit_of_work
+from gateway.api import current_client_secrets
 from gateway.api.schemas import RevokeRequestSchema, TokenRequestSchema, TokenSchema
 from gateway.models import ApiClient
 from gateway.tokens import IssuedTokens, OAuthError, Refusal
 from shared.http.app import current_database, service_context
 from shared.http.blueprint import Blueprint
 from shared.http.problems import problem
+from shared.http.views import unit_of_work
 from shared.i18n import _
 
 blp = Blueprint("auth", __name__, description="Sign in: OAuth 2.0 tokens for users and partner API clients.")

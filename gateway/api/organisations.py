@@ -11,7 +11,7 @@ from typing import Any
 from flask.views import MethodView
 
 from gateway import commands, handlers, queries
-from gateway.api import read_session, unit_of_work
+from gateway.access import PARK_ADMIN
 from gateway.api.schemas import (
     OrganisationCreateSchema,
     OrganisationPatchSchema,
@@ -19,12 +19,12 @@ from gateway.api.schemas import (
     OrganisationSchema,
 )
 from gateway.models import Organisation
-from shared.http.app import current_database
-from shared.http.auth import current_principal
+from shared.http.auth import STAFF_ROLES, current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
-from shared.http.preconditions import IF_MATCH, check_if_match, etag_header, versioned_headers
+from shared.http.preconditions import IF_MATCH, etag_header, if_match_versions, versioned_headers
+from shared.http.views import execute, reading
 
 blp = Blueprint("organisations", __name__, description="Organisations: operator, tenants, partners.")
 
@@ -37,15 +37,16 @@ def _headers(organisation: Organisation, *, created: bool = False) -> dict[str, 
 
 @blp.route("/organisations")
 class Organisations(MethodView):
+    @requires(*STAFF_ROLES)
     @blp.arguments(OrganisationQuerySchema, location="query")
     @blp.response(200, page_schema(OrganisationSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List organisations (park staff), filtered by kind, status or part of a name."""
-        actor = current_principal()
-        with read_session() as session:
-            return queries.list_organisations(session, actor, args)
+        with reading() as session:
+            return queries.list_organisations(session, args)
 
-    @idempotent(current_database)
+    @requires(PARK_ADMIN)
+    @idempotent()
     @blp.arguments(OrganisationCreateSchema)
     @blp.response(201, OrganisationSchema, headers=VERSIONED)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
@@ -54,32 +55,29 @@ class Organisations(MethodView):
 
         409 when the name is taken. With an ``Idempotency-Key`` a retry answers the first response.
         """
-        actor = current_principal()
-        with unit_of_work() as uow:
-            organisation = handlers.register_organisation(commands.RegisterOrganisation(**body), uow=uow, actor=actor)
-            uow.commit()
+        command = commands.RegisterOrganisation(current_principal(), **body)
+        organisation = execute(handlers.register_organisation, command)
         return organisation, 201, _headers(organisation, created=True)
 
 
 @blp.route("/organisations/<uuid:organisation_id>")
 class OrganisationById(MethodView):
+    @requires()
     @blp.response(200, OrganisationSchema, headers=VERSIONED)
     def get(self, organisation_id: Any) -> Any:
         """Read one organisation: staff any, everyone else only their own (else 404)."""
         actor = current_principal()
-        with read_session() as session:
+        with reading() as session:
             organisation = queries.get_organisation(session, actor, str(organisation_id))
         return organisation, 200, _headers(organisation)
 
+    @requires(PARK_ADMIN)
     @blp.arguments(OrganisationPatchSchema)
     @blp.response(200, OrganisationSchema, headers=VERSIONED)
     @blp.doc(parameters=[IF_MATCH])
     def patch(self, body: dict[str, Any], organisation_id: Any) -> Any:
         """Change name, Chinese name, contact email or status (park admin); needs ``If-Match``
         (428 without, 412 when stale). Publishes ``identity.organisation.updated``."""
-        actor = current_principal()
-        command = commands.UpdateOrganisation(str(organisation_id), body)
-        with unit_of_work() as uow:
-            organisation = handlers.update_organisation(command, uow=uow, actor=actor, precondition=check_if_match)
-            uow.commit()
+        command = commands.UpdateOrganisation(current_principal(), str(organisation_id), body, if_match_versions())
+        organisation = execute(handlers.update_organisation, command)
         return organisation, 200, _headers(organisation)

@@ -11,15 +11,15 @@ from typing import Any
 from flask.views import MethodView
 
 from gateway import commands, handlers, queries
-from gateway.api import read_session, unit_of_work
+from gateway.access import USER_MANAGERS, USER_READERS
 from gateway.api.schemas import UserCreateSchema, UserPatchSchema, UserQuerySchema, UserSchema
 from gateway.models import User
-from shared.http.app import current_database
-from shared.http.auth import current_principal
+from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
-from shared.http.preconditions import IF_MATCH, check_if_match, etag_header, versioned_headers
+from shared.http.preconditions import IF_MATCH, etag_header, if_match_versions, versioned_headers
+from shared.http.views import execute, reading
 
 blp = Blueprint("users", __name__, description="User accounts of the operator, tenants and partners.")
 
@@ -32,15 +32,17 @@ def _headers(user: User, *, created: bool = False) -> dict[str, str]:
 
 @blp.route("/users")
 class Users(MethodView):
+    @requires(*USER_READERS)
     @blp.arguments(UserQuerySchema, location="query")
     @blp.response(200, page_schema(UserSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List accounts: staff all, a tenant admin their organisation's (others 403)."""
         actor = current_principal()
-        with read_session() as session:
+        with reading() as session:
             return queries.list_users(session, actor, args)
 
-    @idempotent(current_database)
+    @requires(*USER_MANAGERS)
+    @idempotent()
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema, headers=VERSIONED)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
@@ -49,32 +51,28 @@ class Users(MethodView):
         organisation's kind (422); a taken username is a 409."""
         actor = current_principal()
         organisation_id = str(body.pop("organisation_id", None) or actor.org_id)
-        command = commands.CreateUser(organisation_id=organisation_id, **body)
-        with unit_of_work() as uow:
-            user = handlers.create_user(command, uow=uow, actor=actor)
-            uow.commit()
+        user = execute(handlers.create_user, commands.CreateUser(actor, organisation_id=organisation_id, **body))
         return user, 201, _headers(user, created=True)
 
 
 @blp.route("/users/<uuid:user_id>")
 class UserById(MethodView):
+    @requires()
     @blp.response(200, UserSchema, headers=VERSIONED)
     def get(self, user_id: Any) -> Any:
         """Read one account (404 outside the caller's reach)."""
         actor = current_principal()
-        with read_session() as session:
+        with reading() as session:
             user = queries.get_user(session, actor, str(user_id))
         return user, 200, _headers(user)
 
+    @requires(*USER_MANAGERS)
     @blp.arguments(UserPatchSchema)
     @blp.response(200, UserSchema, headers=VERSIONED)
     @blp.doc(parameters=[IF_MATCH])
     def patch(self, body: dict[str, Any], user_id: Any) -> Any:
         """Change name, email, roles, password or ``active`` (deactivated accounts cannot sign
         in, and their refresh tokens stop working); needs ``If-Match``."""
-        actor = current_principal()
-        command = commands.UpdateUser(str(user_id), body)
-        with unit_of_work() as uow:
-            user = handlers.update_user(command, uow=uow, actor=actor, precondition=check_if_match)
-            uow.commit()
+        command = commands.UpdateUser(current_principal(), str(user_id), body, if_match_versions())
+        user = execute(handlers.update_user, command)
         return user, 200, _headers(user)

@@ -46,26 +46,20 @@ def ids(db: Database) -> dict[str, str]:
         return {"bank": bank, "tenant": tenant, "bob": bob}
 
 
-def _no_precondition(_version: int) -> None:
-    return None
-
-
 HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, str]], object]] = {
     "register_organisation": lambda uow, _ids: handlers.register_organisation(
-        commands.RegisterOrganisation("Wenjiang Vaccines Ltd.", "tenant"), uow=uow, actor=SEEDER
+        commands.RegisterOrganisation(SEEDER, "Wenjiang Vaccines Ltd.", "tenant"), uow=uow
     ),
     "update_organisation": lambda uow, ids: handlers.update_organisation(
-        commands.UpdateOrganisation(ids["tenant"], {"status": "suspended"}), uow=uow, actor=SEEDER
+        commands.UpdateOrganisation(SEEDER, ids["tenant"], {"status": "suspended"}), uow=uow
     ),
     "create_user": lambda uow, ids: handlers.create_user(
-        commands.CreateUser("dora", "Dora Wu", "a-long-password", ids["tenant"], ("tenant_member",)),
+        commands.CreateUser(SEEDER, "dora", "Dora Wu", "a-long-password", ids["tenant"], ("tenant_member",)),
         uow=uow,
-        actor=SEEDER,
     ),
     "update_user": lambda uow, ids: handlers.update_user(
-        commands.UpdateUser(ids["bob"], {"display_name": "Robert Li", "password": "another-password"}),
+        commands.UpdateUser(SEEDER, ids["bob"], {"display_name": "Robert Li", "password": "another-password"}),
         uow=uow,
-        actor=SEEDER,
     ),
 }
 
@@ -88,17 +82,14 @@ def test_api_client_handlers_leave_nothing_without_the_callers_commit(app: Flask
     client_secrets = app.extensions["parkhub.client_secrets"]
     with db.unit_of_work() as uow:
         handlers.create_api_client(
-            commands.CreateApiClient("Loan desk", known["bank"]), uow=uow, actor=SEEDER, client_secrets=client_secrets
+            commands.CreateApiClient(SEEDER, "Loan desk", known["bank"]), uow=uow, client_secrets=client_secrets
         )
     with db.unit_of_work() as uow:
-        handlers.update_api_client(
-            commands.UpdateApiClient("shudu-bank-demo", {"active": False}),
-            uow=uow,
-            actor=SEEDER,
-            precondition=_no_precondition,
-        )
+        handlers.update_api_client(commands.UpdateApiClient(SEEDER, "shudu-bank-demo", {"active": False}), uow=uow)
     with db.unit_of_work() as uow:
-        handlers.rotate_client_secret("shudu-bank-demo", uow=uow, actor=SEEDER, client_secrets=client_secrets)
+        handlers.rotate_client_secret(
+            commands.RotateClientSecret(SEEDER, "shudu-bank-demo"), uow=uow, client_secrets=client_secrets
+        )
     assert state(db) == before
 
 
