@@ -194,8 +194,16 @@ class Relay:
         done.published, done.unsubscribed = len(published), len(unsubscribed)
         return done
 
+    def backoff(self, attempts: int) -> timedelta:
+        """How long a row that failed ``attempts`` times before waits after this failure:
+        ``first_backoff`` doubling, capped at ``max_backoff``. Computed in float seconds with a
+        capped exponent: a timedelta times 2**48 overflows, and a row refused that often must
+        not make every later pass fail."""
+        seconds = self.first_backoff.total_seconds() * 2.0 ** min(max(attempts, 0), 64)
+        return timedelta(seconds=min(seconds, self.max_backoff.total_seconds()))
+
     def _postpone(self, uow: UnitOfWork, row_id: int, attempts: int, exc: Exception, now: datetime) -> None:
-        delay = min(self.first_backoff * 2**attempts, self.max_backoff)
+        delay = self.backoff(attempts)
         uow.session.execute(
             update(self.tables.outbox)
             .where(self.tables.outbox.c.id == row_id)

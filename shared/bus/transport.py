@@ -9,7 +9,8 @@ header.
 
 On RabbitMQ messages are persistent and published with confirms and ``mandatory``: a message no
 queue took comes back through the return handler and is raised as :class:`Unroutable` (a confirm
-alone acks a message that went nowhere). A broker that cannot be reached is
+alone acks a message that went nowhere). A broker that cannot be reached, or that does not confirm
+within :data:`PUBLISH_TIMEOUT_SECONDS` (a connection it blocked under a memory or disk alarm), is
 :class:`BrokerUnavailable`, raised fast: whoever publishes decides how long to wait before trying
 again. Consumers reconnect forever with a capped backoff (:data:`RECONNECT`).
 """
@@ -18,11 +19,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+from amqp.exceptions import ChannelError as AmqpChannelError
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
+from kombu.exceptions import OperationalError
 from kombu.messaging import Producer
 
 from shared.bus.outbox import BrokerUnavailable, Unroutable
@@ -41,6 +44,12 @@ RECONNECT: dict[str, Any] = {"max_retries": None, "interval_start": 0.1, "interv
 so they resume within about a second of its return."""
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5}
 """One quick second try (a connection the broker closed while idle); past it the relay backs off."""
+PUBLISH_TIMEOUT_SECONDS = 3.0
+"""Longest wait for one publish's socket write and for its confirm. Without it py-amqp waits
+forever, and RabbitMQ never answers a connection it blocked (memory or disk alarm): the relay's
+pass would hang holding its row locks. With :data:`PUBLISH_RETRY_POLICY`'s second try a blocked
+broker costs a publish about twice this before :class:`BrokerUnavailable`."""
+HEALTH_TIMEOUT_SECONDS = 2.0
 
 
 def connect(settings: Settings) -> Connection:
@@ -100,8 +109,11 @@ def declare(connection: Connection, settings: Settings, topology: Topology) -> N
 def retire_service_queues(connection: Connection, settings: Settings, services: list[str]) -> int:
     """Empty and delete the queues of the old topology (one ``<ns>.<service>`` per service).
 
-    Each message waiting there goes to its handler's queue, by its routing key (the event type);
-    the inboxes drop what was already handled. Returns how many messages were moved.
+    Each message waiting there goes to its handler's queue, by its routing key (the event type),
+    ``mandatory`` and confirmed before the original is acked; the inboxes drop what was already
+    handled. A message no handler's queue takes (its type has no handler any more) stays where it
+    is, and so does its old queue, with a warning: nothing is dropped. Returns how many messages
+    were moved.
     """
     moved = 0
     for service in services:
@@ -111,15 +123,31 @@ def retire_service_queues(connection: Connection, settings: Settings, services: 
             channel.queue_declare(name, passive=True)
         except connection.channel_errors:
             continue  # never existed, or already retired (the failed passive declare closed the channel)
+        returned: list[str] = []
+        channel.events["basic_return"].add(
+            lambda exc, exchange, routing_key, message, seen=returned: seen.append(routing_key)
+        )
+        channel.confirm_select()
+        kept = 0
         for _ in range(1_000_000):  # bounded: an old queue has no publisher any more
             message = channel.basic_get(name, no_ack=False)
             if message is None:
                 break
             target = f"{settings.bus_namespace}.{service}.{message.delivery_info['routing_key']}"
-            channel.basic_publish(message, exchange="", routing_key=target)  # the same body and properties
+            returned.clear()
+            # The same body and properties; a return arrives before its confirm.
+            channel.basic_publish_confirm(
+                message, exchange="", routing_key=target, mandatory=True, confirm_timeout=PUBLISH_TIMEOUT_SECONDS
+            )
+            if returned:
+                kept += 1
+                log.warning("%s: no handler's queue %s; the message stays in %s", service, target, name)
+                channel.basic_reject(message.delivery_tag, requeue=True)
+                break  # it would come straight back: what is left stays with it
             channel.basic_ack(message.delivery_tag)
             moved += 1
-        channel.queue_delete(name)
+        if not kept:
+            channel.queue_delete(name)
         channel.close()
     return moved
 
@@ -196,12 +224,12 @@ class KombuPublisher:
                     headers={"correlationid": body.get("correlationid"), **headers},
                     retry=True,
                     retry_policy=PUBLISH_RETRY_POLICY,
+                    timeout=PUBLISH_TIMEOUT_SECONDS,
+                    confirm_timeout=PUBLISH_TIMEOUT_SECONDS,
                     **options,
                 )
             except Exception as exc:
-                unavailable = self._connection is None or isinstance(
-                    exc, (*self._connection.connection_errors, *self._connection.recoverable_connection_errors)
-                )
+                unavailable = self._connection is None or broker_unreachable(exc, self._connection)
                 self.close()
                 if unavailable:
                     raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -219,12 +247,38 @@ class KombuPublisher:
         self._producer = None
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        yield link
+        link = link.__cause__ or link.__context__
+
+
+def broker_unreachable(exc: BaseException, connection: Connection) -> bool:
+    """Whether ``exc``, raised while publishing on ``connection``, says the broker cannot be reached
+    (refused, reset, silent, timed out) rather than that it refused this one message.
+
+    kombu hands connection failures on as its own ``OperationalError`` (a fresh connection that
+    is refused raises nothing else), with the socket's error as the cause; a channel error (say,
+    a queue that does not exist) is about the message, whatever wraps it."""
+    connection_errors = (OSError, *connection.connection_errors, *connection.recoverable_connection_errors)
+    for link in _causes(exc):
+        if isinstance(link, (AmqpChannelError, *connection.channel_errors)):
+            return False
+        if isinstance(link, connection_errors):
+            return True
+    return isinstance(exc, OperationalError)
+
+
 def broker_health(settings: Settings) -> dict[str, Any]:
-    """Whether this process can reach the broker now (a fresh connection, one try, 2 s at most)."""
+    """Whether this process can reach the broker now: a fresh connection, one try, at most
+    :data:`HEALTH_TIMEOUT_SECONDS` (refused: at once; silent: the timeout)."""
     transport = settings.bus_url.split("://", 1)[0]
     try:
-        with Connection(settings.bus_url, connect_timeout=2) as connection:
-            connection.ensure_connection(max_retries=1, timeout=2)
+        with Connection(settings.bus_url, connect_timeout=HEALTH_TIMEOUT_SECONDS) as connection:
+            connection.ensure_connection(max_retries=0, timeout=HEALTH_TIMEOUT_SECONDS)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         return {"transport": transport, "status": "down", "error": type(exc).__name__}
     return {"transport": transport, "status": "ok"}
