@@ -1,14 +1,15 @@
 """The gateway on the bus: it publishes identity events from its outbox and consumes none.
 
-Its one job purges expired refresh tokens each hour.
+Its one job purges expired refresh tokens each hour, run by the kernel's job runner
+(:func:`shared.service.scheduled`: one unit of work per run, committed by the runner).
 """
 
 from __future__ import annotations
 
 from gateway.models import NAME, database
 from gateway.tokens import purge_expired_refresh_tokens
-from shared.bus.runtime import Participant, ScheduledJob
-from shared.db import Database
+from shared.bus.runtime import Participant
+from shared.service import scheduled
 from shared.settings import Settings
 
 PURGE_EVERY_SECONDS = 3600.0
@@ -16,11 +17,5 @@ PURGE_EVERY_SECONDS = 3600.0
 
 def participant(settings: Settings) -> Participant:
     db = database(settings)
-    return Participant(NAME, db, jobs=(ScheduledJob("purge-refresh-tokens", PURGE_EVERY_SECONDS, lambda: _purge(db)),))
-
-
-def _purge(db: Database) -> int:
-    with db.unit_of_work(correlationid="job:purge-refresh-tokens") as uow:
-        purged = purge_expired_refresh_tokens(uow=uow)
-        uow.commit()
-    return purged
+    purge = scheduled(db, purge_expired_refresh_tokens, every_seconds=PURGE_EVERY_SECONDS, name="purge-refresh-tokens")
+    return Participant(NAME, db, jobs=(purge,))
