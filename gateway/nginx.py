@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from limits import RateLimitItem, parse
 
 from gateway.edge import ADDRESS_CAP, CORS_EXPOSED, CORS_HEADERS, CORS_METHODS
-from gateway.routes import DEFAULT_PORTS, route_table
+from gateway.routes import default_port, route_table
 from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON, TITLES
 from shared.i18n import CONTENT_LANGUAGE, Message, _
 from shared.settings import Settings, SettingsError
@@ -66,7 +66,7 @@ def render(settings: Settings, listen: str) -> str:
         raise SettingsError(f"not a listen address for nginx: {listen!r}")
     limit = _rate(settings.rate_limit)
     routes = route_table(settings)
-    upstreams = {"gateway": settings.upstreams.get("gateway", f"http://127.0.0.1:{DEFAULT_PORTS['gateway']}")}
+    upstreams = {"gateway": settings.upstreams.get("gateway", f"http://127.0.0.1:{default_port('gateway')}")}
     upstreams.update({route.service: route.upstream for route in routes})
 
     lines = [

@@ -10,7 +10,22 @@ from dataclasses import dataclass
 
 from shared.settings import SERVICES, Settings
 
-DEFAULT_PORTS = {"gateway": 8100, "booking": 8101, "consulting": 8102, "finance": 8103, "notify": 8104}
+GATEWAY_PORT = 8100
+"""The gateway's default port in the distributed mode; each service follows it, in the order of
+``SERVICES`` (booking 8101, consulting 8102, …), so adding a service to ``SERVICES`` gives it a
+port with no table to edit (docs/SERVICE.md, step 1). ``PARKHUB_UPSTREAM_<NAME>`` overrides it."""
+
+
+def default_port(name: str) -> int:
+    """Where ``name`` (the gateway or a service) listens by default; ``KeyError``-free for any
+    service in ``SERVICES``, ``ValueError`` for a name that is neither."""
+    if name == "gateway":
+        return GATEWAY_PORT
+    return GATEWAY_PORT + 1 + SERVICES.index(name)
+
+
+DEFAULT_PORTS = {name: default_port(name) for name in ("gateway", *SERVICES)}
+"""The same, as a table of the services known at import (``parkhub api``'s default bind)."""
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,7 @@ def route_table(settings: Settings) -> list[Route]:
         Route(
             service,
             f"/api/v1/{service}/",
-            settings.upstreams.get(service, f"http://127.0.0.1:{DEFAULT_PORTS[service]}"),
+            settings.upstreams.get(service, f"http://127.0.0.1:{default_port(service)}"),
         )
         for service in SERVICES
     ]
