@@ -64,6 +64,8 @@ class EmbeddedBus:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
+        self._idle_lock = threading.Lock()
+        """Makes "no wake-up is pending, so idle" one step against :meth:`wake`."""
         self._thread: threading.Thread | None = None
         self._connection: Any = None
         self._consumers: list[Consumer] = []
@@ -79,8 +81,9 @@ class EmbeddedBus:
         return self._thread is not None and self._thread.is_alive()
 
     def wake(self) -> None:
-        self._idle.clear()
-        self._wake.set()
+        with self._idle_lock:
+            self._idle.clear()
+            self._wake.set()
 
     def start(self) -> None:
         self._connection = connect(self.settings)
@@ -151,6 +154,9 @@ class EmbeddedBus:
             except Exception:  # noqa: BLE001 - the bus thread must outlive a bad step
                 log.exception("embedded bus step failed; retrying")
                 self._stop.wait(0.5)
+                # The failed step may have held the only wake-up for what was committed (it was
+                # cleared before the step): try again now, not when the next job comes due.
+                self._wake.set()
 
     def _seconds_to_next_due(self) -> float:
         now = time.monotonic()
@@ -183,7 +189,11 @@ class EmbeddedBus:
                 relay.settle(except_events=waiting)
             self.wake()  # one more pass: a handler may have published (no new work: it idles)
         elif not self._redeliveries:
-            self._idle.set()
+            # A commit that landed during this step (after its relay pass) set the wake-up: the
+            # next step publishes it, and only a step that finds nothing to do is idle.
+            with self._idle_lock:
+                if not self._wake.is_set():
+                    self._idle.set()
         self._relay_due = self._earliest_relay_due()
         self._run_due_jobs()
 

@@ -1,9 +1,12 @@
 """The embedded bus: who subscribes decides what is published, a failing handler holds back no other
-handler, and the relay neither waits behind rows in backoff nor stops at a failing row."""
+handler, the relay neither waits behind rows in backoff nor stops at a failing row, a failed step
+is tried again soon, and idle means nothing committed waits."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -15,7 +18,7 @@ from sqlalchemy import select, update
 from shared.bus.deadletters import list_dead_letters
 from shared.bus.embedded_bus import EmbeddedBus
 from shared.bus.inbox import Inbox, RetryPolicy
-from shared.bus.outbox import Relay, Unroutable, backlog
+from shared.bus.outbox import Relay, RelayPass, Unroutable, backlog
 from shared.bus.runtime import Participant
 from shared.clock import utcnow
 from shared.db import Database, UnitOfWork
@@ -161,3 +164,61 @@ def test_the_relay_passes_rows_in_backoff_and_failing_rows_and_records_each_conf
     due = relay.next_due()
     assert due is not None and timedelta(seconds=50) < due - utcnow() <= timedelta(seconds=60)
     assert json.loads(outbox_rows(db)[-1].envelope)["id"] == late
+
+
+def test_a_failed_step_tries_again_soon_rather_than_when_the_next_job_is_due(
+    settings: Settings, db: Database, inbox: Inbox, effects: Effects
+) -> None:
+    bus = EmbeddedBus(settings, [Participant("notify", db, inbox)])
+    bus.start()
+    try:
+        assert bus.wait_until_idle(10)
+        relay = bus.relays[0]
+        real_pass = relay.run_pass
+        failed: list[float] = []
+
+        def locked_once() -> RelayPass:
+            if not failed:
+                failed.append(time.monotonic())
+                raise sqlite3.OperationalError("database is locked")
+            return real_pass()
+
+        relay.run_pass = locked_once  # type: ignore[method-assign]
+        [event] = publish(db, "Locked Out Once Ltd")
+        # The next scheduled job (housekeeping) is an hour away: the retry must not wait for it.
+        wait_for(effects.rows, "the event after the failed step", timeout=5)
+    finally:
+        bus.stop()
+    assert failed, "the step never failed"
+    assert effects.rows() == [(event, "Locked Out Once Ltd")]
+
+
+def test_idle_is_not_reported_while_a_commit_that_landed_mid_step_waits(
+    settings: Settings, db: Database, inbox: Inbox, effects: Effects
+) -> None:
+    bus = EmbeddedBus(settings, [Participant("notify", db, inbox)])
+    bus.start()
+    try:
+        assert bus.wait_until_idle(10)
+        relay = bus.relays[0]
+        real_pass = relay.run_pass
+        passes: list[int] = []
+        committed = threading.Event()
+
+        def pass_then_commit() -> RelayPass:
+            passes.append(1)
+            if len(passes) == 2:
+                time.sleep(0.3)  # the step that publishes the commit is slow
+            done = real_pass()
+            if len(passes) == 1:
+                publish(db, "Committed Mid-Step Ltd")  # after this (empty) step's relay pass
+                committed.set()
+            return done
+
+        relay.run_pass = pass_then_commit  # type: ignore[method-assign]
+        bus.wake()  # an empty step
+        assert committed.wait(5)
+        assert bus.wait_until_idle(10)
+        assert [name for _, name in effects.rows()] == ["Committed Mid-Step Ltd"]
+    finally:
+        bus.stop()
