@@ -44,7 +44,6 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     retry_attempts: int = 5
     retry_base_seconds: float = 0.2
-    relay_interval_seconds: float = 0.2
 
     @property
     def bus_is_volatile(self) -> bool:
@@ -95,7 +94,6 @@ class Settings:
                 max_body_bytes=int(env.get("PARKHUB_MAX_BODY_BYTES", str(10 * 1024 * 1024))),
                 retry_attempts=int(env.get("PARKHUB_RETRY_ATTEMPTS", "5")),
                 retry_base_seconds=float(env.get("PARKHUB_RETRY_BASE_SECONDS", "0.2")),
-                relay_interval_seconds=float(env.get("PARKHUB_RELAY_INTERVAL", "0.2")),
             )
         except ValueError as exc:
             raise SettingsError(f"malformed PARKHUB_* setting: {exc}") from exc

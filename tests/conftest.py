@@ -27,7 +27,6 @@ def make_settings(var_dir: Path, **env: str) -> Settings:
             "PARKHUB_BUS_NAMESPACE": f"t{uuid.uuid4().hex[:10]}",
             "PARKHUB_RETRY_ATTEMPTS": "3",
             "PARKHUB_RETRY_BASE_SECONDS": "0.01",
-            "PARKHUB_RELAY_INTERVAL": "0.05",
             **env,
         }
     )
