@@ -65,6 +65,24 @@ def create_messaging_v1() -> None:
     )
 
 
+def upgrade_messaging_v2() -> None:
+    """The outbox's pending rows by a partial index of the unsettled ones (the relay, health and
+    settling read nothing else); it replaces ix_outbox_pending, which indexed every row kept."""
+    op.drop_index("ix_outbox_pending", table_name="outbox")
+    op.create_index(
+        "ix_outbox_unsettled",
+        "outbox",
+        ["published_at", "id"],
+        postgresql_where=sa.text("settled_at IS NULL"),
+        sqlite_where=sa.text("settled_at IS NULL"),
+    )
+
+
+def downgrade_messaging_v2() -> None:
+    op.drop_index("ix_outbox_unsettled", table_name="outbox")
+    op.create_index("ix_outbox_pending", "outbox", ["published_at", "id"])
+
+
 def drop_messaging_v1() -> None:
     for table in ("idempotency_keys", "dead_letters", "inbox", "outbox"):
         op.drop_table(table)

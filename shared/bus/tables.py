@@ -44,7 +44,7 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
     outbox = Table(
         "outbox",
         metadata,
-        # Rows are published in id order; the relay's "what is pending" scan is index-bound.
+        # Rows are published in id order (ix_outbox_unsettled below).
         Column("id", BigId, primary_key=True, autoincrement=True),
         Column("event_id", String(36), nullable=False, unique=True),
         Column("type", String(120), nullable=False),
@@ -56,7 +56,17 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("attempts", Integer, nullable=False, server_default="0"),
         Column("next_attempt_at", DateTime(timezone=True)),
         Column("last_error", Text),
-        Index("ix_outbox_pending", "published_at", "id"),
+    )
+    # Every query of the relay, of health's pending count and of settling reads unsettled rows
+    # only, in id order: a partial index of them stays as small as the backlog, however many
+    # settled rows (unsubscribed events among them, published_at empty) are kept for 7 days.
+    unsettled = outbox.c.settled_at.is_(None)
+    Index(
+        "ix_outbox_unsettled",
+        outbox.c.published_at,
+        outbox.c.id,
+        postgresql_where=unsettled,
+        sqlite_where=unsettled,
     )
     inbox = Table(
         "inbox",
