@@ -116,7 +116,7 @@ def test_the_relay_and_health_read_only_the_pending_rows(db: Database) -> None:
         )
         uow.commit()
     checks = {
-        "relay pass": lambda: relay.run_pass(),
+        "relay pass": relay.run_pass,
         "next due": relay.next_due,
         "health backlog (pending, unroutable)": lambda: backlog(db),
     }
