@@ -65,7 +65,8 @@ def token(form: dict[str, str]) -> Any:
     Access tokens last 15 minutes by default; refresh tokens rotate on every use, and reusing a
     spent one revokes its whole family. The response is never cached. A client that sends a
     secret (HTTP Basic or ``client_secret``) is verified with every grant (401 ``invalid_client``);
-    the password grant also takes public clients, which send no secret.
+    the password grant also takes a caller that names no client (the portal, the docs page), but
+    an unknown ``client_id`` is 401 ``invalid_client``.
     """
     try:
         issued = _grant(form)
@@ -182,11 +183,12 @@ def _client_credentials(form: dict[str, str]) -> tuple[str, str] | None:
 
 
 def _authenticate_client_if_it_tries(form: dict[str, str]) -> None:
-    """The password grant's client. One that sends a secret (HTTP Basic, or client_secret in the
-    form) must be who it says: unknown client, wrong secret or disabled client is 401
-    ``invalid_client``. A public client sends no secret (the portal, the docs page; an id alone
-    or nothing) and is allowed, unless its id names a registered API client: those are
-    confidential and must prove it with their secret (also 401)."""
+    """The password grant's client. A caller that names no client — no credentials at all (the
+    portal) or an empty id and secret (Swagger UI's ``Basic Og==`` when its dialog's client
+    fields are blank) — signs its user in. One that names a client must be one we know and prove
+    it: an unknown id, a wrong secret, a disabled client, or a registered API client without its
+    secret (API clients are confidential) is 401 ``invalid_client``. There are no registered
+    public clients, so an id alone is never enough."""
     credentials = _client_credentials(form)
     if credentials is None:
         return
@@ -194,11 +196,13 @@ def _authenticate_client_if_it_tries(form: dict[str, str]) -> None:
     if client_secret:
         _verified_client(client_id, client_secret)
         return
-    if client_id:
-        with current_database().reading() as session:
-            registered = session.get(ApiClient, client_id) is not None
-        if registered:
-            raise OAuthError("invalid_client", _("This client is confidential: authenticate it with its secret."))
+    if not client_id:
+        return
+    with current_database().reading() as session:
+        registered = session.get(ApiClient, client_id) is not None
+    if registered:
+        raise OAuthError("invalid_client", _("This client is confidential: authenticate it with its secret."))
+    raise OAuthError("invalid_client", _("Unknown client: send no client id, or a registered one with its secret."))
 
 
 def oauth_problem(error: OAuthError) -> Response:

@@ -8,7 +8,7 @@ from flask import current_app
 from marshmallow import Schema, fields
 
 from gateway.keys import jwks_document
-from shared.http.blueprint import Blueprint
+from shared.http.blueprint import Blueprint, ignores_query
 
 blp = Blueprint("jwks", __name__, description="Public signing keys (RFC 7517).")
 
@@ -18,6 +18,7 @@ class JwksSchema(Schema):
 
 
 @blp.route("/.well-known/jwks.json")
+@ignores_query  # its URL is handed to JWKS clients and caches we do not control, which may append parameters
 @blp.doc(security=[])
 @blp.response(200, JwksSchema)
 def jwks() -> Any:

@@ -1,5 +1,7 @@
-"""The password grant and client authentication: a client that authenticates is verified (RFC 6749
-§3.2.1, 401 ``invalid_client``); a public client — no secret — signs its user in as before."""
+"""The password grant and client authentication: a client that names itself is verified (RFC 6749
+§3.2.1, 401 ``invalid_client``) — with a secret, or without one: an id that names no registered
+client is unknown, one that names an API client is confidential and must prove it. A caller that
+names no client (the portal; Swagger UI's blank ``Basic Og==``) signs its user in as before."""
 
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ def assert_refused(response: TestResponse, db: Database) -> None:
         ({"client_id": "shudu-bank-demo"}, {}),  # a confidential client that does not prove it
         ({}, basic("shudu-bank-demo", "")),
         ({"client_secret": "parkhub-demo-bank-secret"}, {}),  # a secret, but whose?
+        ({"client_id": "nosuch"}, {}),  # an id alone that names no client
+        ({}, basic("nosuch", "")),
     ],
     ids=[
         "basic-wrong-secret",
@@ -53,6 +57,8 @@ def assert_refused(response: TestResponse, db: Database) -> None:
         "form-no-secret",
         "basic-no-secret",
         "secret-without-id",
+        "form-unknown-id-alone",
+        "basic-unknown-id-alone",
     ],
 )
 def test_a_client_that_fails_to_authenticate_gets_no_token(
@@ -73,12 +79,11 @@ def test_a_deactivated_client_cannot_sign_users_in(client: FlaskClient, db: Data
     [
         ({"client_id": "shudu-bank-demo", "client_secret": "parkhub-demo-bank-secret"}, {}),
         ({}, basic("shudu-bank-demo", "parkhub-demo-bank-secret")),
-        ({"client_id": "parkhub-docs"}, {}),  # a public client: an id, no secret
-        ({}, basic("parkhub-docs", "")),
         ({}, basic("", "")),  # Swagger UI's Authorize dialog with its client fields left blank
+        ({"client_id": ""}, {}),
         ({}, {}),  # no client at all: the portal
     ],
-    ids=["form", "basic", "public-form", "public-basic", "blank-basic", "none"],
+    ids=["form", "basic", "blank-basic", "blank-form", "none"],
 )
 def test_an_authenticated_or_public_client_signs_the_user_in(
     client: FlaskClient, form: dict[str, str], headers: dict[str, str]

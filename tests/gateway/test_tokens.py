@@ -270,6 +270,16 @@ def test_jwks_is_public_and_names_the_signing_key(client: FlaskClient, gateway_s
     ] == ["desk_staff"]
 
 
+def test_jwks_takes_any_query_string(client: FlaskClient) -> None:
+    # Its URL is handed to programs we do not control (JWKS clients, caches that bust with a
+    # parameter): like an iCal feed, it answers whatever they append.
+    plain = client.get("/.well-known/jwks.json")
+    for query in ("x=1", "v=20270101&cache=no", "x"):
+        busted = client.get(f"/.well-known/jwks.json?{query}")
+        assert busted.status_code == 200, (query, busted.get_data(as_text=True))
+        assert busted.json == plain.json
+
+
 def test_a_json_token_request_is_told_to_use_a_form(client: FlaskClient) -> None:
     response = client.post("/api/v1/auth/token", json={"grant_type": "password", "username": "bob"})
     assert_oauth_error(response, 400, "invalid_request")
