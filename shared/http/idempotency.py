@@ -1,19 +1,32 @@
 """``Idempotency-Key`` for creating POSTs: the same key and body give the first response again.
 
-Semantics (as the payment APIs partners know, and docs/API.md promises): keys are per caller;
-the same key with another body is a 422; a second request while the first is still running is a
-409; a replay answers the first response with ``Idempotent-Replayed: true``. A request that
-failed with a 4xx/5xx leaves no key behind, so the caller may fix it and retry with the same key.
+Semantics (as the payment APIs partners know, and docs/API.md promises): keys are per caller, so
+a key needs a caller: a request with a key and no token is a 401 before anything else happens.
+The same key with another body is a 422; a replay answers the first response (status, body,
+``Location``, ``ETag``, ``Content-Type`` and ``Content-Language``: the first answer's language,
+whatever the retry asks for) with ``Idempotent-Replayed: true``. A request that failed with a
+4xx/5xx leaves no key behind, so the caller may fix it and retry with the same key.
 
 One transaction: the decorator opens the request's unit of work
 (:func:`shared.http.views.request_transaction`), claims the key in it, runs the view (whose
 :func:`~shared.http.views.unit_of_work` joins that transaction) and stores the answer; claim,
-changes and answer commit together, or not at all. Two concurrent claims of one key collide on
-the primary key: on PostgreSQL the second insert waits for the first transaction and then fails
-(409); on SQLite writers are serialised, so the second request finds the stored answer and
-replays it. Keys are kept for 24 hours. A claim without an answer can only be a row from before
-this change; it frees its key after five minutes. The body is compared byte for byte: send the
-retry exactly as the first attempt.
+changes and answer commit together, or not at all.
+
+A duplicate sent while the first request still runs, per mode:
+
+- PostgreSQL: the claim first takes a transaction-scoped advisory lock on a hash of caller and
+  key (``pg_try_advisory_xact_lock``, which never waits). A duplicate that does not get it answers
+  409 ``idempotency-in-progress`` at once, holding no connection while the first one works; once
+  the first has committed (the lock goes with its transaction), a duplicate replays its answer.
+- SQLite: writers are serialised (``BEGIN IMMEDIATE``), so the duplicate's transaction starts
+  only after the first one ended: it finds the stored answer and replays it (a 409 cannot happen).
+
+Keys are kept for 24 hours. A claim without an answer can only be a row from before answers were
+stored with their claim; it frees its key after five minutes. The body is compared byte for
+byte: send the retry exactly as the first attempt.
+
+The view this decorates sits below ``requires`` (which answers 401/403 first) and above
+flask-smorest's decorators (docs/SERVICE.md, step 7).
 """
 
 from __future__ import annotations
@@ -26,29 +39,34 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, current_app, request
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.bus.tables import IDEMPOTENCY_KEYS_KEPT
 from shared.clock import as_utc
 from shared.db import Database, UnitOfWork
 from shared.errors import Conflict, RuleViolation
-from shared.http.auth import caller
+from shared.http.auth import current_principal
+from shared.http.languages import current_locale
 from shared.http.views import request_abandoned, request_transaction, stale_is_precondition_failed
-from shared.i18n import _
+from shared.i18n import CONTENT_LANGUAGE, _
 
 IN_PROGRESS = _("A request with this Idempotency-Key is still being processed.")
 F = TypeVar("F", bound=Callable[..., Any])
 ABANDONED_AFTER = timedelta(minutes=5)
 IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200}}
 """The OpenAPI parameter of every creating POST (``@blp.doc(parameters=[IDEMPOTENCY_KEY])``)."""
-REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
+REPLAYED_HEADERS = ("Location", "ETag", "Content-Type", "Content-Language")
 
 
 def idempotent(database: Callable[[], Database] | None = None) -> Callable[[F], F]:
-    """Decorator (outermost, above flask-smorest's) for a creating POST. ``database`` is
+    """Decorator (below ``requires``, above flask-smorest's) for a creating POST. ``database`` is
     accepted for the views written before the request transaction; the request's own service
-    database is always the one used."""
+    database is always the one used.
+
+    Raises (as problems): 401 when a key comes without a token (before any transaction), 422
+    ``idempotency-key-too-long`` / ``idempotency-key-reused``, 409 ``idempotency-in-progress``.
+    """
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -56,10 +74,10 @@ def idempotent(database: Callable[[], Database] | None = None) -> Callable[[F], 
             key = request.headers.get("Idempotency-Key")
             if not key:
                 return view(*args, **kwargs)
+            # Keys are the caller's: no caller, no key (and no transaction, no claim) — a 401.
+            principal = current_principal().subject
             if len(key) > 200:
                 raise RuleViolation(_("Idempotency-Key is at most 200 characters."), code="idempotency-key-too-long")
-            known = caller()
-            principal = known.subject if known is not None else "anonymous"
             digest = hashlib.sha256(
                 request.method.encode() + b" " + request.path.encode() + b"\n" + request.get_data()
             ).hexdigest()
@@ -70,6 +88,8 @@ def idempotent(database: Callable[[], Database] | None = None) -> Callable[[F], 
                 response = current_app.make_response(view(*args, **kwargs))
                 if response.status_code >= 400 or request_abandoned():
                     return response  # rolled back with the claim: the key is free again
+                # after_request hooks have not run yet: the answer's language is this request's.
+                response.headers.setdefault("Content-Language", CONTENT_LANGUAGE[current_locale()])
                 table = uow.database.messaging.idempotency_keys
                 headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
                 uow.session.execute(
@@ -85,9 +105,22 @@ def idempotent(database: Callable[[], Database] | None = None) -> Callable[[F], 
     return decorate
 
 
+def lock_id(principal: str, key: str) -> int:
+    """The advisory lock of one caller's key: 64 bits of a hash of both (a signed ``bigint``)."""
+    digest = hashlib.sha256(b"parkhub-idempotency\0" + principal.encode() + b"\0" + key.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def _claim(uow: UnitOfWork, principal: str, key: str, digest: str) -> Response | None:
     """Claim ``key`` in the request's transaction, or the stored answer to replay; raises 409
     (claimed by a request still running) or 422 (claimed with another body)."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # Never wait for the first request: it may run for seconds, and a waiting duplicate would
+        # hold a pooled connection all along, then find a claim it cannot tell from a dead one.
+        lock = text("SELECT pg_try_advisory_xact_lock(:lock)")
+        granted = uow.session.execute(lock, {"lock": lock_id(principal, key)}).scalar_one()
+        if not granted:
+            raise Conflict(IN_PROGRESS, code="idempotency-in-progress")
     table = uow.database.messaging.idempotency_keys
     now = datetime.now(UTC)
     row = uow.session.execute(select(table).where(table.c.principal == principal, table.c.key == key)).first()

@@ -3,7 +3,9 @@
 ``zh``, ``zh-CN``, ``zh-Hans`` (any ``zh-*``: simplified Chinese is the only Chinese we have) →
 Chinese; ``en`` or anything else → English; q-values are honoured (``q=0`` refuses a language).
 Every answer of an app set up with :func:`init_languages` carries ``Content-Language`` and
-``Vary: Accept-Language``. :class:`Label` is the marshmallow field that shows a code's label.
+``Vary: Accept-Language``; an answer that already says its language keeps it (a replayed
+``Idempotency-Key`` answer is in the language of the request that made it). :class:`Label` is
+the marshmallow field that shows a code's label.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def init_languages(app: Flask) -> None:
 
     @app.after_request
     def _content_language(response: Response) -> Response:
-        response.headers["Content-Language"] = CONTENT_LANGUAGE[current_locale()]
+        if "Content-Language" not in response.headers:
+            response.headers["Content-Language"] = CONTENT_LANGUAGE[current_locale()]
         response.vary.add("Accept-Language")
         return response
 

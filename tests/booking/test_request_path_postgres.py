@@ -1,16 +1,12 @@
-"""The request path on PostgreSQL, through the real app: what one create costs there, the free
-hours that cannot be overspent by concurrent bookings, and an in-flight ``Idempotency-Key``
-that makes its duplicate a 409 (not a second reservation)."""
+"""The request path on PostgreSQL, through the real app: what one create costs there, and the free
+hours that cannot be overspent by concurrent bookings. (An in-flight ``Idempotency-Key``:
+tests/test_idempotency.py.)"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -87,11 +83,13 @@ def test_a_create_is_one_transaction_without_advisory_lock_or_sum(pg, signing_ke
         assert response.status_code == 201, response.get_data(as_text=True)
         assert response.json["quota_minutes"] == 60
         joined = "\n".join(statements)
-        assert "pg_advisory" not in joined
+        # The only advisory lock is the key's claim (shared/http/idempotency.py), never the quota's.
+        assert joined.count("advisory") == (1 if key else 0)
         assert "sum(" not in joined.lower()
         assert (len(begins), len(checkouts)) == (1, 1)
-        # pool_pre_ping's "SELECT 1" is in here too: one per checkout, and one checkout per request.
-        assert len(statements) <= 15, joined
+        # pool_pre_ping's "SELECT 1" is in here too: one per checkout, and one checkout per request;
+        # a key adds its lock.
+        assert len(statements) <= 15 + (1 if key else 0), joined
         print(f"postgres create, Idempotency-Key={key!r}: {len(statements)} statements")
 
 
@@ -125,59 +123,3 @@ def test_free_hours_cannot_be_overspent_by_concurrent_bookings(pg, signing_key):
     finally:
         engine.dispose()
     assert counter == 120
-
-
-def test_a_duplicate_of_a_request_in_flight_is_a_409_and_books_nothing(pg, signing_key):
-    app, database, settings = pg
-    space = factories.SpaceFactory()
-    raw = json.dumps(_body(space.id, 3, "10:00", "11:00")).encode()
-    digest = hashlib.sha256(b"POST /api/v1/booking/reservations\n" + raw).hexdigest()
-    engine = create_engine(database.url)
-    try:
-        with engine.connect() as first:
-            # The first request, in flight: its claim is written but not committed.
-            first.execute(
-                text("INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES (:p, :k, :h, :t)"),
-                {"p": USERS["alice"].sub, "k": "in-flight", "h": digest, "t": datetime.now(UTC)},
-            )
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                token = mint(settings, signing_key, USERS["alice"])
-                duplicate = pool.submit(
-                    lambda: app.test_client().post(
-                        "/api/v1/booking/reservations",
-                        data=raw,
-                        headers={
-                            "Authorization": f"Bearer {token}",
-                            "Content-Type": "application/json",
-                            "Idempotency-Key": "in-flight",
-                        },
-                    )
-                )
-                _wait_for_a_lock_wait(engine)
-                first.commit()  # the first request ends (here: without its answer, as if it died)
-                response = duplicate.result(timeout=30)
-        assert response.status_code == 409, response.get_data(as_text=True)
-        assert response.json["type"].endswith("/idempotency-in-progress")
-        with engine.connect() as connection:
-            assert connection.execute(text("SELECT count(*) FROM reservations")).scalar_one() == 0
-            assert connection.execute(text("SELECT count(*) FROM outbox")).scalar_one() == 0
-    finally:
-        engine.dispose()
-
-
-def _wait_for_a_lock_wait(engine: Any) -> None:
-    """Until some session of this database waits for a lock (bounded: 20 s)."""
-    deadline = time.monotonic() + 20
-    with engine.connect() as probe:
-        while time.monotonic() < deadline:
-            waiting = probe.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-            if waiting:
-                return
-            probe.rollback()
-            time.sleep(0.02)
-    raise AssertionError("the duplicate never waited for the first request's claim")
