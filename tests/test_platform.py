@@ -15,7 +15,7 @@ PROBLEM = "application/problem+json"
 
 def test_health_lists_every_service_database_and_the_bus(park: Park) -> None:
     response = park.client.get("/api/v1/health")
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.mimetype == "application/json"
     body = response.json
     assert body["status"] == "ok"
     assert set(body["services"]) == {"gateway", *SERVICES}
@@ -210,6 +210,9 @@ def test_health_tells_when_a_service_database_is_gone(park: Park) -> None:
         (var / f"finance.db{suffix}").unlink(missing_ok=True)
     response = park.client.get("/api/v1/health")
     assert response.status_code == 503
+    assert response.mimetype == PROBLEM and response.json["type"].endswith("/problems/unavailable")
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.json["bus"]["status"] == "ok" and response.json["errors"] == []
     finance = response.json["services"]["finance"]
     assert finance["status"] == "degraded" and finance["database"]["error"] == "database file missing"
     assert response.json["services"]["booking"]["status"] == "ok"

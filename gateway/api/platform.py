@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +15,8 @@ from swagger_ui_bundle import swagger_ui_path
 from gateway.upstreams import Upstreams
 from shared.bus.outbox import backlog
 from shared.http.app import current_database, database_health
+from shared.http.problems import DATABASE_RETRY_AFTER, problem
+from shared.i18n import _
 
 DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ParkHub API</title>
@@ -41,10 +44,13 @@ def platform_blueprint(upstreams: Upstreams, bus_health: Callable[[], dict[str, 
     def health() -> Response:
         """Every service, every database and the bus: 200 when all are up, else 503.
 
-        The body is the health report, also with 503: each service's database and outbox
-        (``pending``, ``unroutable``, ``unsubscribed``: see :func:`shared.bus.outbox.backlog`) and
-        the broker. Rows the broker returned although a subscriber is declared are ``errors``
-        (a handler's queue is missing) and make the platform degraded."""
+        The health report: each service's database and outbox (``pending``, ``oldest`` in park
+        time, ``unroutable``, ``unsubscribed``: see :func:`shared.bus.outbox.backlog`) and the
+        broker. Rows the broker returned although a subscriber is declared are ``errors`` (a
+        handler's queue is missing) and make the platform degraded. 200 answers the report as
+        plain JSON (``status: ok``); 503 is a problem like every other error of the API
+        (``application/problem+json``, type ``…/problems/unavailable``, ``Retry-After``) whose
+        extension members ``services``, ``bus`` and ``errors`` are the whole report."""
         with ThreadPoolExecutor(max_workers=len(upstreams.services) or 1) as pool:
             probes = pool.map(lambda s: upstreams.get_json(s, "health"), upstreams.services)
             answers = dict(zip(upstreams.services, probes, strict=True))
@@ -75,9 +81,22 @@ def platform_blueprint(upstreams: Upstreams, bus_health: Callable[[], dict[str, 
         ]
         bus = bus_health()
         healthy = bus.get("status") == "ok" and all(s.get("status") == "ok" for s in services.values()) and not errors
-        body = {"status": "ok" if healthy else "degraded", "services": services, "bus": bus, "errors": errors}
-        response = jsonify(body)
-        response.status_code = 200 if healthy else 503
+        report = {"services": services, "bus": bus, "errors": errors}
+        if healthy:
+            response = jsonify({"status": "ok", **report})
+        else:
+            response = problem(
+                503,
+                _("Part of the platform is down or degraded; services, bus and errors say which."),
+                code="unavailable",
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+                services=services,
+                bus=bus,
+            )
+            # problem()'s own ``errors`` is per-field validation messages (translated, dropped
+            # when empty): the report's errors are operators' lines, added as they are.
+            document = json.loads(response.get_data())
+            response.set_data(json.dumps({**document, "errors": errors}, ensure_ascii=False))
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import bindparam, func, insert, or_, select, text, update
 
 from shared.bus.tables import MessagingTables
-from shared.clock import as_utc, utcnow
+from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.events import Event, validate
 
 if TYPE_CHECKING:
@@ -254,7 +254,8 @@ class Relay:
 def backlog(database: Database) -> dict[str, Any]:
     """The outbox of ``database`` for the health report.
 
-    ``pending``: rows waiting to be published (``oldest``: the first one's creation);
+    ``pending``: rows waiting to be published (``oldest``: the first one's creation, in park time
+    like every time the API answers);
     ``unroutable``: pending rows the broker returned although a subscriber is declared — an error,
     a handler's queue is missing; ``unsubscribed``: events settled unpublished because nobody
     subscribes to their type (kept as long as settled rows are, see housekeeping)."""
@@ -270,7 +271,7 @@ def backlog(database: Database) -> dict[str, Any]:
         ).scalar_one()
     return {
         "pending": int(count),
-        "oldest": as_utc(oldest).isoformat() if oldest else None,
+        "oldest": as_utc(oldest).astimezone(PARK_TZ).isoformat() if oldest else None,
         "unroutable": int(unroutable),
         "unsubscribed": int(unsubscribed),
     }

@@ -1,5 +1,5 @@
-"""``/api/v1/health`` while the gateway's PostgreSQL is away: 503 with the report (database down),
-never a 500, and 200 again by itself once the database is back.
+"""``/api/v1/health`` while the gateway's PostgreSQL is away: a 503 problem with ``Retry-After``
+carrying the report (database down), never a 500, and 200 again by itself once the database is back.
 
 The gateway reaches this machine's PostgreSQL through a TCP relay the test owns: stopping the
 relay refuses every connection and cuts the open ones, as a stopped server does, without
@@ -125,6 +125,8 @@ def test_health_answers_503_with_the_database_down_and_recovers_by_itself(
     relay.stop()
     down = client.get("/api/v1/health")
     assert down.status_code == 503, down.get_data(as_text=True)
+    assert down.mimetype == "application/problem+json" and down.json["type"].endswith("/problems/unavailable")
+    assert int(down.headers["Retry-After"]) > 0
     gateway = down.json["services"]["gateway"]
     assert gateway["status"] == "degraded"
     assert gateway["database"]["status"] == "down"
