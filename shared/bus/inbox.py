@@ -13,8 +13,10 @@
   queue; embedded: the bus thread's timer heap) with the next ``attempt``. Nobody sleeps on a
   consuming thread. The last attempt's failure is dead-lettered;
 - the caller acks the message only after ``deliver`` returned (and, for a retry, after the
-  redelivery is safely scheduled). If ``deliver`` raises (the database is down, so not even the
-  dead letter could be written) the message must be requeued.
+  redelivery is safely scheduled). If ``deliver`` raises, the database failed, not the handler:
+  it did not answer the inbox's first query (:class:`DatabaseUnavailable`), dropped the connection
+  under the handler, or could not take the dead letter. Such a delivery is no attempt: the caller
+  redelivers the message later with the same ``attempt``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from shared.bus.tables import MessagingTables
 from shared.events import ContractViolation, Event, InvalidEnvelope, validate
@@ -41,6 +44,16 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], None]
 """A consumer: ``handler(event, *, uow)``; it must not commit (the inbox does)."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The service's database did not answer before the handler ran: no attempt was made."""
+
+
+def database_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database's failure rather than the handler's: it did not answer
+    the inbox's first query, or its connection was lost (SQLAlchemy marks it invalidated)."""
+    return isinstance(exc, DatabaseUnavailable) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 class Outcome(Enum):
@@ -114,6 +127,8 @@ class Inbox:
         try:
             return self._handle(handler, event)
         except Exception as exc:  # noqa: BLE001 - every handler failure is retried, then parked
+            if database_failed(exc):
+                raise  # not the handler's attempt: see the module docstring
             error = f"{type(exc).__name__}: {exc}"
         final = dead_letter_id is not None or attempt >= self.retry.attempts
         log.warning(
@@ -132,7 +147,11 @@ class Inbox:
     def _handle(self, handler: Callable[..., None], event: Event) -> Outcome:
         inbox = self.tables.inbox
         with self.database.unit_of_work(correlationid=event.correlationid or event.id, causationid=event.id) as uow:
-            if self.seen(uow, event.id):
+            try:
+                seen = self.seen(uow, event.id)  # the first statement: the database answers, or is away
+            except DBAPIError as exc:
+                raise DatabaseUnavailable(f"{self.database.name}: {exc}") from exc
+            if seen:
                 return Outcome.DUPLICATE
             handler(event, uow=uow)
             uow.session.execute(

@@ -44,6 +44,11 @@ RELAY_DOWN_BACKOFF = (0.1, 1.0)
 """First and longest wait of a relay whose broker or database is down (doubling in between)."""
 
 
+class RetryNotScheduled(ConnectionError):
+    """A retry could not be put on its retry queue: the consumer's connection is given up (so the
+    broker requeues the message) and ConsumerMixin reconnects, at most once a second."""
+
+
 class _HandlerConsumer(ConsumerMixin):
     """Consumes one service's handler queues; reconnects forever (see :data:`RECONNECT`)."""
 
@@ -105,10 +110,13 @@ class _HandlerConsumer(ConsumerMixin):
                 self.retries.publish_retry(
                     subscription, body, attempt=attempt + 1, delay_seconds=self.inbox.retry.delay(max(attempt, 1))
                 )
-            except Exception:  # noqa: BLE001 - not scheduled: the broker redelivers it instead
-                log.exception("%s: could not schedule the retry; requeueing", self.inbox.service)
-                message.requeue()
-                return
+            except Exception as exc:
+                # Not scheduled, and not acked. Requeueing it here would have it back at once,
+                # its attempt uncounted: a hot loop for as long as the cause lasts (a retry queue
+                # deleted, a broker refusing). Dropping the connection instead hands it back to
+                # the broker and lets ConsumerMixin restart at most once a second, declaring the
+                # retry queues again.
+                raise RetryNotScheduled(f"{self.inbox.service}: could not schedule the retry: {exc}") from exc
         message.ack()
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from amqp.exceptions import PreconditionFailed
@@ -35,6 +36,7 @@ from shared.events import Event
 from shared.settings import Settings
 from tests.bus.conftest import notify_database
 from tests.integration.conftest import distributed_settings
+from tests.integration.test_health_database_outage import TcpRelay
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -308,3 +310,90 @@ def test_a_failing_handler_dead_letters_after_its_retries_and_replay_delivers_it
     publisher.publish(marker)
     wait_for(lambda: len(effects.rows()) == 2, "the marker")
     assert [event_id for event_id, _ in effects.rows()] == [envelope["id"], marker["id"]]
+
+
+def counting_deliveries(inbox: Inbox) -> list[int]:
+    """Record the attempt of every delivery the worker makes to ``inbox`` (it calls the instance's
+    ``deliver`` at each message, so wrapping it after the worker started counts them all)."""
+    attempts: list[int] = []
+    deliver = inbox.deliver
+
+    def counted(body: Any, *, attempt: int = 1, dead_letter_id: int | None = None) -> Outcome:
+        attempts.append(attempt)
+        return deliver(body, attempt=attempt, dead_letter_id=dead_letter_id)
+
+    inbox.deliver = counted  # type: ignore[method-assign]
+    return attempts
+
+
+def test_a_retry_that_cannot_be_scheduled_does_not_loop_and_the_worker_recovers_its_retry_queue(
+    settings: Settings, inbox: Inbox, effects: Effects, publisher: KombuPublisher, running_worker: ServiceWorker
+) -> None:
+    wait_for(lambda: running_worker.broker == "ok", "the consumer")
+    deliveries = counting_deliveries(inbox)
+    effects.failing = True
+    with connect(settings) as connection:  # the retry queue goes away under the running worker
+        connection.default_channel.queue_delete(Subscription("notify", REGISTERED).retry_queue(settings.bus_namespace))
+    envelope = envelope_of("Retry Queue Gone Ltd")
+    publisher.publish(envelope)
+    # The failed scheduling drops the consumer's connection: the broker requeues the message, the
+    # consumer reconnects (at most once a second), declares the retry queue again, and the event
+    # takes its retries to the dead letter. Requeued at once instead, it came back thousands of
+    # times a second with its first attempt, forever.
+    letters = wait_for(lambda: list_dead_letters(inbox)[0], "the dead letter", timeout=8)
+    assert [(letter.event_id, letter.attempts) for letter in letters] == [(envelope["id"], 3)]
+    assert deliveries == [1, 1, 2, 3]  # the unscheduled attempt came back once, uncounted
+
+
+def test_a_worker_whose_database_is_away_keeps_the_message_without_counting_attempts(
+    notify_url_template: str,
+    settings: Settings,
+    db: Database,
+    effects: Effects,
+    publisher: KombuPublisher,
+    topology: None,
+    tmp_path: Path,
+) -> None:
+    server = urlsplit(notify_url_template.replace("postgresql+psycopg", "postgresql"))
+    tcp = TcpRelay((server.hostname or "127.0.0.1", server.port or 5432))
+    tcp.start()
+    through = notify_url_template.format(name="notify").replace(
+        f"@{server.netloc.split('@')[-1]}/", f"@127.0.0.1:{tcp.port}/"
+    )
+    assert str(tcp.port) in through
+    worker_settings = distributed_settings(
+        notify_url_template,
+        settings.bus_url,
+        settings.bus_namespace,
+        tmp_path / "worker-var",
+        PARKHUB_DB_NOTIFY=through,
+    )
+    worker_db = notify_database(worker_settings)
+    inbox = Inbox(
+        "notify", worker_db, {REGISTERED: Effects(worker_db)}, retry=RetryPolicy(attempts=3, base_seconds=0.05)
+    )
+    deliveries = counting_deliveries(inbox)
+    worker = ServiceWorker(worker_settings, Participant("notify", worker_db, inbox), topology=TOPOLOGY)
+    thread = threading.Thread(target=worker.run, name="notify-worker", daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: worker.broker == "ok", "the consumer")
+        tcp.stop()  # the database goes away
+        envelope = envelope_of("Waits For Its Database Ltd")
+        publisher.publish(envelope)
+        # More deliveries than the policy's three attempts, none of them counted.
+        wait_for(
+            lambda: len(deliveries) > 2 * inbox.retry.attempts, "the message to come back while the database is away"
+        )
+        assert set(deliveries) == {1}
+        assert effects.rows() == []
+        tcp.start()  # the database is back
+        wait_for(effects.rows, "the event once the database is back")
+        assert list_dead_letters(inbox)[0] == []
+        wait_for(lambda: queue_counts(settings) == (0, 0), "every message to be acked")
+    finally:
+        worker.stop()
+        thread.join(WAIT_SECONDS)
+        tcp.stop()
+    assert not thread.is_alive(), "the worker did not stop"
+    assert effects.rows() == [(envelope["id"], "Waits For Its Database Ltd")]
