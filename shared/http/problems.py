@@ -3,7 +3,10 @@
 ``type`` is a stable URI under :data:`PROBLEM_BASE` ending in a code clients can branch on;
 ``errors`` carries per-field messages for validation problems. ``title`` and ``detail`` are
 rendered in the request's language (``shared.http.languages``); ``type`` and codes never change
-with it. A database that does not answer is a 503 with ``Retry-After``, not an internal error.
+with it. A database that does not answer is a 503 with ``Retry-After``, not an internal error; a
+transaction PostgreSQL rolled back because another one got in its way (a deadlock, a
+serialization failure) is a 409 ``conflict/concurrent-change``: the database is there, and the
+same request sent again will most likely succeed.
 """
 
 from __future__ import annotations
@@ -283,6 +286,18 @@ def from_request_problem(error: RequestProblem) -> Response:
     return problem(error.status, error.detail, code=error.code, headers=error.headers, **error.extra)
 
 
+CONCURRENT_CHANGE_SQLSTATES = ("40P01", "40001")
+"""PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back so
+that another could go on."""
+
+
+def concurrent_change(error: BaseException) -> bool:
+    """Whether ``error`` is a transaction PostgreSQL rolled back for another (a deadlock or a
+    serialization failure), raised as psycopg's error or wrapped by SQLAlchemy."""
+    original = error.orig if isinstance(error, sa.DBAPIError) else error
+    return getattr(original, "sqlstate", None) in CONCURRENT_CHANGE_SQLSTATES
+
+
 _SQLITE_AWAY = ("unable to open database", "database is locked", "disk i/o error", "database disk image")
 
 
@@ -290,9 +305,12 @@ def database_unavailable(error: BaseException) -> bool:
     """Whether ``error`` says the database cannot be reached right now (rather than a bug of ours).
 
     PostgreSQL: any operational or interface error (refused or dropped connections, the server
-    shutting down, timeouts, deadlocks — all worth a retry), and a full connection pool. SQLite
+    shutting down, timeouts — all worth a retry) but a :func:`concurrent_change`, and a full
+    connection pool. SQLite
     raises ``OperationalError`` for SQL mistakes too, so only its messages about the file count.
     """
+    if concurrent_change(error):
+        return False
     if isinstance(error, sa.TimeoutError | sa.DisconnectionError | psycopg.OperationalError | psycopg.InterfaceError):
         return True
     if isinstance(error, sa.DBAPIError):
@@ -307,7 +325,8 @@ def database_unavailable(error: BaseException) -> bool:
 
 def register_problem_handlers(app: Flask) -> None:
     """Make every error of ``app`` a problem in the request's language: HTTP errors, domain errors,
-    a database that is away (503), and the unexpected (500)."""
+    a transaction rolled back for a concurrent one (409), a database that is away (503), and the
+    unexpected (500)."""
     init_languages(app)
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(DomainError, from_domain_error)
@@ -332,6 +351,11 @@ def register_problem_handlers(app: Flask) -> None:
     app.register_error_handler(UnicodeEncodeError, not_storable)
 
     def database_error(error: Exception) -> Response:
+        if concurrent_change(error):
+            # The request's transaction has rolled back (nothing of it stays): a retry is safe.
+            first_line = str(getattr(error, "orig", None) or error).strip().splitlines()[:1]
+            log.warning("transaction rolled back for a concurrent one: %s", first_line[0] if first_line else "")
+            return problem(409, _("Another change got there first; try again."), code="conflict/concurrent-change")
         if database_unavailable(error):
             # One line, no stack trace: an outage is an operations matter, not a bug to debug.
             first_line = str(getattr(error, "orig", None) or error).strip().splitlines()[:1]
