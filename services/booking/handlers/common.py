@@ -136,11 +136,24 @@ def flush(uow: UnitOfWork) -> None:
         raise
 
 
-def pricing(uow: UnitOfWork, space: Space, org_id: str, org_kind: str, usage: Interval) -> Pricing:
+def pricing(
+    uow: UnitOfWork,
+    space: Space,
+    org_id: str,
+    org_kind: str,
+    usage: Interval,
+    *,
+    returning: quota.Spending | None = None,
+) -> Pricing:
     """Quota, then price. The park's own events (the operator) are free of charge; only tenants
-    have free hours. The quota counter of the month stays locked until commit: the caller
-    spends what the price took with :func:`services.booking.handlers.quota.take`."""
-    left = quota.free_minutes(uow, org_id, space.kind, quota_month(usage.start)) if org_kind == "tenant" else 0
+    have free hours, read from the counter without a lock (``returning``: the minutes of the
+    reservation being priced again count as free). The caller notes what the price took with
+    :func:`services.booking.handlers.quota.take`; ``quota.settle`` makes it exact."""
+    left = (
+        quota.free_minutes(uow, org_id, space.kind, quota_month(usage.start), returning=returning)
+        if org_kind == "tenant"
+        else 0
+    )
     return price_of(space.policy(), usage.minutes, free_minutes_left=left, free_of_charge=org_kind == "operator")
 
 

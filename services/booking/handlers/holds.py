@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.booking.commands import VisitorDetails
+from services.booking.handlers import quota
 from services.booking.handlers.common import booking_organisation, organisation
 from services.booking.handlers.reservations import place
 from services.booking.models import HoldRequest, Space
@@ -105,6 +106,7 @@ def hold_room(event: Event, *, uow: UnitOfWork) -> None:
                     request_id=data["request_id"],
                     requester=data["requester"],
                 )
+            quota.settle(uow)
             _answered(uow, data, reservation.status, reservation.id, None)
             return
         except DomainError as error:

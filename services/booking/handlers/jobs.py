@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from services.booking.handlers import quota
 from services.booking.handlers.common import SYSTEM
 from services.booking.handlers.transitions import transition
 from services.booking.models import Reservation
@@ -46,6 +47,7 @@ def release_no_shows(*, uow: UnitOfWork, now: datetime | None = None) -> int:
                 reason=str(NO_SHOW_REASON),  # stored and published in English; answers translate it
             )
             released += 1
+    quota.settle(uow)
     return released
 
 
@@ -55,6 +57,7 @@ def complete_ended(*, uow: UnitOfWork, now: datetime | None = None) -> int:
     ended = _due(uow, "checked_in", Reservation.ends_at, now)
     for reservation in ended:
         transition(uow, reservation, "complete", actor=SYSTEM, now=now)
+    quota.settle(uow)
     return len(ended)
 
 
@@ -64,4 +67,5 @@ def expire_unapproved(*, uow: UnitOfWork, now: datetime | None = None) -> int:
     waiting = _due(uow, "pending_approval", Reservation.starts_at, now)
     for reservation in waiting:
         transition(uow, reservation, "expire", actor=SYSTEM, now=now, reason=str(EXPIRED_REASON))
+    quota.settle(uow)
     return len(waiting)

@@ -25,6 +25,7 @@ from services.booking.handlers.common import (
     booking_organisation,
     check_free,
     closures_meeting,
+    flush,
     load_reservation,
     load_space,
     new_id,
@@ -117,16 +118,20 @@ def place(
     )
     reservation.visitors = visitors_of(visitors)
     uow.session.add(reservation)
-    publish(uow, reservation, "requested" if waits else "confirmed")  # flushes: a lost race is a 409 here
-    quota.take(uow, reservation)
-    record(
-        uow,
-        reservation,
-        action="request",
-        from_status=None,
-        actor=actor,
-        details={"start": usage.start.isoformat(), "end": usage.end.isoformat(), "price": str(price.price)},
-    )
+    flush(uow)  # a lost race is a 409 here, before any counter is touched
+
+    def announce() -> None:  # once quota.settle made the price final
+        publish(uow, reservation, "requested" if waits else "confirmed")
+        record(
+            uow,
+            reservation,
+            action="request",
+            from_status=None,
+            actor=actor,
+            details={"start": usage.start.isoformat(), "end": usage.end.isoformat(), "price": str(reservation.price)},
+        )
+
+    quota.take(uow, reservation, announce)
     return reservation
 
 
@@ -150,6 +155,7 @@ def request_reservation(cmd: RequestReservation, *, uow: UnitOfWork) -> dict[str
         request_id=cmd.request_id,
         requester=cmd.requester,
     )
+    quota.settle(uow)
     return shown(uow, cmd.actor, reservation)
 
 
@@ -192,8 +198,8 @@ def move(
             code="rule/reschedule-needs-approval",
         )
     check_free(uow, space.id, hold, exclude=[reservation.id])
-    quota.give_back(uow, reservation)  # priced again below, maybe in another month or kind
-    price = pricing(uow, space, reservation.org_id, reservation.org_kind, usage)
+    spent = quota.spending(reservation)  # given back below, and priced again, maybe in another month or kind
+    price = pricing(uow, space, reservation.org_id, reservation.org_kind, usage, returning=spent)
     previous: dict[str, Any] = {
         "previous_starts_at": reservation.start_utc,
         "previous_ends_at": reservation.end_utc,
@@ -208,24 +214,29 @@ def move(
     reservation.status = target
     reservation.sequence += 1
     reservation.updated_at = now
-    publish(uow, reservation, "rescheduled", **previous)  # flushes: a lost race is a 409 here
-    quota.take(uow, reservation)
-    record(
-        uow,
-        reservation,
-        action="reschedule",
-        from_status=from_status,
-        actor=actor,
-        reason=reason,
-        details={
-            "from": {
-                "start": previous["previous_starts_at"].isoformat(),
-                "end": previous["previous_ends_at"].isoformat(),
-                "space_id": previous["previous_space_id"],
+    flush(uow)  # a lost race is a 409 here, before any counter is touched
+
+    def announce() -> None:  # once quota.settle made the price final
+        publish(uow, reservation, "rescheduled", **previous)
+        record(
+            uow,
+            reservation,
+            action="reschedule",
+            from_status=from_status,
+            actor=actor,
+            reason=reason,
+            details={
+                "from": {
+                    "start": previous["previous_starts_at"].isoformat(),
+                    "end": previous["previous_ends_at"].isoformat(),
+                    "space_id": previous["previous_space_id"],
+                },
+                "to": {"start": usage.start.isoformat(), "end": usage.end.isoformat(), "space_id": space.id},
             },
-            "to": {"start": usage.start.isoformat(), "end": usage.end.isoformat(), "space_id": space.id},
-        },
-    )
+        )
+
+    quota.give_back(uow, spent)
+    quota.take(uow, reservation, announce)
 
 
 def reschedule_reservation(cmd: RescheduleReservation, *, uow: UnitOfWork) -> dict[str, Any]:
@@ -242,6 +253,7 @@ def reschedule_reservation(cmd: RescheduleReservation, *, uow: UnitOfWork) -> di
         space=space,
         reason=cmd.reason,
     )
+    quota.settle(uow)
     return shown(uow, cmd.actor, reservation)
 
 

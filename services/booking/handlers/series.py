@@ -20,6 +20,7 @@ from services.booking.commands import (
     RequestSeries,
     SeriesOutcome,
 )
+from services.booking.handlers import quota
 from services.booking.handlers.common import (
     booking_organisation,
     load_space,
@@ -152,6 +153,7 @@ def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> SeriesOutcome:
         for occurrence in planned
     ]
     _settle(cmd.mode, outcomes, "booked")
+    quota.settle(uow)
     return _answer(uow, series, outcomes)
 
 
@@ -201,6 +203,7 @@ def cancel_series(cmd: CancelSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     if cmd.from_reservation_id is None or not _rest(uow, series, None):
         series.status = "cancelled"
     series.updated_at = utcnow()
+    quota.settle(uow)
     return _answer(uow, series, outcomes)
 
 
@@ -240,4 +243,5 @@ def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     if space is not None and cmd.from_reservation_id is None:
         series.space_id = space.id
     series.updated_at = utcnow()
+    quota.settle(uow)
     return _answer(uow, series, outcomes)

@@ -1,7 +1,8 @@
 """Transitions of a reservation: approve, reject, expire, cancel, check in, no-show, complete.
 
 Each checks its rules (:mod:`services.booking.rules.lifecycle`), moves the state, gives the
-free minutes back when the new state no longer counts, appends to the audit trail and publishes
+free minutes back when the new state no longer counts (noted: the caller ends with
+``quota.settle``), appends to the audit trail and publishes
 ``booking.reservation.<verb>``; none commits.
 """
 
@@ -67,7 +68,7 @@ def transition(
         reservation.checked_in_at = now
     from_status = reservation.status
     if not counts_for_quota(target):
-        quota.give_back(uow, reservation)
+        quota.give_back(uow, quota.spending(reservation))  # written by the caller's quota.settle
     reservation.status = target
     if reason:
         reservation.reason = reason
@@ -85,4 +86,5 @@ def act_on_reservation(cmd: ActOnReservation, *, uow: UnitOfWork) -> dict[str, A
     check_caller_action(cmd.action, staff=cmd.actor.is_staff, manages=can_manage(cmd.actor, reservation))
     check_version(reservation.version, cmd.expected_versions)
     transition(uow, reservation, cmd.action, actor=cmd.actor, reason=cmd.reason)
+    quota.settle(uow)
     return shown(uow, cmd.actor, reservation)
