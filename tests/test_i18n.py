@@ -177,7 +177,12 @@ def test_the_kernels_problems_speak_chinese(park: Park) -> None:
 
     not_staff = park.as_user("alice", "GET", "/api/v1/booking/dead-letters", headers=ZH)
     assert not_staff.status_code == 403
-    assert not_staff.json["detail"] == "此操作需要以下角色之一：park_admin, desk_staff。"
+    # Roles by their labels in the reader's language; their codes in "roles", for programs.
+    assert not_staff.json["detail"] == "此操作需要以下角色之一：服务台工作人员、园区管理员。"
+    assert not_staff.json["roles"] == ["desk_staff", "park_admin"]
+    in_english = park.as_user("alice", "GET", "/api/v1/booking/dead-letters")
+    assert in_english.json["detail"] == "This needs one of the roles: Service desk staff, Park administrator."
+    assert in_english.json["roles"] == ["desk_staff", "park_admin"]
 
     wrong_method = park.client.delete("/api/v1/health", headers=ZH)
     assert (wrong_method.json["title"], wrong_method.json["detail"]) == ("不允许的方法", "此资源不接受该请求方法。")

@@ -23,7 +23,7 @@ from flask_jwt_extended.exceptions import NoAuthorizationError
 
 from shared.errors import PermissionDenied
 from shared.http import token_refusals
-from shared.i18n import _
+from shared.i18n import Listing, _, label
 from shared.principal import ROLES, STAFF_ROLES, Principal
 from shared.settings import Settings
 
@@ -131,10 +131,14 @@ def _principal_of(claims: dict[str, Any]) -> Principal:
 
 
 def requires(*roles: str) -> Callable[[F], F]:
-    """Decorator: a valid token, and (when ``roles`` are given) one of them, or a 403 problem.
+    """Decorator: a valid token (else 401), and (when ``roles`` are given) one of them, or a 403
+    problem whose ``detail`` names the roles by their labels in the reader's language and whose
+    ``roles`` member lists their codes (``["park_admin", "desk_staff"]``) for clients to branch on.
 
     This is the one role check of a request: handlers trust the view's decorator and check only
-    what depends on the rows (whose reservation, which organisation).
+    what depends on the rows (whose reservation, which organisation). It is the outermost
+    decorator of a view (docs/SERVICE.md, step 7): a caller who may not do something learns
+    that before anything about the body, and nothing is claimed or opened for them.
     """
 
     def decorate(view: F) -> F:
@@ -142,7 +146,8 @@ def requires(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = current_principal()
             if roles and not principal.has_any(roles):
-                raise PermissionDenied(_("This needs one of the roles: {roles}.", roles=", ".join(roles)))
+                labels = Listing(tuple(label("role", role) for role in roles))
+                raise PermissionDenied(_("This needs one of the roles: {roles}.", roles=labels), roles=list(roles))
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -14,7 +14,7 @@ from sqlalchemy import Table, select
 from shared.errors import NotFound
 from shared.events.identity import ORGANISATION_KINDS
 from shared.http.app import current_database
-from shared.http.auth import requires
+from shared.http.auth import STAFF_ROLES, requires
 from shared.http.blueprint import Blueprint
 from shared.http.display_names import DisplayName
 from shared.http.fields import ParkTime
@@ -48,7 +48,7 @@ def directory_blueprint(service: str, table: Table) -> Blueprint:
     )
 
     @blp.route("/directory/organisations")
-    @requires("desk_staff", "park_admin")
+    @requires(*STAFF_ROLES)
     @blp.arguments(DirectoryQuerySchema, location="query")
     @blp.response(200, page_schema(DirectoryEntrySchema))
     def list_entries(args: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def directory_blueprint(service: str, table: Table) -> Blueprint:
             return paginate(session, query, args, scalars=False)
 
     @blp.route("/directory/organisations/<uuid:org_id>")
-    @requires("desk_staff", "park_admin")
+    @requires(*STAFF_ROLES)
     @blp.response(200, DirectoryEntrySchema)
     def get_entry(org_id: Any) -> Any:
         """One organisation as this service knows it."""

@@ -16,7 +16,7 @@ from shared.bus.inbox import Outcome
 from shared.bus.outbox import backlog
 from shared.errors import NotFound
 from shared.http.app import database_health, service_context
-from shared.http.auth import current_principal, requires
+from shared.http.auth import STAFF_ROLES, current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.fields import ParkTime
 from shared.http.languages import Label
@@ -82,7 +82,7 @@ def ops_blueprint(service: str) -> Blueprint:
         return {"service": service, "status": status, "database": database, "outbox": outbox}
 
     @blp.route("/dead-letters")
-    @requires("park_admin", "desk_staff")
+    @requires(*STAFF_ROLES)
     @blp.arguments(DeadLetterQuerySchema, location="query")
     @blp.response(200, page_schema(DeadLetterSchema))
     def dead_letters(args: dict[str, Any]) -> dict[str, Any]:

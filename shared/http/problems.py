@@ -77,8 +77,10 @@ TITLES: dict[int, Message] = {
 """The title of each status, in both languages."""
 
 # marshmallow's own field messages, so a field error reads in the request's language too. The
-# fixed ones are looked up as they are; the templated ones (FIELD_TEMPLATES) are recognised by
-# their shape and rendered again with the values they carried.
+# fixed ones are looked up as they are (a template whose values come from the field class, such
+# as "Not a valid {awareness} {obj_type}.", is listed filled in); the templated ones
+# (FIELD_TEMPLATES) are recognised by their shape and rendered again with the values they carried.
+# tests/test_field_messages.py walks every schema of the platform and fails on a message missing here.
 FIELD_MESSAGES = (
     _("Missing data for required field."),
     _("Unknown field."),
@@ -103,6 +105,17 @@ FIELD_MESSAGES = (
     _("Number too large."),
     _("Not a valid tuple."),
     _("Not a valid period of time."),
+    _("Not a valid utf-8 string."),
+    _("Invalid type."),
+    _("Not a valid aware datetime."),
+    _("Not a valid naive datetime."),
+    _("Special numeric values (nan or infinity) are not permitted."),
+    _("Not a valid IP address."),
+    _("Not a valid IPv4 address."),
+    _("Not a valid IPv6 address."),
+    _("Not a valid IP interface."),
+    _("Not a valid IPv4 interface."),
+    _("Not a valid IPv6 interface."),
 )
 FIELD_TEMPLATES = (
     _("Shorter than minimum length {min}."),
@@ -120,6 +133,13 @@ FIELD_TEMPLATES = (
     _("Must be one of: {choices}."),
     _("Must be equal to {other}."),
     _("One or more of the choices you made was not in: {choices}."),
+    _("One or more of the choices you made was in: {values}."),
+    # Dumping, not loading ("format"): marshmallow quotes the value itself, or writes its repr
+    # (a timedelta), so the quotes are part of the shape, not of the value.
+    _('"{input}" cannot be formatted as a datetime.'),
+    _('"{input}" cannot be formatted as a date.'),
+    _('"{input}" cannot be formatted as a time.'),
+    _("{input} cannot be formatted as a timedelta."),
 )
 _TEMPLATE_SHAPES = tuple(
     (re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template.msgid))), template.msgid)

@@ -37,6 +37,7 @@ __all__ = [
     "CONTENT_LANGUAGE",
     "DEFAULT_LOCALE",
     "LOCALES",
+    "Listing",
     "Message",
     "Text",
     "_",
@@ -61,7 +62,8 @@ log = logging.getLogger(__name__)
 class Message:
     """A marked text: its English ``msgid`` with ``{name}`` placeholders and their values.
 
-    A value may itself be a :class:`Message` (a label, say); it is rendered in the same language.
+    A value may itself be a :class:`Message` (a label, say) or a :class:`Listing` of them; it is
+    rendered in the same language.
     """
 
     msgid: str
@@ -69,7 +71,8 @@ class Message:
 
     def render(self, locale: str) -> str:
         values = {
-            name: render(value, locale) if isinstance(value, Message) else value for name, value in self.params.items()
+            name: value.render(locale) if isinstance(value, Message | Listing) else value
+            for name, value in self.params.items()
         }
         template = translation(self.msgid, locale)
         try:
@@ -89,6 +92,21 @@ class Message:
 
 Text = str | Message
 """What a problem's detail or title may be: a marked message, or a plain text shown as it is."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Several texts as one value of a message, joined as the language writes a list
+    (``Park administrator, Service desk staff``; ``园区管理员、服务台工作人员``)."""
+
+    items: tuple[Text, ...]
+
+    def render(self, locale: str) -> str:
+        separator = "、" if locale == "zh" else ", "
+        return separator.join(render(item, locale) for item in self.items)
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT_LOCALE)
 
 
 def _(msgid: str, /, **params: object) -> Message:
