@@ -1,8 +1,11 @@
 """One engine per service database, and the unit of work: the only transaction boundary.
 
-A command handler receives a :class:`UnitOfWork`, changes rows through ``uow.session``, records
-integration events with ``uow.publish`` (they land in the same transaction, in the outbox) and
-calls ``uow.commit()``. Leaving the ``with`` block without a commit rolls everything back.
+A command handler receives a :class:`UnitOfWork`, changes rows through ``uow.session`` and records
+integration events with ``uow.publish`` (they land in the same transaction, in the outbox); it
+never commits. Its caller owns the transaction and calls ``uow.commit()``: a view (through
+``shared.http.views.execute``), the inbox (the handler's changes and the inbox record together)
+or the job runner (``shared.service.scheduled``); docs/SERVICE.md, "The commit convention".
+Leaving the ``with`` block without a commit rolls everything back.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ transaction of a job."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 from pathlib import Path
 
@@ -39,6 +40,67 @@ def test_a_service_holds_no_scaffolding_of_its_own(name):
             assert scaffolding not in source, f"{path.relative_to(ROOT)} builds {scaffolding[:-1]} itself"
         if "/api/" in str(path):
             assert ".commit()" not in source, f"{path.relative_to(ROOT)}: views commit through execute()"
+
+
+def never_committing_modules() -> list[Path]:
+    """Where handlers, consumers and jobs live (docs/SERVICE.md, "The commit convention"): every
+    service's ``handlers`` (module or package, jobs included), ``consumers.py`` and ``worker.py``,
+    and the gateway's handlers and token issuing."""
+    found: list[Path] = []
+    for service in sorted(p for p in (ROOT / "services").iterdir() if (p / "__init__.py").is_file()):
+        found += sorted(service.glob("handlers.py")) + sorted(service.glob("handlers/**/*.py"))
+        found += [service / name for name in ("consumers.py", "worker.py") if (service / name).is_file()]
+    return found + [ROOT / "gateway" / "handlers.py", ROOT / "gateway" / "tokens.py"]
+
+
+def commits_in(tree: ast.AST) -> list[int]:
+    """Lines where ``tree`` reaches a ``.commit`` (called, or handed on as a callback), but for a
+    savepoint's: a name bound to ``begin_nested()`` may commit (it only releases the savepoint)."""
+    savepoints: set[str] = set()
+    for node in ast.walk(tree):
+        bound: list[tuple[ast.expr | None, ast.expr]] = []
+        if isinstance(node, ast.Assign):
+            bound = [(target, node.value) for target in node.targets]
+        elif isinstance(node, ast.With):
+            bound = [(item.optional_vars, item.context_expr) for item in node.items]
+        for target, value in bound:
+            nested = isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            if nested and value.func.attr == "begin_nested" and isinstance(target, ast.Name):  # type: ignore[union-attr]
+                savepoints.add(target.id)
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr == "commit"
+        and not (isinstance(node.value, ast.Name) and node.value.id in savepoints)
+    )
+
+
+def test_handlers_consumers_and_jobs_never_commit():
+    """The caller owns the transaction: a ``.commit`` anywhere in these modules would commit half
+    a request, or an event before its inbox record. Savepoints (``begin_nested()``) are theirs."""
+    modules = never_committing_modules()
+    assert any("handlers" in str(path) for path in modules) and len(modules) >= 10, modules
+    commits = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in modules
+        for line in commits_in(ast.parse(path.read_text(), filename=str(path)))
+    ]
+    assert not commits, "handlers never commit (the view, the inbox or the job runner does): " + ", ".join(commits)
+
+
+def test_the_commit_scan_tells_a_commit_from_a_savepoint():
+    source = """
+def handler(cmd, *, uow):
+    savepoint = uow.session.begin_nested()
+    savepoint.commit()
+    with uow.session.begin_nested() as inner:
+        inner.commit()
+    uow.commit()
+    uow.session.commit()
+    later = uow.session.commit
+"""
+    assert commits_in(ast.parse(source)) == [7, 8, 9]
 
 
 def test_every_booking_endpoint_is_written_out_where_it_is_routed(settings):
