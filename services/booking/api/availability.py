@@ -17,9 +17,9 @@ blp = Blueprint("booking-availability", "parkhub.booking.availability", descript
 
 @blp.route("/availability")
 class Availability(MethodView):
+    @requires()
     @blp.arguments(AvailabilityQuerySchema, location="query")
     @blp.response(200, AvailabilitySchema)
-    @requires()
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Spaces that fit the attendees, layout, equipment and kind, with their free intervals
         in the window (opening hours, closures, buffers, lead time and reservations applied).

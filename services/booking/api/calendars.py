@@ -43,8 +43,8 @@ def _scope(collection: str) -> str:
 
 @blp.route("/calendars/<string:collection>/<string:owner_id>/feed")
 class Feed(MethodView):
-    @blp.response(200, FeedSchema)
     @requires()
+    @blp.response(200, FeedSchema)
     def get(self, collection: str, owner_id: str) -> dict[str, Any]:
         """The feed URL of a space (anyone signed in; busy blocks only) or of an organisation
         (its members and staff; full details). ``owner_id`` may be ``mine`` for your organisation."""
@@ -55,8 +55,8 @@ class Feed(MethodView):
 
 @blp.route("/calendars/<string:collection>/<string:owner_id>/feed/rotate")
 class FeedRotation(MethodView):
-    @blp.response(200, FeedSchema)
     @requires()
+    @blp.response(200, FeedSchema)
     def post(self, collection: str, owner_id: str) -> dict[str, Any]:
         """Replace the secret: the old URL stops working (park admin for spaces, a tenant admin
         or staff for an organisation)."""

@@ -20,23 +20,24 @@ from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
+from shared.principal import STAFF_ROLES
 
 blp = Blueprint("booking-quotas", "parkhub.booking.quotas", description="Free hours per tenant and space kind.")
 
 
 @blp.route("/quotas")
 class Quotas(MethodView):
+    @requires(*STAFF_ROLES)
     @blp.response(200, QuotaListSchema)
-    @requires("desk_staff", "park_admin")
     def get(self) -> dict[str, Any]:
         """Every quota rule with its version; ``org_id`` ``*`` is the default for every tenant."""
         with reading() as session:
             return {"items": quotas.list_quotas(session)}
 
+    @requires("park_admin")
     @blp.arguments(QuotaSchema)
     @blp.response(200, QuotaSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires("park_admin")
     def put(self, body: dict[str, Any]) -> Any:
         """Set one rule (free hours per calendar month, park time). ``If-Match`` carries the rule's
         version from ``GET /quotas`` (``"0"`` or ``*`` for a rule that does not exist yet)."""
@@ -49,9 +50,9 @@ class Quotas(MethodView):
 
 @blp.route("/quotas/usage")
 class QuotaUsage(MethodView):
+    @requires()
     @blp.arguments(QuotaUsageQuerySchema, location="query")
     @blp.response(200, QuotaUsageListSchema)
-    @requires()
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Your organisation's free hours, used and left, per space kind for a month."""
         with reading() as session:
@@ -60,8 +61,8 @@ class QuotaUsage(MethodView):
 
 @blp.route("/quotas/history")
 class QuotaHistory(MethodView):
+    @requires(*STAFF_ROLES)
     @blp.response(200, AdminHistorySchema)
-    @requires("desk_staff", "park_admin")
     def get(self) -> dict[str, Any]:
         """The audit trail of the quota rules: who set which rule from what to what."""
         with reading() as session:

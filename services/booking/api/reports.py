@@ -18,9 +18,9 @@ blp = Blueprint("booking-reports", "parkhub.booking.reports", description="Utili
 
 @blp.route("/reports/utilisation")
 class Utilisation(MethodView):
+    @requires("park_admin")
     @blp.arguments(ReportQuerySchema, location="query")
     @blp.response(200, UtilisationSchema)
-    @requires("park_admin")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Booked hours / open hours and the no-show rate per space and per kind, over the days
         ``from``-``to`` (park time, both included, at most a year)."""

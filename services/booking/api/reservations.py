@@ -69,20 +69,20 @@ def answer(reservation: dict[str, Any], status: int = 200) -> Any:
 
 @blp.route("/reservations")
 class Reservations(MethodView):
+    @requires()
     @blp.arguments(ReservationQuerySchema, location="query")
     @blp.response(200, page_schema(ReservationSchema))
-    @requires()
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """``scope=mine`` (tenants' default), ``organisation``, or ``all`` (staff, their default);
         filter by status, space, series and time."""
         with reading() as session:
             return reservations.list_reservations(session, current_principal(), args)
 
+    @requires(*BOOKING_ROLES)
     @idempotent()
     @blp.arguments(ReservationInSchema)
     @blp.response(201, ReservationSchema)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
-    @requires(*BOOKING_ROLES)
     def post(self, body: dict[str, Any]) -> Any:
         """Book a space. Confirmed at once, or ``pending_approval`` where the space needs desk
         approval. A broken rule is a 422 naming it (``rule/...``); a taken slot a 409
@@ -93,8 +93,8 @@ class Reservations(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>")
 class ReservationById(MethodView):
-    @blp.response(200, ReservationSchema)
     @requires()
+    @blp.response(200, ReservationSchema)
     def get(self, reservation_id: Any) -> Any:
         """One reservation (its organisation and staff only; others get 404)."""
         with reading() as session:
@@ -103,8 +103,8 @@ class ReservationById(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/history")
 class ReservationHistory(MethodView):
-    @blp.response(200, HistorySchema)
     @requires()
+    @blp.response(200, HistorySchema)
     def get(self, reservation_id: Any) -> dict[str, Any]:
         """The audit trail: every transition, who made it, when and why."""
         with reading() as session:
@@ -125,10 +125,10 @@ def act(action: str, reservation_id: Any, body: dict[str, Any] | None) -> Any:
 
 @blp.route("/reservations/<uuid:reservation_id>/approve")
 class ReservationApprove(MethodView):
+    @requires()
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires()
     def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
         """Approve a pending reservation (desk staff)."""
         return act("approve", reservation_id, body)
@@ -136,10 +136,10 @@ class ReservationApprove(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/reject")
 class ReservationReject(MethodView):
+    @requires()
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires()
     def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
         """Reject a pending reservation with a reason (desk staff)."""
         return act("reject", reservation_id, body)
@@ -147,10 +147,10 @@ class ReservationReject(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/cancel")
 class ReservationCancel(MethodView):
+    @requires()
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires()
     def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
         """Cancel; a fee applies inside the space's free-cancellation period."""
         return act("cancel", reservation_id, body)
@@ -158,10 +158,10 @@ class ReservationCancel(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/check-in")
 class ReservationCheckIn(MethodView):
+    @requires()
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires()
     def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
         """Check in, inside the window around the start."""
         return act("check_in", reservation_id, body)
@@ -169,10 +169,10 @@ class ReservationCheckIn(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/complete")
 class ReservationComplete(MethodView):
+    @requires()
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires()
     def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
         """Check out early: the reservation is completed."""
         return act("complete", reservation_id, body)
@@ -180,10 +180,10 @@ class ReservationComplete(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/reschedule")
 class ReservationReschedule(MethodView):
+    @requires()
     @blp.arguments(RescheduleSchema)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires()
     def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
         """Move to another time (and/or space): every rule, price and approval again."""
         command = RescheduleReservation(
@@ -200,10 +200,10 @@ class ReservationReschedule(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/visitors")
 class ReservationVisitors(MethodView):
+    @requires()
     @blp.arguments(VisitorsInSchema)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires()
     def put(self, body: dict[str, Any], reservation_id: Any) -> Any:
         """Replace the external visitors (name, company, car plate) for passes and parking."""
         command = ReplaceVisitors(current_principal(), str(reservation_id), visitors(body), if_match_versions())

@@ -67,11 +67,11 @@ def outcome(answer: SeriesOutcome, status: int = 200) -> Any:
 
 @blp.route("/series")
 class SeriesCollection(MethodView):
+    @requires(*BOOKING_ROLES)
     @idempotent()
     @blp.arguments(SeriesInSchema)
     @blp.response(201, SeriesOutcomeSchema)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
-    @requires(*BOOKING_ROLES)
     def post(self, body: dict[str, Any]) -> Any:
         """Book every occurrence of ``rrule`` (park time) starting with ``start``-``end``.
         ``all_or_nothing``: one refused occurrence refuses all (409 listing each outcome);
@@ -82,8 +82,8 @@ class SeriesCollection(MethodView):
 
 @blp.route("/series/<uuid:series_id>")
 class SeriesById(MethodView):
-    @blp.response(200, SeriesSchema)
     @requires()
+    @blp.response(200, SeriesSchema)
     def get(self, series_id: Any) -> Any:
         """A series and all its occurrences."""
         with reading() as session:
@@ -93,10 +93,10 @@ class SeriesById(MethodView):
 
 @blp.route("/series/<uuid:series_id>/cancel")
 class SeriesCancel(MethodView):
+    @requires()
     @blp.arguments(SeriesCancelSchema)
     @blp.response(200, SeriesOutcomeSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires()
     def post(self, body: dict[str, Any], series_id: Any) -> Any:
         """Cancel the rest of the series: from ``from_reservation_id`` on, or every upcoming one.
         (One occurrence alone: cancel that reservation.)"""
@@ -112,10 +112,10 @@ class SeriesCancel(MethodView):
 
 @blp.route("/series/<uuid:series_id>/move")
 class SeriesMove(MethodView):
+    @requires()
     @blp.arguments(SeriesMoveSchema)
     @blp.response(200, SeriesOutcomeSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires()
     def post(self, body: dict[str, Any], series_id: Any) -> Any:
         """Move the rest of the series by ``shift_minutes`` and/or to ``space_id``. (One
         occurrence alone: reschedule that reservation.)"""

@@ -29,15 +29,16 @@ from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
+from shared.principal import STAFF_ROLES
 
 blp = Blueprint("booking-spaces", "parkhub.booking.spaces", description="The park's bookable rooms, halls and courts.")
 
 
 @blp.route("/spaces")
 class Spaces(MethodView):
+    @requires()
     @blp.arguments(SpaceQuerySchema, location="query")
     @blp.response(200, page_schema(SpaceSchema))
-    @requires()
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List spaces by kind, seats, layout, equipment or building."""
         if not current_principal().is_staff:
@@ -45,11 +46,11 @@ class Spaces(MethodView):
         with reading() as session:
             return spaces.list_spaces(session, args)
 
+    @requires("park_admin")
     @idempotent()
     @blp.arguments(SpaceInSchema)
     @blp.response(201, SpaceSchema)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
-    @requires("park_admin")
     def post(self, body: dict[str, Any]) -> Any:
         """Add a space with its rules (park admin)."""
         space_id = execute(handlers.save_space, SaveSpace(current_principal(), body))
@@ -60,18 +61,18 @@ class Spaces(MethodView):
 
 @blp.route("/spaces/<uuid:space_id>")
 class SpaceById(MethodView):
-    @blp.response(200, SpaceSchema)
     @requires()
+    @blp.response(200, SpaceSchema)
     def get(self, space_id: Any) -> Any:
         """One space, its rules and prices; ``ETag`` is its version."""
         with reading() as session:
             space = spaces.get_space(session, str(space_id), include_inactive=current_principal().is_staff)
         return space, 200, versioned_headers(space["version"])
 
+    @requires("park_admin")
     @blp.arguments(SpacePatchSchema(partial=True))
     @blp.response(200, SpaceSchema)
     @blp.doc(parameters=[IF_MATCH])
-    @requires("park_admin")
     def patch(self, body: dict[str, Any], space_id: Any) -> Any:
         """Change a space (park admin; ``If-Match``). ``active: false`` takes it off the market."""
         command = SaveSpace(current_principal(), body, space_id=str(space_id), expected_versions=if_match_versions())
@@ -83,9 +84,9 @@ class SpaceById(MethodView):
 
 @blp.route("/spaces/<uuid:space_id>/timeline")
 class SpaceTimeline(MethodView):
+    @requires()
     @blp.arguments(TimelineQuerySchema, location="query")
     @blp.response(200, TimelineSchema)
-    @requires()
     def get(self, args: dict[str, Any], space_id: Any) -> dict[str, Any]:
         """A day or a week of one space in park time: open, closed, busy and free. Others'
         reservations show only as busy intervals."""
@@ -98,18 +99,18 @@ class SpaceTimeline(MethodView):
 
 @blp.route("/spaces/<uuid:space_id>/closures")
 class SpaceClosures(MethodView):
-    @blp.response(200, ClosureListSchema)
     @requires()
+    @blp.response(200, ClosureListSchema)
     def get(self, space_id: Any) -> dict[str, Any]:
         """Closures (maintenance, holidays) that have not ended."""
         with reading() as session:
             return {"items": spaces.list_closures(session, str(space_id), utcnow())}
 
+    @requires("park_admin")
     @idempotent()
     @blp.arguments(ClosureInSchema)
     @blp.response(201, ClosureSchema)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
-    @requires("park_admin")
     def post(self, body: dict[str, Any], space_id: Any) -> Any:
         """Close a space for a time (park admin). Reservations already there are kept."""
         command = AddClosure(current_principal(), str(space_id), body["start"], body["end"], body["reason"])
@@ -121,8 +122,8 @@ class SpaceClosures(MethodView):
 
 @blp.route("/spaces/<uuid:space_id>/closures/<uuid:closure_id>")
 class SpaceClosure(MethodView):
-    @blp.response(204)
     @requires("park_admin")
+    @blp.response(204)
     def delete(self, space_id: Any, closure_id: Any) -> None:
         """Reopen: remove a closure (park admin)."""
         execute(handlers.remove_closure, RemoveClosure(current_principal(), str(space_id), str(closure_id)))
@@ -130,8 +131,8 @@ class SpaceClosure(MethodView):
 
 @blp.route("/spaces/<uuid:space_id>/history")
 class SpaceHistory(MethodView):
+    @requires(*STAFF_ROLES)
     @blp.response(200, AdminHistorySchema)
-    @requires("desk_staff", "park_admin")
     def get(self, space_id: Any) -> dict[str, Any]:
         """The audit trail of the space: who created or changed it, added or lifted closures."""
         with reading() as session:
