@@ -230,17 +230,22 @@ class KombuPublisher:
                 )
             except Exception as exc:
                 unavailable = self._connection is None or broker_unreachable(exc, self._connection)
-                self.close()
+                self.close(graceful=False)
                 if unavailable:
                     raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
                 raise
             if self._returned:
                 raise Unroutable(f"no queue is bound for {routing_key}")
 
-    def close(self) -> None:
+    def close(self, *, graceful: bool = True) -> None:
+        """Close the connection; after a failure not ``graceful``: the closing handshake waits
+        for the broker's answer, which a broker that blocked the connection never sends."""
         if self._connection is not None:
             try:
-                self._connection.release()
+                if graceful:
+                    self._connection.release()
+                else:
+                    self._connection.collect()
             except Exception as exc:  # noqa: BLE001 - closing a broken connection must not raise
                 log.debug("closing the publisher's connection: %s", exc)
         self._connection = None

@@ -1,5 +1,7 @@
-"""A worker outlives a RabbitMQ outage: it reconnects for as long as it takes, resumes within about a
-second of the broker's return, loses nothing, and health reports the outage while it lasts.
+"""A worker outlives a RabbitMQ outage: it reconnects for as long as it takes, its relay recognises the
+outage (it ends each pass and tries again every 0.1-1 s, blaming no row), both resume within about
+a second of the broker's return, nothing is lost, and health reports the outage while it lasts.
+A broker that blocks publishers (a resource alarm) costs a relay pass seconds, not forever.
 
 The broker here is a RabbitMQ node of the test's own (its own ports, data and logs in a temporary
 folder, no plugins), started as a child process and killed with -9: the machine's main node is
@@ -27,9 +29,10 @@ from sqlalchemy import text
 
 from migrations import upgrade
 from shared.bus.inbox import Inbox, RetryPolicy
+from shared.bus.outbox import Relay, RelayPass
 from shared.bus.runtime import Participant
 from shared.bus.topology import Topology
-from shared.bus.transport import broker_health, connect, declare
+from shared.bus.transport import PUBLISH_TIMEOUT_SECONDS, KombuPublisher, broker_health, connect, declare
 from shared.bus.worker import ServiceWorker
 from shared.db import Database, UnitOfWork
 from shared.events import Event
@@ -51,14 +54,14 @@ DOWN_SECONDS = 12.0
 class PrivateRabbitMQ:
     """A RabbitMQ node of this test's own; see the module docstring."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, config: str = "") -> None:
         self.root = root
         self.port = free_port()
         self.dist_port = free_port()
         self.name = f"parkhub-test-{uuid.uuid4().hex[:8]}@localhost"
         self.process: subprocess.Popen[bytes] | None = None
         (root / "plugins").write_text("")  # no management or prometheus listeners to clash
-        (root / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
+        (root / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n{config}")
         if os.geteuid() == 0:  # rabbitmq-server drops to the rabbitmq user, who must write here
             for path in (root, *root.iterdir()):
                 shutil.chown(path, "rabbitmq", "rabbitmq")
@@ -94,14 +97,21 @@ class PrivateRabbitMQ:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
-            try:
-                with Connection(self.url, connect_timeout=1) as probe:
-                    probe.ensure_connection(max_retries=1, timeout=1)
+            if self.accepts_connections():
                 return time.monotonic()
-            except Exception:  # noqa: BLE001 - still booting
-                time.sleep(0.1)
+            time.sleep(0.1)
         self.kill()
         raise AssertionError("the private RabbitMQ node did not start:\n" + self.log_tail())
+
+    def accepts_connections(self) -> bool:
+        """One AMQP handshake, no retry (kombu's retries would sleep 2 s between tries, and the
+        moment the node came back would be seen that much late)."""
+        try:
+            with Connection(self.url, connect_timeout=1) as probe:
+                probe.ensure_connection(max_retries=0)
+        except Exception:  # noqa: BLE001 - not (yet) serving
+            return False
+        return True
 
     def kill(self) -> None:
         """Kill the node's VM by its id (then its wrapper); wait until its port is closed."""
@@ -146,21 +156,32 @@ class PrivateRabbitMQ:
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
 
-@pytest.fixture
-def rabbit(rabbitmq_url: str) -> Iterator[PrivateRabbitMQ]:
+def private_node(config: str = "") -> Iterator[PrivateRabbitMQ]:
     if shutil.which("rabbitmq-server") is None:
         if os.environ.get("PARKHUB_REQUIRE_RABBITMQ"):
             pytest.fail("rabbitmq-server is not installed, and PARKHUB_REQUIRE_RABBITMQ is set", pytrace=False)
         pytest.skip("needs rabbitmq-server to run a node of the test's own")
     # Not under tmp_path: pytest's folders are private to this user, and the node runs as rabbitmq.
     root = Path(tempfile.mkdtemp(prefix="parkhub-rabbit-"))
-    node = PrivateRabbitMQ(root)
+    node = PrivateRabbitMQ(root, config)
     try:
         node.start()
         yield node
     finally:
         node.kill()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def rabbit(rabbitmq_url: str) -> Iterator[PrivateRabbitMQ]:
+    yield from private_node()
+
+
+@pytest.fixture
+def blocking_rabbit(rabbitmq_url: str) -> Iterator[PrivateRabbitMQ]:
+    """A node whose disk alarm is on from the start: it accepts connections and blocks every one
+    that publishes, as RabbitMQ does under a memory or disk alarm."""
+    yield from private_node("disk_free_limit.absolute = 100000GB\n")
 
 
 @pytest.fixture
@@ -199,6 +220,29 @@ def publish(db: Database, name: str) -> str:
     return event_id
 
 
+def attempts(db: Database) -> list[int]:
+    with db.reading() as session:
+        return list(session.execute(text("SELECT attempts FROM outbox ORDER BY id")).scalars())
+
+
+class _RecordedPasses:
+    """Wraps a worker's relay: when each pass started and whether it found the broker down."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.passes: list[tuple[float, bool]] = []
+        self._run_pass = relay.run_pass
+        relay.run_pass = self  # type: ignore[method-assign]
+
+    def __call__(self) -> RelayPass:
+        started = time.monotonic()
+        done = self._run_pass()
+        self.passes.append((started, done.broker_down))
+        return done
+
+    def between(self, start: float, end: float) -> list[tuple[float, bool]]:
+        return [(at, down) for at, down in self.passes if start <= at <= end]
+
+
 def test_a_worker_rides_out_a_broker_outage_and_resumes_within_seconds(
     settings: Settings, db: Database, rabbit: PrivateRabbitMQ
 ) -> None:
@@ -206,6 +250,7 @@ def test_a_worker_rides_out_a_broker_outage_and_resumes_within_seconds(
         declare(connection, settings, TOPOLOGY)
     inbox = Inbox("notify", db, {REGISTERED: record}, retry=RetryPolicy(attempts=3, base_seconds=0.05))
     worker = ServiceWorker(settings, Participant("notify", db, inbox), topology=TOPOLOGY)
+    relay = _RecordedPasses(worker.relay)
     thread = threading.Thread(target=worker.run, name="notify-worker", daemon=True)
     thread.start()
     try:
@@ -213,13 +258,18 @@ def test_a_worker_rides_out_a_broker_outage_and_resumes_within_seconds(
         wait_for(lambda: handled(db) == [before], "the first event")
 
         rabbit.kill()
+        killed = time.monotonic()
         wait_for(lambda: worker.broker == "down", "the worker to notice the outage")
+        probe = time.monotonic()
         assert broker_health(settings)["status"] == "down"  # what the gateway's health reports
+        health_seconds = time.monotonic() - probe
         during = publish(db, "During the outage")
         time.sleep(DOWN_SECONDS)  # the outage itself: the condition under test is its length
         assert thread.is_alive(), "the worker gave up"
         assert handled(db) == [before]
         assert time.time() - worker.heartbeat.stat().st_mtime < 5  # the relay loop is alive too
+        assert attempts(db) == [0, 0], "a row was blamed for the outage"
+        outage = relay.between(killed + 2, time.monotonic())  # the loop's back-off has reached 1 s
 
         back = rabbit.start()
         wait_for(lambda: worker.broker == "ok", "the consumer to resume", timeout=10)
@@ -232,7 +282,44 @@ def test_a_worker_rides_out_a_broker_outage_and_resumes_within_seconds(
     finally:
         worker.stop()
         thread.join(15)
-    print(f"\nconsumer resumed {resumed:.2f} s and the outbox caught up {caught_up:.2f} s after the broker returned")
+    gaps = [b - a for (a, _), (b, _) in zip(outage, outage[1:], strict=False)]
+    print(
+        f"\nduring the outage: {len(outage)} relay passes, every one broker_down, gaps"
+        f" {min(gaps):.2f}-{max(gaps):.2f} s; health answered down in {health_seconds:.2f} s;"
+        f" consumer resumed {resumed:.2f} s and the outbox caught up {caught_up:.2f} s after the broker returned"
+    )
+    # The relay recognised the outage: every pass ended at once, and the loop tried again every
+    # second at most (0.1 s doubling to 1 s), blaming no row (no attempts above).
+    assert outage and all(down for _, down in outage), outage
+    assert all(0.09 <= gap <= 1.5 for gap in gaps), gaps
+    assert health_seconds < 0.5
     assert resumed < 1.5
-    assert caught_up < 4.0
+    assert caught_up < 2.0  # the relay's next try is at most a second away
     assert handled(db) == [before, during, after]  # nothing lost, nothing twice
+
+
+def test_a_relay_pass_gives_up_on_a_broker_that_blocks_publishers_within_seconds(
+    blocking_rabbit: PrivateRabbitMQ, tmp_path: Path
+) -> None:
+    template = f"sqlite:///{tmp_path}/{{name}}.db"
+    upgrade("notify", template.format(name="notify"))
+    settings = distributed_settings(template, blocking_rabbit.url, f"blocked{uuid.uuid4().hex[:6]}", tmp_path)
+    with connect(settings) as connection:
+        declare(connection, settings, TOPOLOGY)  # declaring is allowed; publishing is blocked
+    db = notify_database(settings)
+    publish(db, "Published Under An Alarm")
+    publisher = KombuPublisher(settings)
+    relay = Relay(db, publisher, durable=True, subscribed=TOPOLOGY.subscribed_types)
+    outcome: list[RelayPass] = []
+    started = time.monotonic()
+    passing = threading.Thread(target=lambda: outcome.append(relay.run_pass()), daemon=True)
+    passing.start()
+    passing.join(4 * PUBLISH_TIMEOUT_SECONDS + 10)  # bounded: before, the confirm was awaited forever
+    elapsed = time.monotonic() - started
+    assert not passing.is_alive(), f"the relay pass still waits for a confirm after {elapsed:.0f} s"
+    publisher.close()
+    print(f"\nblocked broker: the relay pass ended after {elapsed:.2f} s")
+    [done] = outcome
+    assert done.broker_down and done.published == 0
+    assert attempts(db) == [0]
+    assert elapsed < 2 * PUBLISH_TIMEOUT_SECONDS + 3
