@@ -140,10 +140,11 @@ def retire_service_queues(connection: Connection, settings: Settings, services: 
                 message, exchange="", routing_key=target, mandatory=True, confirm_timeout=PUBLISH_TIMEOUT_SECONDS
             )
             if returned:
+                # Left unacked until the channel closes, which hands it back to the old queue
+                # (rejected now, the next get would return it again).
                 kept += 1
                 log.warning("%s: no handler's queue %s; the message stays in %s", service, target, name)
-                channel.basic_reject(message.delivery_tag, requeue=True)
-                break  # it would come straight back: what is left stays with it
+                continue
             channel.basic_ack(message.delivery_tag)
             moved += 1
         if not kept:

@@ -209,3 +209,38 @@ def test_migrating_from_one_queue_per_service_moves_what_waits_there_to_the_hand
         message = wait_for(lambda: queue.get(no_ack=True), "the moved event in the handler's queue")
         assert message.payload == waiting
         assert retire_service_queues(connection, settings, ["notify"]) == 0  # gone, and idempotent
+
+
+def test_migrating_keeps_a_message_no_handlers_queue_takes_in_the_old_queue(
+    settings: Settings, publisher: KombuPublisher
+) -> None:
+    from kombu import Queue, binding
+
+    from shared.bus.topology import Subscription
+    from shared.bus.transport import events_exchange, handler_queue, retire_service_queues
+
+    orphaned_type = "testing.orphaned.happened"  # notify has no handler for it any more
+    orphan = {"type": orphaned_type, "id": str(uuid.uuid4()), "data": {}}
+    waiting = Event(type=REGISTERED, source="/parkhub/gateway", data=organisation("Waiting Ltd")).to_dict()
+    name = f"{settings.bus_namespace}.notify"
+    with connect(settings) as connection:
+        exchange = events_exchange(settings)
+        old = Queue(
+            name,
+            bindings=[binding(exchange, routing_key=REGISTERED), binding(exchange, routing_key=orphaned_type)],
+            durable=True,
+        )
+        old(connection.default_channel).declare()
+        publisher.publish(orphan)
+        publisher.publish(waiting)
+        declare(connection, settings, TOPOLOGY)
+        # The one with a handler's queue moves; the orphan is neither sent nowhere nor dropped.
+        assert retire_service_queues(connection, settings, ["notify"]) == 1
+        queue = handler_queue(settings, Subscription("notify", REGISTERED))(connection.channel())
+        message = wait_for(lambda: queue.get(no_ack=True), "the moved event in the handler's queue")
+        assert message.payload == waiting
+        channel = connection.channel()
+        left = wait_for(lambda: channel.basic_get(name, no_ack=True), "the orphan, still in the old queue")
+        assert left.delivery_info["routing_key"] == orphaned_type
+        channel.queue_delete(name)
+        channel.close()
