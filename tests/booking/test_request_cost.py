@@ -164,3 +164,41 @@ def test_a_series_create_is_one_transaction_answered_from_what_it_wrote(api, db,
     assert response.json["version"] == series.json["version"]
     assert response.headers["ETag"] == series.headers["ETag"]
     assert [o["outcome"] for o in response.json["occurrences"]] == ["booked"] * 3
+
+
+def test_space_and_closure_writes_answer_from_what_they_wrote(api, db, slot, cost):
+    """Creating or changing a space and adding a closure are one transaction each: the answer is
+    built from what the handler wrote, not read back in a second one (before: two, and the
+    closure's read-back listed every closure of the space to find the new one)."""
+    from tests.booking.test_spaces import NEW_SPACE
+
+    for key in (None, "space-once"):
+        cost.counts.clear()
+        headers = {"Idempotency-Key": key} if key else {}
+        body = {**NEW_SPACE, "code": f"c2-{key or 'plain'}"}
+        created = api.post("/spaces", body, user="admin", **headers)
+        assert created.status_code == 201, created.get_json()
+        assert (cost["transactions"], cost["checkouts"]) == (1, 1), key
+        assert created.json["code"] == body["code"] and created.json["version"] == 1
+        assert created.headers["ETag"] == '"1"'
+        assert created.headers["Location"].endswith(created.json["id"])
+
+    space = created.json
+    cost.counts.clear()
+    changed = api.patch(f"/spaces/{space['id']}", {"capacity": 18}, **{"If-Match": '"1"'})
+    assert changed.status_code == 200, changed.get_json()
+    assert (cost["transactions"], cost["checkouts"]) == (1, 1)
+    assert (changed.json["capacity"], changed.json["version"], changed.headers["ETag"]) == (18, 2, '"2"')
+
+    start, end = slot(5, "08:00", "12:00")
+    cost.counts.clear()
+    closed = api.post(
+        f"/spaces/{space['id']}/closures",
+        {"start": start.isoformat(), "end": end.isoformat(), "reason": "Projector replaced"},
+        user="admin",
+    )
+    assert closed.status_code == 201, closed.get_json()
+    assert (cost["transactions"], cost["checkouts"]) == (1, 1)
+    assert closed.json["reason"] == "Projector replaced"
+    assert closed.json["start"] == start.isoformat() and closed.json["end"] == end.isoformat()
+    assert [c["id"] for c in api.get(f"/spaces/{space['id']}/closures").json["items"]] == [closed.json["id"]]

@@ -53,10 +53,8 @@ class Spaces(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any]) -> Any:
         """Add a space with its rules (park admin)."""
-        space_id = execute(handlers.save_space, SaveSpace(current_principal(), body))
-        with reading() as session:
-            space = spaces.get_space(session, space_id)
-        return space, 201, versioned_headers(space["version"], f"/api/v1/booking/spaces/{space_id}")
+        space = execute(handlers.save_space, SaveSpace(current_principal(), body))
+        return space, 201, versioned_headers(space["version"], f"/api/v1/booking/spaces/{space['id']}")
 
 
 @blp.route("/spaces/<uuid:space_id>")
@@ -76,9 +74,7 @@ class SpaceById(MethodView):
     def patch(self, body: dict[str, Any], space_id: Any) -> Any:
         """Change a space (park admin; ``If-Match``). ``active: false`` takes it off the market."""
         command = SaveSpace(current_principal(), body, space_id=str(space_id), expected_versions=if_match_versions())
-        execute(handlers.save_space, command)
-        with reading() as session:
-            space = spaces.get_space(session, str(space_id))
+        space = execute(handlers.save_space, command)
         return space, 200, versioned_headers(space["version"])
 
 
@@ -114,10 +110,7 @@ class SpaceClosures(MethodView):
     def post(self, body: dict[str, Any], space_id: Any) -> Any:
         """Close a space for a time (park admin). Reservations already there are kept."""
         command = AddClosure(current_principal(), str(space_id), body["start"], body["end"], body["reason"])
-        closure_id = execute(handlers.add_closure, command)
-        with reading() as session:
-            closure = next(c for c in spaces.list_closures(session, str(space_id), None) if c["id"] == closure_id)
-        return closure, 201
+        return execute(handlers.add_closure, command), 201
 
 
 @blp.route("/spaces/<uuid:space_id>/closures/<uuid:closure_id>")

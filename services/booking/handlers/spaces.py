@@ -11,6 +11,7 @@ from sqlalchemy import select
 from services.booking.commands import AddClosure, RemoveClosure, SaveSpace, SetQuota
 from services.booking.handlers.common import check_free, flush, known_organisation, load_space, new_id
 from services.booking.models import AdminChange, Closure, QuotaRule, Reservation, Space
+from services.booking.queries.views import closure_view, space_view
 from services.booking.rules import HOLDING, Interval, check_version, parse_opening_hours
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
@@ -73,8 +74,9 @@ def _json(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
 
 
-def save_space(cmd: SaveSpace, *, uow: UnitOfWork) -> str:
-    """Create a space (no ``space_id``) or change one; refuses a configuration that cannot work.
+def save_space(cmd: SaveSpace, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Create a space (no ``space_id``) or change one; returns it as answered, built from what
+    was written (flushed: the version is the new one). Refuses a configuration that cannot work.
     Changed buffers apply to the reservations that have not started (``rule/buffers-overlap``,
     409, when two would then overlap). Appends to the audit trail of admin changes."""
     now = utcnow()
@@ -108,7 +110,7 @@ def save_space(cmd: SaveSpace, *, uow: UnitOfWork) -> str:
     if action == "update" and {"setup_minutes", "cleanup_minutes"} & set(changes):
         changes["reservations_rehold"] = _rehold(uow, space, now)
     _audit(uow, cmd.actor, entity="space", entity_id=space.id, action=action, details=changes)
-    return space.id
+    return space_view(space)
 
 
 def _rehold(uow: UnitOfWork, space: Space, now: datetime) -> int:
@@ -139,8 +141,9 @@ def _rehold(uow: UnitOfWork, space: Space, now: datetime) -> int:
     return len(upcoming)
 
 
-def add_closure(cmd: AddClosure, *, uow: UnitOfWork) -> str:
-    """Close a space for a time. Reservations already there stay; desk staff move or cancel them."""
+def add_closure(cmd: AddClosure, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Close a space for a time; returns the closure as answered. Reservations already there
+    stay; desk staff move or cancel them."""
     load_space(uow, cmd.space_id, active=False)
     if as_utc(cmd.ends_at) <= as_utc(cmd.starts_at):
         raise RuleViolation(_("A closure ends after it starts."), code="rule/end-after-start")
@@ -163,7 +166,7 @@ def add_closure(cmd: AddClosure, *, uow: UnitOfWork) -> str:
         action="add_closure",
         details={"closure_id": closure.id, "start": closure.starts_at.isoformat(), "end": closure.ends_at.isoformat()},
     )
-    return closure.id
+    return closure_view(closure)
 
 
 def remove_closure(cmd: RemoveClosure, *, uow: UnitOfWork) -> None:
