@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.booking.models import AdminChange, Closure, Space
-from services.booking.queries.views import closure_view, space_view
+from services.booking.queries.views import closure_view, details_in_park_time, space_view
 from shared.clock import as_utc
 from shared.errors import NotFound
 from shared.i18n import _
@@ -67,7 +67,7 @@ def admin_history(session: Session, entity: str, entity_id: str | None = None) -
             "action": c.action,
             "actor": c.actor,
             "actor_name": c.actor_name,
-            "details": c.details,
+            "details": details_in_park_time(c.details),
             "at": c.at,
         }
         for c in session.execute(query.order_by(AdminChange.id)).scalars()

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -129,6 +129,34 @@ def transition_view(transition: Transition) -> dict[str, Any]:
         "actor": transition.actor,
         "actor_name": transition.actor_name,
         "reason": transition.reason,
-        "details": transition.details,
+        "details": details_in_park_time(transition.details),
         "at": transition.at,
     }
+
+
+MOMENTS = frozenset({"start", "end"})
+"""The keys of an audit line's ``details`` that hold an instant (a reservation's or a closure's)."""
+
+
+def details_in_park_time(details: Any) -> Any:
+    """An audit line's ``details`` as answered: the instants (``start``, ``end``, nested too)
+    in park time. They are stored as written, in UTC (``…+00:00``), old lines too, so they are
+    turned when answered, like every other time of the API; anything else stays as it is."""
+    if isinstance(details, dict):
+        return {
+            key: _in_park_time(value) if key in MOMENTS else details_in_park_time(value)
+            for key, value in details.items()
+        }
+    if isinstance(details, list):
+        return [details_in_park_time(value) for value in details]
+    return details
+
+
+def _in_park_time(value: Any) -> Any:
+    if not isinstance(value, str):
+        return details_in_park_time(value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return moment.astimezone(PARK_TZ).isoformat() if moment.tzinfo is not None else value
