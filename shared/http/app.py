@@ -51,8 +51,8 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "description": f"An access token from POST {TOKEN_URL}, sent as `Authorization: Bearer <token>`.",
     },
     # The same tokens, declared as the OAuth 2.0 flows that issue them, so that the docs page's
-    # Authorize can get one itself: people sign in with the password flow (leave client_id empty,
-    # or give a public client's), partner systems with client credentials.
+    # Authorize can get one itself: people sign in with the password flow (client_id left empty:
+    # the gateway refuses an id it cannot authenticate), partner systems with client credentials.
     "oauth2": {
         "type": "oauth2",
         "description": "People: the password grant. Partner systems: client credentials (HTTP Basic or form).",
