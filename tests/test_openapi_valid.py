@@ -59,3 +59,23 @@ def test_every_response_has_a_description_and_every_header_a_schema(park: Park) 
                     if "$ref" not in header and "schema" not in header and "content" not in header:
                         missing.append(f"{method.upper()} {path} {status} {name}: no schema")
     assert not missing, "\n".join(missing)
+
+
+def test_every_operation_has_a_unique_operation_id(park: Park) -> None:
+    # Code generators name a client's methods after operationId; without one they derive names
+    # from paths, which change when a path does.
+    seen: dict[str, str] = {}
+    missing: list[str] = []
+    for path, item in served_document(park)["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            where = f"{method.upper()} {path}"
+            operation_id = operation.get("operationId")
+            if not operation_id:
+                missing.append(where)
+                continue
+            assert operation_id not in seen, f"{where} repeats {seen.get(operation_id)}'s id {operation_id}"
+            assert operation_id.isidentifier(), operation_id
+            seen[operation_id] = where
+    assert not missing, f"operations without an operationId: {missing}"

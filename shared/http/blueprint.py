@@ -13,6 +13,7 @@ marked :func:`ignores_query`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -59,3 +60,15 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_request(_refuse_stray_query)
+
+    def register_views_in_doc(self, api: Any, app: Any, spec: Any, *, name: str, parameters: Any) -> None:
+        """Give every operation an ``operationId`` (blueprint, endpoint, method), so that code
+        generators name a client's methods after the API and not after its paths; a view's own
+        ``@blp.doc(operationId=...)`` wins."""
+        for endpoint, info in self._docs.items():
+            for method, operation in info.items():
+                if method == "parameters" or not isinstance(operation, dict):
+                    continue
+                manual = operation.setdefault("manual_doc", {})
+                manual.setdefault("operationId", re.sub(r"\W+", "_", f"{name}_{endpoint}_{method}"))
+        super().register_views_in_doc(api, app, spec, name=name, parameters=parameters)
