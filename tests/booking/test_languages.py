@@ -200,3 +200,15 @@ def test_the_organisation_feed_speaks_the_callers_language(api, db, slot):
     assert str(zh["description"]).splitlines()[:2] == ["6 位参会者", "预订人：Alice Wang"]
     assert str(en["summary"]) == "Board · Round-Table Room"
     assert str(en["description"]).splitlines()[:2] == ["6 attendees", "Booked by Alice Wang"]
+
+
+def test_a_malformed_rrule_names_its_part_in_either_language_never_the_parsers_words(api, db, slot):
+    space = SpaceFactory()
+    start, end = slot(2)
+    body = {"space_id": space.id, "start": start.isoformat(), "end": end.isoformat(), "title": "Stand-up"}
+    zh, en = both(lambda h: api.post("/series", {**body, "attendees": 4, "rrule": "FREQ=SOMETIMES;COUNT=3"}, **h))
+    assert (zh.status_code, en.status_code) == (422, 422)
+    assert zh.json["type"] == en.json["type"] == PROBLEM + "rule/rrule"
+    assert zh.json["detail"] == "RRULE 的 FREQ 不能为“SOMETIMES”。"
+    assert en.json["detail"] == "The RRULE's FREQ cannot be “SOMETIMES”."
+    assert "invalid" not in zh.json["detail"]

@@ -9,6 +9,7 @@ takes seconds. With these parts, any rule that passes produces a date within a f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -105,7 +106,13 @@ def occurrences(rule: str, first: Interval, *, horizon: datetime) -> list[Occurr
     try:
         parsed = rrulestr(text, dtstart=start)
     except (ValueError, TypeError) as exc:
-        raise _refuse(_("The RRULE is not valid: {reason}.", reason=str(exc))) from None
+        # dateutil's own words are English and name its internals; say which part is wrong.
+        named = re.search(r"'([A-Z]+)'", str(exc))
+        if named and named.group(1) in parts:
+            raise _refuse(
+                _("The RRULE's {part} cannot be “{value}”.", part=named.group(1), value=parts[named.group(1)])
+            ) from None
+        raise _refuse(_("The RRULE “{rule}” is not valid (RFC 5545).", rule=text)) from None
     if not isinstance(parsed, rrule) or parsed._freq not in _FREQUENCIES:
         raise _refuse(_("A series repeats daily, weekly, monthly or yearly."))
     bounded = "COUNT" in parts or "UNTIL" in parts
