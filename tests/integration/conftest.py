@@ -83,7 +83,6 @@ def distributed_env(url_template: str, bus_url: str, namespace: str, var_dir: Pa
         "PARKHUB_BUS_NAMESPACE": namespace,
         "PARKHUB_RETRY_ATTEMPTS": "3",
         "PARKHUB_RETRY_BASE_SECONDS": "0.01",
-        "PARKHUB_RELAY_INTERVAL": "0.05",
         **env,
     }
 
