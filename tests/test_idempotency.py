@@ -25,8 +25,6 @@ from flask import Flask
 from flask.views import MethodView
 from sqlalchemy import create_engine, event, select, text
 
-from migrations import upgrade
-from services.booking.app import create_app
 from services.booking.models import database as booking_database
 from services.booking.seed import seed as seed_booking
 from shared.db import Database
@@ -36,8 +34,7 @@ from shared.http.blueprint import Blueprint
 from shared.http.idempotency import idempotent
 from shared.settings import Settings
 from tests.booking import factories
-from tests.booking.conftest import USERS, at, mint, park_day, register_organisations, write_jwks
-from tests.conftest import make_settings
+from tests.booking.conftest import USERS, at, booking_on_postgres, mint, park_day, write_jwks
 from tests.park import Park
 from tests.servers import PostgresDatabases
 
@@ -118,19 +115,7 @@ def test_a_replay_keeps_the_first_answers_language(park: Park) -> None:
 def pg(
     tmp_path: Path, postgres_databases: PostgresDatabases, key: rsa.RSAPrivateKey
 ) -> Iterator[tuple[Flask, Database, Settings]]:
-    url = postgres_databases.new_set().format(name="booking")
-    upgrade("booking", url)
-    settings = make_settings(tmp_path / "var", PARKHUB_DB_BOOKING=url)
-    write_jwks(settings, key)
-    database = booking_database(settings)
-    register_organisations(database)
-    session = database.session()
-    factories.bind(session)
-    try:
-        yield create_app(settings), database, settings
-    finally:
-        factories.bind(None)
-        session.close()
+    yield from booking_on_postgres(tmp_path, postgres_databases, key)
 
 
 def _wait_for_a_lock_wait(engine: Any) -> None:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -19,6 +20,7 @@ from flask.testing import FlaskClient
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import select
 
+from migrations import upgrade
 from services.booking.app import create_app
 from services.booking.models import database as booking_database
 from services.booking.models import directory
@@ -26,6 +28,8 @@ from shared.clock import PARK_TZ
 from shared.db import Database
 from shared.settings import Settings
 from tests.booking import factories
+from tests.conftest import make_settings
+from tests.servers import PostgresDatabases
 
 KID = "booking-test-key"
 ORG_A = str(uuid.UUID("00000000-0000-4000-8000-00000000000a"))
@@ -203,3 +207,23 @@ def outbox(db: Database, type_prefix: str = "booking.") -> list[dict[str, Any]]:
         query = select(table.c.envelope).where(table.c.type.startswith(type_prefix)).order_by(table.c.id)
         rows = session.execute(query)
         return [json.loads(r.envelope) for r in rows]
+
+
+def booking_on_postgres(
+    tmp_path: Path, postgres_databases: PostgresDatabases, key: rsa.RSAPrivateKey
+) -> Iterator[tuple[Flask, Database, Settings]]:
+    """Booking's app over a fresh PostgreSQL database built by the migrations, with the test
+    tenants in its directory and the factories bound to it (the body of each file's ``pg`` fixture)."""
+    url = postgres_databases.new_set().format(name="booking")
+    upgrade("booking", url)
+    settings = make_settings(tmp_path / "var", PARKHUB_DB_BOOKING=url)
+    write_jwks(settings, key)
+    database = booking_database(settings)
+    register_organisations(database)
+    session = database.session()
+    factories.bind(session)
+    try:
+        yield create_app(settings), database, settings
+    finally:
+        factories.bind(None)
+        session.close()

@@ -17,14 +17,10 @@ from flask import Flask
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
-from migrations import upgrade
-from services.booking.app import create_app
-from services.booking.models import database as booking_database
 from shared.clock import PARK_TZ
 from shared.db import Database
 from tests.booking import factories
-from tests.booking.conftest import ORG_A, USERS, at, mint, register_organisations, write_jwks
-from tests.conftest import make_settings
+from tests.booking.conftest import ORG_A, USERS, at, booking_on_postgres, mint
 from tests.servers import PostgresDatabases
 
 pytestmark = pytest.mark.postgres
@@ -41,19 +37,7 @@ ANY_LOCK_WAIT = text(
 
 @pytest.fixture
 def pg(tmp_path, postgres_databases: PostgresDatabases, signing_key) -> Iterator[tuple[Flask, Database, Any]]:
-    url = postgres_databases.new_set().format(name="booking")
-    upgrade("booking", url)
-    settings = make_settings(tmp_path / "var", PARKHUB_DB_BOOKING=url)
-    write_jwks(settings, signing_key)
-    database = booking_database(settings)
-    register_organisations(database)
-    session = database.session()
-    factories.bind(session)
-    try:
-        yield create_app(settings), database, settings
-    finally:
-        factories.bind(None)
-        session.close()
+    yield from booking_on_postgres(tmp_path, postgres_databases, signing_key)
 
 
 @pytest.fixture

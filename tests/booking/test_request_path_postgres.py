@@ -13,13 +13,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, event, text
 
-from migrations import upgrade
-from services.booking.app import create_app
-from services.booking.models import database as booking_database
 from shared.db import Database
 from tests.booking import factories
-from tests.booking.conftest import ORG_A, USERS, at, mint, park_day, register_organisations, write_jwks
-from tests.conftest import make_settings
+from tests.booking.conftest import (
+    ORG_A,
+    USERS,
+    at,
+    booking_on_postgres,
+    mint,
+    park_day,
+)
 from tests.servers import PostgresDatabases
 
 pytestmark = pytest.mark.postgres
@@ -27,19 +30,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def pg(tmp_path, postgres_databases: PostgresDatabases, signing_key) -> Iterator[tuple[Flask, Database, Any]]:
-    url = postgres_databases.new_set().format(name="booking")
-    upgrade("booking", url)
-    settings = make_settings(tmp_path / "var", PARKHUB_DB_BOOKING=url)
-    write_jwks(settings, signing_key)
-    database = booking_database(settings)
-    register_organisations(database)
-    session = database.session()
-    factories.bind(session)
-    try:
-        yield create_app(settings), database, settings
-    finally:
-        factories.bind(None)
-        session.close()
+    yield from booking_on_postgres(tmp_path, postgres_databases, signing_key)
 
 
 def _post(app: Flask, settings: Any, key: Any, body: dict[str, Any], user: str = "alice", **headers: str) -> Any:
