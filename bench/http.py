@@ -703,13 +703,21 @@ def write(path: Path, result: Run) -> None:
 
 
 def main(argv: list[str] | None = None) -> Run:
+    global WORKERS  # noqa: PLW0603 - one run, one configuration: the servers and the report read it
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tree", type=Path, default=REPO, help="the checkout whose servers are measured")
     parser.add_argument("--label", default="after", choices=("before", "after"), help="the block of the doc to write")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measure")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each measure")
     parser.add_argument("--write", type=Path, help="put the table into this markdown file (between markers)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=WORKERS,
+        help="gunicorn workers of every server (1 takes the kernel's spread of wrk's connections out of a comparison)",
+    )
     args = parser.parse_args(argv)
+    WORKERS = args.workers
     result = run(args.tree.resolve(), label=args.label, duration=args.duration, warmup=args.warmup)
     print(report(result).rsplit("\n\n<!--", 1)[0])
     failed = [f.name for f in result.figures if not f.usable]
