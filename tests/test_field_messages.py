@@ -21,7 +21,7 @@ from flask import Flask
 from marshmallow import Schema, fields, validate
 
 from gateway.app import create_app as gateway_app
-from shared.http.problems import field_message
+from shared.http.field_messages import field_message
 from shared.i18n import Message, render
 from shared.settings import SERVICES, Settings
 
