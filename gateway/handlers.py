@@ -42,7 +42,7 @@ from gateway.models import ApiClient, Organisation, User
 from gateway.passwords import hash_secret
 from shared.clock import utcnow
 from shared.db import UnitOfWork
-from shared.errors import Conflict, NotFound, PreconditionFailed
+from shared.errors import Conflict, NotFound, check_version
 from shared.events.identity import ORGANISATION_REGISTERED, ORGANISATION_UPDATED, PARTNER_KINDS
 from shared.i18n import Message, _
 from shared.principal import Principal
@@ -75,7 +75,7 @@ def update_organisation(cmd: UpdateOrganisation, *, uow: UnitOfWork) -> Organisa
     """Change an organisation's details or status (the view admits park admins); publishes
     ``identity.organisation.updated`` when anything changed (the version then goes up by one)."""
     organisation = _get(uow, Organisation, cmd.organisation_id, _no_organisation(cmd.organisation_id))
-    _check_version(organisation.version, cmd.expected_versions)
+    check_version(organisation.version, cmd.expected_versions)
     before = _org_state(organisation)
     if not _apply(organisation, cmd.changes, ("name", "name_zh", "contact_email", "status")):
         return organisation
@@ -120,7 +120,7 @@ def update_user(cmd: UpdateUser, *, uow: UnitOfWork) -> User:
         access.check_may_manage_users(cmd.actor, user.organisation, cmd.changes.get("roles", user.roles))
     except NotFound:
         raise NotFound(_no_user(cmd.user_id)) from None
-    _check_version(user.version, cmd.expected_versions)
+    check_version(user.version, cmd.expected_versions)
     before = _user_state(user)
     changes = dict(cmd.changes)
     password = changes.pop("password", None)
@@ -170,7 +170,7 @@ def update_api_client(cmd: UpdateApiClient, *, uow: UnitOfWork) -> ApiClient:
     client = _get(uow, ApiClient, cmd.client_id, _no_api_client(cmd.client_id))
     if "roles" in cmd.changes:
         access.check_roles_fit(client.organisation, cmd.changes["roles"])
-    _check_version(client.version, cmd.expected_versions)
+    check_version(client.version, cmd.expected_versions)
     before = _client_state(client)
     changes = dict(cmd.changes)
     if "roles" in changes:
@@ -195,15 +195,6 @@ def rotate_client_secret(
     uow.session.flush()  # the UPDATE raises the version the answer's ETag shows
     _audit(uow, cmd.actor, "api_client", cmd.client_id, "secret_rotated", before=None, after=None)
     return client, secret
-
-
-def _check_version(current: int, expected: frozenset[int] | None) -> None:
-    """``If-Match`` named versions (None: ``*`` or no request) and ``current`` is not one: 412."""
-    if expected is not None and current not in expected:
-        raise PreconditionFailed(
-            _("The resource changed since you read it (now at version {version}); read it again.", version=current),
-            current_etag=f'"{current}"',
-        )
 
 
 def _get(uow: UnitOfWork, model: type[Row], ident: str, missing: Message) -> Row:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.i18n import Text
+from shared.i18n import Text, _
 
 
 class DomainError(Exception):
@@ -63,3 +63,14 @@ class PreconditionFailed(DomainError):
 
     code = "precondition-failed"
     status = 412
+
+
+def check_version(current: int, expected: frozenset[int] | None) -> None:
+    """The optimistic-concurrency check of every update: ``expected`` are the versions
+    ``If-Match`` named (None: ``*``, or no HTTP request at all); raises
+    :class:`PreconditionFailed` (412, with the current ``ETag``) when ``current`` is not one."""
+    if expected is not None and current not in expected:
+        raise PreconditionFailed(
+            _("The resource changed since you read it (now at version {version}); read it again.", version=current),
+            current_etag=f'"{current}"',
+        )

@@ -13,7 +13,6 @@ __all__ = [
     "IF_MATCH",
     "PreconditionFailed",
     "PreconditionRequired",
-    "check_if_match",
     "etag",
     "etag_header",
     "if_match_versions",
@@ -64,13 +63,3 @@ def if_match_versions() -> frozenset[int] | None:
             raise PreconditionFailed(_("If-Match {tag} is not an ETag of this API.", tag=repr(tag[:40])))
         versions.add(int(tag[1:-1]))
     return frozenset(versions)
-
-
-def check_if_match(version: int) -> None:
-    """Refuse a change unless ``If-Match`` names the current version (428 if absent, 412 if stale)."""
-    versions = if_match_versions()
-    if versions is not None and version not in versions:
-        raise PreconditionFailed(
-            _("The resource changed since you read it (now at version {version}); read it again.", version=version),
-            current_etag=etag(version),
-        )

@@ -40,13 +40,12 @@ from services.booking.permissions import can_manage
 from services.booking.rules import (
     Interval,
     check_request,
-    check_version,
     needs_approval,
     next_status,
 )
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
-from shared.errors import PermissionDenied, RuleViolation
+from shared.errors import PermissionDenied, RuleViolation, check_version
 from shared.i18n import _
 from shared.principal import Principal
 

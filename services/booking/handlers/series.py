@@ -30,10 +30,10 @@ from services.booking.handlers.reservations import move, place
 from services.booking.handlers.transitions import transition
 from services.booking.models import Reservation, Series, Space
 from services.booking.permissions import can_manage
-from services.booking.rules import Interval, check_version, occurrences
+from services.booking.rules import Interval, occurrences
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.db import UnitOfWork
-from shared.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
+from shared.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation, check_version
 from shared.i18n import _
 from shared.principal import Principal
 

@@ -12,10 +12,10 @@ from services.booking.commands import AddClosure, RemoveClosure, SaveSpace, SetQ
 from services.booking.handlers.common import check_free, flush, known_organisation, load_space, new_id
 from services.booking.models import AdminChange, Closure, QuotaRule, Reservation, Space
 from services.booking.queries.views import closure_view, space_view
-from services.booking.rules import HOLDING, Interval, check_version, parse_opening_hours
+from services.booking.rules import HOLDING, Interval, parse_opening_hours
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
-from shared.errors import Conflict, NotFound, RuleViolation
+from shared.errors import Conflict, NotFound, RuleViolation, check_version
 from shared.i18n import _
 from shared.principal import Principal
 

@@ -23,12 +23,12 @@ from services.booking.rules import (
     check_caller_action,
     check_check_in_window,
     check_transition,
-    check_version,
     counts_for_quota,
     next_status,
 )
 from shared.clock import utcnow
 from shared.db import UnitOfWork
+from shared.errors import check_version
 from shared.principal import Principal
 
 _VERB = {

@@ -25,7 +25,6 @@ from services.booking.rules.lifecycle import (
     STATUSES,
     check_caller_action,
     check_transition,
-    check_version,
     next_status,
     reason_text,
 )
@@ -64,7 +63,6 @@ __all__ = [
     "check_check_in_window",
     "check_request",
     "check_transition",
-    "check_version",
     "counts_for_quota",
     "double_booking",
     "free_intervals",

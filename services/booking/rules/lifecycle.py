@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.booking.rules.names import STATUS_NAMES
-from shared.errors import Conflict, PermissionDenied, PreconditionFailed, RuleViolation
+from shared.errors import Conflict, PermissionDenied, RuleViolation
 from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
 from shared.i18n import Message, Text, _
 
@@ -94,15 +94,6 @@ _REFUSALS: dict[str, Callable[[Text], Message]] = {
         "Only a reservation pending approval or confirmed can be rescheduled; this one is {status}.", status=status
     ),
 }
-
-
-def check_version(current: int, expected: frozenset[int] | None) -> None:
-    """``If-Match`` named versions (None: ``*``) and ``current`` is not one: 412."""
-    if expected is not None and current not in expected:
-        raise PreconditionFailed(
-            _("The resource changed since you read it (now at version {version}); read it again.", version=current),
-            current_etag=f'"{current}"',
-        )
 
 
 def check_caller_action(action: str, *, staff: bool, manages: bool) -> None:

@@ -10,9 +10,8 @@ does, so the API, the worker and the CLI all have them). Pure: no Flask, no sess
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
-from shared.i18n import Message, Text, _, register_labels, render
+from shared.i18n import Listing, Message, _, label, register_labels
 
 RESERVATION_STATUS = "reservation-status"
 SPACE_KIND = "space-kind"
@@ -140,22 +139,6 @@ for _kind, _names in LABELS.items():
     register_labels(_kind, _names)
 
 
-def name_of(kind: str, code: str) -> Text:
-    """The name of ``code`` among the ``kind`` codes (the code itself when it has none)."""
-    return LABELS.get(kind, {}).get(code, code)
-
-
-@dataclass(frozen=True)
-class _Listing(Message):
-    """Several names as one placeholder value, each rendered in the reader's language and joined
-    the way that language lists things (``a, b`` / ``甲、乙``). ``shared.i18n`` has no list value."""
-
-    items: tuple[Text, ...] = ()
-
-    def render(self, locale: str) -> str:
-        return ("、" if locale == "zh" else ", ").join(render(item, locale) for item in self.items)
-
-
-def listing(kind: str, codes: Iterable[str]) -> Message:
+def listing(kind: str, codes: Iterable[str]) -> Listing:
     """The names of ``codes`` as one value for a placeholder (``offers: {layouts}``)."""
-    return _Listing("", {}, tuple(name_of(kind, code) for code in codes))
+    return Listing(tuple(label(kind, code) for code in codes))

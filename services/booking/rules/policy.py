@@ -16,10 +16,10 @@ from services.booking.rules.intervals import (
     opening_intervals,
     subtract,
 )
-from services.booking.rules.names import LAYOUT, listing, name_of
+from services.booking.rules.names import LAYOUT, listing
 from shared.clock import PARK_TZ
 from shared.errors import Conflict, RuleViolation
-from shared.i18n import Message, _
+from shared.i18n import Message, _, label
 
 MAX_HOLD = timedelta(days=15)
 """The longest a reservation may hold a space, buffers included. Overlap lookups scan
@@ -161,7 +161,7 @@ def check_seating(policy: SpacePolicy, *, attendees: int, layout: str | None) ->
         raise RuleViolation(
             _(
                 "This space does not offer the {layout} layout; it offers: {layouts}.",
-                layout=name_of(LAYOUT, layout),
+                layout=label(LAYOUT, layout),
                 layouts=listing(LAYOUT, sorted(policy.layouts)),
             ),
             code="rule/layout",
