@@ -169,7 +169,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
         from shared.bus.transport import RECONNECT, connect, declare, retire_service_queues
 
         with connect(settings) as connection:
-            connection.ensure_connection(max_retries=30, **{k: v for k, v in RECONNECT.items() if k != "max_retries"})
+            connection.ensure_connection(**{**RECONNECT, "max_retries": 30})
             declare(connection, settings, _topology())
             moved = retire_service_queues(connection, settings, list(SERVICES))
         if moved:

@@ -46,7 +46,7 @@ def service_tables(name: str, metadata: MetaData) -> ServiceTables:
 
 def scheduled(database: Database, work: Work, *, every_seconds: float, name: str | None = None) -> ScheduledJob:
     """``work`` as a job of the worker: each run opens one unit of work (its events correlated
-    to ``job:<name>``), calls ``work(uow=uow)`` and commits. The runner owns the transaction, as
+    to ``job:<work's function name>``), calls ``work(uow=uow)`` and commits. The runner owns the transaction, as
     a view or the inbox does; a failing run rolls back and raises to the runtime, which logs it
     and runs the job again at its next turn."""
     job_name = name or work.__name__.replace("_", "-")

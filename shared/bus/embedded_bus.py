@@ -26,7 +26,6 @@ from kombu.messaging import Consumer
 from shared.bus.inbox import Inbox, Outcome
 from shared.bus.outbox import Relay
 from shared.bus.runtime import SAFETY_SECONDS, Participant, consumer_topology
-from shared.bus.topology import Topology
 from shared.bus.transport import (
     KombuPublisher,
     connect,
@@ -52,12 +51,10 @@ class _Redelivery:
 class EmbeddedBus:
     """The in-process bus of ``parkhub serve``; see the module docstring."""
 
-    def __init__(
-        self, settings: Settings, participants: Sequence[Participant], *, topology: Topology | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, participants: Sequence[Participant]) -> None:
         self.settings = settings
         self.participants = list(participants)
-        self.topology = topology or consumer_topology(self.participants)
+        self.topology = consumer_topology(self.participants)
         self.publisher = KombuPublisher(settings)
         subscribed = self.topology.subscribed_types
         self.relays = [Relay(p.database, self.publisher, durable=False, subscribed=subscribed) for p in participants]

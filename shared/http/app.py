@@ -21,6 +21,7 @@ from shared.bus.runtime import Participant
 from shared.db import Database
 from shared.http.auth import init_auth
 from shared.http.blueprint import Blueprint
+from shared.http.languages import init_languages
 from shared.http.problems import register_problem_handlers
 from shared.http.requests import init_request_ids
 from shared.http.views import unit_of_work
@@ -127,6 +128,7 @@ def create_service_app(
     app.extensions["parkhub.api"] = api  # the gateway merges every service's spec
     register_problem_handlers(app)  # after Api: ours replace flask-smorest's JSON errors
     init_request_ids(app, name)
+    init_languages(app)
     init_auth(app, settings)
 
     from shared.http.ops import ops_blueprint  # noqa: PLC0415 - it imports this module

@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.bus.tables import IDEMPOTENCY_KEYS_KEPT
 from shared.clock import as_utc
-from shared.db import Database, UnitOfWork
+from shared.db import UnitOfWork
 from shared.errors import Conflict, RuleViolation
 from shared.http.auth import current_principal
 from shared.http.languages import current_locale
@@ -59,10 +59,9 @@ IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type":
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type", "Content-Language")
 
 
-def idempotent(database: Callable[[], Database] | None = None) -> Callable[[F], F]:
-    """Decorator (below ``requires``, above flask-smorest's) for a creating POST. ``database`` is
-    accepted for the views written before the request transaction; the request's own service
-    database is always the one used.
+def idempotent() -> Callable[[F], F]:
+    """Decorator (below ``requires``, above flask-smorest's) for a creating POST, on the request's
+    own service database.
 
     Raises (as problems): 401 when a key comes without a token (before any transaction), 422
     ``idempotency-key-too-long`` / ``idempotency-key-reused``, 409 ``idempotency-in-progress``.

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 
 from shared.errors import DomainError
 from shared.http.field_messages import field_errors
-from shared.http.languages import current_locale, init_languages
+from shared.http.languages import current_locale
 from shared.i18n import Message, Text, _, render
 
 PROBLEM_BASE = "https://parkhub.tianfu-lifescience.cn/problems/"
@@ -247,11 +247,16 @@ def database_unavailable(error: BaseException) -> bool:
     return False
 
 
+def _first_line(error: Exception) -> str:
+    """The driver's own first line of a database error, for one log line without a stack trace."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lines[0] if lines else ""
+
+
 def register_problem_handlers(app: Flask) -> None:
     """Make every error of ``app`` a problem in the request's language: HTTP errors, domain errors,
     a transaction rolled back for a concurrent one (409), a database that is away (503), and the
     unexpected (500)."""
-    init_languages(app)
     app.register_error_handler(HTTPException, from_http_exception)
     app.register_error_handler(DomainError, from_domain_error)
     app.register_error_handler(RequestProblem, from_request_problem)
@@ -277,13 +282,11 @@ def register_problem_handlers(app: Flask) -> None:
     def database_error(error: Exception) -> Response:
         if concurrent_change(error):
             # The request's transaction has rolled back (nothing of it stays): a retry is safe.
-            first_line = str(getattr(error, "orig", None) or error).strip().splitlines()[:1]
-            log.warning("transaction rolled back for a concurrent one: %s", first_line[0] if first_line else "")
+            log.warning("transaction rolled back for a concurrent one: %s", _first_line(error))
             return problem(409, _("Another change got there first; try again."), code="conflict/concurrent-change")
         if database_unavailable(error):
             # One line, no stack trace: an outage is an operations matter, not a bug to debug.
-            first_line = str(getattr(error, "orig", None) or error).strip().splitlines()[:1]
-            log.warning("database unavailable (%s): %s", type(error).__name__, first_line[0] if first_line else "")
+            log.warning("database unavailable (%s): %s", type(error).__name__, _first_line(error))
             return problem(
                 503,
                 _("The database is not answering; try again in a few seconds."),

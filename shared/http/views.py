@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flask import current_app, g
+from flask import g
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -32,8 +32,9 @@ _OWNER = "parkhub_request_uow"
 
 
 def _database() -> Database:
-    database: Database = current_app.extensions["parkhub"].database
-    return database
+    from shared.http.app import current_database  # noqa: PLC0415 - app imports this module
+
+    return current_database()
 
 
 def unit_of_work() -> UnitOfWork:
