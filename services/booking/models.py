@@ -8,7 +8,7 @@ its status is one of :data:`HOLDING`; on PostgreSQL an exclusion constraint over
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ColumnElement,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     func,
     text,
 )
@@ -104,6 +106,11 @@ class Space(Base):
     check_in_opens_minutes: Mapped[int] = mapped_column(Integer)
     check_in_grace_minutes: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean)
+    closes_on_public_holidays: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), default=False)
+    """Closed on China's public holidays and open on the make-up working days (:class:`ParkDay`)."""
+    booths: Mapped[int | None] = mapped_column(Integer)
+    """Standard exhibition booths (numbered 1 to ``booths``) an organiser may let inside a booking
+    of the whole space; ``None`` for a space without booths."""
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
@@ -147,6 +154,20 @@ class Closure(Base):
     created_at: Mapped[datetime] = mapped_column(TS)
 
     __table_args__ = (Index("ix_closures_space_id_starts_at", "space_id", "starts_at"),)
+
+
+class ParkDay(Base):
+    """A day off the usual week in the park's calendar: a public holiday (``holiday``) or a
+    weekend day that is a working day (``workday``, a make-up day), as China's State Council
+    schedules them. Loaded from :mod:`shared.holidays`; read for spaces that close on holidays."""
+
+    __tablename__ = "park_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(TS)
 
 
 class QuotaRule(Base):
@@ -300,6 +321,31 @@ class Visitor(Base):
     name: Mapped[str] = mapped_column(String(100))
     company: Mapped[str | None] = mapped_column(String(200))
     car_plate: Mapped[str | None] = mapped_column(String(16))
+    plate_kind: Mapped[str | None] = mapped_column(String(10))
+    """``mainland`` (checked against the mainland format) or ``other`` (foreign, Hong Kong, Macao,
+    military…: kept as given); ``None`` without a car."""
+
+
+class BoothBooking(Base):
+    """One standard booth inside a booking of a whole exhibition space, let by the organiser to an
+    exhibitor. It has no state of its own: it stands while its reservation holds the space (so
+    it waits for the hall's approval and falls with the hall's cancellation)."""
+
+    __tablename__ = "booth_bookings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reservation_id: Mapped[str] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
+    booth: Mapped[int] = mapped_column(Integer)
+    exhibitor: Mapped[str] = mapped_column(String(200))
+    exhibitor_org_id: Mapped[str | None] = mapped_column(String(64))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(TS)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (UniqueConstraint("reservation_id", "booth"),)
 
 
 class Transition(Base):

@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "check_in_opens_minutes": 15,
     "check_in_grace_minutes": 15,
     "active": True,
+    "closes_on_public_holidays": False,
+    "booths": None,
 }
 
 

@@ -68,6 +68,8 @@ def space_view(space: Space) -> dict[str, Any]:
             "late_fee_percent": f"{Decimal(space.late_cancel_fee_percent):.2f}",
         },
         "active": space.active,
+        "closes_on_public_holidays": space.closes_on_public_holidays,
+        "booths": space.booths,
         "version": space.version,
     }
 

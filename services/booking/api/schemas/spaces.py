@@ -171,6 +171,16 @@ class SpaceInSchema(Schema):
         CancellationSchema, load_default=lambda: {"free_until_hours_before": 24, "late_fee_percent": 50}
     )
     active = fields.Boolean(load_default=True)
+    closes_on_public_holidays = fields.Boolean(
+        load_default=False,
+        metadata={"description": "closed on China's public holidays, open on make-up working days"},
+    )
+    booths = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "standard booths an organiser may let inside a booking of the whole space"},
+    )
 
     @post_load
     def to_columns(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -225,6 +235,8 @@ class SpaceSchema(SpaceSummarySchema):
     price = fields.Nested(PriceSchema)
     cancellation = fields.Nested(CancellationSchema)
     active = fields.Boolean()
+    closes_on_public_holidays = fields.Boolean()
+    booths = fields.Integer(allow_none=True)
     version = fields.Integer()
 
 
