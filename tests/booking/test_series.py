@@ -47,7 +47,7 @@ def test_all_or_nothing_refuses_the_whole_series_and_lists_why(api, db):
     assert response.status_code == 409
     assert response.json["type"].endswith("rule/series-conflict")
     outcomes = response.json["occurrences"]
-    assert [o["outcome"] for o in outcomes] == ["booked", "booked", "conflict", "booked"]
+    assert [o["outcome"] for o in outcomes] == ["would_book", "would_book", "conflict", "would_book"]
     assert outcomes[2]["problem"]["code"] == "rule/no-double-booking"
     assert len(outbox(db)) == before  # nothing was kept
     assert api.get("/reservations").json["total"] == 0
@@ -73,7 +73,7 @@ def test_all_or_nothing_refuses_a_series_reaching_past_the_horizon(api, db):
     assert response.status_code == 409
     assert response.json["type"].endswith("rule/series-conflict")
     outcomes = response.json["occurrences"]
-    assert [o["outcome"] for o in outcomes] == ["booked", "booked", "booked", "refused", "refused"]
+    assert [o["outcome"] for o in outcomes] == ["would_book", "would_book", "would_book", "refused", "refused"]
     assert outcomes[4]["problem"]["code"] == "rule/horizon"
     assert api.get("/reservations").json["total"] == 0
 
@@ -152,7 +152,7 @@ def test_moving_into_a_conflict_is_all_or_nothing(api, db):
     etag = api.get(f"/series/{series_id}").headers["ETag"]
     refused = api.post(f"/series/{series_id}/move", {"shift_minutes": 120}, **{"If-Match": etag})
     assert refused.status_code == 409
-    assert [o["outcome"] for o in refused.json["occurrences"]] == ["moved", "moved", "conflict"]
+    assert [o["outcome"] for o in refused.json["occurrences"]] == ["would_move", "would_move", "conflict"]
     starts = [o["start"] for o in api.get(f"/series/{series_id}").json["occurrences"]]
     assert starts[0] == at(first, "10:00").isoformat()  # unchanged
 

@@ -3,11 +3,16 @@
 The caller chooses ``all_or_nothing`` (one refused occurrence refuses the whole request, 409
 with every occurrence's outcome) or ``skip_conflicts`` (the refused ones are left out and
 listed). Each occurrence is tried in its own savepoint, so a refusal undoes only itself.
+
+A refused request writes nothing, so its 409 never names a reservation it made: the occurrences
+that passed are listed as what they *would* have become (``would_book``, ``would_move``), and
+``blocked`` names the occurrences that stopped the request, with the rule and its text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,18 +36,52 @@ from services.booking.handlers.transitions import transition
 from services.booking.models import Reservation, Series, Space
 from services.booking.permissions import can_manage
 from services.booking.rules import Interval, occurrences
+from services.booking.rules.names import RESERVATION_STATUS, SERIES_OUTCOME
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation, check_version
-from shared.i18n import _
+from shared.i18n import _, label
 from shared.principal import Principal
 
 MODES = ("all_or_nothing", "skip_conflicts")
+WOULD = {"booked": "would_book", "moved": "would_move"}
+"""What an occurrence that passed is called in a refused request: nothing was written."""
 
 
 def outcome_json(outcome: OccurrenceOutcome) -> dict[str, Any]:
-    """An outcome as JSON (times in park time), e.g. for the problem that refuses a series."""
-    return {**outcome_fields(outcome), "start": _park(outcome.start), "end": _park(outcome.end)}
+    """An outcome as JSON (times in park time, labels beside the codes), for the problem that
+    refuses a series: the kernel renders a problem's values, not an answer schema."""
+    return {
+        **outcome_fields(outcome),
+        "start": _park(outcome.start),
+        "end": _park(outcome.end),
+        "outcome_label": label(SERIES_OUTCOME, outcome.outcome),
+        "status_label": label(RESERVATION_STATUS, outcome.status) if outcome.status else None,
+    }
+
+
+def _blocker(outcome: OccurrenceOutcome) -> dict[str, Any]:
+    """One occurrence that stopped a refused request: where it is and the rule it broke."""
+    problem = outcome.problem or {}
+    return {
+        "index": outcome.index,
+        "start": _park(outcome.start),
+        "end": _park(outcome.end),
+        "code": problem.get("code"),
+        "status": problem.get("status"),
+        "detail": problem.get("detail"),
+    }
+
+
+def _unwritten(outcome: OccurrenceOutcome) -> OccurrenceOutcome:
+    """``outcome`` as a refused request reports it: an occurrence that passed only *would* have
+    been booked or moved. A booked one names no reservation (its row was rolled back); a moved
+    one names its reservation, which exists and keeps its time and status."""
+    if outcome.problem is not None:
+        return outcome
+    if outcome.outcome == "booked":
+        return replace(outcome, outcome=WOULD["booked"], reservation_id=None, status=None)
+    return replace(outcome, outcome=WOULD.get(outcome.outcome, outcome.outcome))
 
 
 def _park(moment: datetime) -> str:
@@ -62,8 +101,17 @@ def outcome_fields(outcome: OccurrenceOutcome) -> dict[str, Any]:
 
 
 def _try(
-    uow: UnitOfWork, index: int, usage: Interval, attempt: Callable[[], Reservation], *, done: str = "booked"
+    uow: UnitOfWork,
+    index: int,
+    usage: Interval,
+    attempt: Callable[[], Reservation],
+    *,
+    done: str = "booked",
+    existing: Reservation | None = None,
 ) -> OccurrenceOutcome:
+    """Run ``attempt`` in a savepoint; a broken rule undoes only it and becomes its outcome.
+    ``existing``: the reservation being moved, named in a failed outcome too (it is left as it was)."""
+    known = (existing.id, existing.status) if existing is not None else (None, None)
     try:
         with uow.session.begin_nested():
             reservation = attempt()
@@ -73,14 +121,16 @@ def _try(
             usage.start,
             usage.end,
             "conflict" if error.status == 409 else "refused",
+            *known,
             problem={"code": error.code, "status": error.status, "detail": error.detail},
         )
     return OccurrenceOutcome(index, usage.start, usage.end, done, reservation.id, reservation.status)
 
 
 def _settle(mode: str, outcomes: Sequence[OccurrenceOutcome], what: str) -> None:
-    """Refuse the whole request (``rule/series-conflict``, 409, every outcome listed) when the mode
-    says so, or when no occurrence could be ``what`` (booked or moved)."""
+    """Refuse the whole request (``rule/series-conflict``, 409) when the mode says so, or when no
+    occurrence could be ``what`` (booked or moved). The problem lists every occurrence as it
+    would have gone (:func:`_unwritten`) and, in ``blocked``, those that stopped it."""
     failed = [o for o in outcomes if o.problem is not None]
     n, of = len(failed), len(outcomes)
     if failed and (mode == "all_or_nothing" or n == of):
@@ -91,7 +141,8 @@ def _settle(mode: str, outcomes: Sequence[OccurrenceOutcome], what: str) -> None
                 else _("{failed} of {total} occurrences could not be moved; nothing was changed.", failed=n, total=of)
             ),
             code="rule/series-conflict",
-            occurrences=[outcome_json(o) for o in outcomes],
+            occurrences=[outcome_json(_unwritten(o)) for o in outcomes],
+            blocked=[_blocker(o) for o in failed],
         )
 
 
@@ -237,7 +288,7 @@ def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> SeriesOutcome:
             move(uow, reservation, actor=cmd.actor, usage=usage, space=target_space)
             return reservation
 
-        outcomes.append(_try(uow, _index(reservation), usage, attempt, done="moved"))
+        outcomes.append(_try(uow, _index(reservation), usage, attempt, done="moved", existing=reservation))
     outcomes.sort(key=lambda o: o.index)
     _settle(cmd.mode, outcomes, "moved")
     if space is not None and cmd.from_reservation_id is None:

@@ -101,6 +101,7 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "complete": _("Completed"),
         "reschedule": _("Rescheduled"),
         "visitors": _("Visitors changed"),
+        "edit": _("Details changed"),
     },
     ADMIN_ACTION: {
         "create": _("Created"),
@@ -124,6 +125,8 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
     SERIES_OUTCOME: {
         "booked": _("Booked"),
         "moved": _("Moved"),
+        "would_book": _("Would be booked"),
+        "would_move": _("Would be moved"),
         "conflict": _("Conflict"),
         "refused": _("Refused"),
         "cancelled": _("Cancelled"),

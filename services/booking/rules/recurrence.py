@@ -1,8 +1,9 @@
 """Recurring reservations: an RFC 5545 RRULE read in park time from the first occurrence.
 
 As in RFC 5545, the given start (DTSTART) is always the first occurrence, and COUNT counts it,
-even when the rule itself would not produce it. Only the parts a room booking needs are
-accepted, and a rule that can never produce a date is refused before it is expanded: dateutil
+even when the rule itself would not produce it; COUNT and UNTIL never come together. Only the
+parts a room booking needs are accepted, and a rule that can never produce a date is refused
+before it is expanded: dateutil
 looks for a next date up to the year 9999, which for ``FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31``
 takes seconds. With these parts, any rule that passes produces a date within a few decades.
 """
@@ -61,6 +62,9 @@ def _parts(text: str) -> dict[str, str]:
         parts[name] = value.strip().upper()
     if "FREQ" not in parts:
         raise _refuse(_("An RRULE needs FREQ."))
+    if "COUNT" in parts and "UNTIL" in parts:
+        # RFC 5545 §3.3.10: UNTIL and COUNT MUST NOT occur in the same rule (dateutil takes both).
+        raise _refuse(_("COUNT and UNTIL cannot both be given (RFC 5545): end the series by a number or by a date."))
     if "INTERVAL" in parts and not 1 <= _numbers(parts["INTERVAL"], "INTERVAL")[0] <= MAX_INTERVAL:
         raise _refuse(_("INTERVAL is between 1 and {maximum}.", maximum=MAX_INTERVAL))
     if "COUNT" in parts:
