@@ -16,6 +16,8 @@ class VisitorDetails:
     name: str
     company: str | None = None
     car_plate: str | None = None
+    plate_kind: str | None = None
+    """``mainland`` or ``other`` as the API checked it; None for a plate that came unchecked (a room hold)."""
 
 
 @dataclass(frozen=True)

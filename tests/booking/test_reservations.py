@@ -38,7 +38,9 @@ def test_a_reservation_is_created_priced_and_published(api, db, slot):
     assert (body["quota_minutes"], body["billable_minutes"]) == (0, 90)
     assert body["start"] == start.isoformat()  # answered in park time
     assert body["organisation"] == {"id": ORG_A, "name": "Chengdu Cell Therapeutics"}
-    assert body["visitors"] == [{"name": "Dr. Müller", "company": "Roche", "car_plate": "川A12345"}]
+    [visitor] = body["visitors"]
+    assert (visitor["name"], visitor["company"], visitor["car_plate"]) == ("Dr. Müller", "Roche", "川A12345")
+    assert visitor["plate_kind"] == "mainland"
     [event] = outbox(db)
     assert event["type"] == "booking.reservation.confirmed"
     assert event["orgid"] == ORG_A

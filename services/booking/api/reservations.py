@@ -42,7 +42,10 @@ blp = Blueprint(
 
 
 def visitors(body: dict[str, Any]) -> tuple[VisitorDetails, ...]:
-    return tuple(VisitorDetails(v["name"], v.get("company"), v.get("car_plate")) for v in body.get("visitors", ()))
+    return tuple(
+        VisitorDetails(v["name"], v.get("company"), v.get("car_plate"), v.get("plate_kind"))
+        for v in body.get("visitors", ())
+    )
 
 
 def booking_fields(body: dict[str, Any]) -> dict[str, Any]:

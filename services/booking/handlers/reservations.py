@@ -10,7 +10,7 @@ publishes ``booking.reservation.<verb>``. Who may book at all (``BOOKING_ROLES``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,9 +33,8 @@ from services.booking.handlers.common import (
     publish,
     record,
     shown,
-    visitors_of,
 )
-from services.booking.models import Reservation, Space
+from services.booking.models import Reservation, Space, Visitor
 from services.booking.permissions import can_manage
 from services.booking.rules import (
     Interval,
@@ -43,11 +42,28 @@ from services.booking.rules import (
     needs_approval,
     next_status,
 )
+from services.booking.rules.plates import unchecked_plate
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import PermissionDenied, RuleViolation, check_version
 from shared.i18n import _
 from shared.principal import Principal
+
+
+def visitor_rows(details: Iterable[VisitorDetails]) -> list[Visitor]:
+    """The visitors to store. A plate the API checked is kept as it spelled it, with its kind; a
+    plate that came unchecked (a room hold over the bus) is stored in its mainland spelling when
+    it is one, else as given with kind ``other``."""
+    rows: list[Visitor] = []
+    for visitor in details:
+        plate, kind = visitor.car_plate or None, visitor.plate_kind
+        if plate is not None and kind is None:
+            checked = unchecked_plate(plate)
+            plate, kind = checked.text, checked.kind
+        rows.append(
+            Visitor(name=visitor.name, company=visitor.company, car_plate=plate, plate_kind=kind if plate else None)
+        )
+    return rows
 
 
 def place(
@@ -115,7 +131,7 @@ def place(
         created_at=now,
         updated_at=now,
     )
-    reservation.visitors = visitors_of(visitors)
+    reservation.visitors = visitor_rows(visitors)
     uow.session.add(reservation)
     flush(uow)  # a lost race is a 409 here, before any counter is touched
 
@@ -266,7 +282,7 @@ def replace_visitors(cmd: ReplaceVisitors, *, uow: UnitOfWork) -> dict[str, Any]
     if reservation.status not in ("pending_approval", "confirmed", "checked_in"):
         raise RuleViolation(_("Visitors can only be changed on a current reservation."), code="rule/visitors-closed")
     before = len(reservation.visitors)
-    reservation.visitors = visitors_of(cmd.visitors)
+    reservation.visitors = visitor_rows(cmd.visitors)
     reservation.sequence += 1  # subscribed calendars show the new visitor list
     reservation.updated_at = utcnow()
     publish(uow, reservation, "visitors_changed")

@@ -111,7 +111,7 @@ def _try(
 ) -> OccurrenceOutcome:
     """Run ``attempt`` in a savepoint; a broken rule undoes only it and becomes its outcome.
     ``existing``: the reservation being moved, named in a failed outcome too (it is left as it was)."""
-    known = (existing.id, existing.status) if existing is not None else (None, None)
+    known_id, known_status = (existing.id, existing.status) if existing is not None else (None, None)
     try:
         with uow.session.begin_nested():
             reservation = attempt()
@@ -121,7 +121,8 @@ def _try(
             usage.start,
             usage.end,
             "conflict" if error.status == 409 else "refused",
-            *known,
+            known_id,
+            known_status,
             problem={"code": error.code, "status": error.status, "detail": error.detail},
         )
     return OccurrenceOutcome(index, usage.start, usage.end, done, reservation.id, reservation.status)

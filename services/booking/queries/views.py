@@ -115,7 +115,10 @@ def reservation_view(reservation: Reservation, actor: Principal, org_name: str |
         "occurrence": reservation.occurrence,
         "request_id": reservation.request_id,
         "reason": reservation.reason,
-        "visitors": [{"name": v.name, "company": v.company, "car_plate": v.car_plate} for v in reservation.visitors],
+        "visitors": [
+            {"name": v.name, "company": v.company, "car_plate": v.car_plate, "plate_kind": v.plate_kind}
+            for v in reservation.visitors
+        ],
         "can_manage": can_manage(actor, reservation),
         "version": reservation.version,
         "created_at": reservation.created_at,

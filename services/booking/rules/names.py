@@ -26,6 +26,7 @@ SERIES_MODE = "series-mode"
 SERIES_STATUS = "series-status"
 SERIES_OUTCOME = "series-outcome"
 FEED_SCOPE = "feed-scope"
+PLATE_KIND = "plate-kind"
 
 STATUS_NAMES: Mapping[str, Message] = {
     "pending_approval": _("Pending approval"),
@@ -134,6 +135,10 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
     FEED_SCOPE: {
         "space": _("Space"),
         "organisation": _("Organisation"),
+    },
+    PLATE_KIND: {
+        "mainland": _("Mainland China plate"),
+        "other": _("Other plate (foreign, Hong Kong, Macao, …)"),
     },
 }
 """Every kind of code booking shows, with its names."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from services.booking.api.schemas.spaces import LAYOUTS, IntervalSchema, MoneySchema, SpaceSummarySchema, day, moment
 from services.booking.api.schemas.texts import Readable, Reason
 from services.booking.rules.names import (
     FEED_SCOPE,
     LAYOUT,
+    PLATE_KIND,
     RESERVATION_ACTION,
     RESERVATION_STATUS,
     SERIES_MODE,
@@ -18,6 +19,8 @@ from services.booking.rules.names import (
     SERIES_STATUS,
     SPACE_KIND,
 )
+from services.booking.rules.plates import PLATE_KINDS, car_plate
+from shared.errors import RuleViolation
 from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
 from shared.http.display_names import DisplayName
 from shared.http.fields import ParkTime
@@ -48,11 +51,47 @@ class WholeNumber(fields.Integer):
 
 
 class VisitorSchema(Schema):
+    """A visitor as given. A car plate is a mainland plate unless ``plate_kind`` is ``other``;
+    it is stored as :func:`services.booking.rules.plates.car_plate` spells it."""
+
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     company = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     car_plate = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(min=2, max=16), metadata={"example": "川A12345"}
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={
+            "example": "川A12345",
+            "description": "a mainland plate (spaces, dots and case do not matter), or any plate with plate_kind other",
+        },
     )
+    plate_kind = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(PLATE_KINDS),
+        metadata={
+            "description": "mainland (the default with a plate) or other: foreign, Hong Kong, Macao, military, "
+            "embassy…, kept as given"
+        },
+    )
+
+    @post_load
+    def checked_plate(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        if data.get("car_plate") is None:
+            return {**data, "plate_kind": None}  # no car, no kind
+        try:
+            plate = car_plate(data["car_plate"], data.get("plate_kind"))
+        except RuleViolation as refused:
+            raise ValidationError([refused.detail], field_name="car_plate") from None
+        return {**data, "car_plate": plate.text, "plate_kind": plate.kind}
+
+
+class VisitorViewSchema(Schema):
+    name = fields.String(required=True)
+    company = fields.String(allow_none=True)
+    car_plate = fields.String(allow_none=True, metadata={"example": "川A12345"})
+    plate_kind = fields.String(allow_none=True, metadata={"enum": [*PLATE_KINDS, None]})
+    plate_kind_label = Label(PLATE_KIND, attribute="plate_kind", allow_none=True)
 
 
 class ReservationInSchema(Schema):
@@ -148,7 +187,7 @@ class ReservationSchema(Schema):
     occurrence = fields.Integer(allow_none=True, metadata={"description": "its index in the series, from 0"})
     request_id = fields.String(allow_none=True)
     reason = Reason(allow_none=True, metadata={"description": "why it was rejected, cancelled or released"})
-    visitors = fields.List(fields.Nested(VisitorSchema), required=True)
+    visitors = fields.List(fields.Nested(VisitorViewSchema), required=True)
     can_manage = fields.Boolean(required=True)
     version = fields.Integer(required=True)
     created_at = ParkTime(required=True)
