@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.booking.api import availability, calendars, quotas, reports, reservations, series, spaces
+from services.booking.api.park_days import blp as park_calendar_blp
 from services.booking.models import TABLES
 from services.booking.worker import participant
 from shared.http.app import service_app
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             calendars.blp,
             reports.blp,
             quotas.blp,
+            park_calendar_blp,
         ],
         title="ParkHub Booking",
         description="Conference rooms, halls and courts of Tianfu Life Science Park.",

@@ -1,21 +1,33 @@
-"""The park's real bookable spaces (docs/PARK.md) and default tenant quotas, as demo data.
+"""The park's real bookable spaces (docs/PARK.md), default tenant quotas and the park's calendar
+of public holidays, as demo data.
 
-``seed(settings)`` is idempotent: a space is added only when no space has its code, and a quota
-rule only when none exists for that kind. Space ids are derived from the codes (UUID v5), so
-they are the same on every machine.
+``seed(settings)`` is idempotent: a space is added only when no space has its code, a quota rule
+only when none exists for that kind, and a year of the park's calendar only when it has no days
+yet. Space ids are derived from the codes (UUID v5), so they are the same on every machine.
+
+The staffed halls (:data:`STAFFED`: their events need the park's technicians, security and crews
+on site) close on public holidays and open on make-up working days; self-service rooms, the
+scientists' club and the courts stay open. The calendar is loaded from the official schedule
+(:mod:`shared.holidays`) for every year it covers from this one on.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
-from services.booking.models import QuotaRule, Space, database
-from shared.clock import utcnow
+from services.booking.models import ParkDay, QuotaRule, Space, database
+from shared.clock import PARK_TZ, utcnow
+from shared.db import UnitOfWork
+from shared.holidays import SOURCE, SOURCE_VERSION, covered_years, official_days
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 NAMESPACE = uuid.UUID("7b0f2a52-54a1-4c38-9d39-6a1f0c2b8e11")
 WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -266,6 +278,12 @@ SPACES: tuple[dict[str, Any], ...] = (
     ),
 )
 
+STAFFED = ("b3-multifunction", "b3-international", "science-hall", "exhibition-hall", "release-square")
+"""The halls that close on public holidays: the multi-function and international conference halls,
+the science hall, the exhibition hall and the release square."""
+BOOTHS = {"exhibition-hall": 40}
+"""Standard booths an exhibition's organiser lets to exhibitors inside a booking of the hall."""
+
 QUOTAS = {"conference_room": 8, "scientists_club": 4, "basketball_court": 4, "badminton_court": 8}
 """Free hours per tenant and month, by space kind (``*``: every tenant)."""
 
@@ -284,7 +302,15 @@ def seed(settings: Settings) -> list[str]:
         for details in SPACES:
             if details["code"] in known:
                 continue
-            space = Space(id=space_id(details["code"]), active=True, created_at=now, updated_at=now, **details)
+            space = Space(
+                id=space_id(details["code"]),
+                active=True,
+                closes_on_public_holidays=details["code"] in STAFFED,
+                booths=BOOTHS.get(details["code"]),
+                created_at=now,
+                updated_at=now,
+                **details,
+            )
             space.policy().validate()
             uow.session.add(space)
             lines.append(f"booking: space {details['name']} · {details['name_zh']} ({details['capacity']})")
@@ -292,5 +318,37 @@ def seed(settings: Settings) -> list[str]:
             if uow.session.get(QuotaRule, ("*", kind)) is None:
                 uow.session.add(QuotaRule(org_id="*", space_kind=kind, free_hours_per_month=free_hours, updated_at=now))
                 lines.append(f"booking: every tenant gets {free_hours} free hours a month of {kind}")
+        lines += _park_calendar(uow, now.astimezone(PARK_TZ).year)
         uow.commit()
+    return lines
+
+
+def _park_calendar(uow: UnitOfWork, this_year: int) -> list[str]:
+    """Load every year the official source covers from ``this_year`` on that has no days yet;
+    say which years the source covers, and which coming year it does not have yet."""
+    source = covered_years()
+    lines: list[str] = []
+    for year in range(this_year, source.stop):
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        if uow.session.execute(select(ParkDay.day).where(ParkDay.day >= first, ParkDay.day <= last)).first():
+            continue
+        days = official_days(year)
+        now = utcnow()
+        uow.session.add_all(ParkDay(day=d.day, kind=d.kind, name=d.name, source=SOURCE, updated_at=now) for d in days)
+        lines.append(
+            f"booking: park calendar {year} from the official schedule ({SOURCE} {SOURCE_VERSION}): "
+            f"{sum(d.kind == 'holiday' for d in days)} public holidays, "
+            f"{sum(d.kind == 'workday' for d in days)} make-up working days"
+        )
+    missing = source.stop
+    if lines:
+        lines.append(
+            f"booking: the official holiday source covers {source.start}-{missing - 1}; "
+            f"{missing} is not in it yet: enter it by hand (PUT /api/v1/booking/park-calendar/{missing}) "
+            "once the State Council publishes it, or load it when a newer chinesecalendar has it"
+        )
+    elif this_year >= missing:
+        log.warning(
+            "park calendar: the source covers %s-%s only; enter %s by hand", source.start, missing - 1, this_year
+        )
     return lines

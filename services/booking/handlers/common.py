@@ -25,8 +25,9 @@ from services.booking.models import (
     holds_meeting,
 )
 from services.booking.permissions import can_see
+from services.booking.queries.park_days import following_park_days
 from services.booking.queries.views import reservation_view
-from services.booking.rules import Interval, Pricing, double_booking, price_of, quota_month
+from services.booking.rules import Interval, Pricing, SpacePolicy, double_booking, price_of, quota_month
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import NotFound, PermissionDenied, RuleViolation
@@ -96,6 +97,15 @@ def booking_organisation(uow: UnitOfWork, actor: Principal, org_id: str | None) 
     if target == actor.org_id:
         return target, actor.org_kind or known["kind"]
     return target, known["kind"]
+
+
+def policy_for(uow: UnitOfWork, space: Space, usage: Interval) -> SpacePolicy:
+    """The rules of ``space`` for judging ``usage``: a space that closes on public holidays gets
+    the park's holidays and make-up working days around it, setup and cleanup included (one
+    query); any other space its week alone, with no query."""
+    policy = space.policy()
+    margin = max(policy.setup, policy.cleanup)
+    return following_park_days(uow.session, policy, usage, margin, closes=space.closes_on_public_holidays)
 
 
 def closures_meeting(uow: UnitOfWork, space_id: str, hold: Interval) -> list[Interval]:

@@ -29,6 +29,7 @@ from services.booking.handlers.common import (
     load_reservation,
     load_space,
     new_id,
+    policy_for,
     pricing,
     publish,
     record,
@@ -88,7 +89,7 @@ def place(
     """Check every rule, take the slot, price it and publish ``requested`` (when it waits for
     approval) or ``confirmed``. Raises the broken rule; ``rule/no-double-booking`` is a 409."""
     now = now or utcnow()
-    policy = space.policy()
+    policy = policy_for(uow, space, usage)
     hold = policy.hold_of(usage)
     check_request(
         policy,
@@ -193,7 +194,7 @@ def move(
     target = next_status(reservation.status, "reschedule")
     if reservation.start_utc <= now and not actor.is_staff:
         raise RuleViolation(_("A reservation that has started cannot be moved."), code="rule/reschedule-after-start")
-    policy = space.policy()
+    policy = policy_for(uow, space, usage)
     hold = policy.hold_of(usage)
     check_request(
         policy,

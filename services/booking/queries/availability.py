@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.booking.models import Closure, Reservation, Space, holds_meeting
+from services.booking.queries.park_days import park_days_around, policy_of
 from services.booking.queries.profiles import profiles_of
 from services.booking.queries.views import interval, space_summary
 from services.booking.rules import Interval, free_intervals, needs_approval, opening_intervals
@@ -85,12 +87,16 @@ def search(session: Session, actor: Principal, args: dict[str, Any], now: dateti
     now = now or utcnow()
     window = _window(args["start"], args["end"])
     attendees = args.get("attendees") or 1
-    query = select(Space.id, Space.version).where(Space.active.is_(True), Space.capacity >= attendees)
+    query = select(Space.id, Space.version, Space.closes_on_public_holidays).where(
+        Space.active.is_(True), Space.capacity >= attendees
+    )
     if args.get("kind"):
         query = query.where(Space.kind.in_(args["kind"]))
     if args.get("space_id"):
         query = query.where(Space.id.in_([str(s) for s in args["space_id"]]))
-    keys = [(row.id, row.version) for row in session.execute(query.order_by(Space.capacity, Space.code))]
+    rows = session.execute(query.order_by(Space.capacity, Space.code)).all()
+    keys = [(row.id, row.version) for row in rows]
+    closing = {row.id for row in rows if row.closes_on_public_holidays}  # they follow the park's calendar
     wanted = set(args.get("equipment") or ())
     layout = args.get("layout")
     spaces = [
@@ -102,11 +108,12 @@ def search(session: Session, actor: Principal, args: dict[str, Any], now: dateti
     margin = timedelta(minutes=max((s.margin_minutes for s in spaces), default=0))
     holds = holds_of(session, ids, window, margin) if ids else {}
     closures = closures_of(session, ids, window, margin) if ids else {}
+    park_days = park_days_around(session, window, margin) if closing.intersection(ids) else {}
     need = timedelta(minutes=args.get("duration_minutes") or 0)
     results = []
     for space in spaces:
         free = free_intervals(
-            space.policy,
+            replace(space.policy, park_days=park_days) if space.id in closing else space.policy,
             window,
             holds=[Interval(as_utc(r.hold_start), as_utc(r.hold_end)) for r in holds.get(space.id, ())],
             closures=closures.get(space.id, ()),
@@ -148,7 +155,7 @@ def timeline(
     margin = _margin([space])
     rows = holds_of(session, [space.id], window, margin).get(space.id, [])
     closures = closures_of(session, [space.id], window, margin).get(space.id, [])
-    policy = space.policy()
+    policy = policy_of(session, space, window, margin)
     busy = []
     for row in sorted(rows, key=lambda r: r.hold_start):
         entry: dict[str, Any] = {
@@ -172,7 +179,7 @@ def timeline(
         "space": space_summary(space),
         "window": interval(window),
         "timezone": str(PARK_TZ),
-        "open": [interval(i) for i in opening_intervals(policy.opening_hours, window)],
+        "open": [interval(i) for i in opening_intervals(policy.opening_hours, window, policy.park_days)],
         "closures": [interval(c) for c in closures],
         "busy": busy,
         "free": [interval(f) for f in free],

@@ -1,21 +1,44 @@
-"""Time intervals and opening hours, read in park time (Asia/Shanghai) and answered in UTC."""
+"""Time intervals and opening hours, read in park time (Asia/Shanghai) and answered in UTC; the
+park's calendar of public holidays and make-up working days for the spaces that follow it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
 
-from services.booking.rules.names import WEEKDAY_NAMES
+from services.booking.rules.names import ADMIN_ACTION, ADMIN_ENTITY, WEEKDAY_NAMES
 from shared.clock import PARK_TZ
 from shared.errors import RuleViolation
-from shared.i18n import _
+from shared.holidays import HOLIDAY, WORKDAY
+from shared.i18n import _, register_labels
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_MINUTES = 24 * 60
 
 OpeningHours = Mapping[int, tuple[tuple[int, int], ...]]
 """Per weekday (0 = Monday) the open periods as minutes after local midnight, closes up to 1440."""
+
+
+@dataclass(frozen=True)
+class ParkDate:
+    """A day of the park's calendar off the usual week: a public holiday (``holiday``) or a
+    weekend day that is a working day (``workday``, a make-up day); ``name`` is the festival's
+    code (``national_day``) or a name park admin typed."""
+
+    kind: str
+    name: str | None = None
+
+
+# The audit trail of the calendar's changes (``admin_changes``, entity ``park_calendar``).
+register_labels(ADMIN_ENTITY, {"park_calendar": _("Park calendar")})
+register_labels(ADMIN_ACTION, {"load": _("Loaded from the official schedule"), "enter": _("Entered by hand")})
+
+ParkCalendar = Mapping[date, ParkDate]
+"""The park's special days (park-time dates) that a space closing on public holidays follows;
+empty for every other space."""
+NO_PARK_DAYS: ParkCalendar = MappingProxyType({})
 
 
 @dataclass(frozen=True, order=True)
@@ -90,15 +113,55 @@ def local_midnight(day: datetime) -> datetime:
     return datetime.combine(local.date(), time(0), PARK_TZ)
 
 
-def opening_intervals(hours: OpeningHours, window: Interval) -> list[Interval]:
-    """The open periods that meet ``window``, clipped to it, merged where they touch (UTC)."""
+def workday_hours(hours: OpeningHours) -> tuple[tuple[int, int], ...]:
+    """The hours of a make-up working day: those of the first weekday (Monday to Friday) that has
+    any. The source says which festival a make-up day serves, not which weekday's work it makes
+    up, and a space's weekdays usually share their hours."""
+    return next((hours[d] for d in range(5) if hours.get(d)), ())
+
+
+def hours_of(hours: OpeningHours, day: date, calendar: ParkCalendar = NO_PARK_DAYS) -> tuple[tuple[int, int], ...]:
+    """The open periods of ``day`` (park time): none on a public holiday, a weekday's on a
+    make-up working day that falls on a weekend (the day's own when no weekday has hours)."""
+    special = calendar.get(day)
+    if special is not None and special.kind == HOLIDAY:
+        return ()
+    if special is not None and special.kind == WORKDAY and day.weekday() >= 5:
+        return workday_hours(hours) or tuple(hours.get(day.weekday(), ()))
+    return tuple(hours.get(day.weekday(), ()))
+
+
+def whole_day(day: date) -> Interval:
+    """``day`` (park time) from midnight to midnight, in UTC."""
+    midnight = datetime.combine(day, time(0), PARK_TZ)
+    return Interval(midnight.astimezone(UTC), (midnight + timedelta(days=1)).astimezone(UTC))
+
+
+def holidays_meeting(calendar: ParkCalendar, window: Interval) -> list[tuple[date, ParkDate, Interval]]:
+    """The public holidays of ``calendar`` whose day (park time) meets ``window``, in date order."""
+    if not calendar:
+        return []
+    day = window.start.astimezone(PARK_TZ).date()
+    last = window.end.astimezone(PARK_TZ).date()
+    found = []
+    while day <= last:
+        special = calendar.get(day)
+        if special is not None and special.kind == HOLIDAY and whole_day(day).overlaps(window):
+            found.append((day, special, whole_day(day)))
+        day += timedelta(days=1)
+    return found
+
+
+def opening_intervals(hours: OpeningHours, window: Interval, calendar: ParkCalendar = NO_PARK_DAYS) -> list[Interval]:
+    """The open periods that meet ``window``, clipped to it, merged where they touch (UTC).
+    ``calendar`` closes its public holidays and opens its make-up working days (see :func:`hours_of`)."""
     first = window.start.astimezone(PARK_TZ).date() - timedelta(days=1)
     last = window.end.astimezone(PARK_TZ).date()
     found: list[Interval] = []
     day = first
     while day <= last:
         midnight = datetime.combine(day, time(0), PARK_TZ)
-        for opens, closes in hours.get(day.weekday(), ()):
+        for opens, closes in hours_of(hours, day, calendar):
             period = Interval(
                 (midnight + timedelta(minutes=opens)).astimezone(UTC),
                 (midnight + timedelta(minutes=closes)).astimezone(UTC),

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from services.booking.rules.intervals import (
     DAY_MINUTES,
+    NO_PARK_DAYS,
     Interval,
     OpeningHours,
+    ParkCalendar,
+    holidays_meeting,
     local_midnight,
     opening_intervals,
     subtract,
@@ -19,6 +22,7 @@ from services.booking.rules.intervals import (
 from services.booking.rules.names import LAYOUT, listing
 from shared.clock import PARK_TZ
 from shared.errors import Conflict, RuleViolation
+from shared.holidays import PUBLIC_HOLIDAY
 from shared.i18n import Message, _, label
 
 MAX_HOLD = timedelta(days=15)
@@ -48,6 +52,9 @@ class SpacePolicy:
     late_cancel_fee_percent: Decimal = Decimal("50")
     check_in_opens_minutes: int = 15
     check_in_grace_minutes: int = 15
+    park_days: ParkCalendar = field(default_factory=lambda: NO_PARK_DAYS)
+    """The park's holidays and make-up working days around the time being judged, for a space
+    that closes on public holidays (empty otherwise, so such a space follows its week alone)."""
 
     @property
     def setup(self) -> timedelta:
@@ -144,7 +151,8 @@ def check_request(
             horizon_days=policy.horizon_days,
         )
     check_seating(policy, attendees=attendees, layout=layout)
-    if not any(period.contains(usage) for period in opening_intervals(policy.opening_hours, usage)):
+    check_public_holidays(policy, usage)
+    if not any(period.contains(usage) for period in opening_intervals(policy.opening_hours, usage, policy.park_days)):
         raise RuleViolation(
             _("The space is not open for the whole of this time (opening hours are in park time, Asia/Shanghai)."),
             code="rule/opening-hours",
@@ -152,6 +160,24 @@ def check_request(
     hold = policy.hold_of(usage)
     if any(closure.overlaps(hold) for closure in closures):
         raise RuleViolation(_("The space is closed during this time (buffers included)."), code="rule/space-closed")
+
+
+def check_public_holidays(policy: SpacePolicy, usage: Interval) -> None:
+    """A space that closes on public holidays is closed the whole of each holiday (park time),
+    setup and cleanup included, as for a closure: ``rule/space-closed`` naming the holiday."""
+    for day, holiday, _whole_day in holidays_meeting(policy.park_days, policy.hold_of(usage)):
+        named = {"date": day.isoformat(), "name": holiday.name}
+        if holiday.name:
+            detail = _(
+                "The space is closed on {date}, a public holiday ({holiday}), setup and cleanup included.",
+                date=day.isoformat(),
+                holiday=label(PUBLIC_HOLIDAY, holiday.name),
+            )
+        else:
+            detail = _(
+                "The space is closed on {date}, a public holiday, setup and cleanup included.", date=day.isoformat()
+            )
+        raise RuleViolation(detail, code="rule/space-closed", public_holiday=named)
 
 
 def check_seating(policy: SpacePolicy, *, attendees: int, layout: str | None) -> None:
@@ -254,8 +280,12 @@ def free_intervals(
         return []
     # A new usage u conflicts with a blocker b when hold(u) meets b, i.e. when u meets b widened by
     # the cleanup before it and the setup after it.
-    blockers = [b.widened(policy.cleanup, policy.setup) for b in (*holds, *closures)]
-    free = subtract(opening_intervals(policy.opening_hours, bounded), blockers)
+    # A holiday blocks like a closure of the whole day; one just outside the window still blocks
+    # the buffers of a usage inside it.
+    near = bounded.widened(policy.setup, policy.cleanup)
+    holidays = [whole for _day, _holiday, whole in holidays_meeting(policy.park_days, near)]
+    blockers = [b.widened(policy.cleanup, policy.setup) for b in (*holds, *closures, *holidays)]
+    free = subtract(opening_intervals(policy.opening_hours, bounded, policy.park_days), blockers)
     slot = timedelta(minutes=policy.slot_minutes)
     answer: list[Interval] = []
     for interval in free:
