@@ -93,6 +93,20 @@ class RescheduleReservation:
 
 
 @dataclass(frozen=True)
+class EditReservation:
+    """Change a reservation's details (not its time or space: that is a reschedule).
+
+    ``changes`` holds only the fields the caller gave (a JSON merge patch), among ``title``,
+    ``attendees``, ``layout`` (None: no layout), ``note`` (None: no note) and ``visitors`` (a
+    tuple of :class:`VisitorDetails`, the whole new list)."""
+
+    actor: Principal
+    reservation_id: str
+    changes: Mapping[str, Any]
+    expected_versions: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
 class ReplaceVisitors:
     actor: Principal
     reservation_id: str

@@ -132,6 +132,27 @@ class RoomHoldRequestedV1(Schema):
     visitors = fields.List(fields.Nested(VisitorV1), load_default=list)
 
 
+EDITABLE_DETAILS = ("title", "attendees", "layout", "note", "visitors")
+"""What ``PATCH /reservations/{id}`` may change (time and space are a reschedule)."""
+
+
+class ReservationChangedV1(ReservationV1):
+    """A reservation's details were edited; the payload is the reservation after the change."""
+
+    changes = fields.List(
+        fields.String(validate=validate.OneOf(EDITABLE_DETAILS)),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "the details that changed"},
+    )
+    previous_status = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(RESERVATION_STATUSES),
+        metadata={"description": "set when the change moved the state: a tenant's change that needs approval"},
+    )
+
+
 def _reservation(verb: str, description: str) -> Contract:
     return register(Contract(f"booking.reservation.{verb}", 1, ReservationV1, description))
 
@@ -145,6 +166,16 @@ RESERVATION_NO_SHOW = _reservation("no_show", "Nobody checked in; the space was 
 RESERVATION_COMPLETED = _reservation("completed", "A reservation ended after a check-in.")
 RESERVATION_VISITORS_CHANGED = _reservation(
     "visitors_changed", "The external visitors of a reservation changed; visitors is the whole new list."
+)
+RESERVATION_CHANGED = register(
+    Contract(
+        "booking.reservation.changed",
+        1,
+        ReservationChangedV1,
+        "A reservation's title, attendees, layout, note or visitors changed (changes names which). A tenant's "
+        "change that makes approval necessary sends a confirmed reservation back to pending_approval "
+        "(previous_status: confirmed). A change of visitors also publishes visitors_changed.",
+    )
 )
 RESERVATION_REJECTED = register(
     Contract(

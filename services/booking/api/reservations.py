@@ -16,17 +16,20 @@ from services.booking.api.schemas.reservations import (
     ReasonSchema,
     RescheduleSchema,
     ReservationInSchema,
+    ReservationPatchSchema,
     ReservationQuerySchema,
     ReservationSchema,
     VisitorsInSchema,
 )
 from services.booking.commands import (
     ActOnReservation,
+    EditReservation,
     ReplaceVisitors,
     RequestReservation,
     RescheduleReservation,
     VisitorDetails,
 )
+from services.booking.handlers.reservations import edit_reservation
 from services.booking.permissions import BOOKING_ROLES
 from services.booking.queries import reservations
 from shared.http.auth import current_principal, requires
@@ -102,6 +105,24 @@ class ReservationById(MethodView):
         """One reservation (its organisation and staff only; others get 404)."""
         with reading() as session:
             return answer(reservations.get_reservation(session, current_principal(), str(reservation_id)))
+
+    @requires(*BOOKING_ROLES)
+    @blp.arguments(ReservationPatchSchema)
+    @blp.response(200, ReservationSchema)
+    @blp.doc(parameters=[IF_MATCH])
+    def patch(self, body: dict[str, Any], reservation_id: Any) -> Any:
+        """Edit the details of a current reservation: any of ``title``, ``attendees``, ``layout``,
+        ``note``, ``visitors`` (a JSON merge patch; ``application/json`` or
+        ``application/merge-patch+json``). The organiser, a tenant admin of the organisation or
+        staff; ``If-Match``. New seating is checked as for a booking (``rule/capacity``,
+        ``rule/layout``); a tenant's change that makes approval necessary sends a confirmed
+        reservation back to ``pending_approval`` (its slot kept). Time, space and price do not
+        change (reschedule moves a reservation)."""
+        changes = dict(body)
+        if "visitors" in changes:
+            changes["visitors"] = visitors({"visitors": changes["visitors"] or ()})
+        command = EditReservation(current_principal(), str(reservation_id), changes, if_match_versions())
+        return answer(execute(edit_reservation, command))
 
 
 @blp.route("/reservations/<uuid:reservation_id>/history")

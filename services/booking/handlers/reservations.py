@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from services.booking.commands import (
+    EditReservation,
     ReplaceVisitors,
     RequestReservation,
     RescheduleReservation,
@@ -43,10 +44,12 @@ from services.booking.rules import (
     needs_approval,
     next_status,
 )
+from services.booking.rules.names import STATUS_NAMES
 from services.booking.rules.plates import unchecked_plate
+from services.booking.rules.policy import check_seating
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
-from shared.errors import PermissionDenied, RuleViolation, check_version
+from shared.errors import Conflict, PermissionDenied, RuleViolation, check_version
 from shared.i18n import _
 from shared.principal import Principal
 
@@ -295,4 +298,88 @@ def replace_visitors(cmd: ReplaceVisitors, *, uow: UnitOfWork) -> dict[str, Any]
         actor=cmd.actor,
         details={"from": before, "to": len(cmd.visitors)},
     )
+    return shown(uow, cmd.actor, reservation)
+
+
+EDITABLE = ("pending_approval", "confirmed", "checked_in")
+"""The states whose details may be edited: the current reservations (those that hold the space)."""
+
+
+def _visitor_fields(visitors: Iterable[Visitor]) -> list[dict[str, Any]]:
+    return [
+        {"name": v.name, "company": v.company, "car_plate": v.car_plate, "plate_kind": v.plate_kind} for v in visitors
+    ]
+
+
+def edit_reservation(cmd: EditReservation, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Change the title, attendees, layout, note or visitors of a current reservation (the
+    organiser, a tenant admin of the organisation, staff; ``If-Match``).
+
+    Only what differs is changed; a patch that changes nothing writes nothing. New seating
+    (attendees, layout) is judged as a booking is (``rule/capacity``, ``rule/layout``). A
+    tenant's change that makes the space's approval necessary (attendees above its threshold)
+    sends a confirmed reservation back to ``pending_approval``, keeping its slot, unless it has
+    begun (``rule/edit-needs-approval``); staff's changes never need approval. Time, space and
+    price stay. The audit trail records each change from/to, the calendar ``SEQUENCE`` moves on,
+    and ``booking.reservation.changed`` is published (and ``visitors_changed`` when the visitors
+    changed)."""
+    now = utcnow()
+    reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
+    if not can_manage(cmd.actor, reservation):
+        raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may edit this reservation."))
+    check_version(reservation.version, cmd.expected_versions)
+    if reservation.status not in EDITABLE:
+        raise Conflict(
+            _(
+                "Only a current reservation (pending approval, confirmed or checked in) can be edited; "
+                "this one is {status}.",
+                status=STATUS_NAMES.get(reservation.status, reservation.status),
+            ),
+            code="rule/state-transition",
+            reservation_status=reservation.status,
+            action="edit",
+        )
+    if reservation.end_utc <= now:
+        raise RuleViolation(_("A reservation that has ended cannot be edited."), code="rule/edit-after-end")
+
+    changes: dict[str, dict[str, Any]] = {}
+    for name in ("title", "attendees", "layout", "note"):
+        if name in cmd.changes and cmd.changes[name] != getattr(reservation, name):
+            changes[name] = {"from": getattr(reservation, name), "to": cmd.changes[name]}
+    visitors = visitor_rows(cmd.changes.get("visitors") or ()) if "visitors" in cmd.changes else None
+    if visitors is not None and _visitor_fields(visitors) != _visitor_fields(reservation.visitors):
+        changes["visitors"] = {"from": _visitor_fields(reservation.visitors), "to": _visitor_fields(visitors)}
+    if not changes:
+        return shown(uow, cmd.actor, reservation)
+
+    attendees = cmd.changes.get("attendees", reservation.attendees)
+    layout = cmd.changes.get("layout", reservation.layout)
+    from_status = reservation.status
+    if "attendees" in changes or "layout" in changes:
+        policy = reservation.space.policy()
+        check_seating(policy, attendees=attendees, layout=layout)
+        newly_needs_approval = needs_approval(policy, attendees) and not needs_approval(policy, reservation.attendees)
+        if newly_needs_approval and not cmd.actor.is_staff and from_status != "pending_approval":
+            if from_status != "confirmed" or reservation.start_utc <= now:
+                raise RuleViolation(
+                    _(
+                        "This many attendees need desk approval, and the reservation has begun: "
+                        "ask the desk to make the change."
+                    ),
+                    code="rule/edit-needs-approval",
+                )
+            reservation.status = "pending_approval"  # keeps its slot; the desk approves again
+
+    for name in ("title", "attendees", "layout", "note"):
+        if name in changes:
+            setattr(reservation, name, changes[name]["to"])
+    if visitors is not None and "visitors" in changes:
+        reservation.visitors = visitors
+    reservation.sequence += 1  # subscribed calendars show the new details
+    reservation.updated_at = now
+    moved = reservation.status != from_status
+    publish(uow, reservation, "changed", changes=list(changes), previous_status=from_status if moved else None)
+    if "visitors" in changes:
+        publish(uow, reservation, "visitors_changed")
+    record(uow, reservation, action="edit", from_status=from_status, actor=cmd.actor, details=changes)
     return shown(uow, cmd.actor, reservation)

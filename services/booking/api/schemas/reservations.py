@@ -130,6 +130,23 @@ class RescheduleSchema(ReasonSchema):
     space_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": "move to another space"})
 
 
+class ReservationPatchSchema(Schema):
+    """A JSON merge patch (RFC 7396) of a reservation's details: a field left out stays as it
+    is, ``null`` clears the layout, the note or the visitors. Any other field (time, space) is
+    refused: a reschedule moves a reservation."""
+
+    title = Text(validate=validate.Length(min=1, max=200))
+    attendees = WholeNumber(validate=validate.Range(min=1, max=100000))
+    layout = fields.String(allow_none=True, validate=validate.OneOf(LAYOUTS))
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    visitors = fields.List(
+        fields.Nested(VisitorSchema),
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "the whole new list (null or [] for none)"},
+    )
+
+
 class VisitorsInSchema(Schema):
     visitors = fields.List(fields.Nested(VisitorSchema), required=True, validate=validate.Length(max=500))
 
