@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.booking.api import availability, calendars, quotas, reports, reservations, series, spaces
+from services.booking.api import availability, board, calendars, quotas, reports, reservations, series, spaces
 from services.booking.api.park_days import blp as park_calendar_blp
 from services.booking.models import TABLES
 from services.booking.worker import participant
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             series.blp,
             calendars.blp,
             reports.blp,
+            board.blp,
             quotas.blp,
             park_calendar_blp,
         ],

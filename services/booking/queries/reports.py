@@ -1,23 +1,26 @@
-"""Utilisation per space and per kind over a period: booked hours / open hours, and the no-show
-rate. Booked means held for use (confirmed, checked in, completed, or a no-show, which kept the
-space from others until it was released)."""
+"""Reports over a period: utilisation per space and per kind (booked hours / open hours, and
+the no-show rate; booked means held for use: confirmed, checked in, completed, or a no-show,
+which kept the space from others until it was released), and the reservations the park's
+finance office bills from (:func:`billing_rows`, streamed)."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.booking.models import Closure, Reservation, Space
+from services.booking.models import Closure, Reservation, Space, directory
 from services.booking.rules import Interval, opening_intervals, subtract
 from shared.clock import PARK_TZ, as_utc
-from shared.errors import RuleViolation
-from shared.i18n import _
+from shared.errors import PermissionDenied, RuleViolation
+from shared.i18n import Message, _
+from shared.principal import Principal
 
 BOOKED = ("confirmed", "checked_in", "completed", "no_show")
 ATTENDED = ("checked_in", "completed")
@@ -142,3 +145,103 @@ def as_csv(report: dict[str, Any]) -> str:
     for row in (*report["spaces"], *report["kinds"]):
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return out.getvalue()
+
+
+# CSV ----------------------------------------------------------------------------------------
+
+BOM = "\ufeff"
+"""Opens every CSV booking writes for people: Excel reads a file without it in the machine's
+ANSI code page and garbles Chinese; ``csv`` readers take it off with ``encoding="utf-8-sig"``."""
+
+
+def csv_lines(head: Sequence[str], keys: Sequence[str], rows: Iterable[Mapping[str, object]]) -> Iterator[str]:
+    """A CSV document line by line (a generator, so a long one is streamed): the byte order mark
+    and ``head``, then each row's ``keys`` (missing ones and ``None`` empty), lines ended CRLF."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(head)
+    yield BOM + out.getvalue()
+    for row in rows:
+        out.seek(0)
+        out.truncate()
+        writer.writerow(["" if row.get(key) is None else row.get(key) for key in keys])
+        yield out.getvalue()
+
+
+# Reservations for billing ---------------------------------------------------------------------
+
+BILLING_COLUMNS: dict[str, Message] = {
+    "reservation_id": _("Reservation"),
+    "space_code": _("Space code"),
+    "space": _("Space"),
+    "organisation_id": _("Organisation ID"),
+    "organisation": _("Organisation"),
+    "booker": _("Booked by"),
+    "title": _("Title"),
+    "start": _("Start"),
+    "end": _("End"),
+    "status": _("Status code"),
+    "status_label": _("Status"),
+    "price": _("Price"),
+    "currency": _("Currency"),
+    "quota_minutes": _("Free minutes used"),
+    "billable_minutes": _("Billable minutes"),
+    "cancellation_fee": _("Cancellation fee"),
+}
+"""The export's columns in order: the stable keys (``header=keys``) and the header people read."""
+
+
+def billing_period(first: date, last: date) -> Interval:
+    """The days ``first`` to ``last`` (park time, both included) as an interval; 422 when it
+    ends before it starts or covers more than :data:`MAX_PERIOD` (366 days)."""
+    return _period(first, last)
+
+
+def billing_scope(actor: Principal, organisation_id: str | None) -> str | None:
+    """Whose reservations ``actor`` (staff or a tenant admin: the view checks the role) exports:
+    staff every organisation's or the one they name (``None``: all), a tenant admin their own
+    organisation's (naming another one is a 403)."""
+    if actor.is_staff:
+        return organisation_id
+    if organisation_id not in (None, actor.org_id):
+        raise PermissionDenied(_("A tenant admin exports only their own organisation's reservations."))
+    return actor.org_id
+
+
+def billing_rows(
+    session: Session, period: Interval, org_id: str | None, *, batch: int = 500
+) -> Iterator[dict[str, Any]]:
+    """Every reservation starting in ``period`` (of ``org_id``, or all), in every state, by start:
+    what the finance office bills from. Rows are fetched ``batch`` at a time as they are read.
+    Names stay in both languages (``space_name``/``space_name_zh``, ``organisation_name``/``_zh``);
+    money is a ``Decimal``, instants as stored (UTC)."""
+    query = (
+        select(
+            Reservation.id,
+            Space.code.label("space_code"),
+            Space.name.label("space_name"),
+            Space.name_zh.label("space_name_zh"),
+            Reservation.org_id,
+            directory.c.name.label("organisation_name"),
+            directory.c.name_zh.label("organisation_name_zh"),
+            Reservation.booked_by_name,
+            Reservation.title,
+            Reservation.starts_at,
+            Reservation.ends_at,
+            Reservation.status,
+            Reservation.price,
+            Reservation.currency,
+            Reservation.quota_minutes,
+            Reservation.billable_minutes,
+            Reservation.cancellation_fee,
+        )
+        .join(Space, Space.id == Reservation.space_id)
+        .outerjoin(directory, directory.c.id == Reservation.org_id)
+        .where(Reservation.starts_at >= period.start, Reservation.starts_at < period.end)
+        .order_by(Reservation.starts_at, Reservation.id)
+        .execution_options(yield_per=batch)
+    )
+    if org_id is not None:
+        query = query.where(Reservation.org_id == org_id)
+    for row in session.execute(query):
+        yield dict(row._mapping)

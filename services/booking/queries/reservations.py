@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.booking.models import Reservation, Series, Transition, directory
@@ -58,8 +58,23 @@ def _scoped(actor: Principal, args: dict[str, Any]) -> Select[Any]:
     return query
 
 
+def matching(text: str) -> ColumnElement[bool]:
+    """Reservations whose organisation's name (English or Chinese), title or booker's name holds
+    ``text``, in any case: ``%`` and ``_`` in it are themselves, not wildcards (``autoescape``).
+    ILIKE on PostgreSQL; on SQLite ``lower() LIKE lower()``, which folds ASCII letters only."""
+    organisations = select(directory.c.id).where(
+        or_(directory.c.name.icontains(text, autoescape=True), directory.c.name_zh.icontains(text, autoescape=True))
+    )
+    return or_(
+        Reservation.title.icontains(text, autoescape=True),
+        Reservation.booked_by_name.icontains(text, autoescape=True),
+        Reservation.org_id.in_(organisations),
+    )
+
+
 def list_reservations(session: Session, actor: Principal, args: dict[str, Any]) -> dict[str, Any]:
-    """``scope``: mine (default for tenants), organisation, all (staff, their default)."""
+    """``scope``: mine (default for tenants), organisation, all (staff, their default); ``q``
+    searches within the scope (:func:`matching`)."""
     query = _scoped(actor, args)
     if args.get("status"):
         query = query.where(Reservation.status.in_(args["status"]))
@@ -71,6 +86,8 @@ def list_reservations(session: Session, actor: Principal, args: dict[str, Any]) 
         query = query.where(Reservation.ends_at > as_utc(args["from_"]))
     if args.get("to"):
         query = query.where(Reservation.starts_at < as_utc(args["to"]))
+    if args.get("q"):
+        query = query.where(matching(args["q"]))
     newest_first = args.get("order") == "desc"
     query = query.order_by(Reservation.starts_at.desc() if newest_first else Reservation.starts_at, Reservation.id)
     page, size = args.get("page", 1), args.get("page_size", 50)

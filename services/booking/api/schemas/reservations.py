@@ -220,6 +220,13 @@ class ReservationQuerySchema(PageArgs):
     to = moment(metadata={"description": "starting before"})
     organisation_id = fields.String(metadata={"description": "staff only, with scope=all"})
     order = fields.String(load_default="asc", validate=validate.OneOf(("asc", "desc")))
+    q = Text(
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "search: a part of the organisation's name (English or Chinese), the title or "
+            "the booker's name, any case; within what the caller may list"
+        },
+    )
 
 
 class TransitionSchema(Schema):
