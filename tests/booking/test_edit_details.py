@@ -269,12 +269,33 @@ def test_a_change_that_needs_approval_after_the_start_is_refused(api, db):
     response = api.patch(f"/reservations/{started.id}", {"attendees": 15}, user="bob", **{"If-Match": "*"})
     assert response.status_code == 422 and code(response) == "rule/edit-needs-approval"
     zh = api.patch(f"/reservations/{started.id}", {"attendees": 15}, user="bob", **{"If-Match": "*", **ZH})
-    assert zh.json["detail"] == "这么多参会者需要服务台审批，而预订已经开始：请联系服务台修改。"
-    assert (
-        api.patch(f"/reservations/{started.id}", {"attendees": 15}, user="desk", **{"If-Match": "*"}).status_code == 200
+    assert zh.json["detail"] == (
+        "这么多参会者需要服务台审批，而此预订离开始太近，已来不及等待审批（已过免费取消时间或已开始）：请联系服务台修改。"
     )
+    desk = api.patch(f"/reservations/{started.id}", {"attendees": 15}, user="desk", **{"If-Match": "*"})
+    assert desk.status_code == 200 and desk.json["status"] == "confirmed"
     note = api.patch(f"/reservations/{started.id}", {"note": "Running late"}, user="bob", **{"If-Match": "*"})
     assert note.status_code == 200  # a change that needs no approval is fine after the start
+
+
+def test_a_booking_inside_its_late_fee_period_does_not_go_back_to_approval(api, db):
+    # A request waiting for approval is withdrawn without a fee: a confirmed booking that would
+    # already owe one must not become such a request by an edit.
+    space = SpaceFactory(approval_mode="attendees_above", approval_threshold=10, free_cancel_hours=48)
+    soon = ReservationFactory(
+        space=space, start=datetime.now(UTC).replace(microsecond=0) + timedelta(hours=30), booked_by="user:bob"
+    )
+    events = len(outbox(db))
+    response = api.patch(f"/reservations/{soon.id}", {"attendees": 15}, user="bob", **{"If-Match": "*"})
+    assert response.status_code == 422 and code(response) == "rule/edit-needs-approval"
+    assert len(outbox(db)) == events
+    later = ReservationFactory(
+        space=space, start=datetime.now(UTC).replace(microsecond=0) + timedelta(hours=50), booked_by="user:bob"
+    )
+    back = api.patch(f"/reservations/{later.id}", {"attendees": 15}, user="bob", **{"If-Match": "*"})
+    assert back.status_code == 200 and back.json["status"] == "pending_approval"
+    cancelled = api.act(back.json, "cancel", user="bob")
+    assert cancelled.json["cancellation_fee"]["amount"] == "0.00"  # it was free to cancel anyway
 
 
 # States ----------------------------------------------------------------------------------------

@@ -291,3 +291,20 @@ def test_a_series_checks_plates_too(api, db, slot):
     assert created.status_code == 201, created.json
     first = api.get(f"/reservations/{created.json['occurrences'][0]['reservation_id']}").json
     assert first["visitors"][0]["car_plate"] == "川A12345"
+
+
+def test_plates_of_a_room_hold_are_spelled_and_given_a_kind(settings, db, api):
+    from tests.booking.test_events_and_jobs import deliver, hold_request
+
+    SpaceFactory(capacity=10)
+    visitors = [
+        {"name": "Attorney Liu", "company": "Sichuan IP Law Firm", "car_plate": "川a 66666"},
+        {"name": "Mr. Wong", "company": None, "car_plate": "HK 1234"},
+    ]
+    assert deliver(settings, hold_request(visitors=visitors)).value == "handled"
+    [answer] = outbox(db)
+    reservation = api.get(f"/reservations/{answer['data']['reservation_id']}").json
+    assert [(v["car_plate"], v["plate_kind"]) for v in reservation["visitors"]] == [
+        ("川A66666", "mainland"),
+        ("HK 1234", "other"),
+    ]

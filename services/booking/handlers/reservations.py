@@ -11,7 +11,7 @@ publishes ``booking.reservation.<verb>``. Who may book at all (``BOOKING_ROLES``
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.booking.commands import (
@@ -318,8 +318,9 @@ def edit_reservation(cmd: EditReservation, *, uow: UnitOfWork) -> dict[str, Any]
     Only what differs is changed; a patch that changes nothing writes nothing. New seating
     (attendees, layout) is judged as a booking is (``rule/capacity``, ``rule/layout``). A
     tenant's change that makes the space's approval necessary (attendees above its threshold)
-    sends a confirmed reservation back to ``pending_approval``, keeping its slot, unless it has
-    begun (``rule/edit-needs-approval``); staff's changes never need approval. Time, space and
+    sends a confirmed reservation back to ``pending_approval``, keeping its slot, while cancelling
+    it would still be free (after that, or once it has begun: ``rule/edit-needs-approval``);
+    staff's changes never need approval. Time, space and
     price stay. The audit trail records each change from/to, the calendar ``SEQUENCE`` moves on,
     and ``booking.reservation.changed`` is published (and ``visitors_changed`` when the visitors
     changed)."""
@@ -360,11 +361,16 @@ def edit_reservation(cmd: EditReservation, *, uow: UnitOfWork) -> dict[str, Any]
         check_seating(policy, attendees=attendees, layout=layout)
         newly_needs_approval = needs_approval(policy, attendees) and not needs_approval(policy, reservation.attendees)
         if newly_needs_approval and not cmd.actor.is_staff and from_status != "pending_approval":
-            if from_status != "confirmed" or reservation.start_utc <= now:
+            # Back to approval only while cancelling is still free: a request waiting for approval
+            # is withdrawn without a fee, so a confirmed booking inside its late-fee period must not
+            # become one; and nothing can be approved once it has begun.
+            free_until = reservation.start_utc - timedelta(hours=policy.free_cancel_hours)
+            if from_status != "confirmed" or now > free_until:
                 raise RuleViolation(
                     _(
-                        "This many attendees need desk approval, and the reservation has begun: "
-                        "ask the desk to make the change."
+                        "This many attendees need desk approval, and this reservation is too close to its start "
+                        "to wait for one (it is past its free cancellation time, or has begun): ask the desk to "
+                        "make the change."
                     ),
                     code="rule/edit-needs-approval",
                 )
