@@ -152,8 +152,8 @@ def test_quota_is_used_first_and_kept_on_the_reservation(api, db, slot):
     month = slot(day)[0].strftime("%Y-%m")
     usage = api.get(f"/quotas/usage?month={month}").json
     row = next(i for i in usage["items"] if i["space_kind"] == "conference_room")
-    assert (row["free_hours_per_month"], row["used_hours"], row["left_hours"]) == (2, 2, 0)
-    assert api.get(f"/quotas/usage?month={month}", user="carol").json["items"][0]["used_hours"] == 0
+    assert (row["free_hours_per_month"], row["used_minutes"], row["left_minutes"]) == (2, 120, 0)
+    assert api.get(f"/quotas/usage?month={month}", user="carol").json["items"][0]["used_minutes"] == 0
     for nonsense in ("0000-01", "2026-13", "26-01"):  # once a 500, found by the fuzz test
         assert api.get(f"/quotas/usage?month={nonsense}").status_code == 422
     # The park's own events (the operator) are free of charge.

@@ -23,6 +23,7 @@ class Availability(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Spaces that fit the attendees, layout, equipment and kind, with their free intervals
         in the window (opening hours, closures, buffers, lead time and reservations applied).
+        ``needs_approval`` answers for the caller (staff's bookings are confirmed at once).
         The window is at most 31 days; times answer in park time."""
         with reading() as session:
             return availability.search(session, current_principal(), args)

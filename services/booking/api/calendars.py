@@ -46,7 +46,7 @@ class Feed(MethodView):
     @requires()
     @blp.response(200, FeedSchema)
     def get(self, collection: str, owner_id: str) -> dict[str, Any]:
-        """The feed URL of a space (anyone signed in; busy blocks only) or of an organisation
+        """The feed URL of a space (anyone signed in; busy time only) or of an organisation
         (its members and staff; full details). ``owner_id`` may be ``mine`` for your organisation."""
         scope = _scope(collection)
         owner, secret = execute(handlers.feed_secret, OpenFeed(current_principal(), scope, owner_id))
@@ -58,8 +58,8 @@ class FeedRotation(MethodView):
     @requires()
     @blp.response(200, FeedSchema)
     def post(self, collection: str, owner_id: str) -> dict[str, Any]:
-        """Replace the secret: the old URL stops working (park admin for spaces, a tenant admin
-        or staff for an organisation)."""
+        """Replace the secret: the old URL stops working (park admin for a space; a tenant admin
+        of the organisation, desk staff or park admin for an organisation)."""
         scope = _scope(collection)
         owner, secret = execute(handlers.rotate_feed, RotateFeed(current_principal(), scope, owner_id))
         return _feed(scope, owner, secret)
@@ -72,7 +72,8 @@ class FeedDocument(MethodView):
         security=[],
         responses={
             "200": {
-                "description": "The space's or organisation's reservations as an iCalendar document (RFC 5545).",
+                "description": "An iCalendar document (RFC 5545): a space's busy time (no titles, "
+                "organisations or reservation ids), or an organisation's reservations with their details.",
                 "content": {"text/calendar": {"schema": {"type": "string"}}},
             }
         },
@@ -82,7 +83,7 @@ class FeedDocument(MethodView):
         scope = _scope(collection)
         with reading() as session:
             if scope == "space":
-                body = calendars.space_feed(session, owner_id, secret)
+                body = calendars.space_feed(session, owner_id, secret, current_locale())
             else:
                 body = calendars.organisation_feed(session, owner_id, secret, current_locale())
         response = Response(body, mimetype="text/calendar")

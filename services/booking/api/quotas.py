@@ -15,26 +15,26 @@ from services.booking.api.schemas.spaces import (
     QuotaUsageQuerySchema,
 )
 from services.booking.commands import SetQuota
+from services.booking.permissions import RIGHTS
 from services.booking.queries import quotas, spaces
 from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
-from shared.principal import STAFF_ROLES
 
 blp = Blueprint("booking-quotas", "parkhub.booking.quotas", description="Free hours per tenant and space kind.")
 
 
 @blp.route("/quotas")
 class Quotas(MethodView):
-    @requires(*STAFF_ROLES)
+    @RIGHTS.guard("read_quotas", current_principal)
     @blp.response(200, QuotaListSchema)
     def get(self) -> dict[str, Any]:
         """Every quota rule with its version; ``org_id`` ``*`` is the default for every tenant."""
         with reading() as session:
             return {"items": quotas.list_quotas(session)}
 
-    @requires("park_admin")
+    @RIGHTS.guard("set_quota", current_principal)
     @blp.arguments(QuotaSchema)
     @blp.response(200, QuotaSchema)
     @blp.doc(parameters=[IF_MATCH])
@@ -54,14 +54,16 @@ class QuotaUsage(MethodView):
     @blp.arguments(QuotaUsageQuerySchema, location="query")
     @blp.response(200, QuotaUsageListSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Your organisation's free hours, used and left, per space kind for a month."""
+        """An organisation's free time of a month (``month``, park time; default this month), per
+        space kind, in whole minutes: ``free_minutes``, ``used_minutes``, ``left_minutes``. Its
+        members read their own; staff any (``organisation_id``)."""
         with reading() as session:
             return quotas.usage_of(session, current_principal(), args.get("organisation_id"), args.get("month"))
 
 
 @blp.route("/quotas/history")
 class QuotaHistory(MethodView):
-    @requires(*STAFF_ROLES)
+    @RIGHTS.guard("read_quotas", current_principal)
     @blp.response(200, AdminHistorySchema)
     def get(self) -> dict[str, Any]:
         """The audit trail of the quota rules: who set which rule from what to what."""

@@ -7,25 +7,14 @@ import secrets
 from services.booking.commands import OpenFeed, RotateFeed
 from services.booking.handlers.common import MAX_ORG_ID, organisation
 from services.booking.models import CalendarFeed, Space
+from services.booking.permissions import RIGHTS
 from shared.clock import utcnow
 from shared.db import UnitOfWork
-from shared.errors import NotFound, PermissionDenied
+from shared.errors import NotFound
 from shared.i18n import _
 from shared.principal import Principal
 
 SCOPES = ("space", "organisation")
-
-
-def may_read_feed(actor: Principal, scope: str, owner_id: str) -> bool:
-    """Any signed-in user may subscribe to a space's (busy-only) feed; an organisation's feed
-    is for its own members and staff."""
-    return scope == "space" or actor.is_staff or actor.org_id == owner_id
-
-
-def may_rotate_feed(actor: Principal, scope: str, owner_id: str) -> bool:
-    if scope == "space":
-        return actor.is_park_admin
-    return actor.is_staff or (actor.org_id == owner_id and actor.is_tenant_admin)
 
 
 def _check_owner(uow: UnitOfWork, scope: str, owner_id: str) -> None:
@@ -52,8 +41,7 @@ def feed_secret(cmd: OpenFeed, *, uow: UnitOfWork) -> tuple[str, str]:
     an unknown space or organisation, PermissionDenied for another organisation's feed."""
     owner_id = _owner(cmd.actor, cmd.scope, cmd.owner_id)
     _check_owner(uow, cmd.scope, owner_id)
-    if not may_read_feed(cmd.actor, cmd.scope, owner_id):
-        raise PermissionDenied(_("This calendar feed belongs to another organisation."))
+    RIGHTS.require(cmd.actor, f"read_{cmd.scope}_feed", owner_id)
     feed = uow.session.get(CalendarFeed, (cmd.scope, owner_id))
     if feed is None:
         feed = CalendarFeed(scope=cmd.scope, owner_id=owner_id, secret=secrets.token_urlsafe(24), rotated_at=utcnow())
@@ -67,10 +55,7 @@ def rotate_feed(cmd: RotateFeed, *, uow: UnitOfWork) -> tuple[str, str]:
     PermissionDenied."""
     owner_id = _owner(cmd.actor, cmd.scope, cmd.owner_id)
     _check_owner(uow, cmd.scope, owner_id)
-    if not may_rotate_feed(cmd.actor, cmd.scope, owner_id):
-        raise PermissionDenied(
-            _("Only park admin (for a space) or a tenant admin (for their organisation) renew a feed's link.")
-        )
+    RIGHTS.require(cmd.actor, f"rotate_{cmd.scope}_feed", owner_id)
     feed = uow.session.get(CalendarFeed, (cmd.scope, owner_id))
     secret = secrets.token_urlsafe(24)
     if feed is None:

@@ -16,7 +16,7 @@ from services.booking.commands import ActOnReservation
 from services.booking.handlers import quota
 from services.booking.handlers.common import load_reservation, publish, record, shown
 from services.booking.models import Reservation
-from services.booking.permissions import can_manage
+from services.booking.permissions import RIGHTS
 from services.booking.rules import (
     Interval,
     cancellation_fee,
@@ -26,6 +26,7 @@ from services.booking.rules import (
     counts_for_quota,
     next_status,
 )
+from services.booking.rules.lifecycle import cancellation_charged
 from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import check_version
@@ -59,9 +60,9 @@ def transition(
     usage = Interval(reservation.start_utc, reservation.end_utc)
     check_transition(action, start=usage.start, end=usage.end, now=now, staff=actor.is_staff, reason=reason)
     if action == "cancel":
-        # Desk staff cancelling (a closure, an emergency) waive the fee.
+        charged = cancellation_charged(reservation.status, staff=actor.is_staff)
         reservation.cancellation_fee = (
-            cancellation_fee(policy, reservation.price, usage.start, now) if not actor.is_staff else Decimal("0.00")
+            cancellation_fee(policy, reservation.price, usage.start, now) if charged else Decimal("0.00")
         )
     if action == "check_in":
         check_check_in_window(policy, usage, now)
@@ -80,10 +81,12 @@ def transition(
 
 
 def act_on_reservation(cmd: ActOnReservation, *, uow: UnitOfWork) -> dict[str, Any]:
-    """approve / reject (desk staff), cancel (organiser, tenant admin, staff), check_in and
-    complete (the organisation or staff); returns the reservation as the caller sees it."""
+    """approve, reject, cancel, check_in or complete, by those booking's table of rights names
+    for the action (another organisation's reservation is not found); returns the reservation
+    as the caller sees it."""
     reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
-    check_caller_action(cmd.action, staff=cmd.actor.is_staff, manages=can_manage(cmd.actor, reservation))
+    check_caller_action(cmd.action)
+    RIGHTS.require(cmd.actor, cmd.action, reservation)
     check_version(reservation.version, cmd.expected_versions)
     transition(uow, reservation, cmd.action, actor=cmd.actor, reason=cmd.reason)
     quota.settle(uow)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.booking.models import Closure, Reservation, Space, holds_meeting
+from services.booking.permissions import confirmed_at_once
 from services.booking.queries.park_days import park_days_around, policy_of
 from services.booking.queries.profiles import profiles_of
 from services.booking.queries.views import interval, space_summary
@@ -127,7 +128,8 @@ def search(session: Session, actor: Principal, args: dict[str, Any], now: dateti
                     "space": space.summary,
                     "free": [interval(f) for f in free],
                     "free_minutes": sum(f.minutes for f in free),
-                    "needs_approval": needs_approval(space.policy, attendees),
+                    # What would happen if this caller booked: staff's bookings are confirmed at once.
+                    "needs_approval": needs_approval(space.policy, attendees) and not confirmed_at_once(actor),
                     "hourly_price": {"amount": space.hourly_price, "currency": space.currency},
                 }
             )

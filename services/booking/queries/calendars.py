@@ -1,12 +1,18 @@
-"""iCalendar (RFC 5545) feeds at secret URLs: per space (busy only) and per organisation.
+"""iCalendar (RFC 5545) feeds at secret URLs: per space (busy time only) and per organisation.
 
 Each reservation is one VEVENT whose UID never changes; SEQUENCE grows with every change, and a
 cancelled, rejected or released reservation stays in the feed with ``STATUS:CANCELLED``, so a
 subscribed calendar updates or removes it instead of keeping a stale copy.
+
+A space's feed shows when the space is busy and nothing that leads back to a reservation: its
+events carry no title, organisation, description or creation time, and their UIDs are an HMAC
+of the reservation id keyed by the feed's secret (so the organisation feed's UID of the same
+reservation is never among them, and nobody can compute one from a reservation id).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from datetime import datetime, timedelta
 
@@ -35,11 +41,19 @@ _STATUS = {
 }
 
 
-def check_secret(session: Session, scope: str, owner_id: str, secret: str) -> None:
-    """A wrong or rotated secret is answered like an unknown feed: 404."""
+def check_secret(session: Session, scope: str, owner_id: str, secret: str) -> CalendarFeed:
+    """The feed at this address; a wrong or rotated secret is answered like an unknown feed: 404."""
     feed = session.get(CalendarFeed, (scope, owner_id)) if len(owner_id) <= 64 else None
     if feed is None or not hmac.compare_digest(feed.secret.encode(), secret.encode()):
         raise NotFound(_("There is no calendar feed at this address (the link may have been renewed)."))
+    return feed
+
+
+def busy_uid(feed_secret: str, reservation_id: str) -> str:
+    """The UID of a reservation's busy block in a space feed: stable while the feed's secret
+    is, and not computable (nor reversible) without it."""
+    digest = hmac.new(feed_secret.encode(), reservation_id.encode(), hashlib.sha256).hexdigest()
+    return f"busy-{digest[:40]}@{UID_DOMAIN}"
 
 
 def _calendar(name: str) -> Calendar:
@@ -54,23 +68,18 @@ def _calendar(name: str) -> Calendar:
     return calendar
 
 
-def _event(reservation: Reservation, *, summary: str, description: str | None) -> Event:
+def _event(uid: str, reservation: Reservation, *, start: datetime, end: datetime, summary: str) -> Event:
     event = Event()
-    event.add("uid", f"{reservation.id}@{UID_DOMAIN}")
+    event.add("uid", uid)
     event.add("sequence", reservation.sequence)
-    event.add("dtstamp", as_utc(reservation.updated_at))
-    event.add("created", as_utc(reservation.created_at))
-    event.add("last-modified", as_utc(reservation.updated_at))
-    event.add("dtstart", as_utc(reservation.starts_at))
-    event.add("dtend", as_utc(reservation.ends_at))
+    event.add("dtstart", as_utc(start))
+    event.add("dtend", as_utc(end))
     event.add("summary", summary)
     space = reservation.space
     event.add("location", f"{space.name} · {space.name_zh} ({space.building})")
     status = _STATUS[reservation.status]
     event.add("status", status)
     event.add("transp", "TRANSPARENT" if status == "CANCELLED" else "OPAQUE")
-    if description:
-        event.add("description", description)
     return event
 
 
@@ -84,15 +93,28 @@ def _reservations(session: Session, *conditions: object, now: datetime) -> list[
     return list(session.execute(query).scalars())
 
 
-def space_feed(session: Session, space_id: str, secret: str) -> bytes:
-    """Busy blocks of one space: no titles, no organisations (anyone with the link sees it)."""
-    check_secret(session, "space", space_id, secret)
+def space_feed(session: Session, space_id: str, secret: str, locale: str = DEFAULT_LOCALE) -> bytes:
+    """When one space is busy (its reservations' holds, buffers included), as "Busy" in
+    ``locale``: no titles, organisations, descriptions, creation or change times, and UIDs that
+    do not lead back to a reservation (:func:`busy_uid`). DTSTAMP is the time of this answer."""
+    feed = check_secret(session, "space", space_id, secret)
     space = session.get(Space, space_id)
     if space is None:
         raise NotFound(_("There is no space {id}.", id=space_id))
     calendar = _calendar(f"{space.name} · {space.name_zh}")
-    for reservation in _reservations(session, Reservation.space_id == space_id, now=utcnow()):
-        calendar.add_component(_event(reservation, summary="Reserved · 已预订", description=None))
+    now = utcnow()
+    stamp = now.replace(microsecond=0)
+    busy = render(_("Busy"), locale)
+    for reservation in _reservations(session, Reservation.space_id == space_id, now=now):
+        event = _event(
+            busy_uid(feed.secret, reservation.id),
+            reservation,
+            start=reservation.hold_start,
+            end=reservation.hold_end,
+            summary=busy,
+        )
+        event.add("dtstamp", stamp)
+        calendar.add_component(event)
     return bytes(calendar.to_ical())
 
 
@@ -114,11 +136,16 @@ def organisation_feed(session: Session, org_id: str, secret: str, locale: str = 
         if reason:
             lines.append(_("Note from the desk: {note}", note=reason))
         space = reservation.space.name_zh if locale == "zh" and reservation.space.name_zh else reservation.space.name
-        calendar.add_component(
-            _event(
-                reservation,
-                summary=f"{reservation.title} · {space}",
-                description="\n".join(render(line, locale) for line in lines),
-            )
+        event = _event(
+            f"{reservation.id}@{UID_DOMAIN}",
+            reservation,
+            start=reservation.starts_at,
+            end=reservation.ends_at,
+            summary=f"{reservation.title} · {space}",
         )
+        event.add("dtstamp", as_utc(reservation.updated_at))
+        event.add("created", as_utc(reservation.created_at))
+        event.add("last-modified", as_utc(reservation.updated_at))
+        event.add("description", "\n".join(render(line, locale) for line in lines))
+        calendar.add_component(event)
     return bytes(calendar.to_ical())

@@ -1,4 +1,5 @@
-"""How much of its free hours an organisation has used in a month, per space kind."""
+"""How much of its free hours an organisation has used in a month, per space kind, in whole
+minutes (what pricing takes: a reservation's ``quota_minutes``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.booking.models import QuotaRule, Reservation, Space
+from services.booking.permissions import RIGHTS
 from services.booking.rules import COUNTED_FOR_QUOTA, month_of
 from shared.clock import PARK_TZ
-from shared.errors import PermissionDenied
-from shared.i18n import _
 from shared.principal import Principal
 
 
@@ -30,11 +30,10 @@ def list_quotas(session: Session) -> list[dict[str, Any]]:
 
 
 def usage_of(session: Session, actor: Principal, org_id: str | None, month: str | None) -> dict[str, Any]:
-    """An organisation's quota use in ``month`` (YYYY-MM, park time; default this month). Only
-    staff read another organisation's (PermissionDenied)."""
+    """An organisation's quota use in ``month`` (YYYY-MM, park time; default this month), named
+    in the answer. The ``read_quota_usage`` right: its members and staff (PermissionDenied)."""
     org_id = org_id or actor.org_id
-    if org_id != actor.org_id and not actor.is_staff:
-        raise PermissionDenied(_("You can only read your own organisation's quota."))
+    RIGHTS.require(actor, "read_quota_usage", org_id)
     month = month or datetime.now(PARK_TZ).strftime("%Y-%m")
     first = datetime.combine(datetime.strptime(month + "-01", "%Y-%m-%d").date(), time(0), PARK_TZ)
     return {"organisation_id": org_id, "month": month, "items": usage(session, org_id, first)}
@@ -63,8 +62,9 @@ def usage(session: Session, org_id: str, moment: datetime) -> list[dict[str, Any
         {
             "space_kind": kind,
             "free_hours_per_month": hours,
-            "used_hours": round(int(used.get(kind, 0)) / 60, 2),
-            "left_hours": round(max(0, hours * 60 - int(used.get(kind, 0))) / 60, 2),
+            "free_minutes": hours * 60,
+            "used_minutes": int(used.get(kind, 0)),
+            "left_minutes": max(0, hours * 60 - int(used.get(kind, 0))),
         }
         for kind, hours in sorted(rules.items())
     ]

@@ -96,15 +96,18 @@ _REFUSALS: dict[str, Callable[[Text], Message]] = {
 }
 
 
-def check_caller_action(action: str, *, staff: bool, manages: bool) -> None:
-    """Who may ask for ``action``: approve and reject are desk staff's; cancel the organiser's,
-    a tenant admin's or staff's (``manages``); check-in and complete anybody who sees it."""
+def check_caller_action(action: str) -> None:
+    """Whether ``action`` is one a caller may ask for over HTTP (the worker's expire and no-show
+    are not). Who may ask for it is booking's table of rights (``permissions.RIGHTS``)."""
     if action not in CALLER_ACTIONS:
         raise PermissionDenied(_("This is not an action a caller may ask for."))
-    if action in ("approve", "reject") and not staff:
-        raise PermissionDenied(_("Only desk staff approve or reject reservations."))
-    if action == "cancel" and not manages:
-        raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may cancel this reservation."))
+
+
+def cancellation_charged(status: str, *, staff: bool) -> bool:
+    """Whether cancelling a reservation in ``status`` may cost a fee: only a confirmed one can.
+    A request never approved costs nothing when withdrawn (as when it is rejected or expires),
+    and desk staff cancelling (a closure, an emergency) waive the fee."""
+    return status == "confirmed" and not staff
 
 
 def check_transition(

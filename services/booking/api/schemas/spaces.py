@@ -331,7 +331,7 @@ class QuotaListSchema(Schema):
 class QuotaUsageQuerySchema(Schema):
     month = fields.String(
         validate=MONTH,
-        metadata={"example": "2026-12"},
+        metadata={"example": "2026-12", "description": "YYYY-MM, a calendar month in park time; default: this month"},
     )
     organisation_id = fields.String(metadata={"description": "staff only; default: your organisation"})
 
@@ -339,14 +339,21 @@ class QuotaUsageQuerySchema(Schema):
 class QuotaUsageSchema(Schema):
     space_kind = fields.String(required=True)
     space_kind_label = Label(SPACE_KIND, attribute="space_kind")
-    free_hours_per_month = fields.Float(required=True)
-    used_hours = fields.Float(required=True)
-    left_hours = fields.Float(required=True)
+    free_hours_per_month = fields.Integer(required=True, metadata={"description": "the quota rule, in hours"})
+    free_minutes = fields.Integer(required=True, metadata={"description": "the month's free time, in minutes"})
+    used_minutes = fields.Integer(
+        required=True,
+        metadata={"description": "minutes taken by the organisation's reservations that start in the month"},
+    )
+    left_minutes = fields.Integer(required=True, metadata={"description": "free minutes still to use (never below 0)"})
 
 
 class QuotaUsageListSchema(Schema):
     organisation_id = fields.String(required=True)
-    month = fields.String(required=True)
+    month = fields.String(
+        required=True,
+        metadata={"example": "2026-12", "description": "the calendar month counted (YYYY-MM, park time)"},
+    )
     items = fields.List(fields.Nested(QuotaUsageSchema), required=True)
 
 
@@ -368,7 +375,13 @@ class AvailableSpaceSchema(Schema):
     space = fields.Nested(SpaceSummarySchema, required=True)
     free = fields.List(fields.Nested(IntervalSchema), required=True)
     free_minutes = fields.Integer(required=True)
-    needs_approval = fields.Boolean(required=True)
+    needs_approval = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "whether a booking by the caller, for these attendees, would wait for approval "
+            "(never for desk staff and park admin, whose bookings are confirmed at once)"
+        },
+    )
     hourly_price = fields.Nested(MoneySchema, required=True)
 
 
