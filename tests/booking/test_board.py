@@ -271,6 +271,8 @@ def test_the_board_as_csv_in_both_languages(api, building, day):
     by_format = board(api, day, format="csv")
     by_accept = board(api, day, headers={"Accept": "text/csv", **EN})
     assert read_csv(by_format) == read_csv(by_accept)
+    for response in (by_format, by_accept, board(api, day), board(api, day, format="html")):
+        assert {"Accept", "Accept-Language"} <= set(response.vary), response.vary  # caches key on both
     assert f'filename="board-{day}.csv"' in by_format.headers["Content-Disposition"]
     head, *rows = read_csv(by_format)
     assert head[:6] == ["Building", "Floor", "Space code", "Space", "Kind", "Reservation"]

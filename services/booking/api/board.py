@@ -378,11 +378,15 @@ def answer_in(
     filename: str,
     header: str,
 ) -> Any:
+    """``answer`` in the format asked for; every one says it depends on ``Accept`` (``Vary``)."""
     if form == "csv":
-        return csv_response(columns, rows(answer), filename, header)
-    if form == "html":
-        return html_response(page(answer))
-    return answer
+        response = csv_response(columns, rows(answer), filename, header)
+    elif form == "html":
+        response = html_response(page(answer))
+    else:
+        return answer, 200, {"Vary": "Accept"}
+    response.vary.add("Accept")
+    return response
 
 
 def _today() -> date:
