@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.booking.api import availability, board, calendars, quotas, reports, reservations, series, spaces
+from services.booking.api.booths import blp as booths_blp
 from services.booking.api.park_days import blp as park_calendar_blp
 from services.booking.models import TABLES
 from services.booking.worker import participant
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             reports.blp,
             board.blp,
             quotas.blp,
+            booths_blp,
             park_calendar_blp,
         ],
         title="ParkHub Booking",

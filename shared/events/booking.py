@@ -132,6 +132,29 @@ class RoomHoldRequestedV1(Schema):
     visitors = fields.List(fields.Nested(VisitorV1), load_default=list)
 
 
+class BoothsChangedV1(Schema):
+    """One booth of a hall booking let to an exhibitor or released. The booth stands with the
+    hall's reservation (``status``): it waits for the hall's approval and falls with the hall's
+    cancellation or rejection, which publish the reservation's own events, not this one."""
+
+    reservation_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(RESERVATION_STATUSES))
+    space_id = fields.UUID(required=True)
+    org_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
+    change = fields.String(required=True, validate=validate.OneOf(("let", "released")))
+    booth = fields.Integer(required=True, validate=validate.Range(min=1))
+    exhibitor = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    exhibitor_org_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    booths = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1), metadata={"description": "hall's booths"}
+    )
+    booths_let = fields.Integer(
+        required=True, validate=validate.Range(min=0), metadata={"description": "booths let after this change"}
+    )
+
+
 EDITABLE_DETAILS = ("title", "attendees", "layout", "note", "visitors")
 """What ``PATCH /reservations/{id}`` may change (time and space are a reschedule)."""
 
@@ -166,6 +189,14 @@ RESERVATION_NO_SHOW = _reservation("no_show", "Nobody checked in; the space was 
 RESERVATION_COMPLETED = _reservation("completed", "A reservation ended after a check-in.")
 RESERVATION_VISITORS_CHANGED = _reservation(
     "visitors_changed", "The external visitors of a reservation changed; visitors is the whole new list."
+)
+RESERVATION_BOOTHS_CHANGED = register(
+    Contract(
+        "booking.reservation.booths_changed",
+        1,
+        BoothsChangedV1,
+        "A booth of a hall booking was let to an exhibitor or released; status is the hall reservation's.",
+    )
 )
 RESERVATION_CHANGED = register(
     Contract(
