@@ -56,8 +56,8 @@ RIGHTS = Rights(
     Right(
         "search",
         _("search reservations by organisation, title or booker"),
-        _STAFF,
-        note=_("the q= parameter of the list"),
+        (SIGNED_IN,),
+        note=_("q= on the list, inside what the caller may list (list_own, list_all)"),
     ),
     Right("approve", _("approve a reservation"), _STAFF),
     Right("reject", _("reject a reservation"), _STAFF),
