@@ -224,7 +224,7 @@ SPACES: tuple[dict[str, Any], ...] = (
             "cleanup_minutes": 720,
         },
         price="1200.00",
-        layouts={"booths": 40, "cocktail": 500},
+        layouts={"booths": 500, "cocktail": 500},  # people in the hall at once; the booths are BOOTHS below
         equipment=["booth_power", "led_wall", "pa_system"],
         about=(
             "Multi-day exhibitions of tenants' latest research results, with 40 booths.",
