@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from shared.principal import Principal
@@ -152,6 +152,54 @@ class MoveSeries:
     space_id: str | None = None
     mode: str = "all_or_nothing"
     expected_versions: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class LetBooth:
+    """Let booth ``booth`` of a hall booking to an exhibitor (``exhibitor_org_id``: an
+    organisation in booking's directory, when the exhibitor is one)."""
+
+    actor: Principal
+    reservation_id: str
+    booth: int
+    exhibitor: str
+    exhibitor_org_id: str | None = None
+    contact: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseBooth:
+    actor: Principal
+    reservation_id: str
+    booth: int
+
+
+@dataclass(frozen=True)
+class LoadOfficialYear:
+    """Replace ``year`` of the park's calendar with the official schedule's days."""
+
+    actor: Principal
+    year: int
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """One special day of the park's calendar as park admin typed it: ``kind`` ``holiday`` or
+    ``workday``, ``name`` a festival's code or free text."""
+
+    day: date
+    kind: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class EnterYear:
+    """Replace ``year`` of the park's calendar with ``days`` (every special day of the year)."""
+
+    actor: Principal
+    year: int
+    days: tuple[DayEntry, ...]
 
 
 @dataclass(frozen=True)

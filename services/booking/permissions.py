@@ -11,7 +11,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from shared.i18n import _
-from shared.principal import STAFF_ROLES, Principal
+from shared.principal import Principal
 from shared.rights import (
     DESK_STAFF,
     MEMBER,
@@ -28,11 +28,13 @@ from shared.rights import (
 if TYPE_CHECKING:
     from services.booking.models import Reservation
 
-ORGANISER = person("organiser", _("the organiser"), "booked_by")
-"""Who booked the reservation (its ``booked_by``), while a member of its organisation."""
-
 _STAFF = (DESK_STAFF, PARK_ADMIN)
 _BOOKERS = (TENANT_MEMBER, TENANT_ADMIN, *_STAFF)
+
+ORGANISER = person("organiser", _("the organiser"), "booked_by", roles=(r for w in _BOOKERS for r in w.roles))
+"""Who booked the reservation (its ``booked_by``), while a member of its organisation and in a
+role that books: a partner, who never books, is refused by a view's guard before anything is read."""
+
 _SEERS = (MEMBER, *_STAFF)
 _MANAGERS = (ORGANISER, TENANT_ADMIN_OF_ORGANISATION, *_STAFF)
 
@@ -92,12 +94,8 @@ RIGHTS = Rights(
     Right("set_quota", _("set a quota rule"), (PARK_ADMIN,)),
     Right("read_quota_usage", _("read an organisation's quota usage"), _SEERS),
     # Spaces and the desk.
-    Right(
-        "read_spaces",
-        _("list spaces, their timelines and closures"),
-        (SIGNED_IN,),
-        note=_("inactive spaces: staff only"),
-    ),
+    Right("read_spaces", _("list spaces and their free time, timelines and closures"), (SIGNED_IN,)),
+    Right("read_inactive_spaces", _("see a space that is not open for booking"), _STAFF, hidden=True),
     Right("manage_spaces", _("create or change a space, add or lift a closure"), (PARK_ADMIN,)),
     Right("read_space_history", _("read a space's history"), _STAFF),
     Right("read_park_calendar", _("read the park's calendar of holidays and make-up days"), (SIGNED_IN,)),
@@ -113,17 +111,9 @@ RIGHTS = Rights(
 )
 """Every action of booking and who may do it (docs/BOOKING.md, "Who may do what", renders it)."""
 
-BOOKING_ROLES = RIGHTS["book"].roles
-"""Who books spaces (the views' ``requires``): tenants and desk staff, not partners."""
 
-
-def confirmed_at_once(actor: Principal) -> bool:
-    """Desk staff's and park admin's bookings skip approval: what they book is confirmed."""
-    return actor.has_any(STAFF_ROLES)
-
-
-def can_see(actor: Principal, reservation: Reservation) -> bool:
-    """The ``read`` right: a member of the reservation's organisation, or staff."""
+def can_see(actor: Principal, reservation: object) -> bool:
+    """The ``read`` right: a member of the reservation's (or series') organisation, or staff."""
     return RIGHTS.allows(actor, "read", reservation)
 
 
@@ -131,6 +121,22 @@ def can_manage(actor: Principal, reservation: Reservation) -> bool:
     """The ``reschedule`` right (cancel, edit and visitors name the same people): the organiser,
     a tenant admin of the organisation, or staff."""
     return RIGHTS.allows(actor, "reschedule", reservation)
+
+
+# Rules that depend on who acts. They are not rights: they change what happens to a booking, not
+# whether one may ask; the table cannot refuse anybody with them, so they are named here, once.
+
+
+def confirmed_at_once(actor: Principal) -> bool:
+    """Desk staff's and park admin's bookings, moves and edits need no approval: they are the
+    approvers, so what they book is confirmed at once (and the availability search tells them so)."""
+    return actor.is_staff
+
+
+def desk_leeway(actor: Principal) -> bool:
+    """The desk's leeway in the booking rules, for desk staff and park admin: walk-ins inside the
+    lead time, moving or cancelling a reservation that has begun, and cancelling without a fee."""
+    return actor.is_staff
 
 
 def main(argv: list[str] | None = None) -> None:

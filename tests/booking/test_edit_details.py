@@ -155,7 +155,7 @@ def test_another_member_of_the_organisation_may_not_edit(api, db):
     response = api.patch(f"/reservations/{theirs.id}", {"title": "Mine now"}, user="bob", **{"If-Match": "*"})
     assert response.status_code == 403
     zh = api.patch(f"/reservations/{theirs.id}", {"title": "Mine now"}, user="bob", **{"If-Match": "*", **ZH})
-    assert zh.json["detail"] == "只有预订人、入驻企业管理员或服务台工作人员可以修改此预订。"
+    assert zh.json["detail"] == "只有预订人、该机构的入驻企业管理员、服务台工作人员或园区管理员可以修改预订详情。"
     assert (
         api.patch(f"/reservations/{theirs.id}", {"title": "Ours"}, user="alice", **{"If-Match": "*"}).status_code == 200
     )

@@ -175,10 +175,12 @@ def test_a_tenant_admin_exports_their_own_organisation_only(api, march):
     assert [r["Reservation"] for r in theirs] == [march["no_show"]]
     other = export(api, user="alice", organisation_id=ORG_B)
     assert other.status_code == 403 and other.mimetype == "application/problem+json"
-    assert other.json["detail"] == "A tenant admin exports only their own organisation's reservations."
+    assert other.json["detail"] == (
+        "Only a tenant admin of the organisation, desk staff or park admin may export reservations."
+    )
     assert (
         export(api, user="alice", headers=ZH, organisation_id=ORG_B).json["detail"]
-        == "入驻企业管理员只能导出本机构的预订。"
+        == "只有该机构的入驻企业管理员、服务台工作人员或园区管理员可以导出预订。"
     )
 
 

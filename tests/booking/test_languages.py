@@ -49,8 +49,8 @@ def test_a_404_names_the_reservation_in_either_language(api, db):
 def test_a_403_says_who_may(api, db):
     zh, en = both(lambda h: api.get("/reservations?scope=all", user="alice", headers=h))
     assert (zh.status_code, en.status_code) == (403, 403)
-    assert zh.json["detail"] == "只有服务台工作人员可以查看所有机构的预订。"
-    assert en.json["detail"] == "Only desk staff list every organisation's reservations."
+    assert zh.json["detail"] == "只有服务台工作人员或园区管理员可以查看所有机构的预订。"
+    assert en.json["detail"] == "Only desk staff or park admin may list every organisation's reservations."
     assert zh.json["type"] == en.json["type"] == PROBLEM + "forbidden"
 
 

@@ -3,6 +3,7 @@ quota, idempotency, If-Match, the lifecycle with its audit trail, and the events
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -306,10 +307,16 @@ class TestPermissions:
             assert api.get(path, user="dave").status_code == 404
             assert api.get(path, user="bob").status_code == 200  # same organisation
             assert api.get(path, user="desk").status_code == 200
-        for action in ("cancel", "check-in", "approve", "reschedule"):
+        for action in ("cancel", "check-in", "reschedule"):
             body = {"start": slot()[0].isoformat(), "end": slot()[1].isoformat()} if action == "reschedule" else {}
             response = api.post(f"/reservations/{mine['id']}/{action}", body, user="carol", **{"If-Match": '"1"'})
             assert response.status_code == 404, action
+        # A role that can never approve is refused before anything is read: the same 403 whether
+        # the reservation exists or not, so it tells nothing either.
+        approve = api.post(f"/reservations/{mine['id']}/approve", {}, user="carol", **{"If-Match": '"1"'})
+        nothing = api.post(f"/reservations/{uuid.uuid4()}/approve", {}, user="carol", **{"If-Match": '"1"'})
+        assert (approve.status_code, approve.json["detail"]) == (nothing.status_code, nothing.json["detail"])
+        assert approve.status_code == 403
         visitors = api.put(f"/reservations/{mine['id']}/visitors", {"visitors": []}, user="carol", **{"If-Match": "*"})
         assert visitors.status_code == 404
         assert "Team meeting" not in api.get("/reservations?scope=organisation", user="carol").get_data(as_text=True)

@@ -7,8 +7,9 @@ from typing import Any
 from flask.views import MethodView
 
 from services.booking.api.schemas.spaces import AvailabilityQuerySchema, AvailabilitySchema
+from services.booking.permissions import RIGHTS
 from services.booking.queries import availability
-from shared.http.auth import current_principal, requires
+from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.views import reading
 
@@ -17,7 +18,7 @@ blp = Blueprint("booking-availability", "parkhub.booking.availability", descript
 
 @blp.route("/availability")
 class Availability(MethodView):
-    @requires()
+    @RIGHTS.guard("read_spaces", current_principal)
     @blp.arguments(AvailabilityQuerySchema, location="query")
     @blp.response(200, AvailabilitySchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -26,17 +26,17 @@ from services.booking.api.schemas.board import (
     GateListSchema,
     GateQuerySchema,
 )
+from services.booking.permissions import RIGHTS
 from services.booking.queries import board
 from services.booking.queries.board import CHECK_IN_STATE, Window
 from services.booking.queries.reports import csv_lines
 from services.booking.rules.names import LAYOUT, PLATE_KIND, RESERVATION_STATUS, SPACE_KIND
 from shared.clock import PARK_TZ, as_utc, utcnow
-from shared.http.auth import requires
+from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.languages import current_locale
 from shared.http.views import reading
 from shared.i18n import CONTENT_LANGUAGE, Message, Text, _, label, render
-from shared.principal import STAFF_ROLES
 
 blp = Blueprint(
     "booking-board",
@@ -395,7 +395,7 @@ def _today() -> date:
 
 @blp.route("/board")
 class DayBoard(MethodView):
-    @requires(*STAFF_ROLES)
+    @RIGHTS.guard("day_board", current_principal)
     @blp.arguments(BoardQuerySchema, location="query")
     @blp.response(200, DayBoardSchema)
     @blp.doc(**formats_doc(DayBoardSchema, "The board: JSON, CSV (UTF-8 with a BOM) or a page to print on A4."))
@@ -421,7 +421,7 @@ class DayBoard(MethodView):
 
 @blp.route("/gate")
 class GateList(MethodView):
-    @requires(*STAFF_ROLES)
+    @RIGHTS.guard("gate_list", current_principal)
     @blp.arguments(GateQuerySchema, location="query")
     @blp.response(200, GateListSchema)
     @blp.doc(**formats_doc(GateListSchema, "The gate list: JSON, CSV (UTF-8 with a BOM) or a page to print on A4."))

@@ -13,11 +13,12 @@ from typing import Any
 
 from flask.views import MethodView
 
+from services.booking import handlers
 from services.booking.api.schemas.booths import BoothInSchema, BoothMapSchema, BoothSchema
-from services.booking.handlers.booths import LetBooth, ReleaseBooth, let_booth, release_booth
-from services.booking.permissions import BOOKING_ROLES
+from services.booking.commands import LetBooth, ReleaseBooth
+from services.booking.permissions import RIGHTS
 from services.booking.queries.booths import booth_map, get_booth
-from shared.http.auth import current_principal, requires
+from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.views import execute, reading
@@ -29,14 +30,14 @@ blp = Blueprint(
 
 @blp.route("/reservations/<uuid:reservation_id>/booths")
 class ReservationBooths(MethodView):
-    @requires(*BOOKING_ROLES)
+    @RIGHTS.guard("booths", current_principal)
     @blp.response(200, BoothMapSchema)
     def get(self, reservation_id: Any) -> dict[str, Any]:
         """The booth map: every booth of the hall, free or let, each let one in the hall's state."""
         with reading() as session:
             return booth_map(session, current_principal(), str(reservation_id))
 
-    @requires(*BOOKING_ROLES)
+    @RIGHTS.guard("booths", current_principal)
     @idempotent()
     @blp.arguments(BoothInSchema)
     @blp.response(201, BoothSchema)
@@ -55,22 +56,22 @@ class ReservationBooths(MethodView):
             contact=body.get("contact"),
             note=body.get("note"),
         )
-        booth = execute(let_booth, command)
+        booth = execute(handlers.let_booth, command)
         location = f"/api/v1/booking/reservations/{reservation_id}/booths/{booth['booth']}"
         return booth, 201, {"Location": location}
 
 
 @blp.route("/reservations/<uuid:reservation_id>/booths/<int:booth>")
 class ReservationBooth(MethodView):
-    @requires(*BOOKING_ROLES)
+    @RIGHTS.guard("booths", current_principal)
     @blp.response(200, BoothSchema)
     def get(self, reservation_id: Any, booth: int) -> dict[str, Any]:
         """One let booth (404 while it is free)."""
         with reading() as session:
             return get_booth(session, current_principal(), str(reservation_id), booth)
 
-    @requires(*BOOKING_ROLES)
+    @RIGHTS.guard("booths", current_principal)
     @blp.response(204)
     def delete(self, reservation_id: Any, booth: int) -> None:
         """Release a let booth: it is free again (404 when it is not let)."""
-        execute(release_booth, ReleaseBooth(current_principal(), str(reservation_id), booth))
+        execute(handlers.release_booth, ReleaseBooth(current_principal(), str(reservation_id), booth))

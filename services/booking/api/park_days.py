@@ -8,6 +8,7 @@ from typing import Any
 
 from flask.views import MethodView
 
+from services.booking import handlers
 from services.booking.api.schemas.park_days import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -16,23 +17,17 @@ from services.booking.api.schemas.park_days import (
     ParkYearInSchema,
 )
 from services.booking.api.schemas.spaces import AdminHistorySchema
-from services.booking.handlers.park_days import (
-    ENTITY,
-    DayEntry,
-    EnterYear,
-    LoadOfficialYear,
-    enter_year,
-    load_official_year,
-)
+from services.booking.commands import DayEntry, EnterYear, LoadOfficialYear
+from services.booking.handlers.park_days import ENTITY
+from services.booking.permissions import RIGHTS
 from services.booking.queries.park_days import park_calendar
 from services.booking.queries.spaces import admin_history
 from shared.clock import PARK_TZ, utcnow
 from shared.errors import RuleViolation
-from shared.http.auth import current_principal, requires
+from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.views import execute, reading
 from shared.i18n import _
-from shared.principal import STAFF_ROLES
 
 blp = Blueprint(
     "booking-park-calendar",
@@ -51,7 +46,7 @@ def _year(year: int) -> int:
 
 @blp.route("/park-calendar")
 class ParkCalendar(MethodView):
-    @requires()
+    @RIGHTS.guard("read_park_calendar", current_principal)
     @blp.arguments(ParkCalendarQuerySchema, location="query")
     @blp.response(200, ParkCalendarSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -64,29 +59,29 @@ class ParkCalendar(MethodView):
 
 @blp.route("/park-calendar/<int:year>")
 class ParkCalendarYear(MethodView):
-    @requires("park_admin")
+    @RIGHTS.guard("manage_park_calendar", current_principal)
     @blp.arguments(ParkYearInSchema)
     @blp.response(200, ParkCalendarSchema)
     def put(self, body: dict[str, Any], year: int) -> dict[str, Any]:
         """Enter a year by hand (park admin), from the State Council's announcement, while the
         official source lags: the list replaces every day of the year."""
         days = tuple(DayEntry(d["date"], d["kind"], d.get("name")) for d in body["days"])
-        return execute(enter_year, EnterYear(current_principal(), _year(year), days))
+        return execute(handlers.enter_year, EnterYear(current_principal(), _year(year), days))
 
 
 @blp.route("/park-calendar/<int:year>/load")
 class ParkCalendarLoad(MethodView):
-    @requires("park_admin")
+    @RIGHTS.guard("manage_park_calendar", current_principal)
     @blp.response(200, ParkCalendarSchema)
     def post(self, year: int) -> dict[str, Any]:
         """Load a year from the official schedule (park admin), replacing its days; 422
         ``calendar/year-not-covered``, naming the covered years, when the source lacks it."""
-        return execute(load_official_year, LoadOfficialYear(current_principal(), _year(year)))
+        return execute(handlers.load_official_year, LoadOfficialYear(current_principal(), _year(year)))
 
 
 @blp.route("/park-calendar/history")
 class ParkCalendarHistory(MethodView):
-    @requires(*STAFF_ROLES)
+    @RIGHTS.guard("read_park_calendar_history", current_principal)
     @blp.response(200, AdminHistorySchema)
     def get(self) -> dict[str, Any]:
         """Who loaded or entered which year, and when."""

@@ -17,7 +17,7 @@ from services.booking.api.schemas.spaces import (
 from services.booking.commands import SetQuota
 from services.booking.permissions import RIGHTS
 from services.booking.queries import quotas, spaces
-from shared.http.auth import current_principal, requires
+from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
@@ -50,7 +50,7 @@ class Quotas(MethodView):
 
 @blp.route("/quotas/usage")
 class QuotaUsage(MethodView):
-    @requires()
+    @RIGHTS.guard("read_quota_usage", current_principal)
     @blp.arguments(QuotaUsageQuerySchema, location="query")
     @blp.response(200, QuotaUsageListSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from flask.views import MethodView
 from services.booking.api.board import csv_response, display, named, park
 from services.booking.api.schemas.board import ExportQuerySchema
 from services.booking.api.schemas.reservations import ReportQuerySchema, UtilisationSchema
+from services.booking.permissions import RIGHTS
 from services.booking.queries import reports
 from services.booking.rules.names import RESERVATION_STATUS
-from shared.http.auth import current_principal, requires
+from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.views import reading
-from shared.principal import STAFF_ROLES
 
 blp = Blueprint(
     "booking-reports",
@@ -28,7 +28,7 @@ blp = Blueprint(
 
 @blp.route("/reports/utilisation")
 class Utilisation(MethodView):
-    @requires("park_admin")
+    @RIGHTS.guard("utilisation_report", current_principal)
     @blp.arguments(ReportQuerySchema, location="query")
     @blp.response(200, UtilisationSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +40,7 @@ class Utilisation(MethodView):
 
 @blp.route("/reports/utilisation.csv")
 class UtilisationCsv(MethodView):
-    @requires("park_admin")
+    @RIGHTS.guard("utilisation_report", current_principal)
     @blp.arguments(ReportQuerySchema, location="query")
     @blp.doc(
         responses={
@@ -90,7 +90,7 @@ def billing_line(row: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/reports/reservations.csv")
 class ReservationsCsv(MethodView):
-    @requires("tenant_admin", *STAFF_ROLES)
+    @RIGHTS.guard("export_reservations", current_principal)
     @blp.arguments(ExportQuerySchema, location="query")
     @blp.doc(
         responses={

@@ -29,10 +29,9 @@ from services.booking.commands import (
     RescheduleReservation,
     VisitorDetails,
 )
-from services.booking.handlers.reservations import edit_reservation
-from services.booking.permissions import BOOKING_ROLES
+from services.booking.permissions import RIGHTS
 from services.booking.queries import reservations
-from shared.http.auth import current_principal, requires
+from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
@@ -75,7 +74,7 @@ def answer(reservation: dict[str, Any], status: int = 200) -> Any:
 
 @blp.route("/reservations")
 class Reservations(MethodView):
-    @requires()
+    @RIGHTS.guard("list_own", current_principal)
     @blp.arguments(ReservationQuerySchema, location="query")
     @blp.response(200, page_schema(ReservationSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +83,7 @@ class Reservations(MethodView):
         with reading() as session:
             return reservations.list_reservations(session, current_principal(), args)
 
-    @requires(*BOOKING_ROLES)
+    @RIGHTS.guard("book", current_principal)
     @idempotent()
     @blp.arguments(ReservationInSchema)
     @blp.response(201, ReservationSchema)
@@ -99,14 +98,14 @@ class Reservations(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>")
 class ReservationById(MethodView):
-    @requires()
+    @RIGHTS.guard("read", current_principal)
     @blp.response(200, ReservationSchema)
     def get(self, reservation_id: Any) -> Any:
         """One reservation (its organisation and staff only; others get 404)."""
         with reading() as session:
             return answer(reservations.get_reservation(session, current_principal(), str(reservation_id)))
 
-    @requires(*BOOKING_ROLES)
+    @RIGHTS.guard("edit", current_principal)
     @blp.arguments(ReservationPatchSchema)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
@@ -122,12 +121,12 @@ class ReservationById(MethodView):
         if "visitors" in changes:
             changes["visitors"] = visitors({"visitors": changes["visitors"] or ()})
         command = EditReservation(current_principal(), str(reservation_id), changes, if_match_versions())
-        return answer(execute(edit_reservation, command))
+        return answer(execute(handlers.edit_reservation, command))
 
 
 @blp.route("/reservations/<uuid:reservation_id>/history")
 class ReservationHistory(MethodView):
-    @requires()
+    @RIGHTS.guard("read", current_principal)
     @blp.response(200, HistorySchema)
     def get(self, reservation_id: Any) -> dict[str, Any]:
         """The audit trail: every transition, who made it, when and why."""
@@ -149,29 +148,29 @@ def act(action: str, reservation_id: Any, body: dict[str, Any] | None) -> Any:
 
 @blp.route("/reservations/<uuid:reservation_id>/approve")
 class ReservationApprove(MethodView):
-    @requires()
+    @RIGHTS.guard("approve", current_principal)
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
-        """Approve a pending reservation (desk staff)."""
+        """Approve a pending reservation (desk staff or park admin)."""
         return act("approve", reservation_id, body)
 
 
 @blp.route("/reservations/<uuid:reservation_id>/reject")
 class ReservationReject(MethodView):
-    @requires()
+    @RIGHTS.guard("reject", current_principal)
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], reservation_id: Any) -> Any:
-        """Reject a pending reservation with a reason (desk staff)."""
+        """Reject a pending reservation with a reason (desk staff or park admin)."""
         return act("reject", reservation_id, body)
 
 
 @blp.route("/reservations/<uuid:reservation_id>/cancel")
 class ReservationCancel(MethodView):
-    @requires()
+    @RIGHTS.guard("cancel", current_principal)
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
@@ -182,7 +181,7 @@ class ReservationCancel(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/check-in")
 class ReservationCheckIn(MethodView):
-    @requires()
+    @RIGHTS.guard("check_in", current_principal)
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
@@ -193,7 +192,7 @@ class ReservationCheckIn(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/complete")
 class ReservationComplete(MethodView):
-    @requires()
+    @RIGHTS.guard("complete", current_principal)
     @blp.arguments(ReasonSchema(), required=False)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
@@ -204,7 +203,7 @@ class ReservationComplete(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/reschedule")
 class ReservationReschedule(MethodView):
-    @requires()
+    @RIGHTS.guard("reschedule", current_principal)
     @blp.arguments(RescheduleSchema)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])
@@ -224,7 +223,7 @@ class ReservationReschedule(MethodView):
 
 @blp.route("/reservations/<uuid:reservation_id>/visitors")
 class ReservationVisitors(MethodView):
-    @requires()
+    @RIGHTS.guard("replace_visitors", current_principal)
     @blp.arguments(VisitorsInSchema)
     @blp.response(200, ReservationSchema)
     @blp.doc(parameters=[IF_MATCH])

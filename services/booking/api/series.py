@@ -18,10 +18,10 @@ from services.booking.api.schemas.reservations import (
 )
 from services.booking.commands import CancelSeries, MoveSeries, RequestSeries, SeriesOutcome
 from services.booking.handlers.series import outcome_fields
-from services.booking.permissions import BOOKING_ROLES
+from services.booking.permissions import RIGHTS
 from services.booking.queries import reservations
 from shared.errors import DomainError
-from shared.http.auth import current_principal, requires
+from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.languages import current_locale
@@ -67,7 +67,7 @@ def outcome(answer: SeriesOutcome, status: int = 200) -> Any:
 
 @blp.route("/series")
 class SeriesCollection(MethodView):
-    @requires(*BOOKING_ROLES)
+    @RIGHTS.guard("create_series", current_principal)
     @idempotent()
     @blp.arguments(SeriesInSchema)
     @blp.response(201, SeriesOutcomeSchema)
@@ -82,7 +82,7 @@ class SeriesCollection(MethodView):
 
 @blp.route("/series/<uuid:series_id>")
 class SeriesById(MethodView):
-    @requires()
+    @RIGHTS.guard("read", current_principal)
     @blp.response(200, SeriesSchema)
     def get(self, series_id: Any) -> Any:
         """A series and all its occurrences."""
@@ -93,7 +93,7 @@ class SeriesById(MethodView):
 
 @blp.route("/series/<uuid:series_id>/cancel")
 class SeriesCancel(MethodView):
-    @requires()
+    @RIGHTS.guard("cancel_series", current_principal)
     @blp.arguments(SeriesCancelSchema)
     @blp.response(200, SeriesOutcomeSchema)
     @blp.doc(parameters=[IF_MATCH])
@@ -112,7 +112,7 @@ class SeriesCancel(MethodView):
 
 @blp.route("/series/<uuid:series_id>/move")
 class SeriesMove(MethodView):
-    @requires()
+    @RIGHTS.guard("move_series", current_principal)
     @blp.arguments(SeriesMoveSchema)
     @blp.response(200, SeriesOutcomeSchema)
     @blp.doc(parameters=[IF_MATCH])

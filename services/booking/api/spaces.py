@@ -21,32 +21,32 @@ from services.booking.api.schemas.spaces import (
     TimelineSchema,
 )
 from services.booking.commands import AddClosure, RemoveClosure, SaveSpace
+from services.booking.permissions import RIGHTS
 from services.booking.queries import availability, spaces
 from shared.clock import PARK_TZ, utcnow
-from shared.http.auth import current_principal, requires
+from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
-from shared.principal import STAFF_ROLES
 
 blp = Blueprint("booking-spaces", "parkhub.booking.spaces", description="The park's bookable rooms, halls and courts.")
 
 
 @blp.route("/spaces")
 class Spaces(MethodView):
-    @requires()
+    @RIGHTS.guard("read_spaces", current_principal)
     @blp.arguments(SpaceQuerySchema, location="query")
     @blp.response(200, page_schema(SpaceSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List spaces by kind, seats, layout, equipment or building."""
-        if not current_principal().is_staff:
+        if not RIGHTS.allows(current_principal(), "read_inactive_spaces"):
             args["include_inactive"] = False
         with reading() as session:
             return spaces.list_spaces(session, args)
 
-    @requires("park_admin")
+    @RIGHTS.guard("manage_spaces", current_principal)
     @idempotent()
     @blp.arguments(SpaceInSchema)
     @blp.response(201, SpaceSchema)
@@ -59,15 +59,17 @@ class Spaces(MethodView):
 
 @blp.route("/spaces/<uuid:space_id>")
 class SpaceById(MethodView):
-    @requires()
+    @RIGHTS.guard("read_spaces", current_principal)
     @blp.response(200, SpaceSchema)
     def get(self, space_id: Any) -> Any:
         """One space, its rules and prices; ``ETag`` is its version."""
         with reading() as session:
-            space = spaces.get_space(session, str(space_id), include_inactive=current_principal().is_staff)
+            space = spaces.get_space(
+                session, str(space_id), include_inactive=RIGHTS.allows(current_principal(), "read_inactive_spaces")
+            )
         return space, 200, versioned_headers(space["version"])
 
-    @requires("park_admin")
+    @RIGHTS.guard("manage_spaces", current_principal)
     @blp.arguments(SpacePatchSchema(partial=True))
     @blp.response(200, SpaceSchema)
     @blp.doc(parameters=[IF_MATCH])
@@ -80,7 +82,7 @@ class SpaceById(MethodView):
 
 @blp.route("/spaces/<uuid:space_id>/timeline")
 class SpaceTimeline(MethodView):
-    @requires()
+    @RIGHTS.guard("read_spaces", current_principal)
     @blp.arguments(TimelineQuerySchema, location="query")
     @blp.response(200, TimelineSchema)
     def get(self, args: dict[str, Any], space_id: Any) -> dict[str, Any]:
@@ -95,14 +97,14 @@ class SpaceTimeline(MethodView):
 
 @blp.route("/spaces/<uuid:space_id>/closures")
 class SpaceClosures(MethodView):
-    @requires()
+    @RIGHTS.guard("read_spaces", current_principal)
     @blp.response(200, ClosureListSchema)
     def get(self, space_id: Any) -> dict[str, Any]:
         """Closures (maintenance, holidays) that have not ended."""
         with reading() as session:
             return {"items": spaces.list_closures(session, str(space_id), utcnow())}
 
-    @requires("park_admin")
+    @RIGHTS.guard("manage_spaces", current_principal)
     @idempotent()
     @blp.arguments(ClosureInSchema)
     @blp.response(201, ClosureSchema)
@@ -115,7 +117,7 @@ class SpaceClosures(MethodView):
 
 @blp.route("/spaces/<uuid:space_id>/closures/<uuid:closure_id>")
 class SpaceClosure(MethodView):
-    @requires("park_admin")
+    @RIGHTS.guard("manage_spaces", current_principal)
     @blp.response(204)
     def delete(self, space_id: Any, closure_id: Any) -> None:
         """Reopen: remove a closure (park admin)."""
@@ -124,7 +126,7 @@ class SpaceClosure(MethodView):
 
 @blp.route("/spaces/<uuid:space_id>/history")
 class SpaceHistory(MethodView):
-    @requires(*STAFF_ROLES)
+    @RIGHTS.guard("read_space_history", current_principal)
     @blp.response(200, AdminHistorySchema)
     def get(self, space_id: Any) -> dict[str, Any]:
         """The audit trail of the space: who created or changed it, added or lifted closures."""

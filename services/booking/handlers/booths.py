@@ -11,12 +11,12 @@ reservation itself (its version, its calendar sequence): letting a booth never m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from services.booking.commands import LetBooth, ReleaseBooth
 from services.booking.handlers.common import known_organisation, new_id, record
 from services.booking.models import BoothBooking, Reservation
 from services.booking.queries.booths import booth_view, hall_reservation
@@ -32,25 +32,6 @@ from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import NotFound
 from shared.i18n import _
-from shared.principal import Principal
-
-
-@dataclass(frozen=True)
-class LetBooth:
-    actor: Principal
-    reservation_id: str
-    booth: int
-    exhibitor: str
-    exhibitor_org_id: str | None = None
-    contact: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class ReleaseBooth:
-    actor: Principal
-    reservation_id: str
-    booth: int
 
 
 def let_booth(cmd: LetBooth, *, uow: UnitOfWork) -> dict[str, Any]:

@@ -24,13 +24,13 @@ from services.booking.models import (
     directory,
     holds_meeting,
 )
-from services.booking.permissions import can_see
+from services.booking.permissions import RIGHTS, can_see
 from services.booking.queries.park_days import following_park_days
 from services.booking.queries.views import reservation_view
 from services.booking.rules import Interval, Pricing, SpacePolicy, double_booking, price_of, quota_month
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
-from shared.errors import NotFound, PermissionDenied, RuleViolation
+from shared.errors import NotFound, RuleViolation
 from shared.i18n import _
 from shared.principal import Principal
 
@@ -83,14 +83,15 @@ def known_organisation(uow: UnitOfWork, org_id: str) -> dict[str, Any]:
 
 
 def booking_organisation(uow: UnitOfWork, actor: Principal, org_id: str | None) -> tuple[str, str]:
-    """The organisation a reservation is for, and its kind. Staff may book for any organisation;
-    everybody else for their own. The organisation must be in booking's directory
+    """The organisation a reservation is for, and its kind. Another organisation than the
+    caller's own is the ``book_for_another_organisation`` right (staff). The organisation must be
+    named (a token without one: ``rule/unknown-organisation``), in booking's directory
     (``rule/unknown-organisation``) and active (``rule/organisation-suspended``)."""
-    if org_id and org_id != actor.org_id and not actor.is_staff:
-        raise PermissionDenied(_("You can only book for your own organisation."))
+    if org_id and org_id != actor.org_id:
+        RIGHTS.require(actor, "book_for_another_organisation")
     target = org_id or actor.org_id
     if not target:
-        raise PermissionDenied(_("Your token names no organisation to book for."))
+        raise RuleViolation(_("Your token names no organisation to book for."), code="rule/unknown-organisation")
     known = known_organisation(uow, target)
     if known["status"] != "active":
         raise RuleViolation(_("This organisation is suspended and cannot book."), code="rule/organisation-suspended")

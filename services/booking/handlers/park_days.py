@@ -1,19 +1,19 @@
 """Park admin's commands on the park's calendar (``park_days``): load a year from China's official
 schedule (:mod:`shared.holidays`), or enter a year by hand while the source lags the State
 Council's announcement. Either replaces the whole year; both are appended to the audit trail of
-admin changes (entity ``park_calendar``). That the caller is park admin is the view's
-``requires("park_admin")``."""
+admin changes (entity ``park_calendar``). That the caller is park admin is the view's guard (the
+``manage_park_calendar`` row of booking's table of rights)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
+from services.booking.commands import EnterYear, LoadOfficialYear
 from services.booking.models import AdminChange, ParkDay
 from services.booking.queries.park_days import park_calendar
 from shared.clock import PARK_TZ, utcnow
@@ -28,30 +28,6 @@ MANUAL = "manual"
 
 ENTITY = "park_calendar"
 """The audit trail's entity of the calendar's changes (its labels: :mod:`services.booking.rules.intervals`)."""
-
-
-@dataclass(frozen=True)
-class LoadOfficialYear:
-    """Replace ``year`` of the park's calendar with the official schedule's days."""
-
-    actor: Principal
-    year: int
-
-
-@dataclass(frozen=True)
-class DayEntry:
-    day: date
-    kind: str
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class EnterYear:
-    """Replace ``year`` of the park's calendar with ``days`` (every special day of the year)."""
-
-    actor: Principal
-    year: int
-    days: tuple[DayEntry, ...]
 
 
 def load_official_year(cmd: LoadOfficialYear, *, uow: UnitOfWork) -> dict[str, Any]:

@@ -4,8 +4,9 @@ caller's unit of work and does not commit; each returns the reservation as its c
 (:func:`services.booking.handlers.common.shown`), built from what it wrote.
 
 Every change appends to the audit trail, moves the quota counter when the minutes change, and
-publishes ``booking.reservation.<verb>``. Who may book at all (``BOOKING_ROLES``) is the view's
-``requires``; the handlers check what depends on the rows.
+publishes ``booking.reservation.<verb>``. Who may book at all is the view's guard (the ``book``
+row of :data:`services.booking.permissions.RIGHTS`); the handlers check the rows that depend on
+the reservation (``RIGHTS.require``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from services.booking.handlers.common import (
     shown,
 )
 from services.booking.models import Reservation, Space, Visitor
-from services.booking.permissions import can_manage
+from services.booking.permissions import RIGHTS, confirmed_at_once, desk_leeway
 from services.booking.rules import (
     Interval,
     check_request,
@@ -49,7 +50,7 @@ from services.booking.rules.plates import unchecked_plate
 from services.booking.rules.policy import check_seating
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
-from shared.errors import Conflict, PermissionDenied, RuleViolation, check_version
+from shared.errors import Conflict, RuleViolation, check_version
 from shared.i18n import _
 from shared.principal import Principal
 
@@ -101,11 +102,11 @@ def place(
         layout=layout,
         now=now,
         closures=closures_meeting(uow, space.id, hold),
-        staff=actor.is_staff,
+        staff=desk_leeway(actor),
     )
     check_free(uow, space.id, hold)
     price = pricing(uow, space, org_id, org_kind, usage)
-    waits = needs_approval(policy, attendees) and not actor.is_staff
+    waits = needs_approval(policy, attendees) and not confirmed_at_once(actor)
     reservation = Reservation(
         id=new_id(),
         space=space,
@@ -195,7 +196,7 @@ def move(
     approved. Publishes ``rescheduled``."""
     now = now or utcnow()
     target = next_status(reservation.status, "reschedule")
-    if reservation.start_utc <= now and not actor.is_staff:
+    if reservation.start_utc <= now and not desk_leeway(actor):
         raise RuleViolation(_("A reservation that has started cannot be moved."), code="rule/reschedule-after-start")
     policy = policy_for(uow, space, usage)
     hold = policy.hold_of(usage)
@@ -206,9 +207,13 @@ def move(
         layout=reservation.layout,
         now=now,
         closures=closures_meeting(uow, space.id, hold),
-        staff=actor.is_staff,
+        staff=desk_leeway(actor),
     )
-    if reservation.status == "confirmed" and needs_approval(policy, reservation.attendees) and not actor.is_staff:
+    if (
+        reservation.status == "confirmed"
+        and needs_approval(policy, reservation.attendees)
+        and not confirmed_at_once(actor)
+    ):
         raise RuleViolation(
             _(
                 "The new time or space needs desk approval: book it as a new reservation, and cancel this one "
@@ -260,8 +265,7 @@ def move(
 
 def reschedule_reservation(cmd: RescheduleReservation, *, uow: UnitOfWork) -> dict[str, Any]:
     reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
-    if not can_manage(cmd.actor, reservation):
-        raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may move this reservation."))
+    RIGHTS.require(cmd.actor, "reschedule", reservation)
     check_version(reservation.version, cmd.expected_versions)
     space = load_space(uow, cmd.space_id) if cmd.space_id else reservation.space
     move(
@@ -280,8 +284,7 @@ def replace_visitors(cmd: ReplaceVisitors, *, uow: UnitOfWork) -> dict[str, Any]
     """Replace the visitor list of a reservation that has not ended. Publishes
     ``booking.reservation.visitors_changed``; the calendar SEQUENCE moves on."""
     reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
-    if not can_manage(cmd.actor, reservation):
-        raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may change the visitors."))
+    RIGHTS.require(cmd.actor, "replace_visitors", reservation)
     check_version(reservation.version, cmd.expected_versions)
     if reservation.status not in ("pending_approval", "confirmed", "checked_in"):
         raise RuleViolation(_("Visitors can only be changed on a current reservation."), code="rule/visitors-closed")
@@ -326,8 +329,7 @@ def edit_reservation(cmd: EditReservation, *, uow: UnitOfWork) -> dict[str, Any]
     changed)."""
     now = utcnow()
     reservation = load_reservation(uow, cmd.actor, cmd.reservation_id)
-    if not can_manage(cmd.actor, reservation):
-        raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may edit this reservation."))
+    RIGHTS.require(cmd.actor, "edit", reservation)
     check_version(reservation.version, cmd.expected_versions)
     if reservation.status not in EDITABLE:
         raise Conflict(
@@ -360,7 +362,7 @@ def edit_reservation(cmd: EditReservation, *, uow: UnitOfWork) -> dict[str, Any]
         policy = reservation.space.policy()
         check_seating(policy, attendees=attendees, layout=layout)
         newly_needs_approval = needs_approval(policy, attendees) and not needs_approval(policy, reservation.attendees)
-        if newly_needs_approval and not cmd.actor.is_staff and from_status != "pending_approval":
+        if newly_needs_approval and not confirmed_at_once(cmd.actor) and from_status != "pending_approval":
             # Back to approval only while cancelling is still free: a request waiting for approval
             # is withdrawn without a fee, so a confirmed booking inside its late-fee period must not
             # become one; and nothing can be approved once it has begun.

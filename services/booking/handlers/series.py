@@ -34,12 +34,12 @@ from services.booking.handlers.common import (
 from services.booking.handlers.reservations import move, place
 from services.booking.handlers.transitions import transition
 from services.booking.models import Reservation, Series, Space
-from services.booking.permissions import can_manage
+from services.booking.permissions import RIGHTS, can_see
 from services.booking.rules import Interval, occurrences
 from services.booking.rules.names import RESERVATION_STATUS, SERIES_OUTCOME
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.db import UnitOfWork
-from shared.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation, check_version
+from shared.errors import Conflict, DomainError, NotFound, RuleViolation, check_version
 from shared.i18n import _, label
 from shared.principal import Principal
 
@@ -211,7 +211,7 @@ def request_series(cmd: RequestSeries, *, uow: UnitOfWork) -> SeriesOutcome:
 
 def load_series(uow: UnitOfWork, actor: Principal, series_id: str) -> Series:
     series = uow.session.get(Series, series_id)
-    if series is None or not (actor.is_staff or series.org_id == actor.org_id):
+    if series is None or not can_see(actor, series):
         raise NotFound(_("There is no series {id}.", id=series_id))
     return series
 
@@ -245,8 +245,7 @@ def cancel_series(cmd: CancelSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     targets = _rest(uow, series, cmd.from_reservation_id)
     outcomes: list[OccurrenceOutcome] = []
     for reservation in targets:
-        if not can_manage(cmd.actor, reservation):
-            raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may cancel this series."))
+        RIGHTS.require(cmd.actor, "cancel_series", reservation)
         usage = Interval(reservation.start_utc, reservation.end_utc)
         transition(uow, reservation, "cancel", actor=cmd.actor, reason=cmd.reason)
         outcomes.append(
@@ -278,8 +277,7 @@ def move_series(cmd: MoveSeries, *, uow: UnitOfWork) -> SeriesOutcome:
     ordered = sorted(targets, key=lambda reservation: reservation.start_utc, reverse=shift > timedelta(0))
     outcomes: list[OccurrenceOutcome] = []
     for reservation in ordered:
-        if not can_manage(cmd.actor, reservation):
-            raise PermissionDenied(_("Only the organiser, a tenant admin or desk staff may move this series."))
+        RIGHTS.require(cmd.actor, "move_series", reservation)
         usage = Interval(reservation.start_utc + shift, reservation.end_utc + shift)
         target_space = space or reservation.space
 

@@ -16,7 +16,7 @@ from services.booking.commands import ActOnReservation
 from services.booking.handlers import quota
 from services.booking.handlers.common import load_reservation, publish, record, shown
 from services.booking.models import Reservation
-from services.booking.permissions import RIGHTS
+from services.booking.permissions import RIGHTS, desk_leeway
 from services.booking.rules import (
     Interval,
     cancellation_fee,
@@ -58,9 +58,10 @@ def transition(
     target = next_status(reservation.status, action)
     policy = reservation.space.policy()
     usage = Interval(reservation.start_utc, reservation.end_utc)
-    check_transition(action, start=usage.start, end=usage.end, now=now, staff=actor.is_staff, reason=reason)
+    leeway = desk_leeway(actor)
+    check_transition(action, start=usage.start, end=usage.end, now=now, staff=leeway, reason=reason)
     if action == "cancel":
-        charged = cancellation_charged(reservation.status, staff=actor.is_staff)
+        charged = cancellation_charged(reservation.status, staff=leeway)
         reservation.cancellation_fee = (
             cancellation_fee(policy, reservation.price, usage.start, now) if charged else Decimal("0.00")
         )

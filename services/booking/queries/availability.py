@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.booking.models import Closure, Reservation, Space, holds_meeting
-from services.booking.permissions import confirmed_at_once
+from services.booking.permissions import RIGHTS, can_see, confirmed_at_once, desk_leeway
 from services.booking.queries.park_days import park_days_around, policy_of
 from services.booking.queries.profiles import profiles_of
 from services.booking.queries.views import interval, space_summary
@@ -119,7 +119,7 @@ def search(session: Session, actor: Principal, args: dict[str, Any], now: dateti
             holds=[Interval(as_utc(r.hold_start), as_utc(r.hold_end)) for r in holds.get(space.id, ())],
             closures=closures.get(space.id, ()),
             now=now,
-            staff=actor.is_staff,
+            staff=desk_leeway(actor),
         )
         longest = max((f.end - f.start for f in free), default=timedelta(0))
         if free and longest >= need:
@@ -150,7 +150,7 @@ def timeline(
     intervals name the reservation only for its own organisation and staff."""
     now = now or utcnow()
     space = session.get(Space, space_id)
-    if space is None or not (space.active or actor.is_staff):
+    if space is None or not (space.active or RIGHTS.allows(actor, "read_inactive_spaces")):
         raise NotFound(_("There is no space {id}.", id=space_id))
     start = datetime.combine(day, time(0), PARK_TZ)
     window = Interval(as_utc(start), as_utc(start + timedelta(days=days)))
@@ -166,7 +166,7 @@ def timeline(
             "hold_start": row.hold_start,
             "hold_end": row.hold_end,
         }
-        if actor.is_staff or row.org_id == actor.org_id:
+        if can_see(actor, row):
             entry.update(reservation_id=row.id, title=row.title, status=row.status, mine=row.org_id == actor.org_id)
         busy.append(entry)
     free = free_intervals(
@@ -175,7 +175,7 @@ def timeline(
         holds=[Interval(as_utc(r.hold_start), as_utc(r.hold_end)) for r in rows],
         closures=closures,
         now=now,
-        staff=actor.is_staff,
+        staff=desk_leeway(actor),
     )
     return {
         "space": space_summary(space),

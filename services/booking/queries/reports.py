@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.booking.models import Closure, Reservation, Space, directory
+from services.booking.permissions import RIGHTS
 from services.booking.rules import Interval, opening_intervals, subtract
 from shared.clock import PARK_TZ, as_utc
-from shared.errors import PermissionDenied, RuleViolation
+from shared.errors import RuleViolation
 from shared.i18n import Message, _
 from shared.principal import Principal
 
@@ -198,14 +199,14 @@ def billing_period(first: date, last: date) -> Interval:
 
 
 def billing_scope(actor: Principal, organisation_id: str | None) -> str | None:
-    """Whose reservations ``actor`` (staff or a tenant admin: the view checks the role) exports:
-    staff every organisation's or the one they name (``None``: all), a tenant admin their own
-    organisation's (naming another one is a 403)."""
-    if actor.is_staff:
+    """Whose reservations ``actor`` exports, by the ``export_reservations`` right: staff every
+    organisation's or the one they name (``None``: all), a tenant admin their own organisation's
+    (naming another one is a 403 with the row's refusal)."""
+    if RIGHTS.allows(actor, "export_reservations"):  # a role alone allows it: staff
         return organisation_id
-    if organisation_id not in (None, actor.org_id):
-        raise PermissionDenied(_("A tenant admin exports only their own organisation's reservations."))
-    return actor.org_id
+    org_id = organisation_id or actor.org_id
+    RIGHTS.require(actor, "export_reservations", org_id)
+    return org_id
 
 
 def billing_rows(

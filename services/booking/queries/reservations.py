@@ -8,10 +8,10 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.booking.models import Reservation, Series, Transition, directory
-from services.booking.permissions import can_see
+from services.booking.permissions import RIGHTS, can_see
 from services.booking.queries.views import reservation_view, transition_view
 from shared.clock import as_utc
-from shared.errors import NotFound, PermissionDenied
+from shared.errors import NotFound
 from shared.i18n import _
 from shared.principal import Principal
 
@@ -44,11 +44,10 @@ def history(session: Session, actor: Principal, reservation_id: str) -> list[dic
 
 
 def _scoped(actor: Principal, args: dict[str, Any]) -> Select[Any]:
-    scope = args.get("scope") or ("all" if actor.is_staff else "mine")
+    scope = args.get("scope") or ("all" if RIGHTS.allows(actor, "list_all") else "mine")
     query = select(Reservation)
     if scope == "all":
-        if not actor.is_staff:
-            raise PermissionDenied(_("Only desk staff list every organisation's reservations."))
+        RIGHTS.require(actor, "list_all")
         if args.get("organisation_id"):
             query = query.where(Reservation.org_id == args["organisation_id"])
     elif scope == "organisation":
@@ -73,8 +72,9 @@ def matching(text: str) -> ColumnElement[bool]:
 
 
 def list_reservations(session: Session, actor: Principal, args: dict[str, Any]) -> dict[str, Any]:
-    """``scope``: mine (default for tenants), organisation, all (staff, their default); ``q``
-    searches within the scope (:func:`matching`)."""
+    """``scope``: mine (default for tenants), organisation, all (the ``list_all`` right: staff,
+    their default); ``q`` searches within the scope (:func:`matching`), so searching never shows
+    more than listing does."""
     query = _scoped(actor, args)
     if args.get("status"):
         query = query.where(Reservation.status.in_(args["status"]))
@@ -104,7 +104,7 @@ def list_reservations(session: Session, actor: Principal, args: dict[str, Any]) 
 
 def get_series(session: Session, actor: Principal, series_id: str) -> dict[str, Any]:
     series = session.get(Series, series_id)
-    if series is None or not (actor.is_staff or series.org_id == actor.org_id):
+    if series is None or not can_see(actor, series):
         raise NotFound(_("There is no series {id}.", id=series_id))
     rows = session.execute(
         select(Reservation).where(Reservation.series_id == series.id).order_by(Reservation.starts_at)
