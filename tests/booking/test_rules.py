@@ -23,6 +23,7 @@ from services.booking.rules import (
     price_of,
     subtract,
 )
+from services.booking.rules.policy import check_in_state
 from shared.clock import PARK_TZ
 from shared.errors import Conflict, RuleViolation
 
@@ -174,6 +175,30 @@ def test_check_in_window() -> None:
         with pytest.raises(RuleViolation) as caught:
             check_check_in_window(rules, usage, moment)
         assert caught.value.code == "rule/check-in-window"
+
+
+def test_the_check_in_state_the_desk_reads() -> None:
+    """The same window decides the state as refuses a check-in outside it."""
+    rules = policy(check_in_opens_minutes=15, check_in_grace_minutes=10)
+    usage = Interval(NOW + timedelta(hours=1), NOW + timedelta(hours=2))
+
+    def state(now: datetime, status: str = "confirmed", checked_in_at: datetime | None = None) -> str | None:
+        return check_in_state(rules, usage, status=status, checked_in_at=checked_in_at, now=now).state
+
+    assert state(usage.start - timedelta(minutes=16)) == "upcoming"
+    assert state(usage.start - timedelta(minutes=15)) == "due"
+    assert state(usage.start + timedelta(minutes=10)) == "due"
+    assert state(usage.start + timedelta(minutes=11)) == "overdue"
+    assert state(usage.start, "checked_in", usage.start) == "checked_in"
+    assert state(usage.end, "completed", usage.start) == "checked_in"
+    assert state(usage.end, "no_show") == "missed"
+    assert state(usage.start, "pending_approval") is None
+    assert state(usage.start, "cancelled") is None
+    window = check_in_state(rules, usage, status="confirmed", checked_in_at=None, now=NOW)
+    assert (window.opens_at, window.closes_at) == (
+        usage.start - timedelta(minutes=15),
+        usage.start + timedelta(minutes=10),
+    )
 
 
 def test_approval_rules() -> None:

@@ -27,7 +27,7 @@ MANUAL = "manual"
 """The ``source`` of days park admin entered by hand."""
 
 ENTITY = "park_calendar"
-"""The audit trail's entity of the calendar's changes (its labels: :mod:`services.booking.rules.intervals`)."""
+"""The audit trail's entity of the calendar's changes (its labels: :mod:`services.booking.rules.names`)."""
 
 
 def load_official_year(cmd: LoadOfficialYear, *, uow: UnitOfWork) -> dict[str, Any]:

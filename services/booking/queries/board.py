@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -21,25 +21,12 @@ from sqlalchemy.orm import Session
 from services.booking.models import BoothBooking, Closure, Reservation, Space, Visitor, directory
 from services.booking.queries.views import space_summary
 from services.booking.rules import HOLDING, MAX_HOLD, Interval
-from services.booking.rules.policy import no_show_after
+from services.booking.rules.policy import check_in_state
 from shared.clock import PARK_TZ, as_utc, utcnow
-from shared.i18n import Message, _, register_labels
 
 ON_THE_BOARD = ("pending_approval", "confirmed", "checked_in", "completed", "no_show")
 """The states a reservation is shown on the board in: those that hold the space, and those that
 held it (a completed meeting, a no-show). Cancelled and rejected ones left the space free."""
-
-CHECK_IN_STATE = "check-in-state"
-CHECK_IN_STATES: dict[str, Message] = {
-    "upcoming": _("Check-in not open yet"),
-    "due": _("Check-in open"),
-    "overdue": _("Not checked in, check-in closed"),
-    "checked_in": _("Checked in"),
-    "missed": _("Released as a no-show"),
-}
-"""The check-in state of a reservation on the board (``None`` where check-in does not apply yet:
-a request waiting for approval)."""
-register_labels(CHECK_IN_STATE, CHECK_IN_STATES)
 
 
 @dataclass(frozen=True)
@@ -59,20 +46,18 @@ class Window:
         return Interval(as_utc(start), as_utc(datetime.combine(self.last + timedelta(days=1), time(0), PARK_TZ)))
 
 
-def check_in_state(reservation: Reservation, now: datetime) -> dict[str, Any]:
-    """When check-in opens and closes, when it happened, and the state the desk reads at ``now``."""
-    policy = reservation.space.policy()
+def check_in(reservation: Reservation, now: datetime) -> dict[str, Any]:
+    """The reservation's check-in as the desk reads it at ``now`` (the rule:
+    :func:`services.booking.rules.policy.check_in_state`)."""
     usage = Interval(reservation.start_utc, reservation.end_utc)
-    opens = usage.start - timedelta(minutes=policy.check_in_opens_minutes)
-    closes = no_show_after(policy, usage)
-    state: str | None = None
-    if reservation.checked_in_at is not None:
-        state = "checked_in"
-    elif reservation.status == "no_show":
-        state = "missed"
-    elif reservation.status == "confirmed":
-        state = "upcoming" if now < opens else "due" if now <= closes else "overdue"
-    return {"state": state, "opens_at": opens, "closes_at": closes, "checked_in_at": reservation.checked_in_at}
+    state = check_in_state(
+        reservation.space.policy(),
+        usage,
+        status=reservation.status,
+        checked_in_at=reservation.checked_in_at,
+        now=now,
+    )
+    return asdict(state)
 
 
 def organisations(session: Session, org_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -163,7 +148,7 @@ def _on_the_board(reservation: Reservation, organisation: dict[str, Any], booths
         "hold": {"start": reservation.hold_start, "end": reservation.hold_end},
         "setup_minutes": int((reservation.start_utc - as_utc(reservation.hold_start)).total_seconds() // 60),
         "cleanup_minutes": int((as_utc(reservation.hold_end) - reservation.end_utc).total_seconds() // 60),
-        "check_in": check_in_state(reservation, now),
+        "check_in": check_in(reservation, now),
         "visitors": len(reservation.visitors),
         "booths_let": booths,
         "series_id": reservation.series_id,

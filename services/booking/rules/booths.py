@@ -6,17 +6,15 @@ rejection), so every answer about a booth shows the hall's state. Pure: no Flask
 from __future__ import annotations
 
 from services.booking.rules.lifecycle import HOLDING
-from services.booking.rules.names import LAYOUT, RESERVATION_ACTION, STATUS_NAMES
+from services.booking.rules.names import LAYOUT, STATUS_NAMES
 from shared.errors import Conflict, RuleViolation
-from shared.i18n import _, label, register_labels
+from shared.i18n import _, label
 
 BOOTH_LAYOUT = "booths"
 """The layout of a hall set out in booths; a reservation in another layout (a cocktail) has none."""
 
 LET, RELEASED = "booth_let", "booth_released"
-"""The actions of a booth on the hall reservation's audit trail."""
-
-register_labels(RESERVATION_ACTION, {LET: _("Booth let"), RELEASED: _("Booth released")})
+"""The actions of a booth on the hall reservation's audit trail (their names: ``rules/names.py``)."""
 
 
 def check_booths_open(*, space_booths: int | None, layout: str | None, status: str) -> int:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 
-from services.booking.rules.names import ADMIN_ACTION, ADMIN_ENTITY, WEEKDAY_NAMES
+from services.booking.rules.names import WEEKDAY_NAMES
 from shared.clock import PARK_TZ
 from shared.errors import RuleViolation
 from shared.holidays import HOLIDAY, WORKDAY
-from shared.i18n import _, register_labels
+from shared.i18n import _
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_MINUTES = 24 * 60
@@ -30,10 +30,6 @@ class ParkDate:
     kind: str
     name: str | None = None
 
-
-# The audit trail of the calendar's changes (``admin_changes``, entity ``park_calendar``).
-register_labels(ADMIN_ENTITY, {"park_calendar": _("Park calendar")})
-register_labels(ADMIN_ACTION, {"load": _("Loaded from the official schedule"), "enter": _("Entered by hand")})
 
 ParkCalendar = Mapping[date, ParkDate]
 """The park's special days (park-time dates) that a space closing on public holidays follows;

@@ -27,6 +27,7 @@ SERIES_STATUS = "series-status"
 SERIES_OUTCOME = "series-outcome"
 FEED_SCOPE = "feed-scope"
 PLATE_KIND = "plate-kind"
+CHECK_IN_STATE = "check-in-state"
 
 STATUS_NAMES: Mapping[str, Message] = {
     "pending_approval": _("Pending approval"),
@@ -103,6 +104,8 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "reschedule": _("Rescheduled"),
         "visitors": _("Visitors changed"),
         "edit": _("Details changed"),
+        "booth_let": _("Booth let"),  # rules/booths.py: LET, RELEASED
+        "booth_released": _("Booth released"),
     },
     ADMIN_ACTION: {
         "create": _("Created"),
@@ -110,10 +113,13 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "add_closure": _("Closure added"),
         "remove_closure": _("Closure lifted"),
         "set": _("Set"),
+        "load": _("Loaded from the official schedule"),  # the park's calendar
+        "enter": _("Entered by hand"),
     },
     ADMIN_ENTITY: {
         "space": _("Space"),
         "quota": _("Quota rule"),
+        "park_calendar": _("Park calendar"),
     },
     SERIES_MODE: {
         "all_or_nothing": _("All or nothing"),
@@ -140,8 +146,15 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "mainland": _("Mainland China plate"),
         "other": _("Other plate (foreign, Hong Kong, Macao, …)"),
     },
+    CHECK_IN_STATE: {  # rules/policy.py: CHECK_IN_STATES
+        "upcoming": _("Check-in not open yet"),
+        "due": _("Check-in open"),
+        "overdue": _("Not checked in, check-in closed"),
+        "checked_in": _("Checked in"),
+        "missed": _("Released as a no-show"),
+    },
 }
-"""Every kind of code booking shows, with its names."""
+"""Every kind of code booking shows, with its names: registered here once, each kind whole."""
 
 for _kind, _names in LABELS.items():
     register_labels(_kind, _names)

@@ -238,9 +238,15 @@ def cancellation_fee(policy: SpacePolicy, price: Decimal, start: datetime, now: 
     return (price * policy.late_cancel_fee_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def check_in_window(policy: SpacePolicy, usage: Interval) -> Interval:
+    """When check-in is open: from ``check_in_opens_minutes`` before the start until the grace
+    period after it (:func:`no_show_after`), both ends included."""
+    return Interval(usage.start - timedelta(minutes=policy.check_in_opens_minutes), no_show_after(policy, usage))
+
+
 def check_check_in_window(policy: SpacePolicy, usage: Interval, now: datetime) -> None:
-    opens = usage.start - timedelta(minutes=policy.check_in_opens_minutes)
-    closes = min(usage.start + timedelta(minutes=policy.check_in_grace_minutes), usage.end)
+    window = check_in_window(policy, usage)
+    opens, closes = window.start, window.end
     if not opens <= now <= closes:
         raise RuleViolation(
             _(
@@ -257,6 +263,40 @@ def check_check_in_window(policy: SpacePolicy, usage: Interval, now: datetime) -
 def no_show_after(policy: SpacePolicy, usage: Interval) -> datetime:
     """When a reservation nobody checked in for is released."""
     return min(usage.start + timedelta(minutes=policy.check_in_grace_minutes), usage.end)
+
+
+CHECK_IN_STATES = ("upcoming", "due", "overdue", "checked_in", "missed")
+"""How check-in stands, as the desk reads it (their names: ``rules/names.py``, ``check-in-state``)."""
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """When check-in opens and closes, when it happened, and ``state`` (one of
+    :data:`CHECK_IN_STATES`; ``None`` while check-in does not apply: a request waiting for
+    approval, a reservation cancelled or rejected)."""
+
+    state: str | None
+    opens_at: datetime
+    closes_at: datetime
+    checked_in_at: datetime | None
+
+
+def check_in_state(
+    policy: SpacePolicy, usage: Interval, *, status: str, checked_in_at: datetime | None, now: datetime
+) -> CheckIn:
+    """How check-in stands at ``now`` for a reservation in ``status``: ``upcoming`` (the window is
+    not open yet), ``due`` (open), ``overdue`` (closed and nobody checked in: the no-show job will
+    release it), ``checked_in``, ``missed`` (released as a no-show)."""
+    window = check_in_window(policy, usage)
+    opens, closes = window.start, window.end
+    state: str | None = None
+    if checked_in_at is not None:
+        state = "checked_in"
+    elif status == "no_show":
+        state = "missed"
+    elif status == "confirmed":
+        state = "upcoming" if now < opens else "due" if now <= closes else "overdue"
+    return CheckIn(state, opens, closes, checked_in_at)
 
 
 def free_intervals(

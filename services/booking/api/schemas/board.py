@@ -6,8 +6,8 @@ from marshmallow import Schema, fields, validate
 
 from services.booking.api.schemas.reservations import CheckInSchema
 from services.booking.api.schemas.spaces import IntervalSchema, SpaceSummarySchema, day
-from services.booking.queries.board import CHECK_IN_STATE, CHECK_IN_STATES
-from services.booking.rules.names import LAYOUT, PLATE_KIND, RESERVATION_STATUS
+from services.booking.rules.names import CHECK_IN_STATE, LAYOUT, PLATE_KIND, RESERVATION_STATUS
+from services.booking.rules.policy import CHECK_IN_STATES
 from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
 from shared.http.display_names import DisplayName
 from shared.http.fields import ParkTime
