@@ -56,10 +56,20 @@ class UtcDateTime(fields.AwareDateTime):
         return str(value.astimezone(UTC).isoformat()).replace("+00:00", "Z")
 
 
+PLATE_KINDS = ("mainland", "other")
+
+
 class VisitorV1(Schema):
+    """An external visitor. ``car_plate`` as booking stores it (a mainland plate in one spelling:
+    no spaces or dots, upper case); ``plate_kind`` says which kind it is, ``mainland`` or ``other``
+    (foreign, Hong Kong, Macao, military …), null without a plate. Added to v1 as an optional field:
+    a consumer that does not know it drops it. In a room-hold request booking does not read it:
+    it decides the kind of a plate it is sent itself."""
+
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     company = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     car_plate = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
+    plate_kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PLATE_KINDS))
 
 
 class ReservationV1(Schema):

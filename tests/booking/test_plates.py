@@ -254,6 +254,59 @@ def test_put_visitors_checks_and_spells_plates(api, db, slot):
     assert [v["plate_kind_label"] for v in again["visitors"]] == ["中国大陆号牌", "其他号牌（外国、港澳等）"]
 
 
+def test_events_say_the_kind_of_each_plate(api, db, slot):
+    """A consumer (visitor parking, the gate) reads the plate's kind beside it, as the API shows
+    it: booking, replacing the visitors and editing them all publish it."""
+    start, end = slot(3)
+    visitors = [
+        {"name": "A", "car_plate": "川a·123 45"},
+        {"name": "B", "car_plate": "WJ·12345", "plate_kind": "other"},
+        {"name": "C"},
+    ]
+    booked = api.book(SpaceFactory().id, start, end, visitors=visitors).json
+    kinds = [("川A12345", "mainland"), ("WJ·12345", "other"), (None, None)]
+    [confirmed] = outbox(db)
+    assert [(v["car_plate"], v["plate_kind"]) for v in confirmed["data"]["visitors"]] == kinds
+    etag = {"If-Match": f'"{booked["version"]}"'}
+    replaced = api.put(f"/reservations/{booked['id']}/visitors", {"visitors": visitors[1:]}, **etag)
+    assert replaced.status_code == 200, replaced.json
+    assert [(v["car_plate"], v["plate_kind"]) for v in outbox(db)[-1]["data"]["visitors"]] == kinds[1:]
+    etag = {"If-Match": f'"{replaced.json["version"]}"'}
+    edited = api.patch(f"/reservations/{booked['id']}", {"visitors": visitors[:1]}, user="alice", **etag)
+    assert edited.status_code == 200, edited.json
+    assert {e["type"] for e in outbox(db)[-2:]} == {
+        "booking.reservation.changed",
+        "booking.reservation.visitors_changed",
+    }
+    for event in outbox(db)[-2:]:
+        assert [(v["car_plate"], v["plate_kind"]) for v in event["data"]["visitors"]] == kinds[:1]
+
+
+def test_the_contract_refuses_a_kind_of_plate_it_does_not_know(db):
+    from shared.events import ContractViolation
+
+    visitor = {"name": "A", "car_plate": "川A12345", "plate_kind": "mainland"}
+    with db.unit_of_work() as uow:
+        uow.publish("booking.room_hold.requested", _hold_request(visitors=[visitor]), subject="x", orgid="o")
+        with pytest.raises(ContractViolation):
+            martian = {**visitor, "plate_kind": "martian"}
+            uow.publish("booking.room_hold.requested", _hold_request(visitors=[martian]), subject="x", orgid="o")
+
+
+def _hold_request(**fields):
+    return {
+        "request_id": "r-1",
+        "requester": "consulting",
+        "org_id": "o",
+        "requested_by": "user:alice",
+        "title": "Meeting",
+        "starts_at": "2026-12-01T02:00:00Z",
+        "ends_at": "2026-12-01T03:00:00Z",
+        "attendees": 2,
+        **fields,
+    }
+
+
 @pytest.mark.parametrize(("user", "status"), [("carol", 404), ("dave", 404), ("bank", 403)])
 def test_others_cannot_put_visitors(api, db, slot, user, status):
     space = SpaceFactory()

@@ -13,14 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.booking.commands import VisitorDetails
 from services.booking.handlers import quota
 from services.booking.models import (
     Closure,
     Reservation,
     Space,
     Transition,
-    Visitor,
     directory,
     holds_meeting,
 )
@@ -176,10 +174,6 @@ def shown(uow: UnitOfWork, actor: Principal, reservation: Reservation) -> dict[s
     return reservation_view(reservation, actor, org["name"] if org else None)
 
 
-def visitors_of(details: Iterable[VisitorDetails]) -> list[Visitor]:
-    return [Visitor(name=v.name, company=v.company, car_plate=v.car_plate) for v in details]
-
-
 def record(
     uow: UnitOfWork,
     reservation: Reservation,
@@ -237,7 +231,10 @@ def publish(uow: UnitOfWork, reservation: Reservation, verb: str, **extra: Any) 
         "currency": reservation.currency,
         "cancellation_fee": str(reservation.cancellation_fee) if reservation.cancellation_fee is not None else None,
         "series_id": reservation.series_id,
-        "visitors": [{"name": v.name, "company": v.company, "car_plate": v.car_plate} for v in reservation.visitors],
+        "visitors": [
+            {"name": v.name, "company": v.company, "car_plate": v.car_plate, "plate_kind": v.plate_kind}
+            for v in reservation.visitors
+        ],
         "reason": reservation.reason,
         "request_id": reservation.request_id,
         "version": reservation.version,

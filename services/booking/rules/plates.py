@@ -31,11 +31,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from shared.errors import RuleViolation
+from shared.events import booking as contract
 from shared.i18n import Message, _
 
-MAINLAND = "mainland"
-OTHER = "other"
-PLATE_KINDS = (MAINLAND, OTHER)
+PLATE_KINDS = contract.PLATE_KINDS
+"""The kinds of plate, as the published contract names them (``VisitorV1.plate_kind``)."""
+MAINLAND, OTHER = PLATE_KINDS
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
