@@ -8,6 +8,8 @@ the rules are also tested pure, on fixed dates."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -392,6 +394,35 @@ def test_a_weekly_series_skips_the_holiday(api):
         refused["detail"]
         == f"The space is closed on {holiday.isoformat()}, a public holiday, setup and cleanup included."
     )
+
+
+def test_the_utilisation_report_counts_a_closing_spaces_open_hours_by_the_calendar(api, holiday):
+    """Open hours, the report's denominator, follow the park's calendar for a space that closes on
+    holidays (none on the holiday, a weekday's on a make-up Saturday) and its week for the others."""
+    saturday = first_after(5, (5,))
+    enter(api, {holiday: ("holiday", "national_day"), saturday: ("workday", "national_day")})
+    closing = factories.SpaceFactory(closes_on_public_holidays=True, opening_hours=dict(WEEKDAYS_ONLY))
+    plain = factories.SpaceFactory(opening_hours=dict(WEEKDAYS_ONLY))
+    factories.ReservationFactory(space=closing, start=at(saturday, "09:00"), minutes=180, status="completed")
+
+    def open_hours(first: date, last: date) -> dict[str, Any]:
+        report = api.get(f"/reports/utilisation?from={first}&to={last}", user="admin").json
+        return {row["code"]: (row["open_hours"], row["utilisation"]) for row in report["spaces"]}
+
+    on_the_holiday = open_hours(holiday, holiday)
+    assert on_the_holiday[closing.code] == (0, None)  # nothing open, nothing to divide by
+    assert on_the_holiday[plain.code] == (9, 0)
+    on_the_saturday = open_hours(saturday, saturday)
+    assert on_the_saturday[closing.code] == (9, round(3 / 9, 4))
+    assert on_the_saturday[plain.code] == (0, None)
+    first, last = min(holiday, saturday), max(holiday, saturday)
+    weekdays = sum(1 for n in range((last - first).days + 1) if (first + timedelta(days=n)).weekday() < 5)
+    both = open_hours(first, last)
+    assert both[plain.code][0] == 9 * weekdays
+    assert both[closing.code][0] == 9 * weekdays  # a weekday closed, a Saturday opened
+    csv_text = api.get(f"/reports/utilisation.csv?from={holiday}&to={holiday}", user="admin").get_data(as_text=True)
+    rows = {row["code"]: row for row in csv.DictReader(io.StringIO(csv_text)) if row["level"] == "space"}
+    assert (float(rows[closing.code]["open_hours"]), float(rows[plain.code]["open_hours"])) == (0, 9)
 
 
 # The seed -------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Reports over a period: utilisation per space and per kind (booked hours / open hours, and
-the no-show rate; booked means held for use: confirmed, checked in, completed, or a no-show,
-which kept the space from others until it was released), and the reservations the park's
-finance office bills from (:func:`billing_rows`, streamed)."""
+the no-show rate; open hours are the space's week less its closures and, for a space that closes
+on public holidays, less the park's holidays and plus its make-up working days; booked means held
+for use: confirmed, checked in, completed, or a no-show, which kept the space from others until
+it was released), and the reservations the park's finance office bills from
+(:func:`billing_rows`, streamed)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from services.booking.models import Closure, Reservation, Space, directory
 from services.booking.permissions import RIGHTS
+from services.booking.queries.park_days import park_days_around
 from services.booking.rules import Interval, opening_intervals, subtract
+from services.booking.rules.intervals import NO_PARK_DAYS
 from shared.clock import PARK_TZ, as_utc
 from shared.errors import RuleViolation
 from shared.i18n import Message, _
@@ -86,15 +90,14 @@ def utilisation(session: Session, first: date, last: date, kind: str | None = No
             start, end = max(as_utc(a), period.start), min(as_utc(b), period.end)
             booked[space_id] += (end - start).total_seconds() / 3600
             counts[space_id][status] += 1
+    # The park's holidays close (and its make-up working days open) only the spaces that follow them.
+    park_days = park_days_around(session, period) if any(s.closes_on_public_holidays for s in spaces) else {}
     rows = []
     totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for space in spaces:
-        open_hours = (
-            sum(
-                i.minutes for i in subtract(opening_intervals(space.policy().opening_hours, period), closures[space.id])
-            )
-            / 60
-        )
+        calendar = park_days if space.closes_on_public_holidays else NO_PARK_DAYS
+        opening = opening_intervals(space.policy().opening_hours, period, calendar)
+        open_hours = sum(i.minutes for i in subtract(opening, closures[space.id])) / 60
         reservations = sum(counts[space.id].values())
         no_shows = counts[space.id]["no_show"]
         judged = no_shows + sum(counts[space.id][s] for s in ATTENDED)
