@@ -1,6 +1,10 @@
 """China's official calendar (shared.holidays): the State Council's holidays and make-up working
 days as the maintained source gives them, checked against days known from the announcements,
-the years the source covers, and the explicit refusal of a year it does not."""
+the years the source covers, and the explicit refusal of a year it does not.
+
+No test here depends on where the installed source's coverage ends: CI installs the newest
+``chinesecalendar`` pyproject allows, which gains a year each winter. What a missing year does is
+tested on a source cut short on purpose (:func:`cover_only`)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
+import shared.holidays
 from shared.holidays import (
     HOLIDAY,
     PARK_DAY_KIND,
@@ -24,6 +29,20 @@ from shared.i18n import label, render
 
 def days_of(year: int) -> dict[date, OfficialDay]:
     return {d.day: d for d in official_days(year)}
+
+
+def cover_only(monkeypatch: pytest.MonkeyPatch, last: int) -> range:
+    """Make the official source end with ``last``, as the installed one did before the State
+    Council's schedule of ``last + 1`` reached it: the real days up to ``last``, and New Year's
+    Day for any year up to it the installed source lacks."""
+    real = covered_years()
+    holidays = {d: n for d, n in shared.holidays._HOLIDAYS.items() if d.year <= last}
+    holidays |= {date(year, 1, 1): "New Year's Day" for year in range(real.stop, last + 1)}
+    workdays = {d: n for d, n in shared.holidays._WORKDAYS.items() if d.year <= last}
+    monkeypatch.setattr(shared.holidays, "_HOLIDAYS", holidays)
+    monkeypatch.setattr(shared.holidays, "_WORKDAYS", workdays)
+    assert covered_years() == range(real.start, last + 1)
+    return covered_years()
 
 
 def test_2026_national_day_golden_week_and_its_make_up_days() -> None:
@@ -57,12 +76,24 @@ def test_every_make_up_working_day_is_a_weekend_day_and_the_days_are_in_order() 
         assert {d.kind for d in days} <= {HOLIDAY, WORKDAY}
 
 
-def test_covered_years_run_from_2004_to_2026_and_say_2027_is_not_there_yet() -> None:
+def test_covered_years_run_from_2004_without_a_gap_and_include_2026() -> None:
     years = covered_years()
     assert years.start == 2004
-    assert 2026 in years
-    # chinesecalendar 1.11 has no 2027 yet: the State Council publishes it late in 2026.
-    assert years.stop - 1 == 2026
+    assert 2026 in years  # chinesecalendar 1.11 and every later release
+    for year in years:  # every year in the range has its schedule: no gap, no empty year
+        assert any(d.kind == HOLIDAY for d in official_days(year)), year
+    with pytest.raises(YearNotCovered):
+        official_days(years.stop)
+
+
+def test_a_source_without_next_years_schedule_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As chinesecalendar 1.11 was in 2026: 2004-2026, and 2027 refused until a release has it."""
+    assert cover_only(monkeypatch, 2026) == range(2004, 2027)
+    with pytest.raises(YearNotCovered) as caught:
+        official_days(2027)
+    assert caught.value.extra == {"year": 2027, "covered_years": [2004, 2026]}
+    assert "2027" in str(caught.value.detail) and "2004–2026" in str(caught.value.detail)
+    assert days_of(2026)[date(2026, 10, 1)].name == "national_day"
 
 
 @pytest.mark.parametrize("year", [covered_years().stop, 2003, 2100])
@@ -72,9 +103,10 @@ def test_a_year_the_source_does_not_cover_is_refused_naming_the_years_it_covers(
     refusal = caught.value
     assert refusal.code == "calendar/year-not-covered"
     assert refusal.status == 422
-    assert refusal.extra == {"year": year, "covered_years": [2004, covered_years().stop - 1]}
-    assert f"{year}" in str(refusal.detail) and "2004–2026" in str(refusal.detail)
-    assert "2004–2026" in render(refusal.detail, "zh") and "手动" in render(refusal.detail, "zh")
+    last = covered_years().stop - 1
+    assert refusal.extra == {"year": year, "covered_years": [2004, last]}
+    assert f"{year}" in str(refusal.detail) and f"2004–{last}" in str(refusal.detail)
+    assert f"2004–{last}" in render(refusal.detail, "zh") and "手动" in render(refusal.detail, "zh")
 
 
 def test_festival_names_are_codes_with_labels_in_both_languages() -> None:

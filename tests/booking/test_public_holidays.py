@@ -26,6 +26,7 @@ from shared.errors import RuleViolation
 from shared.holidays import HOLIDAY, WORKDAY, covered_years, official_days
 from tests.booking import factories
 from tests.booking.conftest import at, park_day
+from tests.test_holidays import cover_only
 
 ZH = {"Accept-Language": "zh-CN"}
 WEEKDAYS_ONLY = {d: [["09:00", "18:00"]] for d in ("monday", "tuesday", "wednesday", "thursday", "friday")}
@@ -237,6 +238,34 @@ def test_park_admin_enters_a_year_by_hand_and_the_warning_about_next_year_goes(a
     history = api.get("/park-calendar/history", user="admin").json["items"]
     assert [h["action"] for h in history] == ["enter", "enter"]
     assert api.get("/park-calendar/history", user="admin", headers=ZH).json["items"][0]["action_label"] == "手动录入"
+
+
+@pytest.mark.parametrize("source_has_next_year", [False, True])
+def test_the_warning_about_next_year_says_whether_to_load_it_or_enter_it(api, db, monkeypatch, source_has_next_year):
+    """Next year missing from the park's calendar: "load it" once the official source has it,
+    "enter it by hand" while it does not (as with 2027 in 2026). Tested on a source ending where
+    the test says, not where the installed chinesecalendar happens to end."""
+    this_year = datetime.now(PARK_TZ).year
+    coming = this_year + 1
+    source = cover_only(monkeypatch, coming if source_has_next_year else this_year)
+    en = api.get(f"/park-calendar?year={coming}", user="bob").json
+    zh = api.get(f"/park-calendar?year={coming}", user="bob", headers=ZH).json
+    assert en["covered_years"] == list(source)
+    assert (en["next_year"], en["next_year_loaded"]) == (coming, False)
+    [warning], [warning_zh] = en["warnings"], zh["warnings"]
+    if source_has_next_year:
+        assert warning == f"The park's calendar has no days for {coming} yet: load them from the official schedule."
+        assert api.post(f"/park-calendar/{coming}/load", user="admin").status_code == 200
+        assert api.get(f"/park-calendar?year={coming}", user="bob").json["warnings"] == []
+    else:
+        assert warning == (
+            f"The park's calendar has no days for {coming}, and the official source covers only up to {this_year}: "
+            f"enter {coming} by hand once the State Council has published it."
+        )
+        assert str(coming) in warning_zh and "手动" in warning_zh
+        refused = api.post(f"/park-calendar/{coming}/load", user="admin")
+        assert refused.status_code == 422
+        assert refused.json["covered_years"] == [source.start, this_year]
 
 
 @pytest.mark.parametrize(
