@@ -1,5 +1,6 @@
 """Park admin's commands on spaces, their closures and the tenants' quotas. That the caller is park
-admin is the views' `requires("park_admin")`, checked once per request."""
+admin is the views' guard (the ``manage_spaces`` and ``set_quota`` rows of booking's table of
+rights), checked once per request."""
 
 from __future__ import annotations
 
