@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from services.booking.models import Closure, Reservation, Space, directory
 from services.booking.permissions import RIGHTS
 from services.booking.queries.park_days import park_days_around
-from services.booking.rules import Interval, opening_intervals, subtract
+from services.booking.rules import Interval, counts_for_quota, opening_intervals, subtract
 from services.booking.rules.intervals import NO_PARK_DAYS
 from shared.clock import PARK_TZ, as_utc
 from shared.errors import RuleViolation
@@ -235,7 +235,10 @@ def billing_rows(
     """Every reservation starting in ``period`` (of ``org_id``, or all), in every state, by start:
     what the finance office bills from. Rows are fetched ``batch`` at a time as they are read.
     Names stay in both languages (``space_name``/``space_name_zh``, ``organisation_name``/``_zh``);
-    money is a ``Decimal``, instants as stored (UTC)."""
+    money is a ``Decimal``, instants as stored (UTC). ``quota_minutes`` and ``billable_minutes``
+    are what the reservation is billed for: as priced while its state counts for the quota, 0 once
+    it does not (cancelled: its ``cancellation_fee`` is what is billed; rejected: nothing), so the
+    free minutes add up to what the quota usage says was used."""
     query = (
         select(
             Reservation.id,
@@ -265,4 +268,7 @@ def billing_rows(
     if org_id is not None:
         query = query.where(Reservation.org_id == org_id)
     for row in session.execute(query):
-        yield dict(row._mapping)
+        line = dict(row._mapping)
+        if not counts_for_quota(line["status"]):
+            line["quota_minutes"] = line["billable_minutes"] = 0  # priced once, never used
+        yield line
