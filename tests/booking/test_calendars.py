@@ -104,5 +104,7 @@ def test_changing_visitors_is_published_and_updates_the_feed(api, db):
     assert "Dr. Wu" in str(event["DESCRIPTION"])
     published = outbox(db)[-1]
     assert published["type"] == "booking.reservation.visitors_changed"
-    assert published["data"]["visitors"] == [{"name": "Dr. Wu", "company": "Huaxi", "car_plate": "川A55555"}]
+    assert published["data"]["visitors"] == [
+        {"name": "Dr. Wu", "company": "Huaxi", "car_plate": "川A55555", "plate_kind": "mainland"}
+    ]
     assert published["data"]["version"] == changed.json["version"]
