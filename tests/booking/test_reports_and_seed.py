@@ -58,9 +58,10 @@ def test_the_parks_spaces_are_seeded_once(settings, api, db):
     hall = next(s for s in spaces if s["kind"] == "science_hall")
     assert (hall["capacity"], hall["approval"]["mode"]) == (1000, "always")
     exhibition = next(s for s in spaces if s["kind"] == "exhibition_hall")
-    assert exhibition["layouts"]["booths"] == 40
+    # 40 standard booths to let, in a booth layout that holds the hall's 500 visitors.
+    assert (exhibition["booths"], exhibition["layouts"]["booths"]) == (40, 500)
     # A multi-day exhibition fits the exhibition hall's rules.
     start = at(park_day(20), "00:00")
-    booked = api.book(exhibition["id"], start, start + timedelta(days=3), title="Cell therapy expo", attendees=300)
+    booked = api.book(exhibition["id"], start, start + timedelta(days=3), title="Cell therapy expo", attendees=300, layout="booths")
     assert booked.status_code == 201, booked.json
     assert booked.json["status"] == "pending_approval"
