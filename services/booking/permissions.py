@@ -22,6 +22,7 @@ from shared.rights import (
     TENANT_MEMBER,
     Right,
     Rights,
+    Who,
     person,
 )
 
@@ -34,6 +35,10 @@ _BOOKERS = (TENANT_MEMBER, TENANT_ADMIN, *_STAFF)
 ORGANISER = person("organiser", _("the organiser"), "booked_by", roles=(r for w in _BOOKERS for r in w.roles))
 """Who booked the reservation (its ``booked_by``), while a member of its organisation and in a
 role that books: a partner, who never books, is refused by a view's guard before anything is read."""
+
+ANYONE_WITH_THE_LINK = Who("anyone_with_the_link", _("anyone with the link"))
+"""Whoever holds a calendar feed's secret link, signed in or not: the link is the key (calendar
+clients subscribe without a token). Nobody is refused by who they are, only by a wrong link."""
 
 _SEERS = (MEMBER, *_STAFF)
 _MANAGERS = (ORGANISER, TENANT_ADMIN_OF_ORGANISATION, *_STAFF)
@@ -89,12 +94,24 @@ RIGHTS = Rights(
         _("renew an organisation's calendar feed link"),
         (TENANT_ADMIN_OF_ORGANISATION, *_STAFF),
     ),
+    Right(
+        "read_feed_document",
+        _("read a calendar feed at its secret link"),
+        (ANYONE_WITH_THE_LINK,),
+        note=_("no sign-in; a wrong or renewed link is told it does not exist (404)"),
+    ),
     # Quotas: the subject of usage is the organisation's id.
     Right("read_quotas", _("read the quota rules and their history"), _STAFF),
     Right("set_quota", _("set a quota rule"), (PARK_ADMIN,)),
     Right("read_quota_usage", _("read an organisation's quota usage"), _SEERS),
     # Spaces and the desk.
-    Right("read_spaces", _("list spaces and their free time, timelines and closures"), (SIGNED_IN,)),
+    Right("read_spaces", _("list spaces, their timelines and closures"), (SIGNED_IN,)),
+    Right(
+        "search_availability",
+        _("search the spaces that are free"),
+        (SIGNED_IN,),
+        note=_("needs_approval answers for the caller"),
+    ),
     Right("read_inactive_spaces", _("see a space that is not open for booking"), _STAFF, hidden=True),
     Right("manage_spaces", _("create or change a space, add or lift a closure"), (PARK_ADMIN,)),
     Right("read_space_history", _("read a space's history"), _STAFF),

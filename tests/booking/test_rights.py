@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -200,6 +201,24 @@ def rotate_organisation_feed(api, user, headers):
     return api.post(f"/calendars/organisations/{ORG_A}/feed/rotate", user=user, **headers)
 
 
+WRONG_LINK = "someone with a wrong link"
+"""Who the ``read_feed_document`` row refuses: not a person but a secret that is not the feed's."""
+
+
+def read_feed_document(api, user, headers):
+    """Both kinds of feed document at their links, with the bearer header of ``user`` or none at
+    all (``None``), which the link does not need; ``WRONG_LINK`` asks with the wrong secret."""
+    answers = []
+    for feed in (f"/calendars/spaces/{SpaceFactory().id}/feed", f"/calendars/organisations/{ORG_A}/feed"):
+        link = urlsplit(api.get(feed, user="alice").json["url"]).path
+        if user == WRONG_LINK:
+            link = re.sub(r"/[^/]+\.ics$", "/not-the-secret.ics", link)
+        answers.append(api.get(link, user=None if user == WRONG_LINK else user, headers=headers))
+    space, organisation = answers
+    assert space.status_code == organisation.status_code, (space.get_data(), organisation.get_data())
+    return organisation
+
+
 def read_quotas(api, user, headers):
     return api.get("/quotas", user=user, headers=headers)
 
@@ -215,6 +234,13 @@ def read_quota_usage(api, user, headers):
 
 def read_spaces(api, user, headers):
     return api.get(f"/spaces/{SpaceFactory().id}/timeline?date={park_day(1).isoformat()}", user=user, headers=headers)
+
+
+def search_availability(api, user, headers):
+    SpaceFactory()
+    day = park_day(3)
+    window = urlencode({"start": at(day, "09:00").isoformat(), "end": at(day, "18:00").isoformat()})
+    return api.get(f"/availability?{window}", user=user, headers=headers)
 
 
 def read_inactive_spaces(api, user, headers):
@@ -285,10 +311,12 @@ CASES: dict[str, Case] = {
     "rotate_space_feed": Case(rotate_space_feed, ("admin",), "desk"),
     "read_organisation_feed": Case(read_organisation_feed, ("alice", "bob", "desk", "admin"), "carol"),
     "rotate_organisation_feed": Case(rotate_organisation_feed, ("alice", "desk", "admin"), "bob"),
+    "read_feed_document": Case(read_feed_document, (None, *EVERYBODY), WRONG_LINK, 404),
     "read_quotas": Case(read_quotas, STAFF, "alice"),
     "set_quota": Case(set_quota, ("admin",), "desk"),
     "read_quota_usage": Case(read_quota_usage, ("alice", "bob", "desk", "admin"), "carol"),
     "read_spaces": Case(read_spaces, EVERYBODY, None),
+    "search_availability": Case(search_availability, EVERYBODY, None),
     "read_inactive_spaces": Case(read_inactive_spaces, STAFF, "alice", 404),
     "manage_spaces": Case(manage_spaces, ("admin",), "desk"),
     "read_space_history": Case(read_space_history, STAFF, "alice"),
@@ -299,8 +327,9 @@ CASES: dict[str, Case] = {
     "gate_list": Case(gate_list, STAFF, "alice"),
     "utilisation_report": Case(utilisation_report, ("admin",), "desk"),
 }
-"""For each row: the users it allows, and one it refuses (for rows of a reservation's organiser,
-someone of another organisation, who is told it does not exist)."""
+"""For each row: the users it allows (``None``: nobody signed in), and one it refuses (for rows of a
+reservation's organiser, someone of another organisation, who is told it does not exist; for the
+feed documents, a wrong link)."""
 
 # A reservation's organiser and its tenant admins are also refused, with the row's text, when they
 # are of the right organisation but not the right person (Bob on Alice's reservation).
@@ -357,7 +386,7 @@ def test_each_allowed_role_may_and_another_may_not(api, db, action):
     refused = case.probe(api, case.refused, EN)
     assert refused.status_code == (401 if case.refused is None else case.status), (action, refused.get_json())
     assert refused.mimetype == "application/problem+json"
-    if case.refused is not None:
+    if case.refused in PRINCIPALS:
         assert not RIGHTS.allows(_principal(case.refused), action, _subject(action))
 
 
@@ -477,6 +506,32 @@ def test_a_token_without_an_organisation_books_for_nobody(api, app, settings, si
     )
     assert response.status_code == 422, response.get_json()
     assert response.json["type"].endswith("/rule/unknown-organisation")
+
+
+# The kernel's endpoints, which booking mounts as every service does, check roles with the kernel's
+# ``requires`` rather than booking's table; docs/BOOKING.md says who may, and this is what they do.
+
+KERNEL_ENDPOINTS = {
+    ("GET", "/dead-letters"): STAFF,
+    ("GET", "/directory/organisations"): STAFF,
+    ("GET", f"/directory/organisations/{ORG_A}"): STAFF,
+    ("POST", "/dead-letters/1/replay"): ("admin",),
+}
+
+
+@pytest.mark.parametrize(("method", "path"), list(KERNEL_ENDPOINTS))
+def test_the_kernels_endpoints_are_for_whom_the_docs_say(api, db, method, path):
+    allowed = KERNEL_ENDPOINTS[(method, path)]
+    call = api.get if method == "GET" else api.post
+    for user in EVERYBODY:
+        response = call(path, user=user)
+        if user in allowed:  # replaying a letter that does not exist is a 404 past the role check
+            assert response.status_code in ((200,) if method == "GET" else (404,)), (user, response.get_json())
+        else:
+            assert response.status_code == 403, (user, response.get_json())
+            assert response.json["roles"] == list(("desk_staff", "park_admin") if allowed == STAFF else ("park_admin",))
+    assert call(path, user=None).status_code == 401
+    assert api.get("/health", user=None).status_code == 200  # no token needed
 
 
 # The docs -------------------------------------------------------------------------------------

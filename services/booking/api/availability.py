@@ -18,7 +18,7 @@ blp = Blueprint("booking-availability", "parkhub.booking.availability", descript
 
 @blp.route("/availability")
 class Availability(MethodView):
-    @RIGHTS.guard("read_spaces", current_principal)
+    @RIGHTS.guard("search_availability", current_principal)
     @blp.arguments(AvailabilityQuerySchema, location="query")
     @blp.response(200, AvailabilitySchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
