@@ -62,6 +62,8 @@ def test_the_parks_spaces_are_seeded_once(settings, api, db):
     assert (exhibition["booths"], exhibition["layouts"]["booths"]) == (40, 500)
     # A multi-day exhibition fits the exhibition hall's rules.
     start = at(park_day(20), "00:00")
-    booked = api.book(exhibition["id"], start, start + timedelta(days=3), title="Cell therapy expo", attendees=300, layout="booths")
+    booked = api.book(
+        exhibition["id"], start, start + timedelta(days=3), title="Cell therapy expo", attendees=300, layout="booths"
+    )
     assert booked.status_code == 201, booked.json
     assert booked.json["status"] == "pending_approval"
