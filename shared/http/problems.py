@@ -278,6 +278,9 @@ def register_problem_handlers(app: Flask) -> None:
 
     app.register_error_handler(RecursionError, too_deep)
     app.register_error_handler(UnicodeEncodeError, not_storable)
+    # A number too large for the driver (SQLite binds at most 64-bit integers) is raised as
+    # Python's own OverflowError, not as a database error.
+    app.register_error_handler(OverflowError, not_storable)
 
     def database_error(error: Exception) -> Response:
         if concurrent_change(error):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.booking.commands import LetBooth, ReleaseBooth
@@ -38,9 +38,13 @@ def let_booth(cmd: LetBooth, *, uow: UnitOfWork) -> dict[str, Any]:
     """Let booth ``cmd.booth`` of the hall booking to an exhibitor; returns the booth. A booth let
     already is a 409 ``rule/booth-taken``, also when two requests race for it (the unique
     constraint decides, on SQLite and PostgreSQL)."""
-    reservation = hall_reservation(uow.session, cmd.actor, cmd.reservation_id)
+    reservation = hall_reservation(uow.session, cmd.actor, cmd.reservation_id, for_update=True)
     booths = check_booths_open(
-        space_booths=reservation.space.booths, layout=reservation.layout, status=reservation.status
+        space_booths=reservation.space.booths,
+        layout=reservation.layout,
+        status=reservation.status,
+        end=reservation.end_utc,
+        now=utcnow(),
     )
     check_booth_number(cmd.booth, booths)
     if cmd.exhibitor_org_id is not None:
@@ -70,29 +74,35 @@ def let_booth(cmd: LetBooth, *, uow: UnitOfWork) -> dict[str, Any]:
         raise booth_taken(cmd.booth) from None
     details = {"booth": row.booth, "exhibitor": row.exhibitor, "exhibitor_org_id": row.exhibitor_org_id}
     record(uow, reservation, action=LET, from_status=reservation.status, actor=cmd.actor, details=details)
-    _publish(uow, reservation, "let", row)
+    _publish(uow, reservation, "let", details)
     return booth_view(row, reservation)
 
 
 def release_booth(cmd: ReleaseBooth, *, uow: UnitOfWork) -> None:
-    """Release a let booth of the hall booking (it is free again); a booth not let is not found."""
-    reservation = hall_reservation(uow.session, cmd.actor, cmd.reservation_id)
-    check_hall_holds(reservation.status, RELEASED)
-    row = uow.session.execute(
-        select(BoothBooking).where(BoothBooking.reservation_id == reservation.id, BoothBooking.booth == cmd.booth)
-    ).scalar_one_or_none()
-    if row is None:
+    """Release a let booth of the hall booking (it is free again); a booth not let is not found,
+    also when another request released it a moment before."""
+    reservation = hall_reservation(uow.session, cmd.actor, cmd.reservation_id, for_update=True)
+    check_hall_holds(reservation.status, RELEASED, end=reservation.end_utc, now=utcnow())
+    # One statement that deletes and answers what it deleted: a release racing another (or any
+    # delete of the row) finds nothing to delete once that one commits, and says so, instead of
+    # tripping over the version of a row that is gone.
+    released = uow.session.execute(
+        delete(BoothBooking)
+        .where(BoothBooking.reservation_id == reservation.id, BoothBooking.booth == cmd.booth)
+        .returning(BoothBooking.booth, BoothBooking.exhibitor, BoothBooking.exhibitor_org_id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if released is None:
         raise NotFound(_("Booth {booth} of this reservation is not let.", booth=cmd.booth))
-    uow.session.delete(row)
-    uow.session.flush()
-    details = {"booth": row.booth, "exhibitor": row.exhibitor, "exhibitor_org_id": row.exhibitor_org_id}
+    details = released._asdict()
     record(uow, reservation, action=RELEASED, from_status=reservation.status, actor=cmd.actor, details=details)
-    _publish(uow, reservation, "released", row)
+    _publish(uow, reservation, "released", details)
 
 
-def _publish(uow: UnitOfWork, reservation: Reservation, change: str, row: BoothBooking) -> None:
-    """``booking.reservation.booths_changed``: one booth let or released, with the hall's state
-    and how many booths are let now."""
+def _publish(uow: UnitOfWork, reservation: Reservation, change: str, booth: dict[str, Any]) -> None:
+    """``booking.reservation.booths_changed``: one booth let or released (``booth``: its
+    ``booth``, ``exhibitor`` and ``exhibitor_org_id``), with the hall's state and how many booths
+    are let now."""
     let_now = uow.session.execute(
         select(func.count()).select_from(BoothBooking).where(BoothBooking.reservation_id == reservation.id)
     ).scalar_one()
@@ -106,9 +116,9 @@ def _publish(uow: UnitOfWork, reservation: Reservation, change: str, row: BoothB
             "starts_at": as_utc(reservation.starts_at).isoformat().replace("+00:00", "Z"),
             "ends_at": as_utc(reservation.ends_at).isoformat().replace("+00:00", "Z"),
             "change": change,
-            "booth": row.booth,
-            "exhibitor": row.exhibitor,
-            "exhibitor_org_id": row.exhibitor_org_id,
+            "booth": booth["booth"],
+            "exhibitor": booth["exhibitor"],
+            "exhibitor_org_id": booth["exhibitor_org_id"],
             "booths": reservation.space.booths,
             "booths_let": let_now,
         },

@@ -37,17 +37,21 @@ from services.booking.handlers.common import (
     record,
     shown,
 )
+from services.booking.handlers.transitions import confirmed_seating_of
 from services.booking.models import Reservation, Space, Visitor
 from services.booking.permissions import RIGHTS, confirmed_at_once, desk_leeway
+from services.booking.queries.booths import booths_let, lock_hall
 from services.booking.rules import (
     Interval,
+    SpacePolicy,
     check_request,
     needs_approval,
     next_status,
 )
+from services.booking.rules.booths import check_booths_fit, check_layout_keeps_booths, sets_out_booths
 from services.booking.rules.names import STATUS_NAMES
 from services.booking.rules.plates import unchecked_plate
-from services.booking.rules.policy import check_seating
+from services.booking.rules.policy import Seating, check_seating, seating_needs_approval
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, RuleViolation, check_version
@@ -193,7 +197,8 @@ def move(
     The state stays what it was (a pending reservation still waits for desk approval). A tenant
     cannot move a confirmed reservation to a place that needs approval
     (``rule/reschedule-needs-approval``): they book that place, and cancel this one once it is
-    approved. Publishes ``rescheduled``."""
+    approved. A hall booking with let booths moves to another space only if that space has every
+    let booth (``rule/booths-let``, 409: release them first). Publishes ``rescheduled``."""
     now = now or utcnow()
     target = next_status(reservation.status, "reschedule")
     if reservation.start_utc <= now and not desk_leeway(actor):
@@ -221,6 +226,10 @@ def move(
             ),
             code="rule/reschedule-needs-approval",
         )
+    if space.id != reservation.space_id:
+        # The let booths go where the hall booking goes: only to a space that has them all.
+        lock_hall(uow.session, reservation.id)  # a booth being let is committed before we count
+        check_booths_fit(booths_let(uow.session, reservation.id)[1], space.booths)
     check_free(uow, space.id, hold, exclude=[reservation.id])
     spent = quota.spending(reservation)  # given back below, and priced again, maybe in another month or kind
     price = pricing(uow, space, reservation.org_id, reservation.org_kind, usage, returning=spent)
@@ -314,16 +323,48 @@ def _visitor_fields(visitors: Iterable[Visitor]) -> list[dict[str, Any]]:
     ]
 
 
+def _status_for_seating(
+    uow: UnitOfWork, reservation: Reservation, policy: SpacePolicy, seating: Seating, *, actor: Principal, now: datetime
+) -> str:
+    """The state ``reservation`` is in once seated as ``seating``.
+
+    A tenant's change from the seating the desk confirmed that needs the desk again
+    (:func:`services.booking.rules.policy.seating_needs_approval`) sends a confirmed reservation
+    back to ``pending_approval``, keeping its slot, only while cancelling it would still be free,
+    so the desk has time to decide; past that, or once it has begun, the desk makes the change
+    (``rule/edit-needs-approval``). Withdrawn or expired meanwhile, it is charged as the confirmed
+    booking it was (:func:`services.booking.handlers.transitions.transition`). A reservation
+    waiting for approval of such a change is confirmed again when the change is undone, by
+    anyone, before the desk acts; a request never approved stays pending whatever is edited (only
+    an approval approves). Staff are the approvers: their changes never need approval."""
+    status = reservation.status
+    if status == "pending_approval":
+        confirmed = confirmed_seating_of(uow, reservation)
+        undone = confirmed is not None and not seating_needs_approval(policy, confirmed, seating)
+        return "confirmed" if undone else status
+    current = Seating(reservation.attendees, reservation.layout)
+    if confirmed_at_once(actor) or not seating_needs_approval(policy, current, seating):
+        return status
+    free_until = reservation.start_utc - timedelta(hours=policy.free_cancel_hours)
+    if status != "confirmed" or now > free_until:
+        raise RuleViolation(
+            _(
+                "This change of seating needs desk approval, and this reservation is too close to its start to "
+                "wait for one (it is past its free cancellation time, or has begun): ask the desk to make the change."
+            ),
+            code="rule/edit-needs-approval",
+        )
+    return "pending_approval"
+
+
 def edit_reservation(cmd: EditReservation, *, uow: UnitOfWork) -> dict[str, Any]:
     """Change the title, attendees, layout, note or visitors of a current reservation (the
     organiser, a tenant admin of the organisation, staff; ``If-Match``).
 
     Only what differs is changed; a patch that changes nothing writes nothing. New seating
-    (attendees, layout) is judged as a booking is (``rule/capacity``, ``rule/layout``). A
-    tenant's change that makes the space's approval necessary (attendees above its threshold)
-    sends a confirmed reservation back to ``pending_approval``, keeping its slot, while cancelling
-    it would still be free (after that, or once it has begun: ``rule/edit-needs-approval``);
-    staff's changes never need approval. Time, space and
+    (attendees, layout) is judged as a booking is (``rule/capacity``, ``rule/layout``); a layout
+    without booths while booths are let is ``rule/no-booths``. How the state follows the new
+    seating (back to approval, confirmed again): :func:`_status_for_seating`. Time, space and
     price stay. The audit trail records each change from/to, the calendar ``SEQUENCE`` moves on,
     and ``booking.reservation.changed`` is published (and ``visitors_changed`` when the visitors
     changed)."""
@@ -355,28 +396,17 @@ def edit_reservation(cmd: EditReservation, *, uow: UnitOfWork) -> dict[str, Any]
     if not changes:
         return shown(uow, cmd.actor, reservation)
 
-    attendees = cmd.changes.get("attendees", reservation.attendees)
-    layout = cmd.changes.get("layout", reservation.layout)
+    seating = Seating(
+        cmd.changes.get("attendees", reservation.attendees), cmd.changes.get("layout", reservation.layout)
+    )
     from_status = reservation.status
     if "attendees" in changes or "layout" in changes:
         policy = reservation.space.policy()
-        check_seating(policy, attendees=attendees, layout=layout)
-        newly_needs_approval = needs_approval(policy, attendees) and not needs_approval(policy, reservation.attendees)
-        if newly_needs_approval and not confirmed_at_once(cmd.actor) and from_status != "pending_approval":
-            # Back to approval only while cancelling is still free: a request waiting for approval
-            # is withdrawn without a fee, so a confirmed booking inside its late-fee period must not
-            # become one; and nothing can be approved once it has begun.
-            free_until = reservation.start_utc - timedelta(hours=policy.free_cancel_hours)
-            if from_status != "confirmed" or now > free_until:
-                raise RuleViolation(
-                    _(
-                        "This many attendees need desk approval, and this reservation is too close to its start "
-                        "to wait for one (it is past its free cancellation time, or has begun): ask the desk to "
-                        "make the change."
-                    ),
-                    code="rule/edit-needs-approval",
-                )
-            reservation.status = "pending_approval"  # keeps its slot; the desk approves again
+        check_seating(policy, attendees=seating.attendees, layout=seating.layout)
+        if "layout" in changes and not sets_out_booths(seating.layout):
+            lock_hall(uow.session, reservation.id)  # a booth being let is committed before we count
+            check_layout_keeps_booths(booths_let(uow.session, reservation.id)[0], seating.layout)
+        reservation.status = _status_for_seating(uow, reservation, policy, seating, actor=cmd.actor, now=now)
 
     for name in ("title", "attendees", "layout", "note"):
         if name in changes:

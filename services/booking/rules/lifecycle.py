@@ -5,10 +5,13 @@ published contract (:mod:`shared.events.booking`): what other services read is w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from services.booking.rules.names import STATUS_NAMES
+from services.booking.rules.policy import Seating
 from shared.errors import Conflict, PermissionDenied, RuleViolation
 from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
 from shared.i18n import Message, Text, _
@@ -103,11 +106,47 @@ def check_caller_action(action: str) -> None:
         raise PermissionDenied(_("This is not an action a caller may ask for."))
 
 
-def cancellation_charged(status: str, *, staff: bool) -> bool:
-    """Whether cancelling a reservation in ``status`` may cost a fee: only a confirmed one can.
-    A request never approved costs nothing when withdrawn (as when it is rejected or expires),
-    and desk staff cancelling (a closure, an emergency) waive the fee."""
-    return status == "confirmed" and not staff
+def cancellation_charged(status: str, *, staff: bool, once_confirmed: bool = False) -> bool:
+    """Whether cancelling a reservation in ``status`` (or letting it expire) may cost a fee: a
+    confirmed one can, and so can one waiting for approval that was confirmed before
+    (``once_confirmed``: an edit sent it back to the desk; it must not become free to drop by
+    that). A request never approved costs nothing when withdrawn (as when it is rejected or
+    expires), and desk staff cancelling (a closure, an emergency) waive the fee."""
+    if staff:
+        return False
+    return status == "confirmed" or (status == "pending_approval" and once_confirmed)
+
+
+@dataclass(frozen=True)
+class TrailLine:
+    """One line of a reservation's audit trail, as far as its seating is concerned: the action,
+    the state it led to, and its details (an ``edit`` holds each changed field's from/to)."""
+
+    action: str
+    to_status: str
+    details: Mapping[str, Any]
+
+
+def confirmed_seating(trail: Sequence[TrailLine], seating: Seating) -> Seating | None:
+    """The seating a reservation had when it was last confirmed, from its audit ``trail`` (oldest
+    line first) and its ``seating`` now; ``None`` when it was never confirmed (a request that
+    still waits for its first approval).
+
+    Every line that leaves a reservation confirmed says so (``to_status``): the request
+    confirmed at once, the approval, an edit that kept or restored it. The edits after the last
+    such line are undone, newest first, from their ``from`` values."""
+    last = max((n for n, line in enumerate(trail) if line.to_status == "confirmed"), default=None)
+    if last is None:
+        return None
+    attendees, layout = seating.attendees, seating.layout
+    for line in reversed(trail[last + 1 :]):
+        if line.action != "edit":
+            continue
+        if "attendees" in line.details:
+            attendees = line.details["attendees"]["from"]
+        if "layout" in line.details:
+            layout = line.details["layout"]["from"]
+    return Seating(attendees, layout)
 
 
 def check_transition(

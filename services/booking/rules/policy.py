@@ -215,6 +215,25 @@ def needs_approval(policy: SpacePolicy, attendees: int) -> bool:
 
 
 @dataclass(frozen=True)
+class Seating:
+    """How a reservation is seated: how many attendees, in which layout (``None``: none chosen)."""
+
+    attendees: int
+    layout: str | None
+
+
+def seating_needs_approval(policy: SpacePolicy, confirmed: Seating, seating: Seating) -> bool:
+    """Whether changing a reservation from the seating the desk ``confirmed`` to ``seating``
+    needs the desk again: in a space where a booking of that size needs approval, more attendees
+    than were confirmed or another layout (the desk approved a size and a set-up, not the hall).
+    Fewer attendees in the same layout never do, nor any seating a new booking would get without
+    approval."""
+    if not needs_approval(policy, seating.attendees):
+        return False
+    return seating.attendees > confirmed.attendees or seating.layout != confirmed.layout
+
+
+@dataclass(frozen=True)
 class Pricing:
     price: Decimal
     quota_minutes: int
