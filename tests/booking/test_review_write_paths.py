@@ -28,6 +28,9 @@ from sqlalchemy import create_engine, func, select, text
 
 from services.booking.handlers import expire_unapproved, transitions
 from services.booking.models import BoothBooking, Reservation, Space
+from services.booking.rules import SpacePolicy
+from services.booking.rules.lifecycle import TrailLine, confirmed_seating
+from services.booking.rules.policy import Seating, seating_needs_approval
 from shared.db import Database
 from shared.http.problems import register_problem_handlers
 from tests.booking import factories
@@ -351,6 +354,46 @@ def test_once_confirmed_again_its_next_change_is_judged_from_there(api, threshol
     approved = api.act(pending, "approve", user="desk").json  # the desk approves 30
     assert approved["status"] == "confirmed"
     assert edit(api, approved, {"attendees": 25}).json["status"] == "confirmed"
+
+
+def test_the_seating_last_confirmed_is_read_back_from_the_trail():
+    """Pure: the edits after the last line that left it confirmed are undone, newest first."""
+    now = Seating(45, "cocktail")
+    trail = [
+        TrailLine("request", "pending_approval", {}),
+        TrailLine("approve", "confirmed", {}),
+        TrailLine("edit", "confirmed", {"attendees": {"from": 20, "to": 30}}),
+        TrailLine("edit", "pending_approval", {"attendees": {"from": 30, "to": 40}}),
+        TrailLine("booth_let", "pending_approval", {"booth": 3}),
+        TrailLine(
+            "edit",
+            "pending_approval",
+            {"attendees": {"from": 40, "to": 45}, "layout": {"from": None, "to": "cocktail"}},
+        ),
+    ]
+    assert confirmed_seating(trail, now) == Seating(30, None)
+    assert confirmed_seating(trail[:1], Seating(30, None)) is None  # never approved
+    assert confirmed_seating([], Seating(30, None)) is None
+
+
+@pytest.mark.parametrize(
+    ("mode", "confirmed", "seating", "again"),
+    [
+        ("always", Seating(40, "booths"), Seating(60, "booths"), True),
+        ("always", Seating(40, "booths"), Seating(40, "cocktail"), True),
+        ("always", Seating(40, "booths"), Seating(30, "booths"), False),
+        ("always", Seating(40, "booths"), Seating(40, "booths"), False),
+        ("attendees_above", Seating(10, None), Seating(30, None), True),
+        ("attendees_above", Seating(10, None), Seating(20, None), False),
+        ("attendees_above", Seating(30, None), Seating(45, None), True),
+        ("attendees_above", Seating(30, None), Seating(25, None), False),
+        ("attendees_above", Seating(10, None), Seating(10, "classroom"), False),
+        ("never", Seating(10, None), Seating(300, "classroom"), False),
+    ],
+)
+def test_which_changes_of_seating_need_the_desk_again(mode, confirmed, seating, again):
+    policy = SpacePolicy(capacity=500, layouts={}, opening_hours={}, approval_mode=mode, approval_threshold=20)
+    assert seating_needs_approval(policy, confirmed, seating) is again
 
 
 # 5. A booth number the database cannot hold -------------------------------------------------------
