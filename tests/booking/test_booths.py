@@ -411,3 +411,12 @@ def test_a_booth_let_by_a_transaction_not_yet_committed_is_a_409_once_it_commits
         engine.dispose()
     assert response.status_code == 409, response.json
     assert response.json["type"].endswith("/rule/booth-taken")
+
+
+def test_the_booth_route_takes_the_numbers_a_space_may_have(app) -> None:
+    """The route's converter spells out MAX_BOOTHS (so grep finds the path); they must agree."""
+    from services.booking.api.schemas.booths import MAX_BOOTHS
+
+    rule = next(r for r in app.url_map.iter_rules() if r.rule.endswith(":booth>"))
+    converter = rule._converters["booth"]
+    assert (converter.min, converter.max) == (1, MAX_BOOTHS)

@@ -14,7 +14,7 @@ from typing import Any
 from flask.views import MethodView
 
 from services.booking import handlers
-from services.booking.api.schemas.booths import MAX_BOOTHS, BoothInSchema, BoothMapSchema, BoothSchema
+from services.booking.api.schemas.booths import BoothInSchema, BoothMapSchema, BoothSchema
 from services.booking.commands import LetBooth, ReleaseBooth
 from services.booking.permissions import RIGHTS
 from services.booking.queries.booths import booth_map, get_booth
@@ -61,9 +61,10 @@ class ReservationBooths(MethodView):
         return booth, 201, {"Location": location}
 
 
-# A booth number outside 1 to MAX_BOOTHS is no booth of any hall: the route does not match (404),
-# and a number too large for the database never reaches it.
-@blp.route(f"/reservations/<uuid:reservation_id>/booths/<int(min=1, max={MAX_BOOTHS}):booth>")
+# A booth number outside 1 to MAX_BOOTHS (500, written out so the path can be found by grep) is
+# no booth of any hall: the route does not match (404), and a number too large for the database
+# never reaches it.
+@blp.route("/reservations/<uuid:reservation_id>/booths/<int(min=1, max=500):booth>")
 class ReservationBooth(MethodView):
     @RIGHTS.guard("booths", current_principal)
     @blp.response(200, BoothSchema)
