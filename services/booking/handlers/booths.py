@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.booking.commands import LetBooth, ReleaseBooth
-from services.booking.handlers.common import known_organisation, new_id, record
+from services.booking.handlers.common import known_organisation, new_id, record, utc_text
 from services.booking.models import BoothBooking, Reservation
 from services.booking.queries.booths import booth_view, hall_reservation
 from services.booking.rules.booths import (
@@ -28,7 +28,7 @@ from services.booking.rules.booths import (
     check_booths_open,
     check_hall_holds,
 )
-from shared.clock import as_utc, utcnow
+from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import NotFound
 from shared.i18n import _
@@ -113,8 +113,8 @@ def _publish(uow: UnitOfWork, reservation: Reservation, change: str, booth: dict
             "status": reservation.status,
             "space_id": reservation.space_id,
             "org_id": reservation.org_id,
-            "starts_at": as_utc(reservation.starts_at).isoformat().replace("+00:00", "Z"),
-            "ends_at": as_utc(reservation.ends_at).isoformat().replace("+00:00", "Z"),
+            "starts_at": utc_text(reservation.starts_at),
+            "ends_at": utc_text(reservation.ends_at),
             "change": change,
             "booth": booth["booth"],
             "exhibitor": booth["exhibitor"],

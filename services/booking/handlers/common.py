@@ -200,7 +200,8 @@ def record(
     )
 
 
-def _utc(moment: datetime | None) -> str | None:
+def utc_text(moment: datetime | None) -> str | None:
+    """An instant as events carry it: RFC 3339 in UTC with ``Z`` (``None`` stays ``None``)."""
     return as_utc(moment).isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
@@ -225,8 +226,8 @@ def publish(uow: UnitOfWork, reservation: Reservation, verb: str, **extra: Any) 
         "title": reservation.title,
         "attendees": reservation.attendees,
         "layout": reservation.layout,
-        "starts_at": _utc(reservation.starts_at),
-        "ends_at": _utc(reservation.ends_at),
+        "starts_at": utc_text(reservation.starts_at),
+        "ends_at": utc_text(reservation.ends_at),
         "price": str(reservation.price),
         "currency": reservation.currency,
         "cancellation_fee": str(reservation.cancellation_fee) if reservation.cancellation_fee is not None else None,
@@ -240,7 +241,7 @@ def publish(uow: UnitOfWork, reservation: Reservation, verb: str, **extra: Any) 
         "version": reservation.version,
     }
     for key, value in extra.items():
-        data[key] = _utc(value) if isinstance(value, datetime) else value
+        data[key] = utc_text(value) if isinstance(value, datetime) else value
     # A room hold's events all carry the correlation id of the requesting service's request,
     # also when desk staff approve it days later; any other event carries the request at hand's.
     current = uow.context.get("correlationid")
