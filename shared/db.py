@@ -13,14 +13,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.bus.tables import MessagingTables
+from shared.clock import as_utc
 
 CONNECT_TIMEOUT = 3
 """Seconds a PostgreSQL connection attempt may take (libpq ``connect_timeout``; its minimum is 2)."""
@@ -193,3 +195,20 @@ def forget_databases() -> None:
         for db in _databases.values():
             db.dispose()
         _databases.clear()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp with time zone that is always written as UTC and read back aware.
+
+    SQLite keeps no offset: an aware value in another zone would be stored as its wall-clock
+    time. Converting on the way in makes every stored instant comparable on both databases.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return as_utc(value) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return as_utc(value) if value is not None else None

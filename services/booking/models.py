@@ -17,14 +17,12 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     Numeric,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     func,
     text,
@@ -34,29 +32,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from services.booking.rules import HOLDING, MAX_HOLD, SpacePolicy, parse_opening_hours
 from shared.clock import as_utc
-from shared.db import metadata
+from shared.db import UtcDateTime, metadata
 from shared.service import service_tables
 
 NAME = "booking"
 
 MONEY = Numeric(12, 2)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp with time zone that is always written as UTC and read back aware.
-
-    SQLite keeps no offset: an aware value in another zone would be stored as its wall-clock
-    time. Converting on the way in makes every stored instant comparable on both databases.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return as_utc(value) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return as_utc(value) if value is not None else None
 
 
 TS = UtcDateTime()
