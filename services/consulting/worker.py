@@ -1,13 +1,25 @@
-"""Consulting on the bus: ``participant`` is the worker's entry point (its outbox, inbox and jobs)."""
+"""Consulting on the bus: ``participant`` is the worker's entry point (its outbox, inbox and jobs).
+
+Jobs, each run by the kernel's job runner in one unit of work (:func:`shared.service.scheduled`):
+route triaged cases of categories with a routing rule, close cases whose solution went unanswered,
+warn about and breach SLA targets (once each), and load official holiday years the calendar lacks.
+"""
 
 from __future__ import annotations
 
 from services.consulting.consumers import HANDLERS
+from services.consulting.handlers.calendar import keep_official_years
+from services.consulting.handlers.closing import close_unanswered
+from services.consulting.handlers.routing import route_triaged
+from services.consulting.handlers.sla import detect_breaches
 from services.consulting.models import TABLES
 from shared.bus.runtime import Participant
 from shared.service import participant as service_participant
 from shared.settings import Settings
 
+JOB_EVERY_SECONDS = 30.0
+JOBS = (route_triaged, close_unanswered, detect_breaches, keep_official_years)
+
 
 def participant(settings: Settings) -> Participant:
-    return service_participant(TABLES, settings, HANDLERS)
+    return service_participant(TABLES, settings, HANDLERS, jobs=JOBS, every_seconds=JOB_EVERY_SECONDS)

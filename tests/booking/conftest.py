@@ -125,31 +125,38 @@ def app(settings: Settings, signing_key: rsa.RSAPrivateKey, db: Database) -> Fla
 class Api:
     """A test client that speaks as one of :data:`USERS`."""
 
-    def __init__(self, client: FlaskClient, settings: Settings, key: rsa.RSAPrivateKey) -> None:
+    def __init__(
+        self, client: FlaskClient, settings: Settings, key: rsa.RSAPrivateKey, *, prefix: str = "/api/v1/booking"
+    ) -> None:
         self.client = client
         self.settings = settings
         self.key = key
+        self.prefix = prefix
+        self.users = USERS
+
+    def _url(self, path: str) -> str:
+        return path if path.startswith("/api/") else f"{self.prefix}{path}"
 
     def headers(self, user: str | None, **extra: str) -> dict[str, str]:
         headers = dict(extra)
         if user is not None:
-            headers["Authorization"] = f"Bearer {mint(self.settings, self.key, USERS[user])}"
+            headers["Authorization"] = f"Bearer {mint(self.settings, self.key, self.users[user])}"
         return headers
 
     def get(self, path: str, user: str | None = "alice", **kwargs: Any) -> Any:
-        return self.client.get(_url(path), headers=self.headers(user, **kwargs.pop("headers", {})), **kwargs)
+        return self.client.get(self._url(path), headers=self.headers(user, **kwargs.pop("headers", {})), **kwargs)
 
     def post(self, path: str, json: Any = None, user: str | None = "alice", **headers: str) -> Any:
-        return self.client.post(_url(path), json=json, headers=self.headers(user, **headers))
+        return self.client.post(self._url(path), json=json, headers=self.headers(user, **headers))
 
     def patch(self, path: str, json: Any = None, user: str | None = "admin", **headers: str) -> Any:
-        return self.client.patch(_url(path), json=json, headers=self.headers(user, **headers))
+        return self.client.patch(self._url(path), json=json, headers=self.headers(user, **headers))
 
     def put(self, path: str, json: Any = None, user: str | None = "alice", **headers: str) -> Any:
-        return self.client.put(_url(path), json=json, headers=self.headers(user, **headers))
+        return self.client.put(self._url(path), json=json, headers=self.headers(user, **headers))
 
     def delete(self, path: str, user: str | None = "admin", **headers: str) -> Any:
-        return self.client.delete(_url(path), headers=self.headers(user, **headers))
+        return self.client.delete(self._url(path), headers=self.headers(user, **headers))
 
     def book(self, space_id: str, start: datetime, end: datetime, user: str = "alice", **fields: Any) -> Any:
         body = {
@@ -169,10 +176,6 @@ class Api:
             user=user,
             **{"If-Match": f'"{reservation["version"]}"'},
         )
-
-
-def _url(path: str) -> str:
-    return path if path.startswith("/api/") else f"/api/v1/booking{path}"
 
 
 @pytest.fixture

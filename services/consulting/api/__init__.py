@@ -1,0 +1,1 @@
+"""Consulting's HTTP API under ``/api/v1/consulting``: one blueprint per resource."""

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of consulting's API, one module per resource."""
