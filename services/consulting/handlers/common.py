@@ -1,0 +1,87 @@
+"""What consulting's handlers share on the session's side: loading a case the actor may see, the
+audit trail, the case's events. Nothing here commits; the decisions are in :mod:`..rules`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from services.consulting.models import Case, CaseTransition
+from services.consulting.permissions import can_see
+from shared.clock import as_utc
+from shared.db import UnitOfWork
+from shared.errors import NotFound
+from shared.i18n import _
+from shared.principal import Principal
+
+SYSTEM = Principal(
+    subject="system:consulting", org_id="", org_kind="operator", roles=frozenset(), name="ParkHub consulting"
+)
+"""Who acts for the worker's jobs (routing, the automatic close, SLA escalation)."""
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utc_text(moment: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, as consulting's events carry times."""
+    return as_utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def load_case(uow: UnitOfWork, actor: Principal, case_id: str, *, for_update: bool = False) -> Case:
+    """The case if ``actor`` may see it (the ``read`` right); anyone else is told there is none
+    (404), so case ids do not leak. ``for_update`` locks the row (PostgreSQL) for a change."""
+    case = uow.session.get(Case, case_id, with_for_update=for_update or None)
+    if case is None or not can_see(actor, case):
+        raise NotFound(_("There is no case {id}.", id=case_id), code="not-found")
+    return case
+
+
+def record(
+    uow: UnitOfWork,
+    case: Case,
+    action: str,
+    *,
+    from_status: str | None,
+    actor: Principal,
+    at: datetime,
+    reason: str | None = None,
+    **details: Any,
+) -> CaseTransition:
+    """Write one line of the audit trail: ``action`` took ``case`` from ``from_status`` to its
+    current status (the same for an action that moves nothing, e.g. an escalation)."""
+    line = CaseTransition(
+        case_id=case.id,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        actor=actor.subject,
+        actor_name=actor.name or None,
+        reason=reason,
+        details=details,
+        at=at,
+    )
+    uow.session.add(line)
+    return line
+
+
+def case_payload(case: Case, *, previous_status: str | None, at: datetime, reason: str | None = None) -> dict[str, Any]:
+    """The body of a ``consulting.case.*`` event (:class:`shared.events.consulting.CaseV1`),
+    built from the case as it is after the change. Call it after the flush that bumps ``version``."""
+    return {
+        "case_id": case.id,
+        "status": case.status,
+        "previous_status": previous_status,
+        "org_id": case.org_id,
+        "submitted_by": case.submitted_by,
+        "category": case.category_code,
+        "item_id": case.item_id,
+        "firm_org_id": case.firm_org_id,
+        "priority": case.priority,
+        "submitted_at": utc_text(case.submitted_at),
+        "changed_at": utc_text(at),
+        "reason": reason,
+        "version": case.version,
+    }
