@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.consulting.models import Case
+from shared.principal import Principal
 
 
-def sla_view(session: Session, case: Case, now: datetime) -> list[dict[str, Any]]:
-    """One entry per clock and target of ``case``: target, used and remaining business minutes,
-    due time, state (running, paused, met, warned, breached, stopped)."""
+def sla_view(session: Session, case: Case, now: datetime, actor: Principal) -> list[dict[str, Any]]:
+    """One entry per clock and target of ``case`` that ``actor`` may see (a tenant: the tenant's
+    clock only): target, used and remaining business minutes, due time, state (running, paused,
+    met, warned, breached, stopped)."""
     return []
