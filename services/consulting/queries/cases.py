@@ -1,0 +1,159 @@
+"""Cases as their readers see them: one case, a page of cases, the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from services.consulting.models import Case, CaseTransition, Category, Rating, ServiceItem, directory
+from services.consulting.permissions import can_see, list_scope
+from services.consulting.queries.sla import sla_view
+from services.consulting.queries.views import case_view, line_shown, transition_view
+from shared.clock import as_utc, utcnow
+from shared.errors import NotFound
+from shared.i18n import _
+from shared.principal import Principal
+
+
+def visible_case(session: Session, actor: Principal, case_id: str) -> Case:
+    """The case if ``actor`` may read it; a 404 for anyone else (ids do not leak)."""
+    case = session.get(Case, case_id)
+    if case is None or not can_see(actor, case):
+        raise NotFound(_("There is no case {id}.", id=case_id), code="not-found")
+    return case
+
+
+def organisations(session: Session, org_ids: Iterable[str | None]) -> dict[str, Mapping[str, Any]]:
+    """The directory's rows of ``org_ids``: id → {name, name_zh, kind, status}."""
+    ids = {i for i in org_ids if i}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(directory.c.id, directory.c.name, directory.c.name_zh, directory.c.kind, directory.c.status).where(
+            directory.c.id.in_(ids)
+        )
+    ).mappings()
+    return {row["id"]: dict(row) for row in rows}
+
+
+def reason_actions(session: Session, case_ids: Iterable[str]) -> dict[str, str]:
+    """For each case, the action of its last audit line with a reason (whose ``case.reason`` it is)."""
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    last = (
+        select(CaseTransition.case_id, func.max(CaseTransition.id).label("id"))
+        .where(CaseTransition.case_id.in_(ids), CaseTransition.reason.is_not(None))
+        .group_by(CaseTransition.case_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(CaseTransition.case_id, CaseTransition.action).join(last, CaseTransition.id == last.c.id)
+    )
+    return {case_id: action for case_id, action in rows}
+
+
+def _views(
+    session: Session, actor: Principal, cases: list[Case], *, now: datetime | None, with_sla: bool
+) -> list[dict[str, Any]]:
+    if not cases:
+        return []
+    items = {
+        i.id: i for i in session.scalars(select(ServiceItem).where(ServiceItem.id.in_({c.item_id for c in cases})))
+    }
+    categories = {
+        c.code: c for c in session.scalars(select(Category).where(Category.code.in_({c.category_code for c in cases})))
+    }
+    ratings = {r.case_id: r for r in session.scalars(select(Rating).where(Rating.case_id.in_([c.id for c in cases])))}
+    names = organisations(session, [o for c in cases for o in (c.org_id, c.firm_org_id)])
+    reasons = reason_actions(session, [c.id for c in cases])
+    moment = now or utcnow()
+    return [
+        case_view(
+            case,
+            actor,
+            item=items[case.item_id],
+            category=categories[case.category_code],
+            organisations=names,
+            rating=ratings.get(case.id),
+            reason_action=reasons.get(case.id),
+            sla=sla_view(session, case, moment, actor) if with_sla else None,
+        )
+        for case in cases
+    ]
+
+
+def case_detail(session: Session, actor: Principal, case: Case, *, now: datetime | None = None) -> dict[str, Any]:
+    """``case`` as ``actor`` reads it, with its SLA clocks and the actions open to the caller."""
+    return _views(session, actor, [case], now=now, with_sla=True)[0]
+
+
+def get_case(session: Session, actor: Principal, case_id: str) -> dict[str, Any]:
+    return case_detail(session, actor, visible_case(session, actor, case_id))
+
+
+def history(session: Session, actor: Principal, case_id: str) -> list[dict[str, Any]]:
+    """The audit trail, oldest first, as ``actor`` reads it (queries/views.py says what each sees)."""
+    visible_case(session, actor, case_id)
+    lines = session.scalars(select(CaseTransition).where(CaseTransition.case_id == case_id).order_by(CaseTransition.id))
+    return [transition_view(line, actor) for line in lines if line_shown(actor, line)]
+
+
+def scope_of(actor: Principal) -> ColumnElement[bool]:
+    """The cases ``actor``'s lists hold (``permissions.list_scope``): their own, their
+    organisation's, their firm's (assigned to it now: not those it declined or was replaced on),
+    or all."""
+    scope = list_scope(actor)
+    if scope == "all":
+        return Case.id.is_not(None)
+    if scope == "firm":
+        return Case.firm_org_id == actor.org_id
+    if scope == "organisation":
+        return Case.org_id == actor.org_id
+    return and_(Case.org_id == actor.org_id, Case.submitted_by == actor.subject)
+
+
+def filtered(actor: Principal, args: Mapping[str, Any]) -> Select[Any]:
+    """The list's query: the caller's scope, then each filter given (a filter only narrows)."""
+    query = select(Case).where(scope_of(actor))
+    if args.get("status"):
+        query = query.where(Case.status.in_(args["status"]))
+    for name, column in (
+        ("category", Case.category_code),
+        ("priority", Case.priority),
+        ("firm_org_id", Case.firm_org_id),
+        ("org_id", Case.org_id),
+    ):
+        if args.get(name):
+            query = query.where(column == args[name])
+    if args.get("item_id"):
+        query = query.where(Case.item_id == str(args["item_id"]))
+    if args.get("submitted_from"):
+        query = query.where(Case.submitted_at >= as_utc(args["submitted_from"]))
+    if args.get("submitted_to"):
+        query = query.where(Case.submitted_at < as_utc(args["submitted_to"]))
+    if args.get("q"):
+        text = args["q"]
+        query = query.where(
+            or_(Case.subject.icontains(text, autoescape=True), Case.number.icontains(text, autoescape=True))
+        )
+    return query.order_by(Case.submitted_at.desc(), Case.number.desc())
+
+
+def list_cases(session: Session, actor: Principal, args: Mapping[str, Any]) -> dict[str, Any]:
+    """A page of the cases ``actor`` may list, newest first (``items``, ``page``, ``page_size``,
+    ``total``); each without its SLA clocks (``sla`` null: the case's own page has them)."""
+    query = filtered(actor, args)
+    page, size = args.get("page", 1), args.get("page_size", 50)
+    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows: list[Case] = list(session.scalars(query.limit(size).offset((page - 1) * size)))
+    return {
+        "items": _views(session, actor, rows, now=None, with_sla=False),
+        "page": page,
+        "page_size": size,
+        "total": int(total),
+    }

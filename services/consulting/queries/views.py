@@ -1,0 +1,138 @@
+"""How a case and its audit trail are shown, to whom.
+
+Decisions (docs/CONSULTING.md, "Cases over HTTP"):
+- a state's name is the tenant's for tenants and the staff's for staff and firms
+  (:func:`services.consulting.permissions.sees_tenant_names`);
+- a firm's decline is the desk's inner step: only the park's staff read its reason, on the case
+  and in the trail, and only they see which firms declined (``declined_by``) and the details of
+  an audit line (the firm a case was assigned to, the routing rule); tenants and firms read the
+  trail without decline lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from services.consulting.models import Case, CaseTransition, Category, Rating, ServiceItem
+from services.consulting.permissions import RIGHTS, sees_tenant_names
+from services.consulting.rules import CALLER_ACTIONS, TRANSITIONS
+from services.consulting.rules.names import status_name
+from shared.i18n import Text
+from shared.principal import Principal
+
+STAFF_ONLY_ACTIONS = frozenset({"decline"})
+"""Audit lines only the park's staff read (the firm's decline and its reason)."""
+
+
+def status_label(status: str | None, actor: Principal) -> Text | None:
+    """The name of ``status`` as ``actor`` reads it (None for None)."""
+    if status is None:
+        return None
+    return status_name(status, for_tenant=sees_tenant_names(actor))
+
+
+def reason_shown(actor: Principal, case: Case, reason_action: str | None) -> str | None:
+    """``case.reason`` as ``actor`` reads it: the staff always; anybody else unless the action
+    that wrote it (``reason_action``) is one only the staff read (a firm's decline)."""
+    if actor.is_staff or reason_action not in STAFF_ONLY_ACTIONS:
+        return case.reason
+    return None
+
+
+def available_actions(actor: Principal, case: Case, *, rated: bool) -> list[str]:
+    """The actions ``actor`` may take on ``case`` now: those the case's state allows
+    (``rules.TRANSITIONS``) and the table of rights gives the caller, plus ``rate`` on a closed case
+    not rated yet. Codes as the rights table spells them (``propose_solution``: the URL's
+    ``/propose-solution``). Rules that depend on the body or other rows (a reason, an accepted
+    quote before ``start``) are checked when the action is asked for."""
+    actions = [a for a in CALLER_ACTIONS if case.status in TRANSITIONS[a] and RIGHTS.allows(actor, a, case)]
+    if case.status == "closed" and not rated and RIGHTS.allows(actor, "rate", case):
+        actions.append("rate")
+    return actions
+
+
+def named(row: Mapping[str, Any] | None, org_id: str | None) -> dict[str, Any] | None:
+    """An organisation as shown beside a case: id and its names (None without an id)."""
+    if org_id is None:
+        return None
+    return {"id": org_id, "name": row["name"] if row else None, "name_zh": row["name_zh"] if row else None}
+
+
+def case_view(
+    case: Case,
+    actor: Principal,
+    *,
+    item: ServiceItem,
+    category: Category,
+    organisations: Mapping[str, Mapping[str, Any]],
+    rating: Rating | None,
+    reason_action: str | None,
+    sla: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """A case as ``actor`` reads it (``sla`` None in lists: read the case for its clocks)."""
+    return {
+        "id": case.id,
+        "number": case.number,
+        "status": case.status,
+        "status_label": status_label(case.status, actor),
+        "priority": case.priority,
+        "category": {"code": category.code, "name": category.name, "name_zh": category.name_zh},
+        "item": {
+            "id": item.id,
+            "code": item.code,
+            "name": item.name,
+            "name_zh": item.name_zh,
+            "quote_required": item.quote_required,
+        },
+        "organisation": named(organisations.get(case.org_id), case.org_id),
+        "submitted_by": case.submitted_by,
+        "submitted_by_name": case.submitted_by_name,
+        "firm": named(organisations.get(case.firm_org_id or ""), case.firm_org_id),
+        "declined_by": list(case.declined_by or []) if actor.is_staff else None,
+        "subject": case.subject,
+        "description": case.description,
+        "answers": case.answers,
+        "reason": reason_shown(actor, case, reason_action),
+        "solution": case.solution,
+        "submitted_at": case.submitted_at,
+        "assigned_at": case.assigned_at,
+        "solution_proposed_at": case.solution_proposed_at,
+        "closed_at": case.closed_at,
+        "updated_at": case.updated_at,
+        "rating": (
+            None
+            if rating is None
+            else {
+                "stars": rating.stars,
+                "comment": rating.comment,
+                "rated_by": rating.rated_by,
+                "rated_at": rating.rated_at,
+            }
+        ),
+        "sla": sla,
+        "actions": available_actions(actor, case, rated=rating is not None),
+        "version": case.version,
+    }
+
+
+def line_shown(actor: Principal, line: CaseTransition) -> bool:
+    """Whether ``actor`` reads this audit line (decline lines are the staff's)."""
+    return actor.is_staff or line.action not in STAFF_ONLY_ACTIONS
+
+
+def transition_view(line: CaseTransition, actor: Principal) -> dict[str, Any]:
+    """One line of the audit trail, the states in the reader's names; ``details`` (the firm, the
+    routing rule) for the staff only."""
+    return {
+        "action": line.action,
+        "from_status": line.from_status,
+        "from_status_label": status_label(line.from_status, actor),
+        "to_status": line.to_status,
+        "to_status_label": status_label(line.to_status, actor),
+        "actor": line.actor,
+        "actor_name": line.actor_name,
+        "reason": line.reason,
+        "details": dict(line.details or {}) if actor.is_staff else {},
+        "at": line.at,
+    }
