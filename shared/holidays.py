@@ -17,7 +17,7 @@ day those of :data:`PARK_DAY_KIND`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,7 +27,7 @@ from chinese_calendar.constants import holidays as _HOLIDAYS
 from chinese_calendar.constants import workdays as _WORKDAYS
 
 from shared.errors import RuleViolation
-from shared.i18n import Message, _, register_labels
+from shared.i18n import Message, _, label, register_labels
 
 __all__ = [
     "HOLIDAY",
@@ -38,6 +38,8 @@ __all__ = [
     "WORKDAY",
     "OfficialDay",
     "YearNotCovered",
+    "check_entered_days",
+    "check_year",
     "covered_years",
     "festival_code",
     "official_days",
@@ -52,6 +54,11 @@ KINDS = (HOLIDAY, WORKDAY)
 SOURCE = "chinesecalendar"
 """How the days this module gives are marked where they are stored (``source``)."""
 SOURCE_VERSION: str = getattr(chinese_calendar, "__version__", "unknown")
+MANUAL = "manual"
+"""The ``source`` of days park admin entered by hand (the State Council announced a year the
+package does not have yet)."""
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""The years a park calendar takes (booking's and consulting's)."""
 
 PUBLIC_HOLIDAY = "public-holiday"
 PARK_DAY_KIND = "park-day-kind"
@@ -124,3 +131,46 @@ def official_days(year: int) -> tuple[OfficialDay, ...]:
         OfficialDay(day, WORKDAY, festival_code(name)) for day, name in _WORKDAYS.items() if day.year == year
     ]
     return tuple(sorted(found))
+
+
+# Entering a year by hand -----------------------------------------------------------------------
+# Booking's park calendar and consulting's business calendar both let park admin type a year in
+# from the State Council's announcement while the package lags; the checks are the same.
+
+
+def check_year(year: int, *, code: str) -> int:
+    """``year`` when it is between :data:`FIRST_YEAR` and :data:`LAST_YEAR`; a RuleViolation
+    with ``code`` (the caller's rule) otherwise."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise RuleViolation(_("A year between {first} and {last}.", first=FIRST_YEAR, last=LAST_YEAR), code=code)
+    return year
+
+
+def check_entered_days(
+    year: int, entries: Iterable[tuple[date, str, str | None]], *, code: str
+) -> list[tuple[date, str, str | None]]:
+    """The special days of ``year`` as typed, ``(day, kind, name)``, checked: every day in
+    ``year``, each once, a kind of :data:`KINDS`, a make-up working day only on a Saturday or
+    Sunday. The first fault is a RuleViolation with ``code`` naming the day; the days in date
+    order otherwise."""
+    seen: set[date] = set()
+    checked = []
+    for day, kind, name in entries:
+        if day.year != year:
+            raise RuleViolation(_("{date} is not in {year}.", date=day.isoformat(), year=year), code=code)
+        if day in seen:
+            raise RuleViolation(_("{date} is listed twice.", date=day.isoformat()), code=code)
+        seen.add(day)
+        if kind not in KINDS:
+            raise RuleViolation(_("Unknown kind of day: {kind}.", kind=kind), code=code)
+        if kind == WORKDAY and day.weekday() < 5:
+            raise RuleViolation(
+                _(
+                    "{date} is a weekday: only a Saturday or Sunday can be a {kind}.",
+                    date=day.isoformat(),
+                    kind=label(PARK_DAY_KIND, WORKDAY),
+                ),
+                code=code,
+            )
+        checked.append((day, kind, name))
+    return sorted(checked)

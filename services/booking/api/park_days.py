@@ -9,13 +9,7 @@ from typing import Any
 from flask.views import MethodView
 
 from services.booking import handlers
-from services.booking.api.schemas.park_days import (
-    FIRST_YEAR,
-    LAST_YEAR,
-    ParkCalendarQuerySchema,
-    ParkCalendarSchema,
-    ParkYearInSchema,
-)
+from services.booking.api.schemas.park_days import ParkCalendarQuerySchema, ParkCalendarSchema, ParkYearInSchema
 from services.booking.api.schemas.spaces import AdminHistorySchema
 from services.booking.commands import DayEntry, EnterYear, LoadOfficialYear
 from services.booking.handlers.park_days import ENTITY
@@ -23,11 +17,10 @@ from services.booking.permissions import RIGHTS
 from services.booking.queries.park_days import park_calendar
 from services.booking.queries.spaces import admin_history
 from shared.clock import PARK_TZ, utcnow
-from shared.errors import RuleViolation
+from shared.holidays import check_year
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.views import execute, reading
-from shared.i18n import _
 
 blp = Blueprint(
     "booking-park-calendar",
@@ -37,11 +30,7 @@ blp = Blueprint(
 
 
 def _year(year: int) -> int:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise RuleViolation(
-            _("A year between {first} and {last}.", first=FIRST_YEAR, last=LAST_YEAR), code="rule/park-calendar"
-        )
-    return year
+    return check_year(year, code="rule/park-calendar")
 
 
 @blp.route("/park-calendar")

@@ -18,13 +18,18 @@ from services.booking.models import AdminChange, ParkDay
 from services.booking.queries.park_days import park_calendar
 from shared.clock import PARK_TZ, utcnow
 from shared.db import UnitOfWork
-from shared.errors import Conflict, RuleViolation
-from shared.holidays import HOLIDAY, KINDS, PARK_DAY_KIND, SOURCE, SOURCE_VERSION, WORKDAY, official_days
-from shared.i18n import _, label
+from shared.errors import Conflict
+from shared.holidays import (
+    HOLIDAY,
+    MANUAL,
+    SOURCE,
+    SOURCE_VERSION,
+    WORKDAY,
+    check_entered_days,
+    official_days,
+)
+from shared.i18n import _
 from shared.principal import Principal
-
-MANUAL = "manual"
-"""The ``source`` of days park admin entered by hand."""
 
 ENTITY = "park_calendar"
 """The audit trail's entity of the calendar's changes (its labels: :mod:`services.booking.rules.names`)."""
@@ -43,28 +48,10 @@ def load_official_year(cmd: LoadOfficialYear, *, uow: UnitOfWork) -> dict[str, A
 def enter_year(cmd: EnterYear, *, uow: UnitOfWork) -> dict[str, Any]:
     """The year's days as park admin typed them from the State Council's announcement: every day
     in ``year``, each once, a make-up working day only on a Saturday or Sunday
-    (``rule/park-calendar``, nothing written otherwise). An empty list empties the year."""
-    seen: set[date] = set()
-    for entry in cmd.days:
-        if entry.day.year != cmd.year:
-            raise RuleViolation(
-                _("{date} is not in {year}.", date=entry.day.isoformat(), year=cmd.year), code="rule/park-calendar"
-            )
-        if entry.day in seen:
-            raise RuleViolation(_("{date} is listed twice.", date=entry.day.isoformat()), code="rule/park-calendar")
-        seen.add(entry.day)
-        if entry.kind not in KINDS:
-            raise RuleViolation(_("Unknown kind of day: {kind}.", kind=entry.kind), code="rule/park-calendar")
-        if entry.kind == WORKDAY and entry.day.weekday() < 5:
-            raise RuleViolation(
-                _(
-                    "{date} is a weekday: only a Saturday or Sunday can be a {kind}.",
-                    date=entry.day.isoformat(),
-                    kind=label(PARK_DAY_KIND, WORKDAY),
-                ),
-                code="rule/park-calendar",
-            )
-    _replace_year(uow, cmd.year, ((e.day, e.kind, e.name) for e in cmd.days), source=MANUAL)
+    (``shared.holidays.check_entered_days``: ``rule/park-calendar``, nothing written otherwise).
+    An empty list empties the year."""
+    days = check_entered_days(cmd.year, ((e.day, e.kind, e.name) for e in cmd.days), code="rule/park-calendar")
+    _replace_year(uow, cmd.year, days, source=MANUAL)
     _audit(uow, cmd.actor, cmd.year, "enter", {"source": MANUAL, **_counts(e.kind for e in cmd.days)})
     return park_calendar(uow.session, cmd.year, utcnow().astimezone(PARK_TZ).date())
 

@@ -6,11 +6,9 @@ from marshmallow import Schema, fields, validate
 
 from services.booking.api.schemas.spaces import day
 from services.booking.api.schemas.texts import Readable
-from shared.holidays import KINDS, PARK_DAY_KIND, PUBLIC_HOLIDAY
+from shared.holidays import FIRST_YEAR, KINDS, LAST_YEAR, PARK_DAY_KIND, PUBLIC_HOLIDAY
 from shared.http.fields import ParkTime
 from shared.http.languages import Label
-
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class ParkCalendarQuerySchema(Schema):
