@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -182,9 +181,13 @@ def _insert_notice(session: Session, clock_id: int, kind: str, at: datetime) -> 
     publishes), False when another run (or an earlier one) did."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(SlaNotice).values(clock_id=clock_id, kind=kind, at=at).on_conflict_do_nothing()
-    result: Any = session.execute(statement)
-    return bool(result.rowcount == 1)
+    statement = (
+        insert(SlaNotice)
+        .values(clock_id=clock_id, kind=kind, at=at)
+        .on_conflict_do_nothing()
+        .returning(SlaNotice.clock_id)
+    )
+    return session.execute(statement).first() is not None
 
 
 def _batch(session: Session, after: int) -> list[tuple[SlaClock, Case]]:
@@ -201,7 +204,7 @@ def _batch(session: Session, after: int) -> list[tuple[SlaClock, Case]]:
         .order_by(SlaClock.id)
         .limit(BATCH)
     )
-    return [(clock, case) for clock, case in session.execute(query).tuples()]
+    return [(clock, case) for clock, case in session.execute(query)]
 
 
 def detect_breaches(*, uow: UnitOfWork, now: datetime | None = None) -> int:
