@@ -44,6 +44,9 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     retry_attempts: int = 5
     retry_base_seconds: float = 0.2
+    consulting_files: str = "database"
+    """Where consulting keeps attachments' bytes: ``database`` (its own database, the default) or
+    a directory (absolute, or relative to ``var_dir``): ``PARKHUB_CONSULTING_FILES``."""
 
     @property
     def bus_is_volatile(self) -> bool:
@@ -94,6 +97,7 @@ class Settings:
                 max_body_bytes=int(env.get("PARKHUB_MAX_BODY_BYTES", str(10 * 1024 * 1024))),
                 retry_attempts=int(env.get("PARKHUB_RETRY_ATTEMPTS", "5")),
                 retry_base_seconds=float(env.get("PARKHUB_RETRY_BASE_SECONDS", "0.2")),
+                consulting_files=env.get("PARKHUB_CONSULTING_FILES", "database").strip() or "database",
             )
         except ValueError as exc:
             raise SettingsError(f"malformed PARKHUB_* setting: {exc}") from exc

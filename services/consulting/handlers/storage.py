@@ -1,0 +1,169 @@
+"""Where attachments' bytes live: a small store with three methods, put, get and delete by key.
+
+- :class:`DatabaseStore` (``database``, the default): a row of ``attachment_blobs`` in the
+  service's own database, written in the case's transaction, so a message and its files commit
+  or roll back together and a backup of the database is a backup of the files (Zammad keeps its
+  attachments in its database the same way).
+- :class:`FileSystemStore` (``filesystem``): one file per key in a directory, written to a
+  temporary file and renamed into place, so a reader never sees half a file. A file written in a
+  transaction that then rolls back is removed again.
+
+Keys are made here (:func:`new_key`), never from what a caller sent, and each attachment row
+records its store and key, so rows written under one setting stay readable after the setting
+changes (a file store's directory must stay where it was). An S3 store would be a third class
+with the same three methods (``put_object``, ``get_object``, ``delete_object`` under a prefix).
+
+The store is chosen by ``PARKHUB_CONSULTING_FILES`` (:attr:`shared.settings.Settings.consulting_files`):
+``database``, or a directory. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import delete, event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from services.consulting.models import AttachmentBlob
+from shared.settings import Settings
+
+DATABASE = "database"
+FILESYSTEM = "filesystem"
+_KEY = re.compile(r"[0-9a-f]{32}")
+_WRITTEN = "consulting_files_written"
+
+
+class StoredFileMissing(LookupError):
+    """The store holds nothing under a key an attachment row names."""
+
+
+class AttachmentStore(Protocol):
+    """Bytes by key. ``put`` and ``delete`` take the session of the unit of work whose
+    transaction they belong to; ``get`` any session of the service's database."""
+
+    name: str
+
+    def put(self, session: Session, key: str, data: bytes) -> None: ...
+
+    def get(self, session: Session, key: str) -> bytes: ...
+
+    def delete(self, session: Session, key: str) -> None: ...
+
+
+def new_key() -> str:
+    """A fresh key: 32 hex digits, nothing of the file's name or the caller's input."""
+    return uuid.uuid4().hex
+
+
+def _checked(key: str) -> str:
+    if not _KEY.fullmatch(key):
+        raise ValueError(f"not a key of the attachment store: {key!r}")
+    return key
+
+
+class DatabaseStore:
+    """The bytes in ``attachment_blobs``, in the caller's transaction."""
+
+    name = DATABASE
+
+    def put(self, session: Session, key: str, data: bytes) -> None:
+        session.add(AttachmentBlob(key=_checked(key), data=data))
+
+    def get(self, session: Session, key: str) -> bytes:
+        blob = session.get(AttachmentBlob, _checked(key))
+        if blob is None:
+            raise StoredFileMissing(key)
+        return bytes(blob.data)
+
+    def delete(self, session: Session, key: str) -> None:
+        session.execute(delete(AttachmentBlob).where(AttachmentBlob.key == _checked(key)))
+
+
+class FileSystemStore:
+    """One file per key under ``directory`` (``ab/abcdef…``: 256 sub-directories at most)."""
+
+    name = FILESYSTEM
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path(self, key: str) -> Path:
+        key = _checked(key)
+        return self.directory / key[:2] / key
+
+    def put(self, session: Session, key: str, data: bytes) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        _forget_on_rollback(session, target)
+
+    def get(self, session: Session, key: str) -> bytes:
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise StoredFileMissing(key) from None
+
+    def delete(self, session: Session, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+
+def _forget_on_rollback(session: Session, path: Path) -> None:
+    """Remove ``path`` if the transaction it was written in rolls back (no row will name it);
+    keep it once the transaction commits. A savepoint's rollback keeps it (its own transaction
+    goes on, and so may the file's)."""
+    written: list[Path] | None = session.info.get(_WRITTEN)
+    if written is not None:
+        written.append(path)
+        return
+    session.info[_WRITTEN] = [path]
+
+    def done() -> list[Path]:
+        event.remove(session, "after_commit", kept)
+        event.remove(session, "after_soft_rollback", rolled_back)
+        return list(session.info.pop(_WRITTEN, []))
+
+    def kept(_session: Session) -> None:
+        done()
+
+    def rolled_back(_session: Session, previous: SessionTransaction) -> None:
+        if previous.parent is not None:
+            return  # a savepoint
+        for stale in done():
+            stale.unlink(missing_ok=True)
+
+    event.listen(session, "after_commit", kept)
+    event.listen(session, "after_soft_rollback", rolled_back)
+
+
+def configured_store(settings: Settings) -> AttachmentStore:
+    """The store new attachments go to: ``database``, or a directory (relative to ``var_dir``)."""
+    value = settings.consulting_files
+    if value == DATABASE:
+        return DatabaseStore()
+    return FileSystemStore(settings.var_dir / value)
+
+
+def store_named(storage: str, settings: Settings) -> AttachmentStore:
+    """The store an attachment row names (``storage``): its bytes are read where they were put."""
+    if storage == DATABASE:
+        return DatabaseStore()
+    if storage == FILESYSTEM:
+        configured = configured_store(settings)
+        if isinstance(configured, FileSystemStore):
+            return configured
+        raise StoredFileMissing(f"attachments kept in files, but {settings.consulting_files!r} is no directory")
+    raise ValueError(f"unknown attachment store {storage!r}")
