@@ -29,9 +29,9 @@ from services.booking.api.schemas.board import (
 from services.booking.permissions import RIGHTS
 from services.booking.queries import board
 from services.booking.queries.board import Window
-from services.booking.queries.reports import csv_lines
 from services.booking.rules.names import CHECK_IN_STATE, LAYOUT, PLATE_KIND, RESERVATION_STATUS, SPACE_KIND
 from shared.clock import PARK_TZ, as_utc, utcnow
+from shared.csv import csv_lines
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.languages import current_locale

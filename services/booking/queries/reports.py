@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from services.booking.queries.park_days import park_days_around
 from services.booking.rules import Interval, counts_for_quota, opening_intervals, subtract
 from services.booking.rules.intervals import NO_PARK_DAYS
 from shared.clock import PARK_TZ, as_utc
+from shared.csv import inert
 from shared.errors import RuleViolation
 from shared.i18n import Message, _
 from shared.principal import Principal
@@ -150,43 +150,6 @@ def as_csv(report: dict[str, Any]) -> str:
     for row in (*report["spaces"], *report["kinds"]):
         writer.writerow({k: "" if v is None else inert(v) for k, v in row.items()})
     return out.getvalue()
-
-
-# CSV ----------------------------------------------------------------------------------------
-
-BOM = "\ufeff"
-"""Opens every CSV booking writes for people: Excel reads a file without it in the machine's
-ANSI code page and garbles Chinese; ``csv`` readers take it off with ``encoding="utf-8-sig"``."""
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""How a cell starts that Excel, LibreOffice or Numbers would run as a formula (or a DDE command)."""
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
-
-
-def inert(value: object) -> object:
-    """``value`` as a CSV cell a spreadsheet shows rather than runs (CSV injection): a text that
-    starts like a formula (:data:`FORMULA_STARTS`) gets a leading ``'``, which spreadsheets take
-    as "this is text". Anything else is as given: numbers, and a text that is only a number (a
-    floor ``-1``, money ``-5.00``), which has nothing to run."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def csv_lines(head: Sequence[str], keys: Sequence[str], rows: Iterable[Mapping[str, object]]) -> Iterator[str]:
-    """A CSV document line by line (a generator, so a long one is streamed): the byte order mark
-    and ``head``, then each row's ``keys`` (missing ones and ``None`` empty, texts made
-    :func:`inert`), lines ended CRLF."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(head)
-    yield BOM + out.getvalue()
-    for row in rows:
-        out.seek(0)
-        out.truncate()
-        writer.writerow(["" if row.get(key) is None else inert(row.get(key)) for key in keys])
-        yield out.getvalue()
 
 
 # Reservations for billing ---------------------------------------------------------------------
