@@ -23,6 +23,8 @@ MESSAGE_VISIBILITY = "message-visibility"
 QUOTE_STATUS = "quote-status"
 SLA_CLOCK = "sla-clock"
 SLA_TARGET = "sla-target"
+SLA_STATE = "sla-state"
+REPORT_GROUP_BY = "report-group-by"
 
 STATUS_NAMES: Mapping[str, Message] = {
     "submitted": _("Submitted"),
@@ -73,6 +75,7 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "reject_solution": _("Solution rejected, reopened"),
         "cancel": _("Cancelled"),
         "auto_close": _("Closed without an answer to the solution"),
+        "escalate": _("Escalated: an SLA target was missed"),
     },
     MESSAGE_VISIBILITY: {  # permissions.py: MESSAGE_RIGHTS
         "tenant": _("Visible to the tenant"),
@@ -92,6 +95,19 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
     SLA_TARGET: {
         "first_response": _("First response"),
         "resolution": _("Resolution"),
+    },
+    SLA_STATE: {  # rules/sla.py: STATES
+        "running": _("Running"),
+        "paused": _("Paused while waiting on the tenant"),
+        "warned": _("Running, close to the target"),
+        "breached": _("Target missed"),
+        "met": _("Met in time"),
+        "met_late": _("Met after the target"),
+        "stopped": _("Stopped"),
+    },
+    REPORT_GROUP_BY: {
+        "category": _("Category"),
+        "firm": _("Firm"),
     },
 }
 """Every kind of code consulting shows, with its names: registered here once, each kind whole."""
