@@ -176,11 +176,11 @@ class CaseAttachment(MethodView):
         settings = service_context().settings
         with reading() as session:
             row = downloadable(session, current_principal(), str(case_id), str(attachment_id))
-            tag = row.sha256
+            tag, content_type, filename = row.sha256, row.content_type, row.filename
             unchanged = tag in request.if_none_match
             data = b"" if unchanged else store_named(row.storage, settings).get(session, row.storage_key)
-        response = Response(data, status=304 if unchanged else 200, content_type=row.content_type)
-        response.headers["Content-Disposition"] = content_disposition(row.filename)
+        response = Response(data, status=304 if unchanged else 200, content_type=content_type)
+        response.headers["Content-Disposition"] = content_disposition(filename)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         response.headers["Cache-Control"] = "private, no-cache"

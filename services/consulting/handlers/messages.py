@@ -9,6 +9,7 @@ event (issue 8 names none). Nothing here commits.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from services.consulting.commands.messages import PostMessage
@@ -71,7 +72,7 @@ def post_message(cmd: PostMessage, *, uow: UnitOfWork, store: AttachmentStore) -
     uow.session.add(message)
     uow.session.flush()  # the message row before the attachments that name it
     attachments = []
-    for file, data in accepted:
+    for position, (file, data) in enumerate(accepted):
         key = new_key()
         store.put(uow.session, key, data)
         attachment = Attachment(
@@ -84,7 +85,8 @@ def post_message(cmd: PostMessage, *, uow: UnitOfWork, store: AttachmentStore) -
             sha256=file.sha256,
             storage=store.name,
             storage_key=key,
-            created_at=now,
+            # A microsecond apart: the thread lists a message's files in the order they were sent.
+            created_at=now + timedelta(microseconds=position),
         )
         uow.session.add(attachment)
         attachments.append(attachment)

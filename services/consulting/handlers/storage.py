@@ -36,6 +36,7 @@ DATABASE = "database"
 FILESYSTEM = "filesystem"
 _KEY = re.compile(r"[0-9a-f]{32}")
 _WRITTEN = "consulting_files_written"
+_LISTENING = "consulting_files_listening"
 
 
 class StoredFileMissing(LookupError):
@@ -124,29 +125,27 @@ class FileSystemStore:
 def _forget_on_rollback(session: Session, path: Path) -> None:
     """Remove ``path`` if the transaction it was written in rolls back (no row will name it);
     keep it once the transaction commits. A savepoint's rollback keeps it (its own transaction
-    goes on, and so may the file's)."""
+    goes on, and so may the file's). The listeners live as long as the session (one per unit of
+    work); they are never removed while SQLAlchemy runs them."""
     written: list[Path] | None = session.info.get(_WRITTEN)
-    if written is not None:
-        written.append(path)
-        return
-    session.info[_WRITTEN] = [path]
+    if written is None:
+        written = session.info[_WRITTEN] = []
+        if not session.info.get(_LISTENING):
+            session.info[_LISTENING] = True
+            event.listen(session, "after_commit", _kept)
+            event.listen(session, "after_soft_rollback", _rolled_back)
+    written.append(path)
 
-    def done() -> list[Path]:
-        event.remove(session, "after_commit", kept)
-        event.remove(session, "after_soft_rollback", rolled_back)
-        return list(session.info.pop(_WRITTEN, []))
 
-    def kept(_session: Session) -> None:
-        done()
+def _kept(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
 
-    def rolled_back(_session: Session, previous: SessionTransaction) -> None:
-        if previous.parent is not None:
-            return  # a savepoint
-        for stale in done():
-            stale.unlink(missing_ok=True)
 
-    event.listen(session, "after_commit", kept)
-    event.listen(session, "after_soft_rollback", rolled_back)
+def _rolled_back(session: Session, previous: SessionTransaction) -> None:
+    if previous.parent is not None:
+        return  # a savepoint
+    for stale in session.info.pop(_WRITTEN, None) or ():
+        stale.unlink(missing_ok=True)
 
 
 def configured_store(settings: Settings) -> AttachmentStore:

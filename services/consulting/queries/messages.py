@@ -69,7 +69,7 @@ def thread(session: Session, actor: Principal, case_id: str) -> list[dict[str, A
         query = (
             select(Attachment)
             .where(Attachment.message_id.in_([r.id for r in rows]))
-            .order_by(Attachment.created_at, Attachment.filename, Attachment.id)
+            .order_by(Attachment.created_at, Attachment.id)
         )
         for attachment in session.scalars(query):
             files[attachment.message_id].append(attachment)
