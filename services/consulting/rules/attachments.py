@@ -71,6 +71,7 @@ _MISLEADING = frozenset(
 
 _OOXML_PARTS = (("word/document.xml", DOCX), ("xl/workbook.xml", XLSX), ("ppt/presentation.xml", PPTX))
 _MARKUP = re.compile(r"\s*<")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$", re.IGNORECASE)
 _FORBIDDEN = frozenset('<>:"/\\|?*')
 _EXTENSION = re.compile(r"^[A-Za-z0-9]{1,10}$")
@@ -89,7 +90,8 @@ class AcceptedFile:
 def sniff(data: bytes, name: str = "") -> str | None:
     """The type of ``data`` by its content (``name`` only tells CSV from plain text, both text);
     ``None`` for anything not accepted: executables, HTML, SVG and other markup, macro-enabled or
-    broken Office files, text that is not UTF-8 or holds NUL, unknown bytes."""
+    broken Office files, text that is not UTF-8 or holds control characters (NUL, DEL…; tabs,
+    line ends and form feeds are text), unknown bytes."""
     if data.startswith(b"%PDF-"):
         return PDF
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -121,12 +123,12 @@ def _zip_kind(data: bytes) -> str | None:
 
 
 def _text_kind(data: bytes, name: str) -> str | None:
-    if b"\x00" in data:
-        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if _CONTROL.search(text):
+        return None  # NUL and other control characters: binary data that happens to decode
     if _MARKUP.match(text.removeprefix("\ufeff")):
         return None  # HTML, SVG, XML: a browser may run what they hold
     return CSV if _extension(name) == "csv" else TEXT

@@ -23,7 +23,7 @@ class MessageInSchema(Schema):
     visibility = fields.String(load_default="tenant", validate=validate.OneOf(MESSAGE_VISIBILITIES))
 
 
-class AttachmentSchema(Schema):
+class MessageAttachmentSchema(Schema):
     id = fields.String(required=True)
     filename = fields.String(required=True, metadata={"example": "合同草案.pdf"})
     content_type = fields.String(required=True, metadata={"description": "what the bytes are, by their content"})
@@ -42,7 +42,7 @@ class MessageSchema(Schema):
     author_name = fields.String(allow_none=True)
     author_side = fields.String(required=True, metadata={"enum": ["tenant", "firm", "park"]})
     created_at = ParkTime(required=True)
-    attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
+    attachments = fields.List(fields.Nested(MessageAttachmentSchema), required=True)
 
 
 class ThreadSchema(Schema):

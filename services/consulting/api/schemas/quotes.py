@@ -42,7 +42,7 @@ class QuoteAnswerSchema(Schema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
-class FirmSchema(Schema):
+class QuoteFirmSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     name_zh = fields.String(allow_none=True)
@@ -52,7 +52,7 @@ class FirmSchema(Schema):
 class QuoteSchema(Schema):
     id = fields.String(required=True)
     case_id = fields.String(required=True)
-    firm = fields.Nested(FirmSchema, required=True)
+    firm = fields.Nested(QuoteFirmSchema, required=True)
     fee = fields.Decimal(required=True, as_string=True, places=2, metadata={"example": "12000.00"})
     currency = fields.String(required=True, metadata={"enum": [CURRENCY]})
     description = fields.String(required=True)
