@@ -13,9 +13,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
-from sqlalchemy import func, select
 
 from services.consulting.models import Attachment, Message
 from services.consulting.rules.attachments import MiB
@@ -60,7 +60,7 @@ def upload(api: Any, case_id: str, user: str, files: list[tuple[bytes, str]], **
 
 def test_files_are_stored_typed_by_content_and_downloaded_as_sent(api, db):
     case_id = make_case(db)
-    sent = [(PDF, "合同草案 v2.pdf"), (PNG, "scan.png"), (docx(), "意见书.docx"), ("a,b\n1,2\n".encode(), "data.csv")]
+    sent = [(PDF, "合同草案 v2.pdf"), (PNG, "scan.png"), (docx(), "意见书.docx"), (b"a,b\n1,2\n", "data.csv")]
     answer = upload(api, case_id, "bob", sent)
     assert answer.status_code == 201, answer.get_json()
     attachments = answer.get_json()["attachments"]
@@ -104,8 +104,15 @@ def test_an_unchanged_file_is_a_304(api, db):
 
 @pytest.mark.parametrize(
     ("content", "name"),
-    [(EXE, "setup.exe"), (EXE, "report.pdf"), (HTML, "page.html"), (HTML, "notes.txt"), (SVG, "logo.svg"),
-     (b"\x00\x01\x02binary", "data.bin"), ("中文".encode("gb18030"), "gbk.txt")],
+    [
+        (EXE, "setup.exe"),
+        (EXE, "report.pdf"),
+        (HTML, "page.html"),
+        (HTML, "notes.txt"),
+        (SVG, "logo.svg"),
+        (b"\x00\x01\x02binary", "data.bin"),
+        ("中文".encode("gb18030"), "gbk.txt"),
+    ],
 )
 def test_what_is_not_an_accepted_type_is_refused_naming_the_file(api, db, content, name):
     case_id = make_case(db)

@@ -63,7 +63,7 @@ def archive(*names: str) -> bytes:
         (archive("reports/q1.pdf", "reports/q2.pdf"), "x.docx", ZIP),
         ("合同 第一稿\n".encode(), "notes", TEXT),
         ("\ufeffname,amount\n张三,12\n".encode(), "list.CSV", CSV),
-        ("name,amount\n".encode(), "list.txt", TEXT),
+        (b"name,amount\n", "list.txt", TEXT),
     ],
 )
 def test_the_type_is_told_by_the_bytes(data, name, kind):
@@ -164,7 +164,7 @@ def test_safe_filename_properties(name):
 
 @given(st.text(alphabet=st.characters(categories=("Lo", "Lu", "Ll", "Nd")), min_size=1, max_size=50))
 def test_letters_of_any_script_and_a_short_extension_are_kept(stem):
-    assert safe_filename(f"{stem}.pdf") == unicodedata.normalize("NFC", f"{stem}.pdf")[: MAX_FILENAME]
+    assert safe_filename(f"{stem}.pdf") == unicodedata.normalize("NFC", f"{stem}.pdf")[:MAX_FILENAME]
 
 
 @given(st.text(max_size=200))

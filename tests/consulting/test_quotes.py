@@ -22,7 +22,9 @@ def validate_event(envelope: dict[str, Any]) -> None:
 
 
 def propose(api: Any, case_id: str, fee: Any = "12000.00", user: str = "lawyer", **body: Any) -> Any:
-    return api.post(f"/cases/{case_id}/quotes", {"fee": fee, "description": "Review and two meetings", **body}, user=user)
+    return api.post(
+        f"/cases/{case_id}/quotes", {"fee": fee, "description": "Review and two meetings", **body}, user=user
+    )
 
 
 def respond(api: Any, case_id: str, quote: dict[str, Any], action: str, user: str = "bob", **body: Any) -> Any:
@@ -222,9 +224,7 @@ def test_only_the_tenant_side_answers(api, db, user, status, action):
     if status == 403:
         problem = answer.get_json()
         assert problem["action"] == f"{action}_quote"
-        assert problem["detail"] == (
-            f"Only the submitter or a tenant admin of the organisation may {action} a quote."
-        )
+        assert problem["detail"] == (f"Only the submitter or a tenant admin of the organisation may {action} a quote.")
 
 
 def test_a_member_who_did_not_submit_the_case_is_told_it_does_not_exist(api, db):

@@ -50,9 +50,7 @@ def post_message(cmd: PostMessage, *, uow: UnitOfWork, store: AttachmentStore) -
     if not may_write(cmd.actor, case, cmd.visibility):
         RIGHTS.require(cmd.actor, MESSAGE_RIGHTS[cmd.visibility][0], case)
     now = utcnow()
-    check_message_allowed(
-        case.status, case.closed_at or case.updated_at, now, for_tenant=sees_tenant_names(cmd.actor)
-    )
+    check_message_allowed(case.status, case.closed_at or case.updated_at, now, for_tenant=sees_tenant_names(cmd.actor))
     if not cmd.body.strip() and not cmd.files:
         raise RuleViolation(_("A message says something or carries a file."), code="rule/message-empty")
     check_files([len(f.data) for f in cmd.files])

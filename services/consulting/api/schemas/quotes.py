@@ -68,4 +68,3 @@ class QuoteSchema(Schema):
 
 class QuoteListSchema(Schema):
     items = fields.List(fields.Nested(QuoteSchema), required=True)
-
