@@ -34,9 +34,17 @@ def principal(user: str) -> Principal:
     return Principal(subject=u.sub, org_id=u.org, org_kind=u.org_kind, roles=frozenset(u.roles), name=u.name)
 
 
-def new_case(db: Database, at: datetime, *, priority: str = "urgent", status: str = "submitted") -> str:
-    """A case of the contract-review item submitted at ``at``, its tenant's clocks started by
-    :func:`sla.on_submitted`, as the cases API does it."""
+def new_case(
+    db: Database,
+    at: datetime,
+    *,
+    priority: str = "urgent",
+    status: str = "submitted",
+    category: str = Catalogue.legal,
+    item_id: str = Catalogue.contract,
+) -> str:
+    """A case of the contract-review item (or ``item_id``) submitted at ``at``, its tenant's
+    clocks started by :func:`sla.on_submitted`, as the cases API does it."""
     case_id = str(uuid.uuid4())
     with db.unit_of_work() as uow:
         case = Case(
@@ -45,8 +53,8 @@ def new_case(db: Database, at: datetime, *, priority: str = "urgent", status: st
             org_id=ORG_A,
             submitted_by=USERS["bob"].sub,
             submitted_by_name="Bob Li",
-            category_code=Catalogue.legal,
-            item_id=Catalogue.contract,
+            category_code=category,
+            item_id=item_id,
             subject="Supply contract",
             description="Please review",
             answers={"contract_type": "supply"},
@@ -57,7 +65,7 @@ def new_case(db: Database, at: datetime, *, priority: str = "urgent", status: st
         )
         uow.session.add(case)
         uow.session.flush()
-        item = uow.session.get(ServiceItem, Catalogue.contract)
+        item = uow.session.get(ServiceItem, item_id)
         assert item is not None
         sla.on_submitted(uow, case, item, at)
         uow.commit()

@@ -63,7 +63,7 @@ def sla_view(session: Session, case: Case, now: datetime, actor: Principal) -> l
     pauses = pauses_of(session, [case.id]).get(case.id, [])
     now = as_utc(now)
     paused = case.status in CLOCKS_PAUSED or any(end is None for _, end in pauses)
-    entries = []
+    entries: list[dict[str, Any]] = []
     for clock in clocks:
         until = clock.met_at or clock.stopped_at or now
         used = used_minutes(clock.started_at, until, calendar, pauses)
