@@ -104,7 +104,7 @@ def route_triaged(*, uow: UnitOfWork, now: datetime | None = None) -> int:
             select(Case)
             .where(Case.category_code == code, Case.status == "triaged", Case.firm_org_id.is_(None))
             .order_by(Case.submitted_at, Case.id)
-            .with_for_update()
+            .with_for_update(skip_locked=True)  # a case a request is changing waits for the next run
             .execution_options(populate_existing=True)
         )
         for case in list(waiting):
