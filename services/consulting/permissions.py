@@ -48,6 +48,10 @@ ASSIGNED_FIRM = Who("assigned_firm", _("the firm assigned"), frozenset(PARTNER.r
 """A partner agent of the firm the case is assigned to (its ``firm_org_id``). A firm that
 declined, or whose case went to another firm, is no longer it."""
 
+FIRM_ITSELF = Who("firm_itself", _("an agent of the firm itself"), frozenset(PARTNER.roles), _assigned_to_them)
+"""A partner agent of the firm acted on (its ``firm_org_id``): a firm reads and declares its own
+categories, never another firm's."""
+
 _TENANT_SIDE = (SUBMITTER, TENANT_ADMIN_OF_ORGANISATION)
 _INVOLVED = (*_TENANT_SIDE, ASSIGNED_FIRM, *_STAFF)
 
@@ -107,6 +111,18 @@ RIGHTS = Rights(
     # The catalogue, the calendar, reports.
     Right("read_catalogue", _("read the categories and service items"), (SIGNED_IN,)),
     Right("manage_catalogue", _("create or change categories and service items"), (PARK_ADMIN,)),
+    Right(
+        "read_firms",
+        _("read the partner firms, the categories they serve and their open cases"),
+        (FIRM_ITSELF, *_STAFF),
+        note=_("a partner agent: their own firm only"),
+    ),
+    Right(
+        "declare_categories",
+        _("declare the categories a firm serves"),
+        (FIRM_ITSELF, PARK_ADMIN),
+        note=_("park admin does it for a firm"),
+    ),
     Right("read_calendar", _("read the business calendar"), (SIGNED_IN,)),
     Right(
         "manage_calendar",

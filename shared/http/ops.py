@@ -1,5 +1,10 @@
 """Operations endpoints every service has: health, and dead letters for staff to list and replay.
 
+A service adds warnings of its own to its health with :func:`add_health_check` on one of its
+blueprints (consulting: a business calendar lacking the coming year). A warning is something
+for the park's operators to act on, not an outage: health stays 200 and ``ok``, with the
+warning's text in ``warnings``, in the reader's language.
+
 Times are park time (:class:`shared.http.fields.ParkTime`); a replay's ``outcome`` code comes with
 its ``outcome_label`` in the reader's language. A dead letter's ``error`` is the handler's exception
 as it was stored (English: it is evidence, not a message to a reader).
@@ -7,21 +12,53 @@ as it was stored (English: it is evidence, not a message to a reader).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import current_app
 from marshmallow import Schema, fields
 
 from shared.bus.deadletters import get_dead_letter, list_dead_letters, replay
 from shared.bus.inbox import Outcome
 from shared.bus.outbox import backlog
+from shared.db import Database
 from shared.errors import NotFound
 from shared.http.app import database_health, service_context
 from shared.http.auth import STAFF_ROLES, current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.fields import ParkTime
-from shared.http.languages import Label
+from shared.http.languages import Label, current_locale
 from shared.http.pagination import PageArgs, page_schema
-from shared.i18n import _, register_labels
+from shared.i18n import Text, _, register_labels, render
+
+log = logging.getLogger(__name__)
+
+HealthCheck = Callable[[Database], Iterable[Text]]
+"""A service's own check: the warnings (marked texts) it finds in the service's database."""
+HEALTH_CHECKS = "parkhub.health_checks"
+
+
+def add_health_check(blueprint: Blueprint, check: HealthCheck) -> None:
+    """Make ``check`` part of ``/health`` in every app that registers ``blueprint``. A check
+    that fails is itself a warning (naming it), never a failed health answer."""
+    blueprint.record_once(lambda state: state.app.extensions.setdefault(HEALTH_CHECKS, []).append(check))
+
+
+def health_warnings(database: Database) -> list[str]:
+    """The warnings of the app's health checks, in the request's language."""
+    locale = current_locale()
+    warnings: list[str] = []
+    for check in current_app.extensions.get(HEALTH_CHECKS, []):
+        try:
+            warnings.extend(render(text, locale) for text in check(database))
+        except Exception:  # noqa: BLE001 - reported in the answer and the log, never raised
+            log.exception("health check %s failed", getattr(check, "__name__", check))
+            warnings.append(
+                render(_("The health check {check} failed.", check=getattr(check, "__name__", "?")), locale)
+            )
+    return warnings
+
 
 REPLAY_OUTCOME = "replay-outcome"
 # What a replay may answer (it is one attempt: a failure dead-letters again, never "retry").
@@ -41,6 +78,11 @@ class HealthSchema(Schema):
     status = fields.String(required=True, metadata={"description": "ok or degraded"})
     database = fields.Dict(required=True)
     outbox = fields.Dict(required=True)
+    warnings = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "what the operators should act on; health is still ok (in the reader's language)"},
+    )
 
 
 class DeadLetterSchema(Schema):
@@ -71,7 +113,8 @@ def ops_blueprint(service: str) -> Blueprint:
     @blp.doc(security=[])
     @blp.response(200, HealthSchema)
     def health() -> dict[str, Any]:
-        """Health of this service: its database and its outbox backlog. No token needed."""
+        """Health of this service: its database, its outbox backlog and the service's own warnings.
+        No token needed."""
         context = service_context()
         database = database_health(context.database)
         try:
@@ -79,7 +122,8 @@ def ops_blueprint(service: str) -> Blueprint:
         except Exception as exc:  # noqa: BLE001
             outbox = {"error": type(exc).__name__}
         status = "ok" if database["status"] == "ok" and "error" not in outbox else "degraded"
-        return {"service": service, "status": status, "database": database, "outbox": outbox}
+        warnings = health_warnings(context.database) if database["status"] == "ok" else []
+        return {"service": service, "status": status, "database": database, "outbox": outbox, "warnings": warnings}
 
     @blp.route("/dead-letters")
     @requires(*STAFF_ROLES)

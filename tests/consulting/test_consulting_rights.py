@@ -92,6 +92,8 @@ EXPECTED: dict[str, set[str]] = {
     "reject_quote": TENANT_SIDE,
     "read_catalogue": EVERYBODY,
     "manage_catalogue": {"park_admin"},
+    "read_firms": {"firm"} | STAFF,  # the firm acted on is firm-law, the case's firm_org_id
+    "declare_categories": {"firm", "park_admin"},
     "read_calendar": EVERYBODY,
     "manage_calendar": {"park_admin"},
     "reports": {"park_admin"},
