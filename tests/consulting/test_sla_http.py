@@ -28,6 +28,11 @@ def test_the_clocks_follow_the_case_over_http_and_each_reader_sees_theirs(api, d
     assert set(tenant_view) == {("tenant", "first_response"), ("tenant", "resolution")}
     assert tenant_view[("tenant", "first_response")]["state"] in ("met", "met_late")
     assert tenant_view[("tenant", "first_response")]["met_at"] is not None
+    labels = {"met": "Met in time", "met_late": "Met after the target"}
+    assert (
+        tenant_view[("tenant", "first_response")]["state_label"]
+        == labels[tenant_view[("tenant", "first_response")]["state"]]
+    )
     for reader in ("lawyer", "desk"):
         seen = sla_of(api, case["id"], reader)
         assert set(seen) == {

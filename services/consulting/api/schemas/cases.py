@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.consulting.rules.names import CASE_ACTION, CASE_PRIORITY, SLA_CLOCK, SLA_TARGET
+from services.consulting.rules.names import CASE_ACTION, CASE_PRIORITY, SLA_CLOCK, SLA_STATE, SLA_TARGET
 from shared.events.consulting import CASE_STATUSES, PRIORITIES, SLA_CLOCKS, SLA_TARGETS
 from shared.http.display_names import DisplayName
 from shared.http.fields import ParkTime
@@ -172,6 +172,7 @@ class SlaSchema(Schema):
     remaining_minutes = fields.Integer(required=True)
     share = fields.String(required=True, metadata={"description": "used / target, four places"})
     state = fields.String(required=True)
+    state_label = Label(SLA_STATE, attribute="state")
     started_at = ParkTime(required=True)
     due_at = ParkTime(allow_none=True)
     met_at = ParkTime(allow_none=True)
