@@ -233,3 +233,15 @@ def test_an_attachment_of_another_case_or_none_at_all_is_404(api, db):
     assert api.get(f"/cases/{second}/attachments/{attachment['id']}", user="desk").status_code == 404
     assert api.get(f"/cases/{first}/attachments/{uuid.uuid4()}", user="desk").status_code == 404
     assert api.get(f"/cases/{first}/attachments/not-a-uuid", user="desk").status_code == 404
+
+
+def test_a_refused_file_is_named_in_the_readers_language(api, db):
+    case_id = make_case(db)
+    body, content_type = form({"body": "x"}, [("file", EXE, "安装程序.exe")])
+    answer = api.client.post(
+        f"/api/v1/consulting/cases/{case_id}/messages",
+        data=body,
+        headers={**api.headers("bob"), "Content-Type": content_type, "Accept-Language": "zh-CN"},
+    )
+    assert answer.status_code == 422
+    assert answer.get_json()["detail"].startswith("文件安装程序.exe不是消息可以携带的类型")

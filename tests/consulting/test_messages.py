@@ -280,3 +280,12 @@ def test_a_member_who_did_not_submit_sees_nothing_of_the_case(api, db):
     # ORG_B's people neither
     assert USERS["carol"].org == ORG_B != ORG_A
     assert api.get(f"/cases/{case_id}/messages", user="carol").status_code == 404
+
+
+def test_an_ended_case_says_so_in_chinese(api, db):
+    old = make_case(db, status="closed", closed_at=datetime(2026, 1, 5, 2, tzinfo=UTC))
+    refused = say(api, old, "bob", "还有一个问题", **{"Accept-Language": "zh"})
+    assert refused.status_code == 409
+    assert refused.get_json()["detail"] == (
+        "此案件自2026-01-05起为已结案；此后14天内仍可在其中留言。如有其他事项，请提交新的案件。"
+    )
