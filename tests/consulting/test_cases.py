@@ -52,7 +52,7 @@ def test_a_submitted_case(api: Api, db: Database) -> None:
 def test_the_chinese_reader_gets_chinese_names(api: Api) -> None:
     case = submitted(api)
     zh = api.get(f"/cases/{case['id']}", user="bob", headers={"Accept-Language": "zh"}).json
-    assert zh["status_label"] == "已提交" and zh["priority_label"] != "Normal"
+    assert (zh["status_label"], zh["priority_label"]) == ("已提交", "普通")
     assert zh["category"]["display_name"] == "法律" and zh["item"]["display_name"] == "合同审查"
     assert zh["organisation"]["display_name"] == "成都细胞治疗"
 
@@ -273,3 +273,14 @@ def test_a_tenant_reads_the_reason_of_a_wait(api: Api) -> None:
     case = case_in(api, "waiting_on_tenant")
     assert api.get(f"/cases/{case['id']}", user="bob").json["reason"] == "Send the signed annex."
     assert act(api, case, "resume", "alice").status_code == 200
+
+
+def test_a_refused_submission_reads_in_chinese(api: Api) -> None:
+    unknown = "00000000-0000-4000-8000-00000000dead"
+    response = api.post(
+        "/cases",
+        {"item_id": unknown, "subject": "x", "description": "y"},
+        user="bob",
+        **{"Accept-Language": "zh"},
+    )
+    assert response.status_code == 422 and response.json["detail"] == f"服务目录中没有服务项目{unknown}。"

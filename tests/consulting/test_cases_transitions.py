@@ -342,3 +342,12 @@ def test_accepting_a_solution_may_rate_it_in_the_same_request(api: Api, db: Data
         assert session.scalar(select(func.count()).select_from(Rating)) == 0
     closed = done(api, case, "accept_solution", "bob", {"stars": 4, "comment": "Good."})
     assert closed["status"] == "closed" and closed["rating"]["stars"] == 4 and closed["actions"] == []
+
+
+def test_the_rules_of_assigning_read_in_chinese(api: Api) -> None:
+    case = case_in(api, "triaged")
+    refused = act(api, case, "assign", "desk", {"firm_org_id": IPA}, **{"Accept-Language": "zh"})
+    assert refused.status_code == 422
+    assert refused.json["detail"] == f"组织{IPA}不是服务于该案件类别的机构。"
+    english = act(api, case, "assign", "desk", {"firm_org_id": IPA})
+    assert english.json["detail"] == f"Organisation {IPA} is not a firm serving this case's category."
