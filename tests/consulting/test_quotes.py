@@ -300,3 +300,12 @@ def test_quotes_in_chinese(api, db):
     ).get_json()
     assert refused["type"].endswith("/rule/fee-places")
     assert refused["detail"] != "A fee has at most two decimal places (fen)."
+
+
+def test_accepting_takes_no_fields(api, db):
+    case_id = make_case(db, status="accepted")
+    quote = propose(api, case_id).get_json()
+    answer = respond(api, case_id, quote, "accept", reason="why not")
+    assert answer.status_code == 422
+    assert "reason" in answer.get_json()["errors"]
+    assert respond(api, case_id, quote, "accept").status_code == 200

@@ -10,7 +10,13 @@ from typing import Any
 
 from flask.views import MethodView
 
-from services.consulting.api.schemas.quotes import QuoteAnswerSchema, QuoteInSchema, QuoteListSchema, QuoteSchema
+from services.consulting.api.schemas.quotes import (
+    QuoteAcceptSchema,
+    QuoteInSchema,
+    QuoteListSchema,
+    QuoteRejectSchema,
+    QuoteSchema,
+)
 from services.consulting.commands.quotes import AnswerQuote, ProposeQuote
 from services.consulting.handlers.quotes import answer_quote, propose_quote
 from services.consulting.permissions import RIGHTS
@@ -57,7 +63,7 @@ class CaseQuotes(MethodView):
 @blp.route("/cases/<uuid:case_id>/quotes/<uuid:quote_id>/accept")
 class QuoteAccept(MethodView):
     @RIGHTS.guard("accept_quote", current_principal)
-    @blp.arguments(QuoteAnswerSchema(), required=False)
+    @blp.arguments(QuoteAcceptSchema(), required=False)
     @blp.response(200, QuoteSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], case_id: Any, quote_id: Any) -> Any:
@@ -70,7 +76,7 @@ class QuoteAccept(MethodView):
 @blp.route("/cases/<uuid:case_id>/quotes/<uuid:quote_id>/reject")
 class QuoteReject(MethodView):
     @RIGHTS.guard("reject_quote", current_principal)
-    @blp.arguments(QuoteAnswerSchema(), required=False)
+    @blp.arguments(QuoteRejectSchema(), required=False)
     @blp.response(200, QuoteSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], case_id: Any, quote_id: Any) -> Any:

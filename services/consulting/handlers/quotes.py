@@ -62,7 +62,7 @@ def propose_quote(cmd: ProposeQuote, *, uow: UnitOfWork) -> dict[str, Any]:
     quote = Quote(
         id=new_id(),
         case_id=case.id,
-        firm_org_id=case.firm_org_id or cmd.actor.org_id,
+        firm_org_id=cmd.actor.org_id,  # the firm assigned: RIGHTS.require above
         fee=fee,
         currency=CURRENCY,
         description=cmd.description,

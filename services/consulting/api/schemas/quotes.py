@@ -38,8 +38,14 @@ class QuoteInSchema(Schema):
     description = fields.String(load_default="", validate=validate.Length(max=4000))
 
 
-class QuoteAnswerSchema(Schema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+class QuoteAcceptSchema(Schema):
+    """No body (or ``{}``): accepting says nothing more; any field is refused."""
+
+
+class QuoteRejectSchema(Schema):
+    reason = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000), metadata={"description": "why"}
+    )
 
 
 class QuoteFirmSchema(Schema):
