@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from services.consulting.rules.attachments import (
     CSV,
     DOCX,
+    EXTENSIONS,
     GIF,
     JPEG,
     MAX_FILE_BYTES,
@@ -167,6 +168,13 @@ def test_safe_filename_properties(name):
 def test_letters_of_any_script_and_a_short_extension_are_kept(stem):
     assume(not re.fullmatch(r"(con|prn|aux|nul|com.|lpt.)", stem, re.IGNORECASE))  # Windows' devices
     assert safe_filename(f"{stem}.pdf") == unicodedata.normalize("NFC", f"{stem}.pdf")[:MAX_FILENAME]
+
+
+@given(st.text(max_size=200), st.sampled_from(sorted(EXTENSIONS)))
+def test_a_kept_name_always_ends_with_an_extension_of_its_content(name, kind):
+    kept = named_for(name, kind)
+    assert kept.rsplit(".", 1)[-1].lower() in EXTENSIONS[kind]
+    assert safe_filename(kept) == kept
 
 
 @given(st.text(max_size=200))
