@@ -179,10 +179,19 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from gateway.models import Organisation
+    from gateway.models import database as gateway_database
     from gateway.seed import seed as seed_identity
     from services.booking.seed import seed as seed_spaces
+    from services.consulting.seed import seed as seed_consulting
 
-    for line in [*seed_identity(settings), *seed_spaces(settings)]:
+    lines = [*seed_identity(settings), *seed_spaces(settings)]
+    # Consulting's firms are the gateway's organisations: their ids, by name, from its database.
+    with gateway_database(settings).reading() as session:
+        organisations = {name: org_id for name, org_id in session.execute(select(Organisation.name, Organisation.id))}
+    for line in [*lines, *seed_consulting(settings, organisations)]:
         print(line, flush=True)
     return 0
 

@@ -120,13 +120,32 @@ PARTNERS = (
         "subsidy@cdht-science.gov.cn",
     ),
     DemoOrganisation(
-        "Xiling BioPharma CDMO Co., Ltd.", "西岭生物医药合同研发生产有限公司", "cro_cdmo", "bd@xiling-cdmo.cn"
+        "Xiling BioPharma CDMO Co., Ltd.",
+        "西岭生物医药合同研发生产有限公司",
+        "cro_cdmo",
+        "bd@xiling-cdmo.cn",
+        users=(DemoUser("cdmo", "Daniel Xu 徐达 (CDMO business development)", ("partner_agent",)),),
     ),
     DemoOrganisation(
-        "Jinjiang Certified Public Accountants", "锦江会计师事务所", "accounting_firm", "tax@jinjiang-cpa.cn"
+        "Jincheng Pharmacology and Safety Testing Co., Ltd.",
+        "成都锦城药理安全评价有限公司",
+        "cro_cdmo",
+        "studies@jincheng-cro.cn",
+        users=(DemoUser("cro", "Rachel Tang 唐睿 (study director)", ("partner_agent",)),),
     ),
     DemoOrganisation(
-        "Shuguang Talent HR Services Co., Ltd.", "曙光人才人力资源服务有限公司", "hr_firm", "talent@shuguang-hr.cn"
+        "Jinjiang Certified Public Accountants",
+        "锦江会计师事务所",
+        "accounting_firm",
+        "tax@jinjiang-cpa.cn",
+        users=(DemoUser("cpa", "Frank He 何帆 (tax partner)", ("partner_agent",)),),
+    ),
+    DemoOrganisation(
+        "Shuguang Talent HR Services Co., Ltd.",
+        "曙光人才人力资源服务有限公司",
+        "hr_firm",
+        "talent@shuguang-hr.cn",
+        users=(DemoUser("hr", "Helen Luo 罗慧 (HR consultant)", ("partner_agent",)),),
     ),
     DemoOrganisation(
         "Tianfu Biomedical Industry Guide Fund", "天府生物医药产业引导基金", "fund", "invest@tianfu-biofund.cn"

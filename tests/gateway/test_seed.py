@@ -28,7 +28,7 @@ def snapshot(settings: Settings) -> dict[str, object]:
 def test_seed_loads_the_demo_park_and_publishes_each_organisation(empty_settings: Settings) -> None:
     lines = seed(empty_settings)
     text = "\n".join(lines)
-    for username in ("admin", "desk", "alice", "bob", "carol", "bank", "lawyer", "ipagent"):
+    for username in ("admin", "desk", "alice", "bob", "carol", "bank", "lawyer", "ipagent", "cpa", "hr", "cro", "cdmo"):
         assert f"  {username} " in text
     assert DEMO_PASSWORD in text
     assert "client_secret=parkhub-demo-bank-secret" in text
