@@ -20,7 +20,7 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from gateway.routes import Route, route_for
+from gateway.routes import Route, body_limit, route_for
 from shared.http.languages import negotiate
 from shared.http.problems import PROBLEM_JSON, problem_body
 from shared.http.requests import REQUEST_ID
@@ -72,8 +72,9 @@ class Edge:
             respond("204 No Content", [("Access-Control-Max-Age", "600")] if cors else [])
             return [b""]
         length = environ.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > self.settings.max_body_bytes:
-            detail = _("The body is over the limit of {limit} bytes.", limit=self.settings.max_body_bytes)
+        limit = body_limit(self.settings, environ.get("PATH_INFO", ""))
+        if length.isdigit() and int(length) > limit:
+            detail = _("The body is over the limit of {limit} bytes.", limit=limit)
             return self._problem(environ, respond, 413, detail, request_id)
         retry_after = self._rate_limited(environ)
         if retry_after is not None:

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from limits import RateLimitItem, parse
 
 from gateway.edge import ADDRESS_CAP, CORS_EXPOSED, CORS_HEADERS, CORS_METHODS
-from gateway.routes import default_port, route_table
+from gateway.routes import LARGE_BODIES, default_port, route_table
 from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON, TITLES
 from shared.i18n import CONTENT_LANGUAGE, Message, _
 from shared.settings import Settings, SettingsError
@@ -100,20 +100,37 @@ def render(settings: Settings, listen: str) -> str:
             f"        location {route.prefix} {{ proxy_pass http://parkhub_{route.service}; }}",
         ]
     lines.append("        location / { proxy_pass http://parkhub_gateway; }")
-    for status in _PROBLEMS:
+    # Uploads take larger bodies (gateway.routes.LARGE_BODIES): a regular expression location
+    # wins over the prefixes above, and its 413 names its own limit.
+    for number, large in enumerate(LARGE_BODIES):
+        limit = max(large.limit, settings.max_body_bytes)
         lines += [
-            f"        location @problem_{status} {{",
+            f'        location ~ "{large.pattern}" {{',
+            f"            client_max_body_size {limit};",
+            f"            error_page 413 @problem_413_upload_{number};",
+            f"            proxy_pass http://parkhub_{large.service};",
+            "        }",
+        ]
+    problems = [(f"@problem_{status}", status, settings.max_body_bytes) for status in _PROBLEMS]
+    problems += [
+        (f"@problem_413_upload_{number}", 413, max(large.limit, settings.max_body_bytes))
+        for number, large in enumerate(LARGE_BODIES)
+    ]
+    for name, status, limit in problems:
+        lines += [
+            f"        location {name} {{",
             f"            default_type {PROBLEM_JSON};",
-            f"            if ($parkhub_language = zh) {{ return {status} '{_problem(status, 'zh', settings)}'; }}",
-            f"            return {status} '{_problem(status, 'en', settings)}';",
+            f"            if ($parkhub_language = zh) {{ return {status} '{_problem(status, 'zh', limit)}'; }}",
+            f"            return {status} '{_problem(status, 'en', limit)}';",
             "        }",
         ]
     lines += ["    }", "}"]
     return "\n".join(lines) + "\n"
 
 
-def _problem(status: int, locale: str, settings: Settings) -> str:
-    """The JSON body of nginx's own ``status`` problem in ``locale`` (nginx fills in the request id)."""
+def _problem(status: int, locale: str, body_limit: int) -> str:
+    """The JSON body of nginx's own ``status`` problem in ``locale`` (nginx fills in the request
+    id); a 413 names ``body_limit``."""
     code, detail = _PROBLEMS[status]
     title = HTTPStatus(status).phrase
     if locale != "en":
@@ -122,7 +139,7 @@ def _problem(status: int, locale: str, settings: Settings) -> str:
         "type": PROBLEM_BASE + code,
         "title": title,
         "status": status,
-        "detail": Message(detail.msgid, {"limit": settings.max_body_bytes}).render(locale),
+        "detail": Message(detail.msgid, {"limit": body_limit}).render(locale),
         "request_id": "$parkhub_request_id",
     }
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))

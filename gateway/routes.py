@@ -6,6 +6,7 @@ nginx's configuration (:mod:`gateway.nginx`). Everything not routed to a service
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from shared.settings import SERVICES, Settings
@@ -53,3 +54,29 @@ def route_for(routes: list[Route], path: str) -> Route | None:
         if path.startswith(route.prefix) or path == route.prefix.rstrip("/"):
             return route
     return None
+
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LargeBody:
+    """A path that takes bodies larger than the platform's ``max_body_bytes``: uploads.
+    ``pattern`` is a regular expression that Python and nginx read alike (``^…$``, ``[^/]+``)."""
+
+    service: str
+    pattern: str
+    limit: int
+
+
+LARGE_BODIES = (LargeBody("consulting", r"^/api/v1/consulting/cases/[^/]+/messages$", 26 * MiB),)
+"""A case's message with its files: 5 files of 25 MiB together and the form around them (the
+consulting route checks its own limit again, ``services/consulting/api/messages.UPLOAD_LIMIT``)."""
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    """The largest body the edge lets through to ``path``."""
+    for large in LARGE_BODIES:
+        if re.match(large.pattern, path):
+            return max(large.limit, settings.max_body_bytes)
+    return settings.max_body_bytes

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.routes import LARGE_BODIES
 from shared.settings import SERVICES
 from tests.park import Park, running_park
 
@@ -123,6 +124,16 @@ def test_a_body_over_the_limit_is_refused(seeded_platform: Path, tmp_path: Path)
         assert response.status_code == 413
         assert response.content_type == PROBLEM
         assert response.json["request_id"] == "big-1"
+
+        # An upload route (gateway.routes.LARGE_BODIES) takes more: the body reaches consulting,
+        # which asks for a token; past the upload's own limit the edge refuses it, naming that limit.
+        message = "/api/v1/consulting/cases/00000000-0000-4000-8000-000000000001/messages"
+        upload = park.client.post(message, data=b"x" * 2048, content_type="multipart/form-data; boundary=x")
+        assert upload.status_code == 401
+        (large,) = LARGE_BODIES
+        too_large = park.client.post(message, data=b"x" * (large.limit + 1), content_type="application/json")
+        assert too_large.status_code == 413
+        assert str(large.limit) in too_large.json["detail"]
 
 
 def test_the_rate_limit_answers_429_with_retry_after(seeded_platform: Path, tmp_path: Path) -> None:

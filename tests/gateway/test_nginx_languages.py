@@ -99,6 +99,11 @@ def test_nginx_problems_speak_chinese_to_a_client_that_lists_it_first(edge: str,
     assert too_big.status_code == 413
     assert too_big.json()["detail"] == "请求体超过了 1024 字节的上限。"
 
+    # A case's message with files may be larger (gateway.routes.LARGE_BODIES): nginx passes it on
+    # to consulting (a closed port here: 502), not a 413.
+    upload = requests.post(edge + "/api/v1/consulting/cases/c1/messages", data=b"x" * 2048, timeout=5)
+    assert upload.status_code == 502
+
 
 @pytest.mark.parametrize("accept_language", [None, "en", "fr", "en-GB,zh-CN;q=0.8"])
 def test_nginx_problems_stay_english_otherwise(edge: str, accept_language: str | None) -> None:
