@@ -227,3 +227,12 @@ def test_health_tells_when_a_service_database_is_gone(park: Park) -> None:
     finance = response.json["services"]["finance"]
     assert finance["status"] == "degraded" and finance["database"]["error"] == "database file missing"
     assert response.json["services"]["booking"]["status"] == "ok"
+
+
+def test_the_edge_lets_through_what_the_upload_route_reads() -> None:
+    """The edge's limit for a message with files is the one consulting's route enforces: a
+    smaller one would refuse files consulting takes, a larger one pass bodies it refuses."""
+    from services.consulting.api.messages import UPLOAD_LIMIT
+
+    (large,) = LARGE_BODIES
+    assert large.limit == UPLOAD_LIMIT
