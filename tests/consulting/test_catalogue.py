@@ -297,3 +297,14 @@ def test_targets_in_words(minutes, per_day, en, zh):
     words = business_minutes_words(minutes, per_day)
     assert words.render("en") == en
     assert words.render("zh") == zh  # needs the catalogue merged
+
+
+def test_creating_with_an_idempotency_key_replays_the_first_answer(api):
+    key = {"Idempotency-Key": "new-item-1"}
+    first = api.post("/items", new_item(), user="admin", **key)
+    again = api.post("/items", new_item(), user="admin", **key)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json["id"] == first.json["id"]
+    other = api.post("/items", new_item(name="Another name"), user="admin", **key)
+    assert other.status_code == 422  # another body under the same key
+    assert [i["code"] for i in api.get("/items", user="admin").json["items"]].count("labour_contract_review") == 1
