@@ -264,7 +264,8 @@ def test_every_state_has_a_staff_and_a_tenant_name_in_both_languages():
 def test_the_other_codes_are_named_in_both_languages():
     assert set(names.LABELS[names.CASE_PRIORITY]) == set(PRIORITIES)
     assert set(names.LABELS[names.QUOTE_STATUS]) == set(QUOTE_STATUSES)
-    assert set(names.LABELS[names.CASE_ACTION]) == {"submit", *ACTIONS}
+    # the submission and the breach job's escalation are lines of the audit trail too
+    assert set(names.LABELS[names.CASE_ACTION]) == {"submit", "escalate", *ACTIONS}
     for kind, codes in names.LABELS.items():
         for code, text in codes.items():
             assert label(kind, code) is text
