@@ -181,17 +181,38 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from gateway.models import Organisation
+    from gateway.models import Organisation, User
     from gateway.models import database as gateway_database
     from gateway.seed import seed as seed_identity
     from services.booking.seed import seed as seed_spaces
     from services.consulting.seed import seed as seed_consulting
+    from shared.principal import Principal
 
     lines = [*seed_identity(settings), *seed_spaces(settings)]
     # Consulting's firms are the gateway's organisations: their ids, by name, from its database.
-    with gateway_database(settings).reading() as session:
+    # Its demo cases are submitted and worked by the demo users as their tokens name them (sub,
+    # org, org_kind, roles, name), and need the firms in consulting's directory: the gateway's
+    # organisation events still in its outbox are handed to consulting's inbox, as the bus will.
+    gateway_db = gateway_database(settings)
+    with gateway_db.reading() as session:
         organisations = {name: org_id for name, org_id in session.execute(select(Organisation.name, Organisation.id))}
-    for line in [*lines, *seed_consulting(settings, organisations)]:
+        users = {
+            user.username: Principal(
+                subject=user.subject,
+                org_id=user.organisation.id,
+                org_kind=user.organisation.kind,
+                roles=frozenset(user.roles),
+                name=user.display_name,
+            )
+            for user in session.scalars(select(User))
+        }
+        outbox = gateway_db.messaging.outbox
+        identity_events = list(
+            session.scalars(
+                select(outbox.c.envelope).where(outbox.c.type.like("identity.organisation.%")).order_by(outbox.c.id)
+            )
+        )
+    for line in [*lines, *seed_consulting(settings, organisations, users, identity_events)]:
         print(line, flush=True)
     return 0
 

@@ -18,19 +18,39 @@ which may still be on their way when the seed runs.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from services.consulting.commands.cases import ActOnCase, SubmitCase
+from services.consulting.commands.messages import PostMessage, UploadedFile
+from services.consulting.commands.quotes import AnswerQuote, ProposeQuote
+from services.consulting.consumers import HANDLERS
 from services.consulting.handlers.calendar import keep_official_years
-from services.consulting.models import CalendarSettings, Category, FirmCategory, ServiceItem, database
+from services.consulting.handlers.cases import act_on_case, submit_case
+from services.consulting.handlers.messages import post_message
+from services.consulting.handlers.quotes import answer_quote, propose_quote
+from services.consulting.handlers.storage import AttachmentStore, configured_store
+from services.consulting.models import (
+    CalendarSettings,
+    Case,
+    Category,
+    FirmCategory,
+    ServiceItem,
+    database,
+    directory,
+)
 from services.consulting.queries.calendar import DEFAULT_HOURS, calendar_warnings, held_years, park_today
 from services.consulting.rules.catalogue import PRIORITIES, check_fee_range, check_sla_policy
 from services.consulting.rules.intake import check_intake_fields
+from shared.bus.inbox import Inbox
 from shared.clock import utcnow
+from shared.db import UnitOfWork
+from shared.principal import Principal
 from shared.settings import Settings
 
 NAMESPACE = uuid.UUID("5d0c7a3e-2b8f-4f61-9a57-3c1e0b6f2d94")
@@ -815,9 +835,17 @@ FIRM_CATEGORIES: Mapping[str, tuple[str, ...]] = {
 """The gateway's demo organisations (by name) and the categories each serves."""
 
 
-def seed(settings: Settings, organisations: Mapping[str, str]) -> list[str]:
+def seed(
+    settings: Settings,
+    organisations: Mapping[str, str],
+    users: Mapping[str, Principal] | None = None,
+    identity_events: Sequence[str | Mapping[str, Any]] = (),
+) -> list[str]:
     """Load the catalogue, the calendar and the firms' categories into the (migrated) consulting
-    database; return the lines to print."""
+    database; with ``users`` (the demo users by username, as their tokens name them), also the
+    demo desk's cases (:func:`seed_cases`), after handing ``identity_events`` (the gateway's
+    ``identity.organisation.*`` envelopes) to consulting's inbox so the firms are in its
+    directory. Returns the lines to print."""
     db = database(settings)
     lines = ["Consulting:"]
     with db.unit_of_work(correlationid="seed-consulting") as uow:
@@ -896,4 +924,442 @@ def seed(settings: Settings, organisations: Mapping[str, str]) -> list[str]:
                     )
             lines.append(f"  {name} serves {', '.join(categories)}")
         uow.commit()
+    if users is not None:
+        _deliver_directory(settings, identity_events)
+        lines.extend(seed_cases(settings, organisations, users))
     return lines
+
+
+# The demo desk: cases in every state ------------------------------------------------------------
+#
+# Each case is played through the handlers the API runs (submit, the lifecycle's actions, quotes,
+# messages), one unit of work per step committed as a view commits it, at a time in the past
+# (the commands' ``at``): the audit trail, the SLA clocks, the events and the case counter are
+# what the live service would have written. Times are chosen so that only the forgotten case
+# (:data:`FORGOTTEN`) has used up a target when the seed runs: the others' clocks run for less
+# wall time than their targets' business time.
+
+KANGCHENG_CREDIT_CODE = "91510100MA6CKC2N1L"
+SHURUI_CREDIT_CODE = "91510100MA62XR4T52"
+FORGOTTEN = "Social insurance accounts for six new lab technicians"
+"""The subject of the case nobody triaged: submitted six days ago, past the desk's first response
+(2 working hours) and resolution (3 working days), so the breach job escalates it."""
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """One thing done to a demo case ``ago`` before the seed runs, by the demo user ``by``:
+    a lifecycle action (``rules.CALLER_ACTIONS``), ``quote`` (the firm proposes ``fee``),
+    ``accept_quote``/``reject_quote`` (the latest quote) or ``message`` (``visibility``, ``body``,
+    ``files``: names of :data:`DEMO_FILES`). ``fields`` are the command's own (``firm`` names a
+    firm of :data:`FIRM_CATEGORIES`)."""
+
+    ago: timedelta
+    by: str
+    action: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    """A case the demo user ``by`` submitted ``ago`` before the seed runs, then its ``steps``."""
+
+    ago: timedelta
+    by: str
+    item: str
+    subject: str
+    description: str
+    answers: Mapping[str, Any]
+    priority: str = "normal"
+    steps: tuple[DemoStep, ...] = ()
+
+
+def demo_pdf(title: str) -> bytes:
+    """A small, well-formed one-page PDF saying ``title`` (ASCII), with a correct cross-reference
+    table, so any reader opens it."""
+    text = title.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    stream = f"BT /F1 14 Tf 72 770 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+DEMO_FILES: Mapping[str, bytes] = {
+    "prior-art-search.pdf": demo_pdf("Prior art search: CAR-T manufacturing closed system (demo)"),
+}
+
+
+def _hours(n: float) -> timedelta:
+    return timedelta(hours=n)
+
+
+def _days(n: float, hours: float = 0) -> timedelta:
+    return timedelta(days=n, hours=hours)
+
+
+def _in_days(n: int) -> str:
+    """A date ``n`` days after the park's today, as an intake form's date answer."""
+    return (park_today() + timedelta(days=n)).isoformat()
+
+
+def demo_cases() -> tuple[DemoCase, ...]:
+    """The demo desk, oldest submission first (so the numbers follow the dates)."""
+    return (
+        DemoCase(
+            _days(20),
+            "bob",
+            "legal_consultation",
+            "Can a departing scientist take his lab notebooks?",
+            "A senior scientist resigns next month. He asks to keep copies of his lab notebooks.",
+            {"question": "Who owns lab notebooks written at work, and what may a departing employee copy?"},
+            steps=(
+                DemoStep(_days(20) - _hours(1), "desk", "triage"),
+                DemoStep(_days(20) - _hours(1.2), "desk", "assign", {"firm": LAW_FIRM}),
+                DemoStep(_days(20) - _hours(2), "lawyer", "accept"),
+                DemoStep(_days(20) - _hours(2.1), "lawyer", "start"),
+                DemoStep(
+                    _days(18),
+                    "lawyer",
+                    "propose_solution",
+                    {
+                        "solution": "The notebooks belong to Kangcheng (work made in the course of employment). "
+                        "He may keep nothing without written consent; remind him of his confidentiality duty."
+                    },
+                ),
+                DemoStep(
+                    _days(17),
+                    "bob",
+                    "accept_solution",
+                    {"stars": 5, "comment": "Clear answer within two days, thank you."},
+                ),
+            ),
+        ),
+        DemoCase(
+            _days(10),
+            "carol",
+            "company_registration",
+            "Register a subsidiary for our imaging cloud",
+            "A second company for the cloud service, at the park's address.",
+            {
+                "proposed_names": "Shurui Cloud Imaging Co., Ltd.",
+                "business_scope": "Medical imaging software and cloud services.",
+                "registered_capital": "500",
+                "legal_representative": "Carol Zhang",
+                "contact_phone": "13800138000",
+            },
+            steps=(DemoStep(_days(10) - _hours(0.5), "carol", "cancel"),),
+        ),
+        DemoCase(
+            _days(6),
+            "alice",
+            "social_insurance",
+            FORGOTTEN,
+            "Six technicians start on Monday; their social insurance must be registered first.",
+            {"credit_code": KANGCHENG_CREDIT_CODE, "employees": 6},
+        ),
+        DemoCase(
+            _days(6, 2),
+            "bob",
+            "patent_application",
+            "Patent for our closed-system CAR-T manufacturing process",
+            "An invention from our process development team; we want to file before a conference in spring.",
+            {
+                "patent_type": "invention",
+                "title": "Closed-system manufacturing of CAR-T cells",
+                "inventors": "Bob Li, Wei Chen",
+                "disclosed": False,
+            },
+            priority="high",
+            steps=(
+                # Intellectual property is routed round robin: triage hands it to the IP agency.
+                DemoStep(_days(6, 1.5), "desk", "triage"),
+                DemoStep(_days(6, 1), "ipagent", "accept"),
+                DemoStep(
+                    _days(5, 20),
+                    "ipagent",
+                    "quote",
+                    {
+                        "fee": "18000.00",
+                        "description": "Drafting and filing one invention patent; official fees apart.",
+                    },
+                ),
+                DemoStep(_days(5, 3), "bob", "accept_quote"),
+                DemoStep(_days(5, 2), "ipagent", "start"),
+                DemoStep(
+                    _days(4),
+                    "ipagent",
+                    "message",
+                    {
+                        "visibility": "tenant",
+                        "body": "Our prior-art search is attached: two close documents, neither discloses the "
+                        "closed system. We can draft the claims around it.",
+                        "files": ("prior-art-search.pdf",),
+                    },
+                ),
+                DemoStep(
+                    _days(3, 22),
+                    "ipagent",
+                    "message",
+                    {"visibility": "firm", "body": "Draft claims 1-8 by Friday; check the 2021 WO application."},
+                ),
+                DemoStep(
+                    _days(3, 20),
+                    "desk",
+                    "message",
+                    {"visibility": "desk", "body": "High priority: the conference deadline is real. Follow up weekly."},
+                ),
+                DemoStep(
+                    _days(3, 4),
+                    "bob",
+                    "message",
+                    {"visibility": "tenant", "body": "Thank you. Our inventors can meet you on Thursday afternoon."},
+                ),
+            ),
+        ),
+        DemoCase(
+            _days(4),
+            "carol",
+            "annual_tax_filing",
+            "Corporate income tax filing for last year",
+            "Our first year as a high-tech enterprise; we claim the R&D super deduction.",
+            {
+                "credit_code": SHURUI_CREDIT_CODE,
+                "fiscal_year": park_today().year - 1,
+                "annual_revenue": "12500000",
+                "high_tech_enterprise": True,
+                "rd_super_deduction": True,
+            },
+            steps=(
+                DemoStep(_days(4) - _hours(1), "desk", "triage"),
+                DemoStep(_days(4) - _hours(1.1), "desk", "assign", {"firm": ACCOUNTING_FIRM}),
+                DemoStep(_days(4) - _hours(2), "cpa", "accept"),
+                DemoStep(
+                    _days(3, 20),
+                    "cpa",
+                    "quote",
+                    {"fee": "9800.00", "description": "Annual filing with the R&D super deduction schedule."},
+                ),
+                DemoStep(_days(3, 4), "carol", "accept_quote"),
+                DemoStep(_days(3, 3), "cpa", "start"),
+                DemoStep(
+                    _days(1, 5),
+                    "cpa",
+                    "wait",
+                    {"reason": "Please send the general ledger and the R&D expense ledger for the year."},
+                ),
+            ),
+        ),
+        DemoCase(
+            _days(3),
+            "alice",
+            "legal_consultation",
+            "May we use patient images from a partner hospital for training?",
+            "Anonymised CT images from a hospital partner, for training our segmentation model.",
+            {"question": "What consent and data agreements do we need to train on a hospital's anonymised images?"},
+            steps=(
+                DemoStep(_days(3) - _hours(1), "desk", "triage"),
+                DemoStep(_days(3) - _hours(1.1), "desk", "assign", {"firm": LAW_FIRM}),
+                DemoStep(_days(3) - _hours(3), "lawyer", "accept"),
+                DemoStep(_days(3) - _hours(3.1), "lawyer", "start"),
+                DemoStep(
+                    _days(1),
+                    "lawyer",
+                    "propose_solution",
+                    {
+                        "solution": "A data processing agreement with the hospital, its ethics committee's "
+                        "approval, and de-identification to the national standard; templates attached to "
+                        "our letter."
+                    },
+                ),
+            ),
+        ),
+        DemoCase(
+            _days(2),
+            "alice",
+            "commercial_contract_review",
+            "Review of a research collaboration agreement with a university",
+            "The university's draft gives it all the IP; we need a fair split and a publication clause.",
+            {
+                "counterparty": "Sichuan University",
+                "contract_value": "1200000",
+                "language": "zh",
+                "deadline": _in_days(21),
+            },
+            steps=(
+                DemoStep(_days(2) - _hours(1), "desk", "triage", {"priority": "high"}),
+                DemoStep(_days(2) - _hours(1.2), "desk", "assign", {"firm": LAW_FIRM}),
+                DemoStep(_days(2) - _hours(3), "lawyer", "accept"),
+                DemoStep(
+                    _days(1, 2),
+                    "lawyer",
+                    "quote",
+                    {"fee": "6500.00", "description": "Review and one round of negotiation comments."},
+                ),
+            ),
+        ),
+        DemoCase(
+            _hours(5),
+            "alice",
+            "recruitment",
+            "Two QC analysts for the GMP lab",
+            "Experience with flow cytometry and sterility testing.",
+            {"position": "QC analyst", "headcount": 2, "annual_salary": "180000", "deadline": _in_days(45)},
+            steps=(DemoStep(_hours(4), "desk", "triage"),),
+        ),
+        DemoCase(
+            _hours(3),
+            "bob",
+            "labour_contract_review",
+            "Non-compete agreements for the process development team",
+            "Twelve engineers; we want a two-year non-compete with fair compensation.",
+            {"contract_type": "non_compete", "pages": 6, "deadline": _in_days(14)},
+            steps=(
+                DemoStep(_hours(2.8), "desk", "triage"),
+                DemoStep(_hours(2.7), "desk", "assign", {"firm": LAW_FIRM}),
+            ),
+        ),
+        DemoCase(
+            _hours(1),
+            "carol",
+            "high_tech_certification",
+            "High-tech enterprise certification this year",
+            "Pre-assessment first: we hold three invention patents.",
+            {
+                "credit_code": SHURUI_CREDIT_CODE,
+                "patents_held": 3,
+                "rd_staff": 28,
+                "total_staff": 60,
+                "last_year_revenue": "12500000",
+            },
+        ),
+    )
+
+
+DEMO_USERS = ("alice", "bob", "carol", "desk", "lawyer", "ipagent", "cpa")
+"""The demo users the demo cases need (the gateway's usernames)."""
+
+
+def _deliver_directory(settings: Settings, identity_events: Sequence[str | Mapping[str, Any]]) -> None:
+    """Hand identity's events to consulting's inbox, as the bus will: the firms are in the
+    directory before a case is assigned to one, and the bus's own delivery later finds them
+    handled (a duplicate)."""
+    inbox = Inbox("consulting", database(settings), HANDLERS)
+    for envelope in identity_events:
+        inbox.deliver(envelope)
+
+
+def _missing_for_cases(settings: Settings, organisations: Mapping[str, str], users: Mapping[str, Principal]) -> str:
+    """Why the demo cases cannot be played now, or ``""``."""
+    missing = [name for name in DEMO_USERS if name not in users]
+    if missing:
+        return f"demo users missing: {', '.join(missing)}"
+    with database(settings).reading() as session:
+        for name in (LAW_FIRM, ACCOUNTING_FIRM, IP_AGENCY):
+            org_id = organisations.get(name)
+            status = session.execute(select(directory.c.status).where(directory.c.id == org_id)).scalar()
+            if status != "active":
+                return f"firm {name!r} is not active in consulting's directory yet"
+    return ""
+
+
+def seed_cases(
+    settings: Settings,
+    organisations: Mapping[str, str],
+    users: Mapping[str, Principal],
+    *,
+    now: datetime | None = None,
+) -> list[str]:
+    """Play :func:`demo_cases` through the handlers, unless a demo case exists already (a second
+    seed adds none); ``users`` are the demo users as their tokens name them (username →
+    principal). Returns the lines to print."""
+    db = database(settings)
+    cases = sorted(demo_cases(), key=lambda case: case.ago, reverse=True)  # numbers follow the dates
+    with db.reading() as session:
+        existing = session.scalar(
+            select(func.count()).select_from(Case).where(Case.subject.in_([c.subject for c in cases]))
+        )
+    if existing:
+        return [f"  demo cases: {existing} there already, none added"]
+    why_not = _missing_for_cases(settings, organisations, users)
+    if why_not:
+        return [f"  demo cases not added: {why_not}"]
+    now = now or utcnow()
+    store = configured_store(settings)
+    numbers = []
+    for demo in cases:
+        with db.unit_of_work(correlationid="seed-consulting-cases") as uow:
+            case = submit_case(
+                SubmitCase(
+                    users[demo.by],
+                    ITEM_IDS[demo.item],
+                    demo.subject,
+                    demo.description,
+                    dict(demo.answers),
+                    demo.priority,
+                    at=now - demo.ago,
+                ),
+                uow=uow,
+            )
+            uow.commit()
+        quote_id = ""
+        for step in demo.steps:
+            with db.unit_of_work(correlationid="seed-consulting-cases") as uow:
+                answer = _play(
+                    uow,
+                    step,
+                    case_id=case["id"],
+                    quote_id=quote_id,
+                    users=users,
+                    organisations=organisations,
+                    store=store,
+                    at=now - step.ago,
+                )
+                uow.commit()
+            if step.action == "quote":
+                quote_id = answer["id"]
+        numbers.append(case["number"])
+    return [f"  demo cases: {len(numbers)} added ({numbers[0]} to {numbers[-1]})"]
+
+
+def _play(
+    uow: UnitOfWork,
+    step: DemoStep,
+    *,
+    case_id: str,
+    quote_id: str,
+    users: Mapping[str, Principal],
+    organisations: Mapping[str, str],
+    store: AttachmentStore,
+    at: datetime,
+) -> dict[str, Any]:
+    actor = users[step.by]
+    fields = dict(step.fields)
+    if step.action == "quote":
+        return propose_quote(ProposeQuote(actor, case_id, fields["fee"], fields["description"], at=at), uow=uow)
+    if step.action in ("accept_quote", "reject_quote"):
+        action = step.action.removesuffix("_quote")
+        return answer_quote(AnswerQuote(actor, case_id, quote_id, action, reason=fields.get("reason"), at=at), uow=uow)
+    if step.action == "message":
+        files = tuple(UploadedFile(name, DEMO_FILES[name]) for name in fields.get("files", ()))
+        command = PostMessage(actor, case_id, fields["body"], fields["visibility"], files, at=at)
+        return post_message(command, uow=uow, store=store)
+    firm = fields.pop("firm", None)
+    return act_on_case(
+        ActOnCase(actor, case_id, step.action, firm_org_id=organisations[firm] if firm else None, at=at, **fields),
+        uow=uow,
+    )

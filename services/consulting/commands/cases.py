@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from shared.principal import Principal
@@ -18,6 +19,9 @@ class SubmitCase:
     description: str
     answers: dict[str, Any] = field(default_factory=dict)
     priority: str = "normal"
+    at: datetime | None = None
+    """When the action is taken (UTC); None: now. Only the demo seed passes it, to give the demo
+    desk a past; the API never does."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,9 @@ class ActOnCase:
     solution: str | None = None
     stars: int | None = None
     comment: str | None = None
+    at: datetime | None = None
+    """When the action is taken (UTC); None: now. Only the demo seed passes it, to give the demo
+    desk a past; the API never does."""
 
 
 @dataclass(frozen=True)
@@ -48,3 +55,6 @@ class RateCase:
     case_id: str
     stars: int
     comment: str | None = None
+    at: datetime | None = None
+    """When the action is taken (UTC); None: now. Only the demo seed passes it, to give the demo
+    desk a past; the API never does."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.principal import Principal
 
@@ -25,3 +26,6 @@ class PostMessage:
     body: str
     visibility: str = "tenant"
     files: tuple[UploadedFile, ...] = ()
+    at: datetime | None = None
+    """When the action is taken (UTC); None: now. Only the demo seed passes it, to give the demo
+    desk a past; the API never does."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from shared.principal import Principal
@@ -16,6 +17,9 @@ class ProposeQuote:
     case_id: str
     fee: Decimal | str | int
     description: str = ""
+    at: datetime | None = None
+    """When the action is taken (UTC); None: now. Only the demo seed passes it, to give the demo
+    desk a past; the API never does."""
 
 
 @dataclass(frozen=True)
@@ -28,3 +32,6 @@ class AnswerQuote:
     action: str
     expected_versions: frozenset[int] | None = None
     reason: str | None = None
+    at: datetime | None = None
+    """When the action is taken (UTC); None: now. Only the demo seed passes it, to give the demo
+    desk a past; the API never does."""

@@ -54,7 +54,7 @@ def submit_case(cmd: SubmitCase, *, uow: UnitOfWork) -> dict[str, Any]:
     ``rule/intake-answers``). The case is ``submitted``, numbered, in the audit trail ("submit"),
     its tenant clocks started, ``consulting.case.submitted`` published."""
     RIGHTS.require(cmd.actor, "submit")
-    now = utcnow()
+    now = cmd.at or utcnow()
     item = uow.session.get(ServiceItem, cmd.item_id)
     if item is None:
         raise RuleViolation(
@@ -202,7 +202,7 @@ def act_on_case(cmd: ActOnCase, *, uow: UnitOfWork) -> dict[str, Any]:
     next_status(case.status, cmd.action, for_tenant=sees_tenant_names(cmd.actor))
     reason = cmd.reason.strip() if cmd.reason and cmd.reason.strip() else None
     check_reason(cmd.action, reason, staff=cmd.actor.is_staff)
-    now = utcnow()
+    now = cmd.at or utcnow()
     changes, details = STEPS[cmd.action](uow, case, cmd, now)
     transition(uow, case, cmd.action, actor=cmd.actor, at=now, reason=reason, changes=changes, details=details)
     if cmd.action == "triage":
@@ -237,6 +237,6 @@ def rate(uow: UnitOfWork, case: Case, cmd: RateCase, now: datetime) -> Rating:
 def rate_case(cmd: RateCase, *, uow: UnitOfWork) -> dict[str, Any]:
     """The tenant's rating of a closed case, once (rules.check_rating); returns the case."""
     case = load_case(uow, cmd.actor, cmd.case_id, for_update=True)
-    now = utcnow()
+    now = cmd.at or utcnow()
     rate(uow, case, cmd, now)
     return case_detail(uow.session, cmd.actor, case, now=now)

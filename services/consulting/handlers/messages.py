@@ -49,7 +49,7 @@ def post_message(cmd: PostMessage, *, uow: UnitOfWork, store: AttachmentStore) -
     case = load_case(uow, cmd.actor, cmd.case_id)
     if not may_write(cmd.actor, case, cmd.visibility):
         RIGHTS.require(cmd.actor, MESSAGE_RIGHTS[cmd.visibility][0], case)
-    now = utcnow()
+    now = cmd.at or utcnow()
     check_message_allowed(case.status, case.closed_at or case.updated_at, now, for_tenant=sees_tenant_names(cmd.actor))
     if not cmd.body.strip() and not cmd.files:
         raise RuleViolation(_("A message says something or carries a file."), code="rule/message-empty")

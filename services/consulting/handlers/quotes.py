@@ -53,7 +53,7 @@ def propose_quote(cmd: ProposeQuote, *, uow: UnitOfWork) -> dict[str, Any]:
     RIGHTS.require(cmd.actor, "propose_quote", case)
     check_quotable(case.status)
     fee = check_fee(cmd.fee)
-    now = utcnow()
+    now = cmd.at or utcnow()
     pending = uow.session.scalars(
         select(Quote).where(Quote.case_id == case.id, Quote.status == "proposed").with_for_update()
     )
@@ -91,7 +91,7 @@ def answer_quote(cmd: AnswerQuote, *, uow: UnitOfWork) -> dict[str, Any]:
     status = next_quote_status(quote.status, cmd.action)  # an answered quote: 409, whatever If-Match says
     check_version(quote.version, cmd.expected_versions)
     quote.status = status
-    now = utcnow()
+    now = cmd.at or utcnow()
     quote.answered_by = cmd.actor.subject
     quote.answered_at = now
     if cmd.action == "reject":
