@@ -79,6 +79,19 @@ def test_every_marked_text_has_its_chinese(package: Path) -> None:
     assert not wrong, "placeholders differ:\n" + "\n".join(wrong)
 
 
+def test_a_text_has_one_chinese_across_the_catalogues() -> None:
+    """The catalogues form one table (shared.i18n): a text translated in two packages must read the
+    same in both, or which one a reader gets would depend on the order they are loaded in."""
+    seen: dict[str, tuple[str, str]] = {}
+    differ = []
+    for package in PACKAGES:
+        for msgid, text in chinese(package).items():
+            first = seen.setdefault(msgid, (package.name, text))
+            if first[1] != text:
+                differ.append(f"{msgid!r}: {first[0]} {first[1]!r}, {package.name} {text!r}")
+    assert not differ, "translated differently:\n" + "\n".join(differ)
+
+
 class MarkedCalls(ast.NodeVisitor):
     def __init__(self) -> None:
         self.bad: list[int] = []
