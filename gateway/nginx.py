@@ -103,10 +103,9 @@ def render(settings: Settings, listen: str) -> str:
     # Uploads take larger bodies (gateway.routes.LARGE_BODIES): a regular expression location
     # wins over the prefixes above, and its 413 names its own limit.
     for number, large in enumerate(LARGE_BODIES):
-        limit = max(large.limit, settings.max_body_bytes)
         lines += [
             f'        location ~ "{large.pattern}" {{',
-            f"            client_max_body_size {limit};",
+            f"            client_max_body_size {max(large.limit, settings.max_body_bytes)};",
             f"            error_page 413 @problem_413_upload_{number};",
             f"            proxy_pass http://parkhub_{large.service};",
             "        }",
@@ -116,12 +115,12 @@ def render(settings: Settings, listen: str) -> str:
         (f"@problem_413_upload_{number}", 413, max(large.limit, settings.max_body_bytes))
         for number, large in enumerate(LARGE_BODIES)
     ]
-    for name, status, limit in problems:
+    for name, status, body_limit in problems:
         lines += [
             f"        location {name} {{",
             f"            default_type {PROBLEM_JSON};",
-            f"            if ($parkhub_language = zh) {{ return {status} '{_problem(status, 'zh', limit)}'; }}",
-            f"            return {status} '{_problem(status, 'en', limit)}';",
+            f"            if ($parkhub_language = zh) {{ return {status} '{_problem(status, 'zh', body_limit)}'; }}",
+            f"            return {status} '{_problem(status, 'en', body_limit)}';",
             "        }",
         ]
     lines += ["    }", "}"]
