@@ -1,0 +1,410 @@
+"""Consulting's permission matrix over every endpoint the app serves, tried by every kind of user.
+
+:data:`MATRIX` has one row per route and method of ``app.url_map`` under /api/v1/consulting: who
+may (and the status they get), who is refused with a 403 (a role the row can never admit, or a
+firm acting on another firm) and, for everybody else, a 404 (the thing exists but they may not
+know it). The test walks the url_map: a route the matrix lacks, or a row whose route is gone,
+fails it, so an endpoint cannot be added without saying who may call it.
+
+The world is built over HTTP: bob (member of ORG_A) submits a case; the desk triages it and
+assigns it to LAW2, whose lawyer declines it; the desk assigns it to LAW, whose lawyer accepts
+it and proposes a fee; the lawyer writes a firm note, the desk a desk note, bob a message with a
+file. Erin (another member of ORG_A, who did not submit it) and dave (ORG_B) submit cases of
+their own; carol's (ORG_B) patent case goes to the IP agency. Each refused call must leave every
+row of consulting's database as it was (cases, history, messages, attachments, quotes, SLA
+clocks, catalogue, calendar, the outbox...). Writes by who may run after the refusals, each on a
+case of its own brought to the state the action needs, and must succeed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from services.consulting.models import Base
+from services.consulting.queries.calendar import DEFAULT_HOURS
+from shared.clock import PARK_TZ
+from shared.db import Database
+from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON
+from tests.booking.conftest import ORG_A, Api, User
+from tests.consulting.conftest import IPA, LAW, LAW2, USERS, Catalogue
+from tests.consulting.test_attachments import PDF, upload
+from tests.consulting.test_calendar import LAST, MANUAL_DAYS, OUT_OF_SOURCE
+from tests.consulting.test_cases_support import case_in, done, submitted
+from tests.consulting.test_catalogue import new_item
+
+PREFIX = "/api/v1/consulting"
+ERIN = User("user:erin", ORG_A, "tenant", ("tenant_member",), "Erin Wu")
+PEOPLE: dict[str, User] = {**USERS, "erin": ERIN}
+EVERYONE = tuple(PEOPLE)
+
+TENANTS = ("bob", "erin", "alice", "carol", "dave")
+PARTNERS = ("lawyer", "lawyer2", "lawyer3", "ipagent", "bank")
+STAFF = ("desk", "admin")
+LAW_AGENTS = ("lawyer", "lawyer2")
+TENANT_SIDE = ("bob", "alice")
+SEE_THE_CASE = (*TENANT_SIDE, *LAW_AGENTS, *STAFF)
+"""Who sees bob's case assigned to LAW; erin, ORG_B, LAW2 (which declined it), the IP agency and
+the bank do not."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """Who may call a route (``may``, answered ``status``), who gets a 403 (``forbidden``); the
+    rest of :data:`EVERYONE` a 404. ``on`` names the thing the path's parameters point at (a
+    case state from :data:`STAGES`, or ``"world"`` for the world's case and objects); ``body``
+    and ``if_match`` (``"case"``, ``"quote"`` or a literal) and ``query`` are what every caller sends.
+    ``public``: answered without a token."""
+
+    may: tuple[str, ...]
+    status: int = 200
+    forbidden: tuple[str, ...] = ()
+    on: str = "world"
+    body: Callable[[], Any] | None = None
+    if_match: str | None = None
+    query: str = ""
+    public: bool = False
+
+
+def reason(text: str) -> Callable[[], Any]:
+    return lambda: {"reason": text}
+
+
+_TODAY = datetime.now(PARK_TZ).date()
+THIS_MONTH = f"?from={_TODAY - timedelta(days=30)}&to={_TODAY}"
+"""A report's period: the last thirty park days."""
+
+MATRIX: dict[tuple[str, str], Row] = {
+    # The service's own plumbing (shared by every service).
+    ("/health", "GET"): Row(EVERYONE, public=True),
+    ("/openapi.json", "GET"): Row(EVERYONE, public=True),
+    ("/dead-letters", "GET"): Row(STAFF, forbidden=(*TENANTS, *PARTNERS)),
+    # No letter has died: park admin passes every check of who may and is told there is none.
+    ("/dead-letters/<int(max=9223372036854775807):letter_id>/replay", "POST"): Row(
+        ("admin",), 404, forbidden=(*TENANTS, *PARTNERS, "desk")
+    ),
+    ("/directory/organisations", "GET"): Row(STAFF, forbidden=(*TENANTS, *PARTNERS)),
+    ("/directory/organisations/<uuid:org_id>", "GET"): Row(STAFF, forbidden=(*TENANTS, *PARTNERS)),
+    # The catalogue.
+    ("/categories", "GET"): Row(EVERYONE),
+    ("/categories", "POST"): Row(
+        ("admin",),
+        201,
+        forbidden=(*TENANTS, *PARTNERS, "desk"),
+        body=lambda: {"code": "taxation", "name": "Taxation", "name_zh": "财税", "routing": "manual", "position": 3},
+    ),
+    ("/categories/<string(maxlength=64):code>", "GET"): Row(EVERYONE),
+    ("/categories/<string(maxlength=64):code>", "PATCH"): Row(
+        ("admin",), forbidden=(*TENANTS, *PARTNERS, "desk"), body=lambda: {"description": "Contracts"}, if_match='"1"'
+    ),
+    ("/items", "GET"): Row(EVERYONE),
+    ("/items", "POST"): Row(("admin",), 201, forbidden=(*TENANTS, *PARTNERS, "desk"), body=new_item),
+    ("/items/<uuid:item_id>", "GET"): Row(EVERYONE),
+    ("/items/<uuid:item_id>", "PATCH"): Row(
+        ("admin",), forbidden=(*TENANTS, *PARTNERS, "desk"), body=lambda: {"name": "Contract check"}, if_match='"1"'
+    ),
+    # Partner firms: the path's firm is LAW.
+    ("/firms", "GET"): Row((*PARTNERS, *STAFF), forbidden=TENANTS),
+    ("/firms/<uuid:org_id>", "GET"): Row(
+        (*LAW_AGENTS, *STAFF), forbidden=(*TENANTS, "lawyer3", "ipagent", "bank")
+    ),
+    ("/firms/<uuid:org_id>/categories", "PUT"): Row(
+        (*LAW_AGENTS, "admin"),
+        forbidden=(*TENANTS, "lawyer3", "ipagent", "bank", "desk"),
+        body=lambda: {"categories": [Catalogue.legal]},
+    ),
+    # The business calendar.
+    ("/calendar", "GET"): Row(EVERYONE),
+    ("/calendar/hours", "PUT"): Row(
+        ("admin",), forbidden=(*TENANTS, *PARTNERS, "desk"), body=lambda: {"hours": DEFAULT_HOURS}, if_match='"0"'
+    ),
+    ("/calendar/years/<int:year>", "PUT"): Row(
+        ("admin",), forbidden=(*TENANTS, *PARTNERS, "desk"), body=lambda: {"days": MANUAL_DAYS}
+    ),
+    ("/calendar/years/<int:year>/official", "POST"): Row(("admin",), forbidden=(*TENANTS, *PARTNERS, "desk")),
+    # Reports.
+    ("/reports/sla", "GET"): Row(("admin",), forbidden=(*TENANTS, *PARTNERS, "desk"), query=THIS_MONTH),
+    ("/reports/sla.csv", "GET"): Row(("admin",), forbidden=(*TENANTS, *PARTNERS, "desk"), query=THIS_MONTH),
+    # Cases.
+    ("/cases", "GET"): Row(EVERYONE),
+    ("/cases", "POST"): Row(
+        TENANTS,
+        201,
+        forbidden=(*PARTNERS, *STAFF),
+        body=lambda: {
+            "item_id": Catalogue.contract,
+            "subject": "Review of a supply contract",
+            "description": "Eight pages.",
+            "answers": {"contract_type": "supply"},
+        },
+    ),
+    ("/cases/<uuid:case_id>", "GET"): Row(SEE_THE_CASE),
+    ("/cases/<uuid:case_id>/history", "GET"): Row(SEE_THE_CASE),
+    ("/cases/<uuid:case_id>/triage", "POST"): Row(
+        STAFF, forbidden=(*TENANTS, *PARTNERS), on="submitted", body=dict, if_match="case"
+    ),
+    ("/cases/<uuid:case_id>/assign", "POST"): Row(
+        STAFF, forbidden=(*TENANTS, *PARTNERS), on="triaged", body=lambda: {"firm_org_id": LAW}, if_match="case"
+    ),
+    ("/cases/<uuid:case_id>/accept", "POST"): Row(
+        LAW_AGENTS, forbidden=(*TENANTS, *STAFF), on="assigned", if_match="case"
+    ),
+    ("/cases/<uuid:case_id>/decline", "POST"): Row(
+        LAW_AGENTS, forbidden=(*TENANTS, *STAFF), on="assigned", body=reason("Too busy."), if_match="case"
+    ),
+    ("/cases/<uuid:case_id>/start", "POST"): Row(
+        LAW_AGENTS, forbidden=(*TENANTS, *STAFF), on="accepted", if_match="case"
+    ),
+    ("/cases/<uuid:case_id>/wait", "POST"): Row(
+        (*LAW_AGENTS, *STAFF), forbidden=TENANTS, on="in_progress", body=reason("Send the annex."), if_match="case"
+    ),
+    ("/cases/<uuid:case_id>/resume", "POST"): Row(SEE_THE_CASE, on="waiting_on_tenant", if_match="case"),
+    ("/cases/<uuid:case_id>/propose-solution", "POST"): Row(
+        LAW_AGENTS,
+        forbidden=(*TENANTS, *STAFF),
+        on="in_progress",
+        body=lambda: {"solution": "Cap the damages of clause 7."},
+        if_match="case",
+    ),
+    ("/cases/<uuid:case_id>/accept-solution", "POST"): Row(
+        TENANT_SIDE, forbidden=(*PARTNERS, *STAFF), on="solution_proposed", if_match="case"
+    ),
+    ("/cases/<uuid:case_id>/reject-solution", "POST"): Row(
+        TENANT_SIDE,
+        forbidden=(*PARTNERS, *STAFF),
+        on="solution_proposed",
+        body=reason("Clause 9 too."),
+        if_match="case",
+    ),
+    ("/cases/<uuid:case_id>/cancel", "POST"): Row(
+        (*TENANT_SIDE, *STAFF), forbidden=PARTNERS, on="submitted", body=reason("Sent twice."), if_match="case"
+    ),
+    ("/cases/<uuid:case_id>/rating", "POST"): Row(
+        TENANT_SIDE, 201, forbidden=(*PARTNERS, *STAFF), on="closed", body=lambda: {"stars": 4}
+    ),
+    # Messages and their files.
+    ("/cases/<uuid:case_id>/messages", "GET"): Row(SEE_THE_CASE),
+    ("/cases/<uuid:case_id>/messages", "POST"): Row(SEE_THE_CASE, 201, body=lambda: {"body": "Any news?"}),
+    ("/cases/<uuid:case_id>/attachments/<uuid:attachment_id>", "GET"): Row(SEE_THE_CASE),
+    # Quotes.
+    ("/cases/<uuid:case_id>/quotes", "GET"): Row(SEE_THE_CASE),
+    ("/cases/<uuid:case_id>/quotes", "POST"): Row(
+        LAW_AGENTS,
+        201,
+        forbidden=(*TENANTS, *STAFF),
+        on="accepted",
+        body=lambda: {"fee": "8000.00", "description": "Review and one meeting"},
+    ),
+    ("/cases/<uuid:case_id>/quotes/<uuid:quote_id>/accept", "POST"): Row(
+        TENANT_SIDE, forbidden=(*PARTNERS, *STAFF), on="quoted", if_match="quote"
+    ),
+    ("/cases/<uuid:case_id>/quotes/<uuid:quote_id>/reject", "POST"): Row(
+        TENANT_SIDE, forbidden=(*PARTNERS, *STAFF), on="quoted", body=reason("Too dear."), if_match="quote"
+    ),
+}
+"""Every (route, method) of consulting and who gets what; routes relative to /api/v1/consulting,
+written as the url_map writes them."""
+
+
+# The world --------------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """The ids the world's path parameters take, and the world's cases by who holds them."""
+
+    case: dict[str, Any]
+    quote: dict[str, Any]
+    attachment_id: str
+    cases: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture
+def people(api: Api) -> Api:
+    api.users = PEOPLE
+    return api
+
+
+def say(api: Api, case_id: str, user: str, body: str, visibility: str = "tenant") -> dict[str, Any]:
+    response = api.post(f"/cases/{case_id}/messages", {"body": body, "visibility": visibility}, user=user)
+    assert response.status_code == 201, response.json
+    return dict(response.json)
+
+
+@pytest.fixture
+def world(people: Api) -> World:
+    case = submitted(people, "bob")
+    case = done(people, case, "triage", "desk")
+    case = done(people, case, "assign", "desk", {"firm_org_id": LAW2})
+    case = done(people, case, "decline", "lawyer3", {"reason": "We act for the other side."})
+    case = done(people, case, "assign", "desk", {"firm_org_id": LAW})
+    case = done(people, case, "accept", "lawyer")
+    quoted = people.post(
+        f"/cases/{case['id']}/quotes", {"fee": "12000.00", "description": "Review and two meetings"}, user="lawyer"
+    )
+    assert quoted.status_code == 201, quoted.json
+    say(people, case["id"], "lawyer", "Partner review on Monday.", "firm")
+    say(people, case["id"], "desk", "Bob's company is a key tenant.", "desk")
+    with_file = upload(people, case["id"], "bob", [(PDF, "contract.pdf")], body="The contract.")
+    assert with_file.status_code == 201, with_file.get_json()
+    say(people, case["id"], "lawyer", "We received it.")
+    erin = submitted(people, "erin")
+    dave = submitted(people, "dave")
+    patent = submitted(people, "carol", item_id=Catalogue.patent, answers={})
+    patent = done(people, patent, "triage", "desk")  # IP is routed round robin: to its one firm
+    assert patent["status"] == "assigned" and patent["firm"]["id"] == IPA, patent
+    case = people.get(f"/cases/{case['id']}", user="desk").json
+    return World(
+        case=case,
+        quote=quoted.json["quote"] if "quote" in quoted.json else quoted.json,
+        attachment_id=with_file.get_json()["attachments"][0]["id"],
+        cases={"bob": case["id"], "erin": erin["id"], "dave": dave["id"], "carol": patent["id"]},
+    )
+
+
+STAGES = (
+    "submitted",
+    "triaged",
+    "assigned",
+    "accepted",
+    "quoted",
+    "in_progress",
+    "waiting_on_tenant",
+    "solution_proposed",
+    "closed",
+)
+
+
+def staged(api: Api, on: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A fresh case of bob's (contract review, LAW) in the state ``on`` names, and its quote
+    for ``"quoted"`` (an accepted case with a fee proposed)."""
+    if on == "submitted":
+        return submitted(api, "bob"), None
+    if on == "quoted":
+        case = case_in(api, "accepted")
+        quoted = api.post(f"/cases/{case['id']}/quotes", {"fee": "9000", "description": "Review"}, user="lawyer")
+        assert quoted.status_code == 201, quoted.json
+        case = api.get(f"/cases/{case['id']}", user="desk").json
+        return case, quoted.json.get("quote", quoted.json)
+    return case_in(api, on), None
+
+
+@dataclass
+class Target:
+    """One call's URL and the versions its If-Match may name."""
+
+    url: str
+    case: dict[str, Any] | None
+    quote: dict[str, Any] | None
+
+
+def target(api: Api, world: World, rule: str, on: str) -> Target:
+    case, quote = (world.case, world.quote) if on == "world" else staged(api, on)
+    values = {
+        "case_id": case["id"],
+        "quote_id": quote["id"] if quote else "",
+        "attachment_id": world.attachment_id,
+        "code": Catalogue.legal,
+        "item_id": Catalogue.contract,
+        "org_id": LAW if rule.startswith("/firms") else ORG_A,
+        "year": str(OUT_OF_SOURCE if rule == "/calendar/years/<int:year>" else LAST),
+        "letter_id": "1",
+    }
+    url = rule
+    while "<" in url:
+        start, end = url.index("<"), url.index(">")
+        name = url[start + 1 : end].split(":")[-1]
+        url = url[:start] + values[name] + url[end + 1 :]
+    return Target(url, case, quote)
+
+
+def call(api: Api, method: str, where: Target, row: Row, user: str | None) -> Any:
+    headers: dict[str, str] = {}
+    if row.if_match == "case":
+        assert where.case is not None
+        headers["If-Match"] = f'"{where.case["version"]}"'
+    elif row.if_match == "quote":
+        assert where.quote is not None
+        headers["If-Match"] = f'"{where.quote["version"]}"'
+    elif row.if_match is not None:
+        headers["If-Match"] = row.if_match
+    url = PREFIX + where.url + row.query
+    if method == "GET":
+        return api.get(url, user=user, headers=headers)
+    body = row.body() if row.body is not None else None
+    sender = {"POST": api.post, "PUT": api.put, "PATCH": api.patch}[method]
+    return sender(url, body, user=user, **headers)
+
+
+def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of consulting's database, the outbox and the directory included."""
+    with db.reading() as session:
+        return {
+            table.name: sorted((tuple(row) for row in session.execute(select(table))), key=repr)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def expected(row: Row, user: str) -> int:
+    if user in row.may:
+        return row.status
+    return 403 if user in row.forbidden else 404
+
+
+ROUTES = sorted(MATRIX)
+
+
+def test_the_matrix_lists_every_route_and_method_the_app_serves(app: Flask) -> None:
+    served = {
+        (rule.rule.removeprefix(PREFIX), method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(PREFIX + "/")
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+    assert sorted(served - set(MATRIX)) == [], "routes without a row: say who may call them"
+    assert sorted(set(MATRIX) - served) == [], "rows of routes the app no longer serves"
+
+
+def test_every_row_names_everybody_once() -> None:
+    for route, row in MATRIX.items():
+        assert set(row.may).isdisjoint(row.forbidden), route
+        assert set(row.may) | set(row.forbidden) <= set(EVERYONE), route
+        assert row.on == "world" or row.on in STAGES, route
+
+
+def refused(response: Any, status: int, what: str) -> None:
+    assert response.status_code == status, (what, response.status_code, response.get_json())
+    assert response.mimetype == PROBLEM_JSON, what
+    problem = response.get_json()
+    code = {401: "unauthorized", 403: "forbidden", 404: "not-found"}[status]
+    assert problem["type"] == PROBLEM_BASE + code, (what, problem)
+    assert problem["status"] == status and problem["detail"], (what, problem)
+
+
+@pytest.mark.parametrize(("rule", "method"), ROUTES, ids=[f"{m} {r}" for r, m in ROUTES])
+def test_every_caller_of_every_endpoint(people: Api, db: Database, world: World, rule: str, method: str) -> None:
+    row = MATRIX[(rule, method)]
+    where = target(people, world, rule, row.on)
+    before = snapshot(db)
+    if not row.public:
+        refused(call(people, method, where, row, None), 401, f"{method} {rule} without a token")
+        assert snapshot(db) == before, "a call without a token changed something"
+    for user in EVERYONE:
+        want = expected(row, user)
+        if want in (403, 404) and user not in row.may:
+            refused(call(people, method, where, row, user), want, f"{method} {rule} by {user}")
+            assert snapshot(db) == before, f"{method} {rule} refused to {user} changed something"
+    for user in row.may:
+        if method != "GET" and row.on != "world":
+            where = target(people, world, rule, row.on)
+        response = call(people, method, where, row, user)
+        assert response.status_code == row.status, (user, response.status_code, response.get_json())
+        if response.status_code >= 400:
+            refused(response, response.status_code, f"{method} {rule} by {user}")
