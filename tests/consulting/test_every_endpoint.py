@@ -111,13 +111,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     # Partner firms: the path's firm is LAW.
     ("/firms", "GET"): Row((*PARTNERS, *STAFF), forbidden=TENANTS),
-    ("/firms/<uuid:org_id>", "GET"): Row(
-        (*LAW_AGENTS, *STAFF), forbidden=(*TENANTS, "lawyer3", "ipagent", "bank")
-    ),
+    ("/firms/<uuid:org_id>", "GET"): Row((*LAW_AGENTS, *STAFF), forbidden=(*TENANTS, "lawyer3", "ipagent", "bank")),
     ("/firms/<uuid:org_id>/categories", "PUT"): Row(
         (*LAW_AGENTS, "admin"),
         forbidden=(*TENANTS, "lawyer3", "ipagent", "bank", "desk"),
-        body=lambda: {"categories": [Catalogue.legal]},
+        body=lambda: {"categories": [Catalogue.legal, Catalogue.ip]},
     ),
     # The business calendar.
     ("/calendar", "GET"): Row(EVERYONE),
@@ -223,6 +221,8 @@ class World:
     quote: dict[str, Any]
     attachment_id: str
     cases: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    """An attachment of a message of each visibility."""
 
 
 @pytest.fixture
@@ -253,6 +253,11 @@ def world(people: Api) -> World:
     say(people, case["id"], "desk", "Bob's company is a key tenant.", "desk")
     with_file = upload(people, case["id"], "bob", [(PDF, "contract.pdf")], body="The contract.")
     assert with_file.status_code == 201, with_file.get_json()
+    files = {"tenant": with_file.get_json()["attachments"][0]["id"]}
+    for visibility, writer in (("firm", "lawyer"), ("desk", "desk")):
+        note = upload(people, case["id"], writer, [(PDF, f"{visibility}.pdf")], body="Notes.", visibility=visibility)
+        assert note.status_code == 201, note.get_json()
+        files[visibility] = note.get_json()["attachments"][0]["id"]
     say(people, case["id"], "lawyer", "We received it.")
     erin = submitted(people, "erin")
     dave = submitted(people, "dave")
@@ -263,7 +268,8 @@ def world(people: Api) -> World:
     return World(
         case=case,
         quote=quoted.json["quote"] if "quote" in quoted.json else quoted.json,
-        attachment_id=with_file.get_json()["attachments"][0]["id"],
+        attachment_id=files["tenant"],
+        files=files,
         cases={"bob": case["id"], "erin": erin["id"], "dave": dave["id"], "carol": patent["id"]},
     )
 
@@ -393,7 +399,9 @@ def test_every_caller_of_every_endpoint(people: Api, db: Database, world: World,
     row = MATRIX[(rule, method)]
     where = target(people, world, rule, row.on)
     before = snapshot(db)
-    if not row.public:
+    if row.public:
+        assert call(people, method, where, row, None).status_code == row.status
+    else:
         refused(call(people, method, where, row, None), 401, f"{method} {rule} without a token")
         assert snapshot(db) == before, "a call without a token changed something"
     for user in EVERYONE:
@@ -408,3 +416,97 @@ def test_every_caller_of_every_endpoint(people: Api, db: Database, world: World,
         assert response.status_code == row.status, (user, response.status_code, response.get_json())
         if response.status_code >= 400:
             refused(response, response.status_code, f"{method} {rule} by {user}")
+    if method != "GET" and row.status < 300:  # the snapshot sees what a write does
+        assert snapshot(db) != before, f"{method} {rule} by who may changed nothing"
+
+
+# What each answer holds -------------------------------------------------------------------------
+
+READS: Mapping[str, set[str]] = {
+    "bob": {"tenant"},
+    "alice": {"tenant"},
+    "lawyer": {"tenant", "firm"},
+    "lawyer2": {"tenant", "firm"},
+    "desk": {"tenant", "firm", "desk"},
+    "admin": {"tenant", "firm", "desk"},
+}
+"""The visibilities of bob's case's messages each reader gets: a firm never the desk's notes, a
+tenant neither the desk's nor the firm's."""
+
+
+def test_each_reader_gets_the_messages_and_files_of_its_visibilities_only(people: Api, world: World) -> None:
+    case_id = world.case["id"]
+    for user in EVERYONE:
+        thread = people.get(f"/cases/{case_id}/messages", user=user)
+        files = {v: people.get(f"/cases/{case_id}/attachments/{a}", user=user) for v, a in world.files.items()}
+        if user not in READS:
+            refused(thread, 404, f"{user}'s thread")
+            for visibility, answer in files.items():
+                refused(answer, 404, f"{user}'s {visibility} file")
+            continue
+        assert thread.status_code == 200, (user, thread.json)
+        assert {m["visibility"] for m in thread.json["items"]} == READS[user], user
+        listed = {a["id"] for m in thread.json["items"] for a in m["attachments"]}
+        assert listed == {world.files[v] for v in READS[user]}, user
+        for visibility, answer in files.items():
+            if visibility in READS[user]:
+                assert answer.status_code == 200 and answer.data == PDF, (user, visibility)
+            else:
+                refused(answer, 404, f"{user} downloading the {visibility} file")
+
+
+LISTS: Mapping[str, set[str]] = {
+    "bob": {"bob"},
+    "erin": {"erin"},
+    "alice": {"bob", "erin"},
+    "carol": {"carol", "dave"},
+    "dave": {"dave"},
+    "lawyer": {"bob"},
+    "lawyer2": {"bob"},
+    "lawyer3": set(),
+    "ipagent": {"carol"},
+    "bank": set(),
+    "desk": {"bob", "erin", "dave", "carol"},
+    "admin": {"bob", "erin", "dave", "carol"},
+}
+"""Whose cases each user's GET /cases holds: a member their own, an admin the organisation's, a
+firm those assigned to it (LAW2 declined bob's: none), staff all."""
+
+
+def test_each_list_holds_exactly_the_cases_its_reader_may_read(people: Api, world: World) -> None:
+    for user in EVERYONE:
+        listed = people.get("/cases", user=user)
+        assert listed.status_code == 200, (user, listed.json)
+        assert {c["id"] for c in listed.json["items"]} == {world.cases[owner] for owner in LISTS[user]}, user
+        for owner, case_id in world.cases.items():
+            read = people.get(f"/cases/{case_id}", user=user)
+            if owner in LISTS[user]:
+                assert read.status_code == 200, (user, owner, read.json)
+            else:
+                refused(read, 404, f"{user} reading {owner}'s case")
+
+
+def test_only_staff_read_which_firms_declined_and_the_routing_details(people: Api, world: World) -> None:
+    case_id = world.case["id"]
+    for user in SEE_THE_CASE:
+        case = people.get(f"/cases/{case_id}", user=user).json
+        history = people.get(f"/cases/{case_id}/history", user=user).json["items"]
+        if user in STAFF:
+            assert case["declined_by"] == [LAW2], user
+            assert any(line.get("details") for line in history), user
+        else:
+            assert case["declined_by"] is None, user
+            assert not any(line.get("details") for line in history), (user, history)
+
+
+@pytest.mark.parametrize(
+    ("user", "visibility"),
+    [("lawyer", "desk"), ("bob", "firm"), ("alice", "desk"), ("alice", "firm"), ("desk", "firm"), ("bob", "desk")],
+)
+def test_writing_a_visibility_one_may_not_is_403_and_writes_nothing(
+    people: Api, db: Database, world: World, user: str, visibility: str
+) -> None:
+    before = snapshot(db)
+    answer = people.post(f"/cases/{world.case['id']}/messages", {"body": "Hi", "visibility": visibility}, user=user)
+    refused(answer, 403, f"{user} writing {visibility}")
+    assert snapshot(db) == before
