@@ -29,7 +29,6 @@ from sqlalchemy import func, select
 from services.consulting.commands.cases import ActOnCase, SubmitCase
 from services.consulting.commands.messages import PostMessage, UploadedFile
 from services.consulting.commands.quotes import AnswerQuote, ProposeQuote
-from services.consulting.consumers import HANDLERS
 from services.consulting.handlers.calendar import keep_official_years
 from services.consulting.handlers.cases import act_on_case, submit_case
 from services.consulting.handlers.messages import post_message
@@ -47,7 +46,7 @@ from services.consulting.models import (
 from services.consulting.queries.calendar import DEFAULT_HOURS, calendar_warnings, held_years, park_today
 from services.consulting.rules.catalogue import PRIORITIES, check_fee_range, check_sla_policy
 from services.consulting.rules.intake import check_intake_fields
-from shared.bus.inbox import Inbox
+from services.consulting.worker import participant
 from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.principal import Principal
@@ -1258,7 +1257,7 @@ def _deliver_directory(settings: Settings, identity_events: Sequence[str | Mappi
     """Hand identity's events to consulting's inbox, as the bus will: the firms are in the
     directory before a case is assigned to one, and the bus's own delivery later finds them
     handled (a duplicate)."""
-    inbox = Inbox("consulting", database(settings), HANDLERS)
+    inbox = participant(settings).inbox  # the worker's own inbox, built by the kernel
     for envelope in identity_events:
         inbox.deliver(envelope)
 
