@@ -60,7 +60,7 @@ class Row:
     rest of :data:`EVERYONE` a 404. ``on`` names the thing the path's parameters point at (a
     case state from :data:`STAGES`, or ``"world"`` for the world's case and objects); ``body``
     and ``if_match`` (``"case"``, ``"quote"`` or a literal) and ``query`` are what every caller sends.
-    ``public``: answered without a token."""
+    ``public``: answered without a token (to everyone, ``status``)."""
 
     may: tuple[str, ...]
     status: int = 200
@@ -237,12 +237,16 @@ def say(api: Api, case_id: str, user: str, body: str, visibility: str = "tenant"
     return dict(response.json)
 
 
+DECLINED = "We act for the other side."
+"""LAW2's reason for declining bob's case: the desk's to read, never the tenant's nor LAW's."""
+
+
 @pytest.fixture
 def world(people: Api) -> World:
     case = submitted(people, "bob")
     case = done(people, case, "triage", "desk")
     case = done(people, case, "assign", "desk", {"firm_org_id": LAW2})
-    case = done(people, case, "decline", "lawyer3", {"reason": "We act for the other side."})
+    case = done(people, case, "decline", "lawyer3", {"reason": DECLINED})
     case = done(people, case, "assign", "desk", {"firm_org_id": LAW})
     case = done(people, case, "accept", "lawyer")
     quoted = people.post(
@@ -267,7 +271,7 @@ def world(people: Api) -> World:
     case = people.get(f"/cases/{case['id']}", user="desk").json
     return World(
         case=case,
-        quote=quoted.json["quote"] if "quote" in quoted.json else quoted.json,
+        quote=quoted.json,
         attachment_id=files["tenant"],
         files=files,
         cases={"bob": case["id"], "erin": erin["id"], "dave": dave["id"], "carol": patent["id"]},
@@ -297,7 +301,7 @@ def staged(api: Api, on: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
         quoted = api.post(f"/cases/{case['id']}/quotes", {"fee": "9000", "description": "Review"}, user="lawyer")
         assert quoted.status_code == 201, quoted.json
         case = api.get(f"/cases/{case['id']}", user="desk").json
-        return case, quoted.json.get("quote", quoted.json)
+        return case, quoted.json
     return case_in(api, on), None
 
 
@@ -486,17 +490,21 @@ def test_each_list_holds_exactly_the_cases_its_reader_may_read(people: Api, worl
                 refused(read, 404, f"{user} reading {owner}'s case")
 
 
-def test_only_staff_read_which_firms_declined_and_the_routing_details(people: Api, world: World) -> None:
+def test_only_staff_read_which_firm_declined_why_and_the_routing_details(people: Api, world: World) -> None:
     case_id = world.case["id"]
     for user in SEE_THE_CASE:
         case = people.get(f"/cases/{case_id}", user=user).json
         history = people.get(f"/cases/{case_id}/history", user=user).json["items"]
+        actions = [line["action"] for line in history]
         if user in STAFF:
             assert case["declined_by"] == [LAW2], user
             assert any(line.get("details") for line in history), user
+            assert actions.count("decline") == 1 and DECLINED in [line["reason"] for line in history], user
         else:
             assert case["declined_by"] is None, user
             assert not any(line.get("details") for line in history), (user, history)
+            assert "decline" not in actions and DECLINED not in str(history), (user, history)
+            assert case["reason"] != DECLINED, user
 
 
 @pytest.mark.parametrize(
