@@ -24,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -153,6 +154,10 @@ class CalendarYear(Base):
     source: Mapped[str] = mapped_column(String(20))
     loaded_by: Mapped[str] = mapped_column(String(120))
     loaded_at: Mapped[datetime] = mapped_column(TS)
+    version: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
+    """Bumped by every replacement of the year's days: the ETag a change names in ``If-Match``."""
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class CalendarDay(Base):
@@ -187,6 +192,9 @@ class Case(Base):
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    quote_required: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), default=False)
+    """The item's ``quote_required`` when the case was submitted: a later change of the catalogue
+    neither lets paid work start without the tenant's yes nor blocks a case already accepted."""
     priority: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), index=True)
     firm_org_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -293,6 +301,10 @@ class Message(Base):
     author_org_id: Mapped[str] = mapped_column(String(64))
     author_side: Mapped[str] = mapped_column(String(10))
     """``tenant``, ``firm`` or ``park``: whose words these are, as the thread shows them."""
+    notice: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """A message the service wrote itself (the breach job's note to the desk), as a code and its
+    values, so that each reader reads it in their language; ``body`` keeps the English for logs.
+    ``{"kind": "sla_breached", "clock": "firm", "target": "first_response", "target_minutes": 120}``."""
     created_at: Mapped[datetime] = mapped_column(TS)
 
     __table_args__ = (Index("ix_messages_case_id_created_at", "case_id", "created_at"),)
@@ -342,8 +354,10 @@ class Quote(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(12))
     proposed_by: Mapped[str] = mapped_column(String(120))
+    proposed_by_name: Mapped[str | None] = mapped_column(String(200))
     proposed_at: Mapped[datetime] = mapped_column(TS)
     answered_by: Mapped[str | None] = mapped_column(String(120))
+    answered_by_name: Mapped[str | None] = mapped_column(String(200))
     answered_at: Mapped[datetime | None] = mapped_column(TS)
     reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
@@ -361,6 +375,7 @@ class Rating(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     firm_org_id: Mapped[str | None] = mapped_column(String(64))
     rated_by: Mapped[str] = mapped_column(String(120))
+    rated_by_name: Mapped[str | None] = mapped_column(String(200))
     rated_at: Mapped[datetime] = mapped_column(TS)
 
 
