@@ -63,6 +63,15 @@ class CaseV1(Schema):
         validate=validate.Length(min=1, max=64),
         metadata={"description": "the firm assigned; null before one is, and after it declined"},
     )
+    previous_firm_org_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "declined and assigned only: the firm that held the case before the change "
+            "(the firm that declined; the firm replaced by a reassignment; null when none did)"
+        },
+    )
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     submitted_at = UtcDateTime(required=True)
     changed_at = UtcDateTime(required=True, metadata={"description": "when the change the event names happened"})
@@ -115,12 +124,16 @@ def _case(verb: str, description: str, schema: type[Schema] = CaseV1) -> Contrac
 
 CASE_SUBMITTED = _case("submitted", "A tenant submitted a case; it waits for the desk's triage.")
 CASE_TRIAGED = _case("triaged", "Desk staff triaged a case; it waits to be assigned to a firm.")
-CASE_ASSIGNED = _case("assigned", "A case was assigned to a firm (firm_org_id), by the desk or the routing rule.")
+CASE_ASSIGNED = _case(
+    "assigned",
+    "A case was assigned to a firm (firm_org_id), by the desk or the routing rule; "
+    "previous_firm_org_id names the firm it replaced (null when none).",
+)
 CASE_ACCEPTED = _case("accepted", "The firm assigned accepted a case.")
 CASE_DECLINED = _case(
     "declined",
     "The firm assigned declined a case (reason); it is back with the desk, triaged, with no firm "
-    "(firm_org_id null; previous_status assigned).",
+    "(firm_org_id null, previous_firm_org_id the firm that declined; previous_status assigned).",
 )
 CASE_QUOTED = _case("quoted", "The firm proposed a fee for a case (quote).", CaseQuotedV1)
 CASE_QUOTE_ACCEPTED = _case("quote_accepted", "The tenant accepted a firm's quote (quote).", CaseQuotedV1)

@@ -96,3 +96,20 @@ def test_a_refused_action_publishes_nothing(api: Api, db: Database) -> None:
     assert act(api, case, "cancel", "desk").status_code == 422  # staff say why
     assert act(api, case, "triage", "desk", None, **{"If-Match": '"99"'}).status_code == 412
     assert outbox(db) == before
+
+
+def test_a_decline_and_a_reassignment_name_the_firm_that_left(api: Api, db: Database) -> None:
+    case = case_in(api, "assigned")
+    case = done(api, case, "decline", "lawyer", {"reason": "Conflict of interest."})
+    [declined] = [e for e in outbox(db) if e["type"] == "consulting.case.declined"]
+    assert declined["data"]["firm_org_id"] is None and declined["data"]["previous_firm_org_id"] == LAW
+    validate("consulting.case.declined", 1, declined["data"])
+    case = done(api, case, "assign", "desk", {"firm_org_id": LAW2})
+    first, again = [e for e in outbox(db) if e["type"] == "consulting.case.assigned"]
+    assert first["data"]["previous_firm_org_id"] is None  # the first firm replaced nobody
+    assert again["data"]["firm_org_id"] == LAW2 and again["data"]["previous_firm_org_id"] is None
+    other = case_in(api, "assigned")
+    done(api, other, "assign", "desk", {"firm_org_id": LAW2})
+    *_, replaced = [e for e in outbox(db) if e["type"] == "consulting.case.assigned"]
+    assert (replaced["data"]["firm_org_id"], replaced["data"]["previous_firm_org_id"]) == (LAW2, LAW)
+    validate("consulting.case.assigned", 1, replaced["data"])

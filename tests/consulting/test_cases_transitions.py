@@ -351,3 +351,59 @@ def test_the_rules_of_assigning_read_in_chinese(api: Api) -> None:
     assert refused.json["detail"] == f"组织{IPA}不是服务于该案件类别的机构。"
     english = act(api, case, "assign", "desk", {"firm_org_id": IPA})
     assert english.json["detail"] == f"Organisation {IPA} is not a firm serving this case's category."
+
+
+# Paid work waits for the tenant's yes (review R1#3) -------------------------------------------------
+
+
+def set_item_free(api: Api, item_id: str) -> None:
+    item = api.get(f"/items/{item_id}", user="admin")
+    changed = api.patch(
+        f"/items/{item_id}", {"quote_required": False}, user="admin", **{"If-Match": item.headers["ETag"]}
+    )
+    assert changed.status_code == 200, changed.json
+
+
+def test_a_case_keeps_the_quote_rule_of_its_submission_when_the_catalogue_changes(api: Api, db: Database) -> None:
+    case = case_in(api, "accepted", item_id=Catalogue.litigation, answers={})
+    assert case["item"]["quote_required"] is True
+    set_item_free(api, Catalogue.litigation)
+    refused = act(api, case, "start", "lawyer")
+    assert refused.status_code == 409 and refused.json["type"].endswith("/rule/quote-not-accepted")
+    with db.reading() as session:
+        assert session.get(Case, case["id"]).quote_required is True  # type: ignore[union-attr]
+    later = case_in(api, "accepted", item_id=Catalogue.litigation, answers={})  # submitted after the change
+    assert later["item"]["quote_required"] is False
+    assert done(api, later, "start", "lawyer")["status"] == "in_progress"
+
+
+def test_work_does_not_start_while_a_quote_waits_for_the_tenants_answer(api: Api, db: Database) -> None:
+    case = case_in(api, "accepted")  # the contract review needs no quote
+    proposed = api.post(f"/cases/{case['id']}/quotes", {"fee": "3000.00"}, user="lawyer")
+    assert proposed.status_code == 201, proposed.json
+    case = api.get(f"/cases/{case['id']}", user="lawyer").json
+    refused = act(api, case, "start", "lawyer")
+    assert refused.status_code == 409 and refused.json["type"].endswith("/rule/quote-pending")
+    assert audit(db, case["id"])[-1][0] == "accept"  # nothing written
+
+
+def test_only_a_quote_of_the_firm_assigned_lets_paid_work_start(api: Api, db: Database) -> None:
+    case = case_in(api, "accepted", item_id=Catalogue.litigation, answers={})
+    with db.unit_of_work() as uow:  # a quote another firm had accepted on the case before
+        uow.session.add(
+            Quote(
+                id="00000000-0000-4000-8000-00000000beef",
+                case_id=case["id"],
+                firm_org_id=LAW2,
+                fee=Decimal("100.00"),
+                currency="CNY",
+                description="",
+                status="accepted",
+                proposed_by="user:lawyer3",
+                proposed_at=datetime(2026, 1, 5, tzinfo=UTC),
+                version=1,
+            )
+        )
+        uow.commit()
+    refused = act(api, case, "start", "lawyer")
+    assert refused.status_code == 409 and refused.json["type"].endswith("/rule/quote-not-accepted")

@@ -77,6 +77,7 @@ def submit_case(cmd: SubmitCase, *, uow: UnitOfWork) -> dict[str, Any]:
         subject=cmd.subject,
         description=cmd.description,
         answers=answers,
+        quote_required=item.quote_required,
         priority=cmd.priority,
         status="submitted",
         firm_org_id=None,
@@ -150,11 +151,28 @@ def _decline(uow: UnitOfWork, case: Case, cmd: ActOnCase, now: datetime) -> tupl
 
 
 def _start(uow: UnitOfWork, case: Case, cmd: ActOnCase, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
-    item = uow.session.get(ServiceItem, case.item_id)
-    accepted = uow.session.execute(
-        select(Quote.id).where(Quote.case_id == case.id, Quote.status == "accepted").limit(1)
-    ).first()
-    check_start(quote_required=bool(item and item.quote_required), quote_accepted=accepted is not None)
+    """Paid work waits for the tenant's yes to the firm assigned: the case's own
+    ``quote_required`` (the item's when it was submitted; a later change of the catalogue does not
+    move it) needs a quote of the case's current firm accepted (``rule/quote-not-accepted``); and
+    no case starts while a quote of that firm still waits for the tenant's answer
+    (``rule/quote-pending``, 409): the tenant would not have said yes or no to the price."""
+    statuses = set(
+        uow.session.scalars(
+            select(Quote.status)
+            .where(
+                Quote.case_id == case.id,
+                Quote.firm_org_id == case.firm_org_id,
+                Quote.status.in_(("accepted", "proposed")),
+            )
+            .distinct()
+        )
+    )
+    if "proposed" in statuses:
+        raise Conflict(
+            _("A quote waits for the tenant's answer: work starts once they have accepted or rejected it."),
+            code="rule/quote-pending",
+        )
+    check_start(quote_required=case.quote_required, quote_accepted="accepted" in statuses)
     return {}, {}
 
 

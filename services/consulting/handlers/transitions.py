@@ -16,6 +16,9 @@ from services.consulting.rules import EVENT_OF_ACTION, next_status
 from shared.db import UnitOfWork
 from shared.principal import Principal
 
+FIRM_CHANGES = frozenset({"assign", "decline"})
+"""Actions whose event names the firm that held the case before (``previous_firm_org_id``)."""
+
 
 def publish_case(
     uow: UnitOfWork,
@@ -49,8 +52,9 @@ def transition(
     (kept on the case as the last change's reason) and ``changes`` (the action's own fields),
     flush (the version moves), write the audit line (``details``), move the SLA clocks
     (``sla.on_transition``) and publish ``rules.EVENT_OF_ACTION[action]`` (``closed`` says whether
-    it was ``automatic``)."""
-    from_status = case.status
+    it was ``automatic``; ``declined`` and ``assigned`` name the firm that held the case before,
+    ``previous_firm_org_id``, null when none did)."""
+    from_status, from_firm = case.status, case.firm_org_id
     case.status = next_status(from_status, action, for_tenant=sees_tenant_names(actor))
     for name, value in (changes or {}).items():
         setattr(case, name, value)
@@ -63,5 +67,7 @@ def transition(
     sla.on_transition(uow, case, action, from_status, at)
     event = EVENT_OF_ACTION[action]
     if event is not None:
-        extra = {"automatic": automatic} if event == "consulting.case.closed" else {}
+        extra: dict[str, Any] = {"automatic": automatic} if event == "consulting.case.closed" else {}
+        if action in FIRM_CHANGES:
+            extra["previous_firm_org_id"] = from_firm
         publish_case(uow, case, event, previous_status=from_status, at=at, reason=reason, **extra)

@@ -83,7 +83,7 @@ def case_view(
             "code": item.code,
             "name": item.name,
             "name_zh": item.name_zh,
-            "quote_required": item.quote_required,
+            "quote_required": case.quote_required,
         },
         "organisation": named(organisations.get(case.org_id), case.org_id),
         "submitted_by": case.submitted_by,

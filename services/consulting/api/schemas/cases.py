@@ -147,7 +147,10 @@ class CategoryRefSchema(NamedSchema):
 class ItemRefSchema(NamedSchema):
     id = fields.String(required=True)
     code = fields.String(required=True)
-    quote_required = fields.Boolean(required=True)
+    quote_required = fields.Boolean(
+        required=True,
+        metadata={"description": "the item's rule when the case was submitted: paid work waits for an accepted quote"},
+    )
 
 
 class OrganisationRefSchema(NamedSchema):
