@@ -1,7 +1,9 @@
 """The business calendar over HTTP: everyone signed in reads it; park admin sets the weekly hours
 (If-Match), loads a year from the official schedule or enters it by hand; the warnings of a year
 missing (the coming one from 1 November, park time) in GET /calendar and in /health; the worker's
-job that loads the official years the calendar lacks."""
+job that loads the official years the calendar lacks. The official source is pinned to end with
+2026 (:func:`tests.test_holidays.cover_only`), whatever the installed package covers; the tests
+of a source that covers the coming year pin it to 2027."""
 
 from __future__ import annotations
 
@@ -9,25 +11,36 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from services.consulting.commands.calendar import DayEntry, EnterYear
+from services.consulting.handlers import calendar as calendar_handlers
 from services.consulting.handlers.calendar import keep_official_years
-from services.consulting.models import CalendarYear
+from services.consulting.models import CalendarDay, CalendarYear
 from services.consulting.queries import calendar as calendar_queries
 from services.consulting.queries.calendar import DEFAULT_HOURS, load_business_calendar, years_required
 from services.consulting.rules import add_business_minutes
 from shared.clock import PARK_TZ
 from shared.holidays import covered_years, official_days
+from tests.consulting.test_cases_postgres import pg  # noqa: F401  (the PostgreSQL fixture)
+from tests.consulting.test_sla import principal
+from tests.test_holidays import cover_only
 
 ZH = {"Accept-Language": "zh-CN"}
 NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)  # Sunday 29 November 2026, noon in the park
-LAST = covered_years().stop - 1
-OUT_OF_SOURCE = LAST + 1
+LAST = 2026
+OUT_OF_SOURCE = 2027
 
 
 @pytest.fixture(autouse=True)
 def park_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
     monkeypatch.setattr(calendar_queries, "utcnow", lambda: NOW)
     return NOW
+
+
+@pytest.fixture(autouse=True)
+def source_ends_2026(monkeypatch: pytest.MonkeyPatch) -> range:
+    return cover_only(monkeypatch, LAST)
 
 
 def problem(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -107,9 +120,11 @@ def test_park_admin_loads_a_year_from_the_official_schedule(api, db):
     assert held(db) == {LAST: "chinesecalendar"}
     with db.reading() as session:
         assert load_business_calendar(session).covers(LAST)
-    # Loading again replaces, it does not add.
-    again = api.post(f"/calendar/years/{LAST}/official", user="admin").json
-    assert again["years"][0]["holidays"] == year["holidays"]
+    assert loaded.headers["ETag"] == '"1"' == f'"{year["version"]}"'
+    # Loading again replaces, it does not add; the year is held now, so under If-Match.
+    problem(api.post(f"/calendar/years/{LAST}/official", user="admin"), 428, "precondition-required")
+    again = api.post(f"/calendar/years/{LAST}/official", user="admin", **{"If-Match": '"1"'})
+    assert again.json["years"][0]["holidays"] == year["holidays"] and again.headers["ETag"] == '"2"'
 
 
 def test_a_year_the_source_lacks_is_422_naming_what_it_covers(api, db):
@@ -140,13 +155,54 @@ def test_park_admin_enters_a_year_by_hand_replacing_its_days(api, db):
     year = entered.json["years"][0]
     assert year == {**year, "year": OUT_OF_SOURCE, "source": "manual", "holidays": 2, "workdays": 0}
     assert year["source_label"] == "Entered by hand"
-    replaced = api.put(f"/calendar/years/{OUT_OF_SOURCE}", {"days": MANUAL_DAYS[:1]}, user="admin").json
+    replaced = api.put(
+        f"/calendar/years/{OUT_OF_SOURCE}", {"days": MANUAL_DAYS[:1]}, user="admin", **{"If-Match": '"1"'}
+    ).json
     assert [d["day"] for d in replaced["days"]] == [f"{OUT_OF_SOURCE}-01-01"]
-    # Loading the official year over a manual one is park admin's choice; the source is then official.
     api.post(f"/calendar/years/{LAST}/official", user="admin")
     assert held(db) == {OUT_OF_SOURCE: "manual", LAST: "chinesecalendar"}
     only = api.get(f"/calendar?year={OUT_OF_SOURCE}", user="bob").json
     assert {d["year"] for d in only["days"]} == {OUT_OF_SOURCE}
+
+
+def test_a_held_year_changes_only_under_if_match_with_its_etag(api, db):
+    body = {"days": MANUAL_DAYS}
+    unheld = api.get(f"/calendar/years/{OUT_OF_SOURCE}", user="bob")
+    assert unheld.status_code == 200 and unheld.headers["ETag"] == '"0"' and unheld.json["days"] == []
+    # A year not held yet may be entered without If-Match, or with "0"; "1" is stale.
+    problem(
+        api.put(f"/calendar/years/{OUT_OF_SOURCE}", body, user="admin", **{"If-Match": '"1"'}),
+        412,
+        "precondition-failed",
+    )
+    entered = api.put(f"/calendar/years/{OUT_OF_SOURCE}", body, user="admin", **{"If-Match": '"0"'})
+    assert entered.status_code == 200 and entered.headers["ETag"] == '"1"'
+    read = api.get(f"/calendar/years/{OUT_OF_SOURCE}", user="alice")
+    assert read.headers["ETag"] == '"1"' and len(read.json["days"]) == 2
+    assert api.get("/calendar", user="bob").json["years"][0]["version"] == 1
+    # Held now: without If-Match 428, stale 412, nothing written either way.
+    problem(api.put(f"/calendar/years/{OUT_OF_SOURCE}", {"days": []}, user="admin"), 428, "precondition-required")
+    problem(
+        api.put(f"/calendar/years/{OUT_OF_SOURCE}", {"days": []}, user="admin", **{"If-Match": '"0"'}),
+        412,
+        "precondition-failed",
+    )
+    problem(
+        api.post(f"/calendar/years/{LAST}/official", user="admin", **{"If-Match": '"7"'}), 412, "precondition-failed"
+    )
+    assert len(api.get(f"/calendar/years/{OUT_OF_SOURCE}", user="bob").json["days"]) == 2
+    assert held(db) == {OUT_OF_SOURCE: "manual"}
+    changed = api.put(f"/calendar/years/{OUT_OF_SOURCE}", {"days": []}, user="admin", **{"If-Match": '"1"'})
+    assert changed.status_code == 200 and changed.headers["ETag"] == '"2"'
+    problem(api.get("/calendar/years/1850", user="bob"), 422, "calendar/year")
+
+
+def test_a_nul_in_a_day_s_name_is_a_field_error(api, db):
+    day = {"day": f"{OUT_OF_SOURCE}-10-01", "kind": "holiday", "name": "national\x00day"}
+    refused = api.put(f"/calendar/years/{OUT_OF_SOURCE}", {"days": [day]}, user="admin")
+    assert refused.status_code == 422, refused.json
+    assert refused.json["errors"]["days"]["0"]["name"] == ["The text holds a NUL character."]
+    assert held(db) == {}
 
 
 def weekday_of(year: int, weekday: int) -> str:
@@ -173,7 +229,12 @@ def test_a_make_up_working_day_on_a_weekend_is_accepted(api):
     saturday = weekday_of(OUT_OF_SOURCE, 5)
     body = api.put(f"/calendar/years/{OUT_OF_SOURCE}", {"days": [{"day": saturday, "kind": "workday"}]}, user="admin")
     assert body.json["years"][0]["workdays"] == 1
-    bad = api.put(f"/calendar/years/{OUT_OF_SOURCE}", {"days": [{"day": "someday", "kind": "holiday"}]}, user="admin")
+    bad = api.put(
+        f"/calendar/years/{OUT_OF_SOURCE}",
+        {"days": [{"day": "someday", "kind": "holiday"}]},
+        user="admin",
+        **{"If-Match": "*"},
+    )
     assert bad.status_code == 422 and bad.json["errors"]
 
 
@@ -242,6 +303,28 @@ def test_the_job_never_overwrites_a_year_entered_by_hand(api, db):
     assert len(api.get(f"/calendar?year={LAST}", user="bob").json["days"]) == 1
 
 
+def test_the_job_claims_a_year_park_admin_entered_meanwhile_and_skips_it(pg, monkeypatch):  # noqa: F811
+    """PostgreSQL: park admin's PUT of a year commits while the job runs, after it listed the
+    years to load; the job's insert of the year's row meets park admin's and leaves it alone."""
+    cover_only(monkeypatch, LAST)
+    real = calendar_handlers.covered_years
+
+    def covered_while_admin_enters_2026() -> range:
+        with pg.unit_of_work() as uow:
+            day = DayEntry(date(2026, 10, 1), "holiday", "national_day")
+            calendar_handlers.enter_year(EnterYear(principal("admin"), 2026, (day,)), uow=uow)
+            uow.commit()
+        return real()
+
+    monkeypatch.setattr(calendar_handlers, "covered_years", covered_while_admin_enters_2026)
+    with pg.unit_of_work() as uow:
+        assert keep_official_years(uow=uow, now=NOW) == 0
+        uow.commit()
+    assert held(pg) == {2026: "manual"}
+    with pg.reading() as session:
+        assert session.scalars(select(CalendarDay.day).where(CalendarDay.year == 2026)).all() == [date(2026, 10, 1)]
+
+
 def test_the_job_skips_past_years_and_loads_nothing_beyond_the_source(db):
     with db.unit_of_work() as uow:
         assert keep_official_years(uow=uow, now=datetime(OUT_OF_SOURCE, 1, 5, tzinfo=UTC)) == 0
@@ -255,15 +338,28 @@ def test_the_job_skips_past_years_and_loads_nothing_beyond_the_source(db):
 def test_health_warns_while_a_required_year_is_missing_and_stays_ok(api):
     health = api.get("/health", user=None)
     assert health.status_code == 200 and health.json["status"] == "ok"
-    assert [w.split(":")[0] for w in health.json["warnings"]] == [
-        "The business calendar has no public holidays for 2026",
-        f"The business calendar has no public holidays for 2027, and the official source covers only up to {LAST}",
+    assert health.json["warnings"] == [
+        "The business calendar has no public holidays for 2026: the SLA clocks count them as working time. "
+        "Load 2026 from the official schedule.",
+        "The business calendar has no public holidays for 2027, and the official source covers only up to 2026: "
+        "enter 2027 by hand once the State Council has published it.",
     ]
     zh = api.get("/health", user=None, headers=ZH).json
     assert zh["warnings"][0].startswith("工作日历中没有 2026 年的法定节假日")  # needs the catalogue merged
 
     api.post("/calendar/years/2026/official", user="admin")
     api.put("/calendar/years/2027", {"days": [{"day": "2027-01-01", "kind": "holiday"}]}, user="admin")
+    assert api.get("/health", user=None).json["warnings"] == []
+
+
+def test_health_asks_to_load_the_coming_year_once_the_source_covers_it(api, monkeypatch):
+    cover_only(monkeypatch, 2027)
+    api.post("/calendar/years/2026/official", user="admin")
+    assert api.get("/health", user=None).json["warnings"] == [
+        "The business calendar has no public holidays for 2027: the SLA clocks count them as working time. "
+        "Load 2027 from the official schedule."
+    ]
+    assert api.post("/calendar/years/2027/official", user="admin").status_code == 200
     assert api.get("/health", user=None).json["warnings"] == []
 
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from shared.principal import Principal
+
+WITHOUT_IF_MATCH: Literal["absent"] = "absent"
+"""A year's change that came without ``If-Match``: allowed only while the year is not held."""
+YearVersions = frozenset[int] | None | Literal["absent"]
+"""The versions of the year a change names in ``If-Match`` (``"0"``: the year is not held yet;
+None: ``*``, or no HTTP request at all), or :data:`WITHOUT_IF_MATCH`."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,7 @@ class LoadOfficialYear:
 
     actor: Principal
     year: int
+    expected_versions: YearVersions = None
 
 
 @dataclass(frozen=True)
@@ -45,3 +53,4 @@ class EnterYear:
     actor: Principal
     year: int
     days: tuple[DayEntry, ...]
+    expected_versions: YearVersions = None

@@ -93,6 +93,12 @@ def calendar_warnings(held: Iterable[int], today: date) -> list[Message]:
     return warnings
 
 
+def year_version(session: Session, year: int) -> int:
+    """The ``ETag`` of a year's changes: its row's version, 0 while the calendar does not hold it."""
+    held = session.get(CalendarYear, year)
+    return held.version if held is not None else 0
+
+
 def held_years(session: Session) -> list[int]:
     return sorted(session.execute(select(CalendarYear.year)).scalars())
 
@@ -148,6 +154,7 @@ def calendar_view(session: Session, today: date, year: int | None = None) -> dic
                 "source": y.source,
                 "loaded_by": y.loaded_by,
                 "loaded_at": y.loaded_at,
+                "version": y.version,
                 "holidays": counts[(y.year, "holiday")],
                 "workdays": counts[(y.year, "workday")],
             }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from services.consulting.api.schemas.catalogue import Readable
 from services.consulting.queries.calendar import CALENDAR_SOURCE
 from shared.holidays import FIRST_YEAR, KINDS, LAST_YEAR, MANUAL, PARK_DAY_KIND, PUBLIC_HOLIDAY, SOURCE
 from shared.http.fields import ParkTime
 from shared.http.languages import Label
+from shared.i18n import _
 
 CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 PERIOD = fields.List(
@@ -16,6 +17,12 @@ PERIOD = fields.List(
     validate=validate.Length(equal=2),
     metadata={"description": "[start, end] in park time, HH:MM"},
 )
+
+
+def no_nul(text: str) -> None:
+    """Refuse a NUL character (PostgreSQL cannot store it; SQLite would)."""
+    if "\x00" in text:
+        raise ValidationError(_("The text holds a NUL character.").msgid)
 
 
 class CalendarQuerySchema(Schema):
@@ -40,7 +47,7 @@ class DayInSchema(Schema):
     name = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(min=1, max=100),
+        validate=[validate.Length(min=1, max=100), no_nul],
         metadata={"description": "a festival's code (national_day, spring_festival, …) or its name"},
     )
 
@@ -55,6 +62,10 @@ class YearSchema(Schema):
     source_label = Label(CALENDAR_SOURCE, attribute="source")
     loaded_by = fields.String(required=True)
     loaded_at = ParkTime(required=True)
+    version = fields.Integer(
+        required=True,
+        metadata={"description": "the year's ETag: If-Match of PUT /calendar/years/{year} and .../official"},
+    )
     holidays = fields.Integer(required=True)
     workdays = fields.Integer(required=True)
 
