@@ -1,5 +1,8 @@
 """What consulting's handlers share on the session's side: loading a case the actor may see, the
-audit trail, the case's events. Nothing here commits; the decisions are in :mod:`..rules`."""
+audit trail, the case's events. Nothing here commits; the decisions are in :mod:`..rules`.
+
+``SYSTEM_NAME`` (the service's name shown to readers, a marked text) is defined in
+:mod:`services.consulting.queries.views`, so queries can render it too; handlers import it here."""
 
 from __future__ import annotations
 
@@ -9,16 +12,18 @@ from typing import Any
 
 from services.consulting.models import Case, CaseTransition
 from services.consulting.permissions import can_see
+from services.consulting.queries.views import SYSTEM_NAME, SYSTEM_SUBJECT
 from shared.clock import as_utc
 from shared.db import UnitOfWork
 from shared.errors import NotFound
 from shared.i18n import _
 from shared.principal import Principal
 
-SYSTEM = Principal(
-    subject="system:consulting", org_id="", org_kind="operator", roles=frozenset(), name="ParkHub consulting"
-)
-"""Who acts for the worker's jobs (routing, the automatic close, SLA escalation)."""
+__all__ = ["SYSTEM", "SYSTEM_NAME", "case_payload", "load_case", "new_id", "record", "utc_text"]
+
+SYSTEM = Principal(subject=SYSTEM_SUBJECT, org_id="", org_kind="operator", roles=frozenset(), name=SYSTEM_NAME.msgid)
+"""Who acts for the worker's jobs (routing, the automatic close, SLA escalation). Its stored name
+is the English; readers are shown :data:`SYSTEM_NAME` in their language (queries.views)."""
 
 
 def new_id() -> str:

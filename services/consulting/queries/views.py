@@ -6,7 +6,13 @@ Decisions (docs/CONSULTING.md, "Cases over HTTP"):
 - a firm's decline is the desk's inner step: only the park's staff read its reason, on the case
   and in the trail, and only they see which firms declined (``declined_by``) and the details of
   an audit line (the firm a case was assigned to, the routing rule); tenants and firms read the
-  trail without decline lines.
+  trail without decline lines;
+- the breach job's ``escalate`` line of the firm's clock (``details.clock == "firm"``) is read by
+  the staff and by the firm whose clock it was (``details.firm_org_id``), not by the tenant (the
+  firm's commitment to the desk is not the park's promise to the tenant) nor by a later firm; a
+  line of the tenant's clock is read by everyone who reads the case;
+- the service itself (:data:`SYSTEM_SUBJECT`, the worker's jobs) is named :data:`SYSTEM_NAME` in
+  the reader's language wherever an actor's or author's name is shown.
 """
 
 from __future__ import annotations
@@ -18,8 +24,20 @@ from services.consulting.models import Case, CaseTransition, Category, Rating, S
 from services.consulting.permissions import RIGHTS, sees_tenant_names
 from services.consulting.rules import CALLER_ACTIONS, TRANSITIONS
 from services.consulting.rules.names import status_name
-from shared.i18n import Text
+from shared.i18n import Text, _
 from shared.principal import Principal
+
+SYSTEM_SUBJECT = "system:consulting"
+"""The subject of the service's own acts (``handlers.common.SYSTEM``)."""
+SYSTEM_NAME = _("ParkHub consulting")
+"""The service's name as its readers read it, rendered in their language at read time."""
+
+
+def actor_name_shown(subject: str | None, stored: str | None) -> Text | None:
+    """The name shown for ``subject``: the service's own in the reader's language, anybody
+    else's as stored when they acted (None: the directory had no name)."""
+    return SYSTEM_NAME if subject == SYSTEM_SUBJECT else stored
+
 
 STAFF_ONLY_ACTIONS = frozenset({"decline"})
 """Audit lines only the park's staff read (the firm's decline and its reason)."""
@@ -117,8 +135,16 @@ def case_view(
 
 
 def line_shown(actor: Principal, line: CaseTransition) -> bool:
-    """Whether ``actor`` reads this audit line (decline lines are the staff's)."""
-    return actor.is_staff or line.action not in STAFF_ONLY_ACTIONS
+    """Whether ``actor`` reads this audit line: the staff every line; others no decline line and
+    no escalation of a firm's clock but their own firm's (the module's decisions)."""
+    if actor.is_staff:
+        return True
+    if line.action in STAFF_ONLY_ACTIONS:
+        return False
+    details = line.details or {}
+    if line.action == "escalate" and details.get("clock") == "firm":
+        return bool(actor.org_id) and details.get("firm_org_id") == actor.org_id
+    return True
 
 
 def transition_view(line: CaseTransition, actor: Principal) -> dict[str, Any]:
@@ -131,7 +157,7 @@ def transition_view(line: CaseTransition, actor: Principal) -> dict[str, Any]:
         "to_status": line.to_status,
         "to_status_label": status_label(line.to_status, actor),
         "actor": line.actor,
-        "actor_name": line.actor_name,
+        "actor_name": actor_name_shown(line.actor, line.actor_name),
         "reason": line.reason,
         "details": dict(line.details or {}) if actor.is_staff else {},
         "at": line.at,

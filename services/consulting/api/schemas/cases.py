@@ -232,7 +232,9 @@ class TransitionSchema(Schema):
     to_status = fields.String(required=True)
     to_status_label = Readable()
     actor = fields.String(required=True)
-    actor_name = fields.String(allow_none=True)
+    actor_name = Readable(
+        allow_none=True, metadata={"description": "as they were named; the service itself in the reader's language"}
+    )
     reason = fields.String(allow_none=True)
     details = fields.Dict(metadata={"description": "staff only: the firm assigned, the routing rule, a priority"})
     at = ParkTime(required=True)
