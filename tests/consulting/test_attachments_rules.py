@@ -46,7 +46,7 @@ def archive(*names: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         for name in names:
-            z.writestr(name, "x")
+            z.writestr(name, "<Types/>" if name == "[Content_Types].xml" else "x")
     return buffer.getvalue()
 
 
@@ -92,6 +92,71 @@ def test_the_type_is_told_by_the_bytes(data, name, kind):
 )
 def test_what_is_not_accepted_has_no_type(data):
     assert sniff(data, "anything.pdf") is None
+
+
+def office(content_types: str, *parts: str) -> bytes:
+    """An Office Open XML package: its ``[Content_Types].xml`` and ``parts``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("[Content_Types].xml", content_types)
+        for name in parts:
+            z.writestr(name, "x")
+    return buffer.getvalue()
+
+
+def types(*overrides: tuple[str, str]) -> str:
+    listed = "".join(f'<Override PartName="{part}" ContentType="{kind}"/>' for part, kind in overrides)
+    return f'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">{listed}</Types>'
+
+
+WORD_MAIN = ("/word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # a macro-enabled document whose VBA part is not called vbaProject.bin
+        office(
+            types(
+                ("/word/document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml"),
+                ("/word/macros.bin", "application/vnd.ms-office.vbaProject"),
+            ),
+            "word/document.xml",
+            "word/macros.bin",
+        ),
+        office(types(("/xl/workbook.xml", "application/vnd.ms-excel.sheet.macroEnabled.main+xml")), "xl/workbook.xml"),
+        # a Default by extension says the same as an Override
+        office(
+            '<Types><Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>',
+            "word/document.xml",
+            "word/stuff.bin",
+        ),
+        # an embedded OLE object (an executable packaged in a document), by name or by type
+        office("<Types/>", "word/document.xml", "word/embeddings/oleObject1.bin"),
+        office(
+            types(WORD_MAIN, ("/word/objects/x.bin", "application/vnd.openxmlformats-officedocument.oleObject")),
+            "word/document.xml",
+            "word/objects/x.bin",
+        ),
+        office(types(WORD_MAIN), "word/document.xml", "word/activeX/activeX1.xml"),
+        office(types(WORD_MAIN, ("/word/activeX/a.xml", "application/vnd.ms-office.activeX+xml")), "word/document.xml"),
+        # content types that cannot be read are no proof of anything
+        office("<Types", "word/document.xml"),
+        office('<!DOCTYPE x [<!ENTITY a "aaaa">]><Types/>', "word/document.xml"),
+    ],
+)
+def test_office_documents_with_code_or_embedded_objects_are_refused(data):
+    assert sniff(data, "report.docx") is None
+    with pytest.raises(RuleViolation) as refused:
+        accept_file("report.docx", data)
+    assert refused.value.code == "rule/attachment-type"
+
+
+def test_an_office_document_with_images_is_a_document():
+    data = office(
+        types(WORD_MAIN, ("/word/media/image1.png", "image/png")), "word/document.xml", "word/media/image1.png"
+    )
+    assert sniff(data, "x") == DOCX
 
 
 def test_accepting_a_file_names_it_after_its_content_and_hashes_it():

@@ -112,3 +112,25 @@ def test_the_setting_reads_database_or_a_directory(tmp_path):
     relative = configured_store(make_settings(tmp_path, PARKHUB_CONSULTING_FILES="files"))
     assert isinstance(relative, FileSystemStore)
     assert relative.directory == tmp_path.resolve() / "files"
+
+
+def test_a_delete_takes_effect_when_its_transaction_commits(db, settings):
+    store = configured_store(settings)
+    key = new_key()
+    with db.unit_of_work() as uow:
+        store.put(uow.session, key, b"kept")
+        uow.commit()
+    with db.unit_of_work() as uow:
+        store.delete(uow.session, key)
+        with db.reading() as other:
+            assert store.get(other, key) == b"kept"  # not gone before the commit
+        # no commit: the row that names the file stays, and so does the file
+    with db.reading() as session:
+        assert store.get(session, key) == b"kept"
+    with db.unit_of_work() as uow:
+        store.delete(uow.session, key)
+        uow.commit()
+    with db.reading() as session, pytest.raises(StoredFileMissing):
+        store.get(session, key)
+    if isinstance(store, FileSystemStore):
+        assert not store.path(key).exists()

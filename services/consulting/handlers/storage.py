@@ -6,7 +6,8 @@
   attachments in its database the same way).
 - :class:`FileSystemStore` (``filesystem``): one file per key in a directory, written to a
   temporary file and renamed into place, so a reader never sees half a file. A file written in a
-  transaction that then rolls back is removed again.
+  transaction that then rolls back is removed again; a file deleted is removed once the
+  transaction commits (never before: a rollback keeps the row that names it, and the file).
 
 Keys are made here (:func:`new_key`), never from what a caller sent, and each attachment row
 records its store and key, so rows written under one setting stay readable after the setting
@@ -36,6 +37,7 @@ DATABASE = "database"
 FILESYSTEM = "filesystem"
 _KEY = re.compile(r"[0-9a-f]{32}")
 _WRITTEN = "consulting_files_written"
+_DELETED = "consulting_files_deleted"
 _LISTENING = "consulting_files_listening"
 
 
@@ -119,31 +121,55 @@ class FileSystemStore:
             raise StoredFileMissing(key) from None
 
     def delete(self, session: Session, key: str) -> None:
-        self.path(key).unlink(missing_ok=True)
+        """Remove the file once the transaction commits (the row that names it goes in the same
+        commit); a transaction, or a savepoint, that rolls back keeps it."""
+        _delete_on_commit(session, self.path(key))
+
+
+def _listen(session: Session) -> None:
+    """The session's listeners, once per session (one per unit of work); they live as long as it
+    and are never removed while SQLAlchemy runs them."""
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+        event.listen(session, "after_commit", _committed)
+        event.listen(session, "after_soft_rollback", _rolled_back)
 
 
 def _forget_on_rollback(session: Session, path: Path) -> None:
     """Remove ``path`` if the transaction it was written in rolls back (no row will name it);
     keep it once the transaction commits. A savepoint's rollback keeps it (its own transaction
-    goes on, and so may the file's). The listeners live as long as the session (one per unit of
-    work); they are never removed while SQLAlchemy runs them."""
-    written: list[Path] | None = session.info.get(_WRITTEN)
-    if written is None:
-        written = session.info[_WRITTEN] = []
-        if not session.info.get(_LISTENING):
-            session.info[_LISTENING] = True
-            event.listen(session, "after_commit", _kept)
-            event.listen(session, "after_soft_rollback", _rolled_back)
-    written.append(path)
+    goes on, and so may the file's)."""
+    _listen(session)
+    session.info.setdefault(_WRITTEN, []).append(path)
 
 
-def _kept(session: Session) -> None:
+def _delete_on_commit(session: Session, path: Path) -> None:
+    """Remove ``path`` when the transaction commits; forget it when the transaction, or the
+    savepoint the delete was asked in, rolls back."""
+    _listen(session)
+    current = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_DELETED, []).append((path, current))
+
+
+def _committed(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
+    for path, _ in session.info.pop(_DELETED, None) or ():
+        path.unlink(missing_ok=True)
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def _rolled_back(session: Session, previous: SessionTransaction) -> None:
+    deleted = session.info.get(_DELETED) or []
+    session.info[_DELETED] = [(path, asked) for path, asked in deleted if not _within(asked, previous)]
     if previous.parent is not None:
-        return  # a savepoint
+        return  # a savepoint: the files written in it may still be committed with its transaction
     for stale in session.info.pop(_WRITTEN, None) or ():
         stale.unlink(missing_ok=True)
 

@@ -2,7 +2,9 @@
 limits of size and number, under names that are safe to hand to any browser and file system.
 
 - :func:`sniff` names the type of some bytes (PDF, PNG, JPEG, GIF, WEBP, the Office Open XML
-  documents docx/xlsx/pptx, a ZIP archive, UTF-8 plain text); anything else is ``None``.
+  documents docx/xlsx/pptx, a ZIP archive, UTF-8 plain text); anything else is ``None``, and so is
+  an Office document whose ``[Content_Types].xml`` or parts show macros, ActiveX controls or
+  embedded OLE objects, whatever its parts are called.
 - :func:`accept_file` refuses what is not one of those (``rule/attachment-type``, 422, naming
   the file), an empty file (``rule/attachment-empty``) and a file over :data:`MAX_FILE_BYTES`
   (``rule/attachment-too-large``); it answers the name to keep, corrected to the type's extension.
@@ -23,6 +25,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 from shared.errors import RuleViolation
 from shared.i18n import _
@@ -70,6 +73,12 @@ _MISLEADING = frozenset(
 """Extensions that claim a type: one that contradicts the bytes is replaced, not kept."""
 
 _OOXML_PARTS = (("word/document.xml", DOCX), ("xl/workbook.xml", XLSX), ("ppt/presentation.xml", PPTX))
+_CONTENT_TYPES = "[Content_Types].xml"
+_MAX_CONTENT_TYPES = 1 * MiB
+_CODE_TYPES = ("macroenabled", "vbaproject", "vbadata", "activex", "oleobject")
+"""Words of the content types of parts that run or carry code: a VBA project or its data, a
+macro-enabled main part, an ActiveX control, an embedded OLE object."""
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _MARKUP = re.compile(r"\s*<")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$", re.IGNORECASE)
@@ -89,9 +98,10 @@ class AcceptedFile:
 
 def sniff(data: bytes, name: str = "") -> str | None:
     """The type of ``data`` by its content (``name`` only tells CSV from plain text, both text);
-    ``None`` for anything not accepted: executables, HTML, SVG and other markup, macro-enabled or
-    broken Office files, text that is not UTF-8 or holds control characters (NUL, DEL…; tabs,
-    line ends and form feeds are text), unknown bytes."""
+    ``None`` for anything not accepted: executables, HTML, SVG and other markup, Office files that
+    are broken or carry code or foreign objects (macros, ActiveX, OLE: :func:`_harmless_office`),
+    text that is not UTF-8 or holds control characters (NUL, DEL…; tabs, line ends and form feeds
+    are text), unknown bytes."""
     if data.startswith(b"%PDF-"):
         return PDF
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -107,19 +117,57 @@ def sniff(data: bytes, name: str = "") -> str | None:
     return _text_kind(data, name)
 
 
-def _zip_kind(data: bytes) -> str | None:
+def _zip_kind(data: bytes, *, depth: int = 0) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        return None  # says it is a ZIP and is not one
-    if "[Content_Types].xml" in names:
-        if any(n.lower().endswith("vbaproject.bin") for n in names):
-            return None  # macro-enabled Office: code that runs when it is opened
-        for part, kind in _OOXML_PARTS:
-            if part in names:
-                return kind
+            if _CONTENT_TYPES not in names:
+                return ZIP
+            if not _harmless_office(archive, names, depth):
+                return None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError, EOFError):
+        return None  # says it is a ZIP and is not one (or not one that can be read)
+    for part, kind in _OOXML_PARTS:
+        if part in names:
+            return kind
     return ZIP
+
+
+def _harmless_office(archive: zipfile.ZipFile, names: set[str], depth: int) -> bool:
+    """Whether an Office Open XML package holds no code and no foreign object: its parts, by the
+    types ``[Content_Types].xml`` declares and by their names, are no macros (a VBA project under
+    any name, a macro-enabled main part), no ActiveX control and no OLE object; an embedded part
+    is itself such a document (a chart's workbook) or it is refused. Content types that cannot
+    be read (broken, too large, with a DTD) are no proof: refused."""
+    declared = _read(archive, _CONTENT_TYPES, _MAX_CONTENT_TYPES)
+    if declared is None or _DTD.search(declared):
+        return False
+    try:
+        # No DTD got here (refused above), so no entity can expand: the parse is of bounded size.
+        root = ElementTree.fromstring(declared)  # noqa: S314
+    except ElementTree.ParseError:
+        return False
+    kinds = [
+        e.get("ContentType", "").lower() for e in root.iter() if e.tag.rpartition("}")[2] in ("Default", "Override")
+    ]
+    if any(word in kind for kind in kinds for word in _CODE_TYPES):
+        return False
+    for name in names:
+        lowered = name.lower()
+        if lowered.endswith("vbaproject.bin") or "activex/" in lowered:
+            return False
+        if "/embeddings/" in f"/{lowered}" and not name.endswith("/"):
+            inner = _read(archive, name, MAX_FILE_BYTES)
+            if depth >= 1 or inner is None or _zip_kind(inner, depth=depth + 1) not in (DOCX, XLSX, PPTX):
+                return False
+    return True
+
+
+def _read(archive: zipfile.ZipFile, name: str, limit: int) -> bytes | None:
+    """The bytes of ``name``, or None past ``limit`` (read no further: a small part may unpack huge)."""
+    with archive.open(name) as part:
+        data = part.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def _text_kind(data: bytes, name: str) -> str | None:
