@@ -79,3 +79,34 @@ def test_every_operation_has_a_unique_operation_id(park: Park) -> None:
             assert operation_id.isidentifier(), operation_id
             seen[operation_id] = where
     assert not missing, f"operations without an operationId: {missing}"
+
+
+def test_every_operation_documents_the_problems_it_may_answer(park: Park) -> None:
+    """A client generated from the document knows the refusals: 401 and 403 on everything that
+    needs a token, 404 where the path names something, 409 on changes, 412 and 428 where If-Match
+    is taken; every error response, and the default, is application/problem+json."""
+    document = served_document(park)
+    responses = document["components"]["responses"]
+    for name in ("UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "DEFAULT_ERROR"):
+        assert list(responses[name]["content"]) == ["application/problem+json"], name
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            expected = set()
+            if operation.get("security") != []:
+                expected |= {"401", "403"}
+            if "{" in path:
+                expected.add("404")
+            if method in ("post", "put", "patch", "delete"):
+                expected.add("409")
+            if any(p.get("name") == "If-Match" for p in operation.get("parameters", [])):
+                expected |= {"412", "428"}
+            lacking = expected - set(operation["responses"])
+            if lacking:
+                missing.append(f"{method.upper()} {path}: {sorted(lacking)}")
+    assert not missing, "\n".join(missing)
+    accept = document["paths"]["/api/v1/consulting/cases/{case_id}/accept"]["post"]["responses"]
+    assert accept["412"] == {"$ref": "#/components/responses/PRECONDITION_FAILED"}
+    assert "401" not in document["paths"]["/api/v1/booking/health"]["get"]["responses"]  # public

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from sqlalchemy import text
 
 from shared.bus.inbox import Inbox
@@ -22,7 +24,7 @@ from shared.db import Database
 from shared.http.auth import init_auth
 from shared.http.blueprint import Blueprint
 from shared.http.languages import init_languages
-from shared.http.problems import register_problem_handlers
+from shared.http.problems import PROBLEM_JSON, ProblemSchema, register_problem_handlers
 from shared.http.requests import init_request_ids
 from shared.http.views import unit_of_work
 from shared.service import ServiceTables
@@ -86,6 +88,26 @@ def current_database() -> Database:
     return service_context().database
 
 
+class PlatformApi(Api):  # type: ignore[misc]  # flask-smorest has no types
+    """flask-smorest's ``Api`` whose error responses are what the platform answers: problem+json
+    (:class:`ProblemSchema`), not flask-smorest's own JSON error. Operations refer to them by
+    name (``"NOT_FOUND"``: :func:`shared.http.blueprint.problems_of`)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        # flask-smorest's registration, with the problem media type instead of application/json.
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "A problem (application/problem+json)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+
 def openapi_config(name: str, title: str, description: str) -> dict[str, Any]:
     return {
         "API_TITLE": title,
@@ -124,7 +146,7 @@ def create_service_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["parkhub"] = ServiceContext(name, settings, database, inbox)
-    api = Api(app)
+    api = PlatformApi(app)
     app.extensions["parkhub.api"] = api  # the gateway merges every service's spec
     register_problem_handlers(app)  # after Api: ours replace flask-smorest's JSON errors
     init_request_ids(app, name)

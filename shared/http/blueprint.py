@@ -63,12 +63,34 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest
 
     def register_views_in_doc(self, api: Any, app: Any, spec: Any, *, name: str, parameters: Any) -> None:
         """Give every operation an ``operationId`` (blueprint, endpoint, method), so that code
-        generators name a client's methods after the API and not after its paths; a view's own
-        ``@blp.doc(operationId=...)`` wins."""
+        generators name a client's methods after the API and not after its paths (a view's own
+        ``@blp.doc(operationId=...)`` wins), and the problems it may answer (:func:`problems_of`)."""
         for endpoint, info in self._docs.items():
+            rule = next(app.url_map.iter_rules(f"{name}.{endpoint}"))
             for method, operation in info.items():
                 if method == "parameters" or not isinstance(operation, dict):
                     continue
                 manual = operation.setdefault("manual_doc", {})
                 manual.setdefault("operationId", re.sub(r"\W+", "_", f"{name}_{endpoint}_{method}"))
+                responses = manual.setdefault("responses", {})
+                for status, component in problems_of(method, bool(rule.arguments), manual).items():
+                    responses.setdefault(status, component)
         super().register_views_in_doc(api, app, spec, name=name, parameters=parameters)
+
+
+def problems_of(method: str, has_path_parameters: bool, manual_doc: dict[str, Any]) -> dict[str, str]:
+    """The problems every operation of this shape may answer, as references to the responses
+    the platform's ``Api`` registers (application/problem+json): 401 and 403 unless it is public
+    (``security: []``), 404 when its path names something, 409 for a change, 412 and 428 when it
+    takes ``If-Match``. A view documents its own (a 422 with its schema) with ``@blp.alt_response``
+    or ``@blp.doc``, which win."""
+    problems: dict[str, str] = {}
+    if manual_doc.get("security") != []:
+        problems |= {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}
+    if has_path_parameters:
+        problems["404"] = "NOT_FOUND"
+    if method in ("post", "put", "patch", "delete"):
+        problems["409"] = "CONFLICT"
+    if any(p.get("name") == "If-Match" for p in manual_doc.get("parameters", []) if isinstance(p, dict)):
+        problems |= {"412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"}
+    return problems

@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 from flask import Flask, Response, current_app, g, has_request_context
+from marshmallow import Schema, fields
 from sqlalchemy import exc as sa
 from werkzeug.exceptions import HTTPException
 
@@ -30,6 +31,24 @@ from shared.i18n import Message, Text, _, render
 
 PROBLEM_BASE = "https://parkhub.tianfu-lifescience.cn/problems/"
 PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemSchema(Schema):
+    """Every error answer of the platform (RFC 9457), as the OpenAPI documents show it. Members
+    beyond these name what a program needs to act (``allowed``, ``case_status``, ``limit``…)."""
+
+    type = fields.Url(required=True, metadata={"description": "the problem's kind; its last part is the code"})
+    title = fields.String(required=True, metadata={"description": "the kind in the reader's language"})
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True, metadata={"description": "what went wrong, in the reader's language"})
+    request_id = fields.String(metadata={"description": "quote it to the park's desk"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "per field of the request: what is wrong with it"},
+    )
+
+
 DATABASE_RETRY_AFTER = 5
 """Seconds a client is asked to wait while the database is away (503 ``Retry-After``)."""
 
