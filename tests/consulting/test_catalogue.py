@@ -5,11 +5,13 @@ never the firms; the SLA policy, fee range and intake form are refused when they
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from services.consulting.rules.catalogue import business_minutes_words, check_sla_policy
+from services.consulting.rules.catalogue import business_minutes_words, check_fee_range, check_sla_policy
+from services.consulting.rules.lifecycle import MAX_FEE
 from shared.errors import RuleViolation
 from tests.consulting.conftest import LAW, LAW2, LEGAL_FIELDS, SLA_POLICY, Catalogue
 
@@ -158,7 +160,11 @@ def test_items_are_filtered_by_category_in_the_park_s_order(api):
     legal = api.get(f"/items?category={Catalogue.legal}", user="alice").json["items"]
     assert {i["id"] for i in legal} == {Catalogue.contract, Catalogue.litigation}
     every = api.get("/items", user="alice").json["items"]
-    assert [i["category"] for i in every] == [Catalogue.legal, Catalogue.legal, Catalogue.ip]
+    assert [i["category"]["code"] for i in every] == [Catalogue.legal, Catalogue.legal, Catalogue.ip]
+    # An item names its category as a case does: code and names, in the reader's language.
+    assert every[0]["category"] == {"code": "legal", "name": "Legal", "name_zh": "法律", "display_name": "Legal"}
+    zh = api.get(f"/items/{Catalogue.contract}", user="alice", headers=ZH).json
+    assert zh["category"]["display_name"] == "法律"
     api.patch(f"/items/{Catalogue.litigation}", {"active": False}, user="admin", **{"If-Match": '"1"'})
     assert {i["id"] for i in api.get("/items", user="carol").json["items"]} == {Catalogue.contract, Catalogue.patent}
     inactive = api.get("/items?active=false", user="desk").json["items"]
@@ -190,6 +196,32 @@ def test_changing_an_item_s_policy_needs_if_match_and_keeps_the_rest(api):
 def test_an_item_that_cannot_work_is_refused_and_nothing_is_written(api, change, code):
     problem(api.post("/items", new_item(**change), user="admin"), 422, code)
     assert "labour_contract_review" not in [i["code"] for i in api.get("/items", user="admin").json["items"]]
+
+
+def test_a_fee_range_follows_the_fee_rule_of_quotes(api):
+    # One limit for the one column: what a firm may quote (MAX_FEE), a range may publish.
+    top = api.post("/items", new_item(fee_from="0", fee_to=str(MAX_FEE)), user="admin")
+    assert top.status_code == 201, top.json
+    assert (top.json["fee_from"], top.json["fee_to"]) == ("0.00", "9999999999.99")
+    assert api.post("/items", new_item(code="x_large", fee_to="99999999999"), user="admin").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "code"),
+    [
+        ("12.345", None, "rule/fee-places"),
+        (None, "10000000000", "rule/fee-too-large"),
+        ("-1", None, "rule/fee-positive"),
+        ("1e400", None, "rule/fee-too-large"),
+        ("5", "4", "rule/fee-range"),
+    ],
+)
+def test_the_fee_range_rule_answers_the_fee_rule_s_codes(low, high, code):
+    bounds = (None if b is None else Decimal(b) for b in (low, high))
+    with pytest.raises(RuleViolation) as refused:
+        check_fee_range(*bounds)
+    assert refused.value.code == code
+    assert check_fee_range(Decimal("0"), Decimal("1500.5")) == (Decimal("0.00"), Decimal("1500.50"))
 
 
 def test_intake_definition_errors_read_in_the_reader_s_language(api):

@@ -14,6 +14,7 @@ from services.consulting.permissions import RIGHTS
 from services.consulting.queries.catalogue import get_firm, list_firms
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
+from shared.http.preconditions import IF_MATCH, etag_header, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
 
 blp = Blueprint(
@@ -35,21 +36,27 @@ class Firms(MethodView):
 @blp.route("/firms/<uuid:org_id>")
 class FirmById(MethodView):
     @RIGHTS.guard("read_firms", current_principal)
-    @blp.response(200, FirmSchema)
-    def get(self, org_id: Any) -> dict[str, Any]:
-        """One firm (404 when the organisation is not a partner firm; 403 to another firm's agent)."""
+    @blp.response(200, FirmSchema, headers={"ETag": etag_header("the version of its declaration")})
+    def get(self, org_id: Any) -> Any:
+        """One firm (404 when the organisation is not a firm; 403 to another firm's agent);
+        ``ETag``: the version of its declaration, the ``If-Match`` of ``PUT .../categories``."""
         with reading() as session:
-            return get_firm(session, current_principal(), str(org_id))
+            firm = get_firm(session, current_principal(), str(org_id))
+        return firm, 200, versioned_headers(firm["version"])
 
 
 @blp.route("/firms/<uuid:org_id>/categories")
 class FirmCategories(MethodView):
     @RIGHTS.guard("declare_categories", current_principal)
     @blp.arguments(DeclareInSchema)
-    @blp.response(200, FirmSchema)
-    def put(self, body: dict[str, Any], org_id: Any) -> dict[str, Any]:
+    @blp.response(200, FirmSchema, headers={"ETag": etag_header("the version of its declaration")})
+    @blp.doc(parameters=[IF_MATCH])
+    def put(self, body: dict[str, Any], org_id: Any) -> Any:
         """Declare the categories the firm serves, replacing its list (the firm's own partner
-        agents, or park admin for it): 422 ``rule/not-a-firm`` for an organisation that is not a
-        partner firm, ``rule/unknown-category`` for a code that is not a category."""
-        command = DeclareCategories(current_principal(), str(org_id), tuple(body["categories"]))
-        return execute(declare_categories, command)
+        agents, or park admin for it) under ``If-Match`` (the ``ETag`` of ``GET /firms/{id}``,
+        ``"0"`` while it declared none; 428 without, 412 stale): 422 ``rule/not-a-firm`` for an
+        organisation that is not a partner, ``rule/unknown-category`` for a code that is not a
+        category."""
+        command = DeclareCategories(current_principal(), str(org_id), tuple(body["categories"]), if_match_versions())
+        firm = execute(declare_categories, command)
+        return firm, 200, versioned_headers(firm["version"])

@@ -33,8 +33,10 @@ class SaveItem:
 
 @dataclass(frozen=True)
 class DeclareCategories:
-    """The categories the firm ``firm_org_id`` serves, replacing those it declared before."""
+    """The categories the firm ``firm_org_id`` serves, replacing those it declared before, under
+    ``If-Match`` on the declaration's version (a checksum of its codes; 0 while it declared none)."""
 
     actor: Principal
     firm_org_id: str
     categories: tuple[str, ...]
+    expected_versions: frozenset[int] | None = None

@@ -9,12 +9,12 @@ change here applies to the cases submitted afterwards, never to a running clock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from services.consulting.commands.catalogue import DeclareCategories, SaveCategory, SaveItem
 from services.consulting.handlers.common import new_id
@@ -24,6 +24,7 @@ from services.consulting.queries.calendar import minutes_per_working_day
 from services.consulting.queries.catalogue import (
     Firm,
     category_view,
+    declaration_version,
     firm_row,
     firm_views,
     firms_by_category,
@@ -34,7 +35,9 @@ from services.consulting.rules.intake import check_intake_fields
 from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound, RuleViolation, check_version
-from shared.i18n import _
+from shared.i18n import Message, _
+
+Versioned = TypeVar("Versioned", Category, ServiceItem)
 
 CATEGORY_DEFAULTS: Mapping[str, Any] = {
     "description": "",
@@ -62,19 +65,17 @@ def save_category(cmd: SaveCategory, *, uow: UnitOfWork) -> dict[str, Any]:
     under ``If-Match`` (404 unknown, 412 stale); returns it as the staff read it."""
     session = uow.session
     details = dict(cmd.details)
-    if cmd.code is None:
-        if session.get(Category, details["code"]) is not None:
-            raise _code_taken("category", details["code"])
-        category = Category(**{**CATEGORY_DEFAULTS, **details})
-        session.add(category)
-    else:
-        found = session.get(Category, cmd.code)
-        if found is None:
-            raise NotFound(_("There is no category {code}.", code=cmd.code), code="not-found")
-        category = found
-        check_version(category.version, cmd.expected_versions)
-        for name, value in details.items():
-            setattr(category, name, value)
+    if cmd.code is None and session.get(Category, details["code"]) is not None:
+        raise _code_taken("category", details["code"])
+    category = _saved(
+        session,
+        Category,
+        cmd.code,
+        details,
+        cmd.expected_versions,
+        create=lambda: Category(**{**CATEGORY_DEFAULTS, **details}),
+        missing=_("There is no category {code}.", code=cmd.code),
+    )
     category.updated_at = utcnow()
     _flush(uow, "category", category.code)
     return category_view(category, cmd.actor, firms_by_category(session, [category.code]).get(category.code, []))
@@ -83,8 +84,9 @@ def save_category(cmd: SaveCategory, *, uow: UnitOfWork) -> dict[str, Any]:
 def save_item(cmd: SaveItem, *, uow: UnitOfWork) -> dict[str, Any]:
     """Create a service item or change one under ``If-Match``. Its category must exist (422
     ``rule/unknown-category``), its code be free (409 ``rule/item-code-taken``), its intake form
-    (``rule/intake-definition``), SLA policy (``rule/sla-policy-*``) and fee range
-    (``rule/fee-range``) valid; they are stored normalised. Returns it as the staff read it."""
+    (``rule/intake-definition``), SLA policy (``rule/sla-policy-*``) and fee range (the fee
+    rule's codes, ``rule/fee-range`` when the bounds are the wrong way round) valid; they are
+    stored normalised. Returns it as the staff read it."""
     session = uow.session
     details = dict(cmd.details)
     if "category" in details:
@@ -97,19 +99,16 @@ def save_item(cmd: SaveItem, *, uow: UnitOfWork) -> dict[str, Any]:
         details["intake_fields"] = check_intake_fields(details["intake_fields"])
     if "sla_policy" in details:
         details["sla_policy"] = check_sla_policy(details["sla_policy"])
-    if cmd.item_id is None:
-        item = ServiceItem(id=new_id(), **{**ITEM_DEFAULTS, **details})
-        session.add(item)
-    else:
-        found = session.get(ServiceItem, cmd.item_id)
-        if found is None:
-            raise NotFound(_("There is no service item {id}.", id=cmd.item_id), code="not-found")
-        item = found
-        check_version(item.version, cmd.expected_versions)
-        for name, value in details.items():
-            setattr(item, name, value)
-    item.fee_from, item.fee_to = _fee(item.fee_from), _fee(item.fee_to)
-    check_fee_range(item.fee_from, item.fee_to)
+    item = _saved(
+        session,
+        ServiceItem,
+        cmd.item_id,
+        details,
+        cmd.expected_versions,
+        create=lambda: ServiceItem(id=new_id(), **{**ITEM_DEFAULTS, **details}),
+        missing=_("There is no service item {id}.", id=cmd.item_id),
+    )
+    item.fee_from, item.fee_to = check_fee_range(item.fee_from, item.fee_to)
     with session.no_autoflush:
         taken = session.execute(
             select(ServiceItem.id).where(ServiceItem.code == item.code, ServiceItem.id != item.id)
@@ -118,17 +117,35 @@ def save_item(cmd: SaveItem, *, uow: UnitOfWork) -> dict[str, Any]:
         raise _code_taken("item", item.code)
     item.updated_at = utcnow()
     _flush(uow, "item", item.code)
-    return item_view(item, cmd.actor, minutes_per_working_day(session))
+    category = session.get(Category, item.category_code)
+    assert category is not None  # checked above, or the item's own (a foreign key)
+    return item_view(item, category, cmd.actor, minutes_per_working_day(session))
 
 
-def _fee(value: Decimal | None) -> Decimal | None:
-    """A fee bound with two places; more places are refused rather than rounded (``rule/fee-range``)."""
-    if value is None:
-        return None
-    exponent = value.as_tuple().exponent
-    if not isinstance(exponent, int) or exponent < -2:
-        raise RuleViolation(_("A fee has at most two decimal places (fen)."), code="rule/fee-range")
-    return value.quantize(Decimal("0.01"))
+def _saved(
+    session: Session,
+    model: type[Versioned],
+    key: str | None,
+    details: Mapping[str, Any],
+    expected: frozenset[int] | None,
+    *,
+    create: Callable[[], Versioned],
+    missing: Message,
+) -> Versioned:
+    """The catalogue's create-or-update: with ``key`` None the row ``create`` makes, added to the
+    session; else the row ``key`` of ``model`` (404 ``missing``) changed by ``details`` under
+    ``If-Match`` (412 when its version is not one ``expected`` names)."""
+    if key is None:
+        created = create()
+        session.add(created)
+        return created
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(missing, code="not-found")
+    check_version(row.version, expected)
+    for name, value in details.items():
+        setattr(row, name, value)
+    return row
 
 
 def _code_taken(kind: str, code: str) -> Conflict:
@@ -151,12 +168,14 @@ def _flush(uow: UnitOfWork, kind: str, code: str) -> None:
 def declare_categories(cmd: DeclareCategories, *, uow: UnitOfWork) -> dict[str, Any]:
     """The categories the firm serves, replacing its declaration (categories kept keep who
     declared them and when). The firm's own partner agents or park admin
-    (``declare_categories``, 403 otherwise); the organisation must be a partner firm of the
-    directory (422 ``rule/not-a-firm``) and every category exist (422 ``rule/unknown-category``,
-    naming those that do not). Returns the firm as ``GET /firms/{org_id}`` answers it."""
+    (``declare_categories``, 403 otherwise), under ``If-Match`` on the declaration's version
+    (:func:`declaration_version`, 412 stale); the organisation must be a partner organisation of
+    the directory (422 ``rule/not-a-firm``; declaring makes a bank a firm too) and every category
+    exist (422 ``rule/unknown-category``, naming those that do not). Returns the firm as
+    ``GET /firms/{org_id}`` answers it."""
     session = uow.session
     RIGHTS.require(cmd.actor, "declare_categories", Firm(cmd.firm_org_id))
-    row = firm_row(session, cmd.firm_org_id)
+    row = firm_row(session, cmd.firm_org_id, declaring=True)
     if row is None:
         raise RuleViolation(
             _("Organisation {id} is not a partner firm of the park's directory.", id=cmd.firm_org_id),
@@ -169,7 +188,12 @@ def declare_categories(cmd: DeclareCategories, *, uow: UnitOfWork) -> dict[str, 
         raise RuleViolation(
             _("There is no category {code}.", code=", ".join(unknown)), code="rule/unknown-category", unknown=unknown
         )
-    held = set(session.scalars(select(FirmCategory.category_code).where(FirmCategory.firm_org_id == cmd.firm_org_id)))
+    held = set(
+        session.scalars(
+            select(FirmCategory.category_code).where(FirmCategory.firm_org_id == cmd.firm_org_id).with_for_update()
+        )
+    )
+    check_version(declaration_version(held), cmd.expected_versions)
     session.execute(
         delete(FirmCategory).where(
             FirmCategory.firm_org_id == cmd.firm_org_id, FirmCategory.category_code.not_in(wanted)

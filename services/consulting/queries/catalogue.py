@@ -11,6 +11,7 @@ Who sees what (decisions, docs/CONSULTING.md "The catalogue"):
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -129,12 +130,13 @@ def targets_view(policy: Mapping[str, Any], clocks: Iterable[str], minutes_per_d
     return entries
 
 
-def item_view(item: ServiceItem, actor: Principal, minutes_per_day: int) -> dict[str, Any]:
-    """A service item as ``actor`` reads it: ``sla_policy`` whole for the staff (None for others),
-    ``targets`` on the clocks the reader sees (:func:`clocks_shown`)."""
+def item_view(item: ServiceItem, category: Category, actor: Principal, minutes_per_day: int) -> dict[str, Any]:
+    """A service item as ``actor`` reads it: its ``category`` as a case names it (code and
+    names), ``sla_policy`` whole for the staff (None for others), ``targets`` on the clocks the
+    reader sees (:func:`clocks_shown`)."""
     return {
         "id": item.id,
-        "category": item.category_code,
+        "category": {"code": category.code, "name": category.name, "name_zh": category.name_zh},
         "code": item.code,
         "name": item.name,
         "name_zh": item.name_zh,
@@ -155,8 +157,8 @@ def item_view(item: ServiceItem, actor: Principal, minutes_per_day: int) -> dict
     }
 
 
-def _items_seen(actor: Principal) -> Select[Any]:
-    query = select(ServiceItem).join(Category, Category.code == ServiceItem.category_code)
+def _items_seen(actor: Principal) -> Select[ServiceItem, Category]:
+    query = select(ServiceItem, Category).join(Category, Category.code == ServiceItem.category_code)
     if not sees_inactive(actor):
         query = query.where(ServiceItem.active.is_(True), Category.active.is_(True))
     return query
@@ -171,18 +173,38 @@ def list_items(session: Session, actor: Principal, args: Mapping[str, Any]) -> d
     if sees_inactive(actor) and args.get("active") is not None:
         query = query.where(ServiceItem.active.is_(args["active"]))
     per_day = minutes_per_working_day(session)
-    return {"items": [item_view(item, actor, per_day) for item in session.scalars(query)]}
+    return {"items": [item_view(item, category, actor, per_day) for item, category in session.execute(query)]}
 
 
 def get_item(session: Session, actor: Principal, item_id: str) -> dict[str, Any]:
     """One item; 404 for an item ``actor`` may not see (inactive, or of an inactive category)."""
-    item = session.scalars(_items_seen(actor).where(ServiceItem.id == item_id)).first()
-    if item is None:
+    found = session.execute(_items_seen(actor).where(ServiceItem.id == item_id)).first()
+    if found is None:
         raise NotFound(_("There is no service item {id}.", id=item_id), code="not-found")
-    return item_view(item, actor, minutes_per_working_day(session))
+    item, category = found
+    return item_view(item, category, actor, minutes_per_working_day(session))
 
 
 # Firms -----------------------------------------------------------------------------------------
+
+
+FIRM_KINDS = ("law_firm", "accounting_firm", "ip_agency", "hr_firm", "cro_cdmo")
+"""The partner kinds that serve consulting. Banks, guarantee companies, funds, lessors and
+government bodies are finance's and the park's partners: they are firms only once they declared
+a category (any partner organisation may, which makes it one)."""
+
+
+def _is_firm() -> Any:
+    """The directory's rows that are firms: a consulting kind, or a partner that declared."""
+    declared = select(FirmCategory.firm_org_id).where(FirmCategory.firm_org_id == directory.c.id).exists()
+    return directory.c.kind.in_(FIRM_KINDS) | (directory.c.kind.in_(PARTNER_KINDS) & declared)
+
+
+def declaration_version(codes: Iterable[str]) -> int:
+    """The ``ETag`` of a firm's declaration: a checksum of its sorted category codes (CRC-32), so
+    it changes whenever the list does; 0 for a firm that declared nothing."""
+    listed = ",".join(sorted(codes))
+    return zlib.crc32(listed.encode()) if listed else 0
 
 
 @dataclass(frozen=True)
@@ -192,8 +214,10 @@ class Firm:
     firm_org_id: str
 
 
-def firm_row(session: Session, org_id: str) -> Mapping[str, Any] | None:
-    """The directory's row of ``org_id`` when it is a partner organisation (a firm); None else."""
+def firm_row(session: Session, org_id: str, *, declaring: bool = False) -> Mapping[str, Any] | None:
+    """The directory's row of ``org_id`` when it is a firm (:data:`FIRM_KINDS`, or a partner that
+    declared a category); with ``declaring``, any partner organisation (declaring makes it a
+    firm). None else."""
     row = (
         session.execute(
             select(directory.c.id, directory.c.name, directory.c.name_zh, directory.c.kind, directory.c.status).where(
@@ -203,7 +227,12 @@ def firm_row(session: Session, org_id: str) -> Mapping[str, Any] | None:
         .mappings()
         .first()
     )
-    return dict(row) if row is not None and row["kind"] in PARTNER_KINDS else None
+    if row is None or row["kind"] not in PARTNER_KINDS:
+        return None
+    if declaring or row["kind"] in FIRM_KINDS:
+        return dict(row)
+    declared = session.scalar(select(FirmCategory.category_code).where(FirmCategory.firm_org_id == org_id).limit(1))
+    return dict(row) if declared is not None else None
 
 
 def firm_views(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -245,16 +274,17 @@ def firm_views(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict
             "status": row["status"],
             "categories": served.get(row["id"], []),
             "open_cases": counts.get(row["id"], 0),
+            "version": declaration_version(c["code"] for c in served.get(row["id"], [])),
         }
         for row in rows
     ]
 
 
 def list_firms(session: Session, actor: Principal) -> dict[str, Any]:
-    """Every partner organisation of the directory for the staff; a partner agent's own firm
-    alone (none when their organisation is not a firm)."""
+    """Every firm of the directory (:data:`FIRM_KINDS`, and partners that declared a category)
+    for the staff; a partner agent's own firm alone (none when their organisation is not one)."""
     query = select(directory.c.id, directory.c.name, directory.c.name_zh, directory.c.kind, directory.c.status).where(
-        directory.c.kind.in_(PARTNER_KINDS)
+        _is_firm()
     )
     if not actor.is_staff:
         query = query.where(directory.c.id == actor.org_id)
@@ -263,7 +293,7 @@ def list_firms(session: Session, actor: Principal) -> dict[str, Any]:
 
 
 def get_firm(session: Session, actor: Principal, org_id: str) -> dict[str, Any]:
-    """One firm: 404 when ``org_id`` is not a partner organisation of the directory, 403 for a
+    """One firm: 404 when ``org_id`` is not a firm of the directory (:func:`firm_row`), 403 for a
     partner agent of another firm (``read_firms``)."""
     row = firm_row(session, org_id)
     if row is None:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from services.consulting.rules.lifecycle import check_fee
 from shared.errors import RuleViolation
 from shared.i18n import Message, _, register_labels
 
@@ -40,7 +41,6 @@ CLOCKS = ("tenant", "firm")
 TARGETS = ("first_response", "resolution")
 MAX_TARGET_MINUTES = 60 * 24 * 365
 """A target of at most a year of business minutes counted around the clock: anything longer is a typo."""
-MAX_FEE = Decimal("100000000")
 
 
 def check_sla_policy(policy: Any) -> dict[str, Any]:
@@ -121,16 +121,22 @@ def _minutes(value: Any, where: str) -> int:
     return value
 
 
-def check_fee_range(fee_from: Decimal | None, fee_to: Decimal | None) -> None:
-    """A published fee range in CNY: each bound at least 0 and below :data:`MAX_FEE`, ``fee_from``
-    at most ``fee_to`` (``rule/fee-range``, 422). Either may be absent."""
-    for bound in (fee_from, fee_to):
-        if bound is not None and not Decimal(0) <= bound < MAX_FEE:
-            raise RuleViolation(_("A fee bound is between 0 and {limit} yuan.", limit=MAX_FEE), code="rule/fee-range")
-    if fee_from is not None and fee_to is not None and fee_from > fee_to:
+def check_fee_range(fee_from: Decimal | None, fee_to: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+    """A published fee range in CNY, answered with two places: each bound a fee as
+    :func:`~services.consulting.rules.lifecycle.check_fee` takes it (its limit and its codes:
+    ``rule/fee-places``, ``rule/fee-too-large``, ``rule/fee-positive``), except that a bound may
+    be 0 (a first consultation free of charge); ``fee_from`` at most ``fee_to``
+    (``rule/fee-range``, 422). Either may be absent."""
+    low, high = (None if bound is None else _bound(bound) for bound in (fee_from, fee_to))
+    if low is not None and high is not None and low > high:
         raise RuleViolation(
-            _("fee_from ({low}) is more than fee_to ({high}).", low=fee_from, high=fee_to), code="rule/fee-range"
+            _("fee_from ({low}) is more than fee_to ({high}).", low=low, high=high), code="rule/fee-range"
         )
+    return low, high
+
+
+def _bound(value: Decimal) -> Decimal:
+    return Decimal("0.00") if value == 0 else check_fee(value)
 
 
 def business_minutes_words(minutes: int, minutes_per_day: int) -> Message:

@@ -14,7 +14,8 @@ from shared.http.languages import Label, current_locale
 from shared.i18n import Message, render
 
 CODE = validate.Regexp(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-MONEY = validate.Regexp(r"^\d{1,9}(\.\d{1,2})?$")
+MONEY = validate.Regexp(r"^\d{1,10}(\.\d{1,2})?$")
+"""An amount of yuan as a field takes it; its limit and places are the fee rule's (rules.lifecycle.check_fee)."""
 
 
 class Readable(fields.String):
@@ -152,9 +153,18 @@ class TargetSchema(Schema):
     text = Readable(required=True, metadata={"description": "the same in words: '4 working hours'"})
 
 
+class ItemCategorySchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    display_name = DisplayName()
+
+
 class ItemSchema(Schema):
     id = fields.String(required=True)
-    category = fields.String(required=True)
+    category = fields.Nested(
+        ItemCategorySchema, required=True, metadata={"description": "its category, as a case names it"}
+    )
     code = fields.String(required=True)
     name = fields.String(required=True)
     name_zh = fields.String(required=True)
@@ -212,6 +222,10 @@ class FirmSchema(Schema):
     categories = fields.List(fields.Nested(ServedCategorySchema), required=True)
     open_cases = fields.Integer(
         required=True, metadata={"description": "cases assigned to it, not closed or cancelled"}
+    )
+    version = fields.Integer(
+        required=True,
+        metadata={"description": "of its declaration (a checksum of its category codes; 0: none): the ETag"},
     )
 
 
