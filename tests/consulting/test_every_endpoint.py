@@ -116,12 +116,14 @@ MATRIX: dict[tuple[str, str], Row] = {
         (*LAW_AGENTS, "admin"),
         forbidden=(*TENANTS, "lawyer3", "ipagent", "bank", "desk"),
         body=lambda: {"categories": [Catalogue.legal, Catalogue.ip]},
+        if_match="*",
     ),
     # The business calendar.
     ("/calendar", "GET"): Row(EVERYONE),
     ("/calendar/hours", "PUT"): Row(
         ("admin",), forbidden=(*TENANTS, *PARTNERS, "desk"), body=lambda: {"hours": DEFAULT_HOURS}, if_match='"0"'
     ),
+    ("/calendar/years/<int:year>", "GET"): Row(EVERYONE),
     ("/calendar/years/<int:year>", "PUT"): Row(
         ("admin",), forbidden=(*TENANTS, *PARTNERS, "desk"), body=lambda: {"days": MANUAL_DAYS}
     ),
