@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from services.consulting import seed as demo
@@ -24,14 +25,24 @@ from services.consulting.models import (
     ServiceItem,
     database,
 )
-from services.consulting.queries.calendar import DEFAULT_HOURS, park_today
+from services.consulting.queries import calendar as calendar_queries
+from services.consulting.queries.calendar import DEFAULT_HOURS
 from services.consulting.rules.catalogue import check_sla_policy
 from services.consulting.rules.intake import check_intake_fields
 from shared.clock import as_utc
 from shared.events.envelope import Event
-from shared.holidays import covered_years
 from shared.principal import Principal
 from shared.settings import Settings
+from tests.test_holidays import cover_only
+
+
+@pytest.fixture(autouse=True)
+def frozen_park(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The park's date 1 June 2026 (the calendar's ``park_today``) and an official source that
+    ends with 2026, whatever the day the tests run and the package installed."""
+    monkeypatch.setattr(calendar_queries, "utcnow", lambda: datetime(2026, 6, 1, 4, 0, tzinfo=UTC))
+    cover_only(monkeypatch, 2026)
+
 
 ORGANISATIONS = {name: f"00000000-0000-4000-8000-0000000005{i:02d}" for i, name in enumerate(demo.FIRM_CATEGORIES)}
 
@@ -84,9 +95,23 @@ def test_the_seed_loads_the_park_s_catalogue(settings: Settings) -> None:
     firms = {org for org, _ in state["firms"]}
     assert firms == set(ORGANISATIONS.values())  # law, accounting, IP, HR, CRO, CDMO
     assert state["hours"] == [(DEFAULT_HOURS, 1)]
-    this_year = park_today().year
-    assert [y for y, _ in state["years"]] == [y for y in covered_years() if y >= this_year]
-    assert {source for _, source in state["years"]} <= {"chinesecalendar"}
+    # The park's date is 1 June 2026 and the source ends with 2026 (frozen): 2026 alone, no warning.
+    assert state["years"] == [(2026, "chinesecalendar")]
+    assert "  business calendar: default hours; 1 official year(s) loaded" in lines
+    assert not [line for line in lines if line.startswith("  warning:")]
+
+
+def test_a_year_the_source_lacks_is_not_loaded_and_the_seed_says_so(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(calendar_queries, "utcnow", lambda: datetime(2027, 3, 1, 4, 0, tzinfo=UTC))
+    lines = demo.seed(settings, ORGANISATIONS)
+    assert snapshot(settings)["years"] == []
+    assert "  business calendar: default hours; 0 official year(s) loaded" in lines
+    assert [line for line in lines if line.startswith("  warning:")] == [
+        "  warning: The business calendar has no public holidays for 2027, and the official source covers only "
+        "up to 2026: enter 2027 by hand once the State Council has published it."
+    ]
 
 
 def test_seeding_twice_changes_nothing_and_keeps_what_was_changed(settings: Settings) -> None:
