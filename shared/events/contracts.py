@@ -119,4 +119,4 @@ def all_contracts() -> list[Contract]:
 def _load_contracts() -> None:
     # Contract modules register themselves on import; importing them here keeps publishers and
     # consumers from depending on import order.
-    from shared.events import booking, consulting, identity  # noqa: F401
+    from shared.events import booking, consulting, finance, identity  # noqa: F401
