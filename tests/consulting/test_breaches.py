@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services.consulting.handlers import sla as sla_handlers
 from services.consulting.handlers.sla import detect_breaches
 from services.consulting.models import CalendarDay, CalendarYear, Case, CaseTransition, Message, SlaClock, SlaNotice
 from shared.db import Database
@@ -123,27 +124,26 @@ def test_a_breach_escalates_the_case_writes_the_trail_and_tells_the_desk(db):
 
 def test_an_urgent_case_stays_urgent_and_each_missed_target_escalates_once(db):
     case_id = new_case(db, park("2026-11-16 09:00"), priority="high")  # first response 120
-    move(db, case_id, "triage", "triaged", park("2026-11-16 09:10"))
-    move(db, case_id, "assign", "assigned", park("2026-11-16 09:20"), firm_org_id=LAW)  # firm: high, 240
     run(db, park("2026-11-17 09:00"))
     run(db, park("2026-11-17 09:00"))
-    with db.reading() as session:
-        case = session.get(Case, case_id)
-        assert case is not None and case.priority == "urgent"
-        lines = session.execute(
-            select(CaseTransition.details).where(CaseTransition.case_id == case_id, CaseTransition.action == "escalate")
-        ).scalars()
-        assert [(d["priority_from"], d["priority_to"]) for d in lines] == [("high", "urgent")]
-    assert kinds(db, case_id) == [("sla_breached", "firm", "first_response")]
-    run(db, park("2026-12-31 09:00"))  # then every resolution target is missed: one step each, from urgent
-    with db.reading() as session:
-        case = session.get(Case, case_id)
-        assert case is not None and case.priority == "urgent"
+    assert escalations(db, case_id) == [("high", "urgent")]
+    assert kinds(db, case_id) == [("sla_breached", "tenant", "first_response")]
+    run(db, park("2026-12-31 09:00"))  # then the resolution target is missed: one step, from urgent
+    assert escalations(db, case_id) == [("high", "urgent"), ("urgent", "urgent")]
     assert sorted(kinds(db, case_id)) == [
-        ("sla_breached", "firm", "first_response"),
-        ("sla_breached", "firm", "resolution"),
+        ("sla_breached", "tenant", "first_response"),
         ("sla_breached", "tenant", "resolution"),
     ]
+
+
+def escalations(db: Database, case_id: str) -> list[tuple[str, str]]:
+    with db.reading() as session:
+        lines = session.execute(
+            select(CaseTransition.details)
+            .where(CaseTransition.case_id == case_id, CaseTransition.action == "escalate")
+            .order_by(CaseTransition.id)
+        ).scalars()
+        return [(d["priority_from"], d["priority_to"]) for d in lines]
 
 
 def test_met_stopped_and_closed_clocks_are_left_alone(db):
@@ -248,5 +248,80 @@ def test_the_job_reads_the_clocks_in_batches_with_a_few_queries_each(db, monkeyp
         event.remove(db.engine, "before_cursor_execute", listener)
     assert all(kinds(db, c) == [("sla_breached", "tenant", "first_response")] for c in cases)
     # The calendar (3 reads), then per batch of 4 clocks its clocks with their cases and its
-    # pauses (2 reads), 5 batches and the empty one that ends the loop: never a read per clock.
-    assert statements.count("SELECT") <= 3 + 2 * 5 + 1, statements
+    # pauses (2 reads), and for the clocks due both again with their cases held (2 reads);
+    # 5 batches and the empty one that ends the loop: never a read per clock.
+    assert statements.count("SELECT") <= 3 + 4 * 5 + 1, statements
+
+
+# One run's work ---------------------------------------------------------------------------------
+
+
+def test_a_case_failing_to_escalate_leaves_the_others_escalated(db, monkeypatch):
+    """Each case escalates in its own savepoint: one that fails is rolled back alone (no notice,
+    no line, no event) and the next run tries it again."""
+    failing = new_case(db, park("2026-11-16 09:00"), priority="normal")
+    fine = new_case(db, park("2026-11-16 09:00"), priority="normal")
+    real = sla_handlers._escalate
+
+    def escalate(uow: Any, case: Case, clock: SlaClock, now: datetime) -> None:
+        real(uow, case, clock, now)
+        if case.id == failing:
+            uow.session.flush()
+            raise RuntimeError("the case could not be escalated")
+
+    monkeypatch.setattr(sla_handlers, "_escalate", escalate)
+    assert run(db, park("2026-11-17 09:00")) == 1
+    assert [e["data"]["case_id"] for e in sla_events(db)] == [fine]
+    with db.reading() as session:
+        assert session.get(Case, failing).priority == "normal"
+        assert session.get(Case, fine).priority == "high"
+        lines = session.execute(select(CaseTransition.case_id).where(CaseTransition.action == "escalate")).scalars()
+        assert list(lines) == [fine]
+        assert session.execute(select(Message.case_id)).scalars().all() == [fine]
+    monkeypatch.setattr(sla_handlers, "_escalate", real)
+    assert run(db, park("2026-11-17 09:05")) == 1
+    assert sorted(e["data"]["case_id"] for e in sla_events(db)) == sorted([failing, fine])
+
+
+def test_a_run_publishes_at_most_its_share_and_the_next_run_the_rest(db, monkeypatch):
+    monkeypatch.setattr(sla_handlers, "PER_RUN", 2)
+    cases = [new_case(db, park("2026-11-16 09:00"), priority="normal") for _ in range(3)]
+    assert run(db, park("2026-11-17 09:00")) == 2
+    assert run(db, park("2026-11-17 09:05")) == 1
+    assert run(db, park("2026-11-17 09:10")) == 0
+    assert sorted(e["data"]["case_id"] for e in sla_events(db)) == sorted(cases)
+
+
+def test_the_desk_note_carries_its_notice_for_the_readers_language(db):
+    case_id = new_case(db, park("2026-11-16 09:00"), priority="normal")
+    run(db, park("2026-11-16 14:31"))
+    with db.reading() as session:
+        [note] = session.execute(select(Message).where(Message.case_id == case_id)).scalars()
+        assert note.notice == {
+            "kind": "sla_breached",
+            "clock": "tenant",
+            "target": "first_response",
+            "target_minutes": 240,
+        }
+        assert note.body == ("SLA missed: the park's first response to the tenant was due within 240 business minutes.")
+
+
+def test_a_missed_firm_target_leaves_the_priority_the_tenant_reads(db):
+    """The firm's commitment is between the park and the firm: its breach is the desk's (line,
+    note, event) and does not move the case's priority, which the tenant reads."""
+    case_id = new_case(db, park("2026-11-16 09:00"), priority="high")
+    move(db, case_id, "triage", "triaged", park("2026-11-16 09:10"))
+    move(db, case_id, "assign", "assigned", park("2026-11-16 09:20"), firm_org_id=LAW)  # firm first response 240
+    assert run(db, park("2026-11-16 16:00")) == 1  # 160 minutes before lunch, 150 after
+    assert kinds(db, case_id) == [("sla_breached", "firm", "first_response")]
+    with db.reading() as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.priority == "high"
+        assert case.updated_at == park("2026-11-16 09:20")
+        [line] = session.execute(
+            select(CaseTransition).where(CaseTransition.case_id == case_id, CaseTransition.action == "escalate")
+        ).scalars()
+        assert line.details["clock"] == "firm" and line.details["firm_org_id"] == LAW
+        assert (line.details["priority_from"], line.details["priority_to"]) == ("high", "high")
+        [note] = session.execute(select(Message).where(Message.case_id == case_id)).scalars()
+        assert note.visibility == "desk" and note.notice["clock"] == "firm"

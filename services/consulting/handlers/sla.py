@@ -7,7 +7,9 @@ are applied to the rows. Nothing here commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -35,9 +37,16 @@ from shared.db import UnitOfWork
 from shared.i18n import _, render
 
 BATCH = 500
-"""Clocks the breach job reads at a time (with their cases and pauses: three queries a batch)."""
+"""Clocks the breach job reads at a time (with their cases and pauses: two queries a batch, and
+two more for a batch with clocks due)."""
+
+PER_RUN = 2_000
+"""Notices one run of the breach job publishes at most: a backlog (say, the worker was down)
+is worked off over several runs, none holding its locks long."""
 
 WARNING, BREACH = "warning", "breach"
+
+log = logging.getLogger(__name__)
 
 
 # The hooks ----------------------------------------------------------------------------------------
@@ -191,6 +200,8 @@ def _insert_notice(session: Session, clock_id: int, kind: str, at: datetime) -> 
 
 
 def _batch(session: Session, after: int) -> list[tuple[SlaClock, Case]]:
+    """The next :data:`BATCH` running clocks of open cases after clock ``after``, unlocked: most
+    are not due, and a run must not hold every open case while it reads."""
     query = (
         select(SlaClock, Case)
         .join(Case, Case.id == SlaClock.case_id)
@@ -207,53 +218,112 @@ def _batch(session: Session, after: int) -> list[tuple[SlaClock, Case]]:
     return [(clock, case) for clock, case in session.execute(query)]
 
 
+def _held(session: Session, clock_ids: Sequence[int]) -> list[tuple[SlaClock, Case]]:
+    """The clocks ``clock_ids`` found due, read again with their cases locked (PostgreSQL:
+    ``FOR UPDATE OF cases SKIP LOCKED``: a case a request holds is left to the next run instead
+    of making the job wait or write over the request's change). Rows are refreshed, so a change
+    committed since :func:`_batch` is seen. SQLite serialises writers: nothing to lock."""
+    query = (
+        select(SlaClock, Case)
+        .join(Case, Case.id == SlaClock.case_id)
+        .where(
+            SlaClock.id.in_(clock_ids),
+            SlaClock.met_at.is_(None),
+            SlaClock.stopped_at.is_(None),
+            SlaClock.breached_at.is_(None),
+            Case.status.in_(OPEN),
+        )
+        .order_by(SlaClock.id)
+        .with_for_update(of=Case, skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return [(clock, case) for clock, case in session.execute(query)]
+
+
 def detect_breaches(*, uow: UnitOfWork, now: datetime | None = None) -> int:
     """The worker's job: for every running clock of an open case, publish
     ``consulting.case.sla_warning`` once the warning share of its target is used (not while the
     case is paused, and not for a clock already past its target: the breach says more), and
-    ``consulting.case.sla_breached`` once the whole target is used, escalating the case (priority
-    one step up, an ``escalate`` line in the audit trail, a note to the desk). Each (clock, kind)
-    once, even when two runs meet: the :class:`SlaNotice` row is inserted first and only the run
-    that inserted it publishes. Reads the calendar once and the clocks :data:`BATCH` at a time
-    with their cases and pauses. Returns how many notices it published."""
+    ``consulting.case.sla_breached`` once the whole target is used, escalating the case (an
+    ``escalate`` line in the audit trail, a note to the desk, and for a tenant's clock its
+    priority one step up). Each (clock, kind) once, even when two runs meet: the
+    :class:`SlaNotice` row is inserted first and only the run that inserted it publishes.
+
+    Reads the calendar once and the clocks :data:`BATCH` at a time with their cases and pauses,
+    unlocked; the clocks found due are read again with their cases locked (:func:`_held`), and
+    each case's notices are written in a savepoint of their own: a case that fails is rolled
+    back alone (logged) and tried again by the next run. A run publishes at most
+    :data:`PER_RUN` notices; the rest wait for the next run. Returns how many it published."""
     now = as_utc(now or utcnow())
     session = uow.session
     calendar = load_business_calendar(session)
     published, after = 0, 0
-    while batch := _batch(session, after):
+    while published < PER_RUN and (batch := _batch(session, after)):
         after = batch[-1][0].id
         pauses = pauses_of(session, sorted({case.id for _, case in batch}))
-        for clock, case in batch:
-            published += _check(uow, clock, case, pauses.get(case.id, []), calendar=calendar, now=now)
-        session.flush()
+        due = [clock.id for clock, case in batch if _due(clock, case, pauses.get(case.id, []), calendar, now)]
+        if not due:
+            continue
+        by_case: dict[str, list[tuple[SlaClock, Case]]] = defaultdict(list)
+        for clock, case in _held(session, due):
+            by_case[case.id].append((clock, case))
+        pauses = pauses_of(session, sorted(by_case))  # as they are now the cases are held
+        for case_id, clocks in by_case.items():
+            if published >= PER_RUN:
+                break
+            published += _check_case(uow, clocks, pauses.get(case_id, []), calendar=calendar, now=now)
     return published
+
+
+def _due(clock: SlaClock, case: Case, pauses: list[Pause], calendar: BusinessCalendar, now: datetime) -> str | None:
+    """The notice ``clock`` is due for at ``now`` (:data:`BREACH`, :data:`WARNING`) or None."""
+    used = used_minutes(clock.started_at, now, calendar, pauses)
+    if used >= clock.target_minutes:
+        return BREACH
+    paused = case.status in CLOCKS_PAUSED or any(end is None for _, end in pauses)
+    if clock.warned_at is None and not paused and share_reached(used, clock.target_minutes, clock.warn_share):
+        return WARNING
+    return None
+
+
+def _check_case(
+    uow: UnitOfWork,
+    clocks: list[tuple[SlaClock, Case]],
+    pauses: list[Pause],
+    *,
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> int:
+    """The notices of one case's due clocks, in one savepoint: all of them or (logged) none."""
+    try:
+        with uow.session.begin_nested():
+            return sum(_check(uow, clock, case, pauses, calendar=calendar, now=now) for clock, case in clocks)
+    except Exception:
+        log.exception("SLA notices of case %s failed; the next run tries again", clocks[0][1].id)
+        return 0
 
 
 def _check(
     uow: UnitOfWork, clock: SlaClock, case: Case, pauses: list[Pause], *, calendar: BusinessCalendar, now: datetime
 ) -> int:
+    kind = _due(clock, case, pauses, calendar, now)
+    if kind is None or not _insert_notice(uow.session, clock.id, kind, now):
+        return 0
     used = used_minutes(clock.started_at, now, calendar, pauses)
-    target = clock.target_minutes
-    if used >= target:
-        if not _insert_notice(uow.session, clock.id, BREACH, now):
-            return 0
+    if kind == BREACH:
         clock.breached_at = now
         _escalate(uow, case, clock, now)
         _publish(uow, case, clock, verb="sla_breached", used=used, pauses=pauses, calendar=calendar, now=now)
-        return 1
-    paused = case.status in CLOCKS_PAUSED or any(end is None for _, end in pauses)
-    if clock.warned_at is None and not paused and share_reached(used, target, clock.warn_share):
-        if not _insert_notice(uow.session, clock.id, WARNING, now):
-            return 0
+    else:
         clock.warned_at = now
         _publish(uow, case, clock, verb="sla_warning", used=used, pauses=pauses, calendar=calendar, now=now)
-        return 1
-    return 0
+    return 1
 
 
 def missed_text(clock: str, target: str, minutes: int) -> str:
-    """The desk's note on a missed target, stored in English (the desk reads both languages;
-    a note is data, kept as written)."""
+    """The desk's note on a missed target in English: the message's ``body`` (what a reader
+    without the notice's rendering sees); the message's ``notice`` holds its code and values,
+    rendered in the reader's language when read."""
     texts = {
         ("tenant", "first_response"): _(
             "SLA missed: the park's first response to the tenant was due within {minutes} business minutes.",
@@ -274,9 +344,14 @@ def missed_text(clock: str, target: str, minutes: int) -> str:
 
 
 def _escalate(uow: UnitOfWork, case: Case, clock: SlaClock, now: datetime) -> None:
+    """The audit line (staff's alone for a firm's clock: the history hides it from the tenant)
+    and the desk's note. A tenant's clock raises the case's priority one step; a firm's does
+    not: the tenant reads the priority, and the firm's commitment is between the park and the
+    firm (the desk acts on the note)."""
     before = case.priority
-    case.priority = escalated(before)
-    case.updated_at = now
+    if clock.clock == "tenant":
+        case.priority = escalated(before)
+        case.updated_at = now
     record(
         uow,
         case,
@@ -297,6 +372,12 @@ def _escalate(uow: UnitOfWork, case: Case, clock: SlaClock, now: datetime) -> No
             case_id=case.id,
             visibility="desk",
             body=missed_text(clock.clock, clock.target, clock.target_minutes),
+            notice={
+                "kind": "sla_breached",
+                "clock": clock.clock,
+                "target": clock.target,
+                "target_minutes": clock.target_minutes,
+            },
             author=SYSTEM.subject,
             author_name=SYSTEM.name,
             author_org_id=SYSTEM.org_id,
@@ -317,7 +398,8 @@ def _publish(
     calendar: BusinessCalendar,
     now: datetime,
 ) -> None:
-    uow.session.flush()  # the escalation bumps the case's version; the event carries the new one
+    if uow.session.is_modified(case):
+        uow.session.flush()  # the escalation bumps the case's version; the event carries the new one
     due = due_moment(clock.started_at, clock.target_minutes, calendar, pauses) or now
     data = case_payload(case, previous_status=case.status, at=now) | {
         "clock": clock.clock,
