@@ -95,7 +95,7 @@ RIGHTS = Rights(
         "read_firm_notes",
         _("read the notes internal to the firm"),
         (ASSIGNED_FIRM, *_STAFF),
-        note=_("staff oversee the firms' work; never the tenant"),
+        note=_("only the firm that wrote them, while assigned; staff oversee the firms' work; never the tenant"),
     ),
     Right(
         "download_attachment",
@@ -157,8 +157,28 @@ def may_read(actor: Principal, case: object, visibility: str) -> bool:
 
 
 def visible_messages(actor: Principal, case: object) -> tuple[str, ...]:
-    """The visibilities of the case's messages ``actor`` reads: the filter of a thread."""
+    """The visibilities of the case's messages ``actor`` reads: the first filter of a thread
+    (:func:`reads_message` is the whole rule)."""
     return tuple(v for v in MESSAGE_VISIBILITIES if may_read(actor, case, v))
+
+
+def reads_firm_note(actor: Principal, message: object) -> bool:
+    """A firm's internal notes are the writing firm's: a partner agent reads one only when its
+    firm wrote it (the message's ``author_org_id``), so a firm assigned after another declined or
+    was replaced never reads the notes, nor downloads the files, of the one before. The park's
+    staff read every firm's (they oversee the firms' work). Other visibilities: True (their
+    rows say it all)."""
+    if getattr(message, "visibility", None) != "firm" or actor.is_staff:
+        return True
+    author_org = getattr(message, "author_org_id", None)
+    return bool(actor.org_id) and isinstance(author_org, str) and author_org == actor.org_id
+
+
+def reads_message(actor: Principal, case: object, message: object) -> bool:
+    """Whether ``actor`` reads ``message`` of ``case`` (and downloads its files): the reading row
+    of its visibility (:data:`MESSAGE_RIGHTS`) and, for a firm's internal note, :func:`reads_firm_note`."""
+    visibility = getattr(message, "visibility", "")
+    return may_read(actor, case, visibility) and reads_firm_note(actor, message)
 
 
 # Rules that depend on who acts without refusing anybody: named here, once.

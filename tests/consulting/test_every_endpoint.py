@@ -191,9 +191,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Messages and their files.
     ("/cases/<uuid:case_id>/messages", "GET"): Row(SEE_THE_CASE),
     ("/cases/<uuid:case_id>/messages", "POST"): Row(SEE_THE_CASE, 201, body=lambda: {"body": "Any news?"}),
+    ("/cases/<uuid:case_id>/messages/<uuid:message_id>", "GET"): Row(SEE_THE_CASE),
     ("/cases/<uuid:case_id>/attachments/<uuid:attachment_id>", "GET"): Row(SEE_THE_CASE),
     # Quotes.
     ("/cases/<uuid:case_id>/quotes", "GET"): Row(SEE_THE_CASE),
+    ("/cases/<uuid:case_id>/quotes/<uuid:quote_id>", "GET"): Row(SEE_THE_CASE),
     ("/cases/<uuid:case_id>/quotes", "POST"): Row(
         LAW_AGENTS,
         201,
@@ -222,6 +224,8 @@ class World:
     case: dict[str, Any]
     quote: dict[str, Any]
     attachment_id: str
+    message_id: str
+    """bob's message with the file ``attachment_id``: the tenant's to read."""
     cases: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     """An attachment of a message of each visibility."""
@@ -275,6 +279,7 @@ def world(people: Api) -> World:
         case=case,
         quote=quoted.json,
         attachment_id=files["tenant"],
+        message_id=with_file.get_json()["id"],
         files=files,
         cases={"bob": case["id"], "erin": erin["id"], "dave": dave["id"], "carol": patent["id"]},
     )
@@ -322,6 +327,7 @@ def target(api: Api, world: World, rule: str, on: str) -> Target:
         "case_id": case["id"],
         "quote_id": quote["id"] if quote else "",
         "attachment_id": world.attachment_id,
+        "message_id": world.message_id,
         "code": Catalogue.legal,
         "item_id": Catalogue.contract,
         "org_id": LAW if rule.startswith("/firms") else ORG_A,

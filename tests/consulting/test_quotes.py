@@ -81,7 +81,7 @@ def test_a_fee_is_a_decimal_string_or_a_number(api, db, fee, shown):
     [
         ("abc", "rule/fee-invalid"),
         ("", "rule/fee-invalid"),
-        ("NaN", "rule/fee-positive"),
+        ("NaN", "rule/fee-invalid"),
         ("0", "rule/fee-positive"),
         ("-5.00", "rule/fee-positive"),
         (-1, "rule/fee-positive"),

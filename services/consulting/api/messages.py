@@ -25,7 +25,7 @@ from services.consulting.commands.messages import PostMessage, UploadedFile
 from services.consulting.handlers.messages import post_message
 from services.consulting.handlers.storage import configured_store, store_named
 from services.consulting.permissions import RIGHTS
-from services.consulting.queries.messages import downloadable, thread
+from services.consulting.queries.messages import API, downloadable, one_message, thread
 from services.consulting.rules.attachments import MAX_FILES, MAX_MESSAGE_BYTES, MiB, content_disposition
 from shared.http.app import service_context
 from shared.http.arguments import read_json_body
@@ -155,7 +155,19 @@ class CaseMessages(MethodView):
         fields, files = message_request()
         command = PostMessage(current_principal(), str(case_id), fields["body"], fields["visibility"], files)
         store = configured_store(service_context().settings)
-        return execute(partial(post_message, store=store), command), 201
+        message = execute(partial(post_message, store=store), command)
+        return message, 201, {"Location": f"{API}/cases/{message['case_id']}/messages/{message['id']}"}
+
+
+@blp.route("/cases/<uuid:case_id>/messages/<uuid:message_id>")
+class CaseMessage(MethodView):
+    @RIGHTS.guard("read", current_principal)
+    @blp.response(200, MessageSchema)
+    def get(self, case_id: Any, message_id: Any) -> dict[str, Any]:
+        """One message of the thread with its attachments, if the caller reads it as the thread
+        says (a message they may not read, like one that does not exist, is a 404)."""
+        with reading() as session:
+            return one_message(session, current_principal(), str(case_id), str(message_id))
 
 
 @blp.route("/cases/<uuid:case_id>/attachments/<uuid:attachment_id>")

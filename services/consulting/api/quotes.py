@@ -20,7 +20,7 @@ from services.consulting.api.schemas.quotes import (
 from services.consulting.commands.quotes import AnswerQuote, ProposeQuote
 from services.consulting.handlers.quotes import answer_quote, propose_quote
 from services.consulting.permissions import RIGHTS
-from services.consulting.queries.quotes import case_quotes
+from services.consulting.queries.quotes import case_quotes, one_quote, quote_url
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
@@ -33,7 +33,8 @@ blp = Blueprint(
 
 
 def answer(quote: dict[str, Any], status: int = 200) -> Any:
-    return quote, status, versioned_headers(quote["version"])
+    """The quote with its ``ETag`` (and ``Location`` when it was just proposed)."""
+    return quote, status, versioned_headers(quote["version"], quote_url(quote) if status == 201 else None)
 
 
 @blp.route("/cases/<uuid:case_id>/quotes")
@@ -55,9 +56,21 @@ class CaseQuotes(MethodView):
         """The firm assigned proposes a fee (a decimal string such as ``"12000.00"``, or a
         number) on a case it has accepted and not yet solved; a quote still unanswered is
         superseded. 422 ``rule/fee-invalid``, ``rule/fee-positive``, ``rule/fee-places``,
-        ``rule/fee-too-large``; 409 ``rule/state-transition``."""
+        ``rule/fee-too-large``; 409 ``rule/state-transition``, ``rule/quote-already-accepted`` (a
+        case has one agreed fee). ``Location``: the quote."""
         command = ProposeQuote(current_principal(), str(case_id), body["fee"], body["description"])
         return answer(execute(propose_quote, command), 201)
+
+
+@blp.route("/cases/<uuid:case_id>/quotes/<uuid:quote_id>")
+class CaseQuote(MethodView):
+    @RIGHTS.guard("read", current_principal)
+    @blp.response(200, QuoteSchema)
+    def get(self, case_id: Any, quote_id: Any) -> Any:
+        """One quote of the case, with its ``ETag`` (its ``version``, for ``If-Match`` on the
+        answer); whoever reads the case's quotes (anybody else, or a quote of another case: 404)."""
+        with reading() as session:
+            return answer(one_quote(session, current_principal(), str(case_id), str(quote_id)))
 
 
 @blp.route("/cases/<uuid:case_id>/quotes/<uuid:quote_id>/accept")

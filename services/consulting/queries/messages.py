@@ -1,4 +1,10 @@
-"""A case's thread as one reader sees it, and the attachment a reader may download."""
+"""A case's thread as one reader sees it, one message, and the attachment a reader may download.
+
+Who reads a message is :func:`services.consulting.permissions.reads_message`: its visibility's
+row, and a firm's internal note only by the firm that wrote it (staff read all). A message the
+service wrote itself (its ``notice``: a code and values) is read in the reader's language
+(:mod:`services.consulting.rules.notices`), and the service's name as the reader's too.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.consulting.models import Attachment, Case, Message
-from services.consulting.permissions import RIGHTS, can_see, may_read, visible_messages
+from services.consulting.permissions import RIGHTS, can_see, reads_message, visible_messages
+from services.consulting.queries.cases import visible_case
+from services.consulting.queries.views import actor_name_shown
+from services.consulting.rules.notices import notice_text
 from shared.errors import NotFound
 from shared.i18n import _
 from shared.principal import Principal
 
 API = "/api/v1/consulting"
 
+__all__ = ["attachment_view", "downloadable", "message_url", "message_view", "one_message", "thread", "visible_case"]
 
-def visible_case(session: Session, actor: Principal, case_id: str) -> Case:
-    """The case if ``actor`` may see it; a 404 for anybody else (as handlers.common.load_case)."""
-    case = session.get(Case, case_id)
-    if case is None or not can_see(actor, case):
-        raise NotFound(_("There is no case {id}.", id=case_id), code="not-found")
-    return case
+
+def message_url(row: Message) -> str:
+    """Where one message is read (``Location`` of the 201 that wrote it)."""
+    return f"{API}/cases/{row.case_id}/messages/{row.id}"
 
 
 def attachment_view(row: Attachment) -> dict[str, Any]:
@@ -37,33 +45,23 @@ def attachment_view(row: Attachment) -> dict[str, Any]:
 
 
 def message_view(row: Message, attachments: list[Attachment]) -> dict[str, Any]:
+    """A message as the API answers it. ``body`` and ``author_name`` may be marked texts (a
+    notice's words, the service's name), rendered in the reader's language by the schema."""
     return {
         "id": row.id,
         "case_id": row.case_id,
         "visibility": row.visibility,
-        "body": row.body,
+        "body": notice_text(row.notice, row.body),
+        "notice": row.notice,
         "author": row.author,
-        "author_name": row.author_name,
+        "author_name": actor_name_shown(row.author, row.author_name),
         "author_side": row.author_side,
         "created_at": row.created_at,
         "attachments": [attachment_view(a) for a in attachments],
     }
 
 
-def thread(session: Session, actor: Principal, case_id: str) -> list[dict[str, Any]]:
-    """The messages of the case ``actor`` reads (``permissions.visible_messages``), oldest first,
-    each with its attachments; a 404 when the case is not theirs to see."""
-    case = visible_case(session, actor, case_id)
-    visibilities = visible_messages(actor, case)
-    if not visibilities:
-        return []
-    rows = list(
-        session.scalars(
-            select(Message)
-            .where(Message.case_id == case.id, Message.visibility.in_(visibilities))
-            .order_by(Message.created_at, Message.id)
-        )
-    )
+def _with_files(session: Session, rows: list[Message]) -> list[dict[str, Any]]:
     files: dict[str, list[Attachment]] = defaultdict(list)
     if rows:
         query = (
@@ -76,22 +74,48 @@ def thread(session: Session, actor: Principal, case_id: str) -> list[dict[str, A
     return [message_view(r, files[r.id]) for r in rows]
 
 
+def thread(session: Session, actor: Principal, case_id: str) -> list[dict[str, Any]]:
+    """The messages of the case ``actor`` reads (``permissions.reads_message``), oldest first,
+    each with its attachments; a 404 when the case is not theirs to see."""
+    case = visible_case(session, actor, case_id)
+    visibilities = visible_messages(actor, case)
+    if not visibilities:
+        return []
+    rows = session.scalars(
+        select(Message)
+        .where(Message.case_id == case.id, Message.visibility.in_(visibilities))
+        .order_by(Message.created_at, Message.id)
+    )
+    return _with_files(session, [r for r in rows if reads_message(actor, case, r)])
+
+
+def one_message(session: Session, actor: Principal, case_id: str, message_id: str) -> dict[str, Any]:
+    """Message ``message_id`` of case ``case_id`` with its attachments, if ``actor`` reads it (the
+    thread's rule); a 404 for anybody else, for a message of another case and for none at all."""
+    case = visible_case(session, actor, case_id)
+    row = session.get(Message, message_id)
+    if row is None or row.case_id != case.id or not reads_message(actor, case, row):
+        raise NotFound(_("There is no message {id} on this case.", id=message_id), code="not-found")
+    return _with_files(session, [row])[0]
+
+
 def downloadable(session: Session, actor: Principal, case_id: str, attachment_id: str) -> Attachment:
     """The attachment ``attachment_id`` of case ``case_id`` if ``actor`` may download it: the
-    ``download_attachment`` row and the reading row of its message's visibility. Anybody else,
+    ``download_attachment`` row and the reading of its message (``permissions.reads_message``: a
+    firm's internal note's files are that firm's and the staff's). Anybody else,
     and an attachment of another case, is a 404: an attachment's existence says nothing."""
     missing = NotFound(_("There is no attachment {id}.", id=attachment_id), code="not-found")
     case = session.get(Case, case_id)
     if case is None or not can_see(actor, case):
         raise missing
     found = session.execute(
-        select(Attachment, Message.visibility)
+        select(Attachment, Message)
         .join(Message, Message.id == Attachment.message_id)
         .where(Attachment.id == attachment_id, Attachment.case_id == case.id)
     ).first()
     if found is None:
         raise missing
-    attachment, visibility = found
-    if not (RIGHTS.allows(actor, "download_attachment", case) and may_read(actor, case, visibility)):
+    attachment, message = found
+    if not (RIGHTS.allows(actor, "download_attachment", case) and reads_message(actor, case, message)):
         raise missing
     return attachment

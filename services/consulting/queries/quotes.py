@@ -1,44 +1,55 @@
-"""A case's quotes as a reader sees them: newest first, the fee with two places in CNY."""
+"""A case's quotes as a reader sees them: newest first, the fee with two places in CNY, the firm
+as the directory names it (the one lookup: ``queries.organisations``), who proposed and who
+answered by name."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.consulting.models import Quote, directory
-from services.consulting.queries.messages import visible_case
+from services.consulting.models import Quote
+from services.consulting.queries.cases import visible_case
+from services.consulting.queries.organisations import Directory, organisation_ref, organisations
+from shared.errors import NotFound
+from shared.i18n import _
 from shared.principal import Principal
 
-
-def firm_names(session: Session, firm_ids: set[str]) -> dict[str, tuple[str, str | None]]:
-    """The directory's ``(name, name_zh)`` of each firm of ``firm_ids`` it knows."""
-    if not firm_ids:
-        return {}
-    rows = session.execute(
-        select(directory.c.id, directory.c.name, directory.c.name_zh).where(directory.c.id.in_(firm_ids))
-    )
-    return {r.id: (r.name, r.name_zh) for r in rows}
+API = "/api/v1/consulting"
 
 
-def quote_view(row: Quote, names: dict[str, tuple[str, str | None]] | None = None) -> dict[str, Any]:
-    name, name_zh = (names or {}).get(row.firm_org_id, (row.firm_org_id, None))
+def quote_url(quote: Mapping[str, Any]) -> str:
+    """Where one quote is read (``Location`` of the 201 that proposed it)."""
+    return f"{API}/cases/{quote['case_id']}/quotes/{quote['id']}"
+
+
+def quote_view(row: Quote, names: Directory) -> dict[str, Any]:
+    """``row`` as the API answers it; ``names``: the directory's rows by id (``organisations``).
+    A firm the directory does not hold has no names (``OrganisationRefSchema``'s fallback)."""
     return {
         "id": row.id,
         "case_id": row.case_id,
-        "firm": {"id": row.firm_org_id, "name": name, "name_zh": name_zh},
+        "firm": organisation_ref(names, row.firm_org_id),
         "fee": row.fee,
         "currency": row.currency,
         "description": row.description,
         "status": row.status,
         "proposed_by": row.proposed_by,
+        "proposed_by_name": row.proposed_by_name,
         "proposed_at": row.proposed_at,
         "answered_by": row.answered_by,
+        "answered_by_name": row.answered_by_name,
         "answered_at": row.answered_at,
         "reason": row.reason,
         "version": row.version,
     }
+
+
+def quote_answer(session: Session, row: Quote) -> dict[str, Any]:
+    """One quote as the API answers it, its firm looked up."""
+    return quote_view(row, organisations(session, [row.firm_org_id]))
 
 
 def case_quotes(session: Session, actor: Principal, case_id: str) -> list[dict[str, Any]]:
@@ -49,5 +60,15 @@ def case_quotes(session: Session, actor: Principal, case_id: str) -> list[dict[s
             select(Quote).where(Quote.case_id == case.id).order_by(Quote.proposed_at.desc(), Quote.id.desc())
         )
     )
-    names = firm_names(session, {r.firm_org_id for r in rows})
+    names = organisations(session, {r.firm_org_id for r in rows})
     return [quote_view(r, names) for r in rows]
+
+
+def one_quote(session: Session, actor: Principal, case_id: str, quote_id: str) -> dict[str, Any]:
+    """Quote ``quote_id`` of case ``case_id``, with the list's rights: a 404 when the case is not
+    ``actor``'s to see, for a quote of another case and for none at all."""
+    case = visible_case(session, actor, case_id)
+    row = session.get(Quote, quote_id)
+    if row is None or row.case_id != case.id:
+        raise NotFound(_("There is no quote {id} on this case.", id=quote_id), code="not-found")
+    return quote_answer(session, row)

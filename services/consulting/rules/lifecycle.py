@@ -187,18 +187,26 @@ QUOTE_ACTIONS = tuple(_QUOTE_MOVES)
 
 def check_fee(fee: Decimal | str | int) -> Decimal:
     """A firm's fee in CNY: more than zero, at most two decimal places, at most
-    :data:`MAX_FEE`; answered with two places (``Decimal("1200.00")``)."""
+    :data:`MAX_FEE`; answered with two places (``Decimal("1200.00")``). Any text or number is
+    answered with one of the four rules, never an exception of its own: not a finite amount (NaN,
+    Infinity) is ``rule/fee-invalid``; the size is checked before the places, so an amount of any
+    size or exponent (``1e400``, ``10**40``) is ``rule/fee-too-large``, never a 500."""
     try:
         value = Decimal(fee)
     except (InvalidOperation, TypeError, ValueError):
         raise RuleViolation(_("A fee is an amount of yuan, such as 1200.00."), code="rule/fee-invalid") from None
-    if not value.is_finite() or value <= 0:
+    if not value.is_finite():
+        raise RuleViolation(_("A fee is an amount of yuan, such as 1200.00."), code="rule/fee-invalid")
+    if value <= 0:
         raise RuleViolation(_("A fee must be more than zero."), code="rule/fee-positive")
-    if value != value.quantize(_CENT):
-        raise RuleViolation(_("A fee has at most two decimal places (fen)."), code="rule/fee-places")
     if value > MAX_FEE:
         raise RuleViolation(_("A fee this large cannot be stored."), code="rule/fee-too-large")
-    return value.quantize(_CENT)
+    # Below MAX_FEE a fee has at most 12 digits before the point: quantizing to fen stays within
+    # the context's 28 digits, whatever the exponent it was written with.
+    cents = value.quantize(_CENT)
+    if value != cents:
+        raise RuleViolation(_("A fee has at most two decimal places (fen)."), code="rule/fee-places")
+    return cents
 
 
 def check_quotable(status: str, *, for_tenant: bool = False) -> None:
@@ -215,6 +223,22 @@ def check_quotable(status: str, *, for_tenant: bool = False) -> None:
             case_status=status,
             action="quote",
             allowed=list(QUOTABLE),
+        )
+
+
+def check_no_agreed_fee(accepted_id: str | None, accepted_fee: Decimal | None) -> None:
+    """One agreed fee per case: once the tenant has accepted a quote (``accepted_id``, of
+    ``accepted_fee``), the firm proposes no other: ``rule/quote-already-accepted`` (409). Work
+    beyond what was agreed is a new case, or a change the firm and the tenant agree outside the
+    quote (a park's finance invoices one fee per case, and ``quote_accepted`` is told once)."""
+    if accepted_id is not None:
+        raise Conflict(
+            _(
+                "The tenant has already accepted a fee of {fee} yuan on this case; a case has one agreed fee.",
+                fee=f"{accepted_fee:.2f}" if accepted_fee is not None else "",
+            ),
+            code="rule/quote-already-accepted",
+            quote_id=accepted_id,
         )
 
 

@@ -20,6 +20,7 @@ CASE_STATUS_FOR_TENANT = "case-status-tenant"
 CASE_PRIORITY = "case-priority"
 CASE_ACTION = "case-action"
 MESSAGE_VISIBILITY = "message-visibility"
+MESSAGE_AUTHOR_SIDE = "message-author-side"
 QUOTE_STATUS = "quote-status"
 SLA_CLOCK = "sla-clock"
 SLA_TARGET = "sla-target"
@@ -81,6 +82,11 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "tenant": _("Visible to the tenant"),
         "desk": _("Internal to the desk"),
         "firm": _("Internal to the firm"),
+    },
+    MESSAGE_AUTHOR_SIDE: {  # handlers/messages.py: author_side
+        "tenant": _("The tenant"),
+        "firm": _("The partner firm"),
+        "park": _("The park"),
     },
     QUOTE_STATUS: {
         "proposed": _("Proposed"),

@@ -6,8 +6,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.consulting.permissions import MESSAGE_VISIBILITIES
-from services.consulting.rules.names import MESSAGE_VISIBILITY
-from shared.http.fields import ParkTime
+from services.consulting.rules.names import MESSAGE_AUTHOR_SIDE, MESSAGE_VISIBILITY
+from shared.http.fields import ParkTime, Readable, no_nul
 from shared.http.languages import Label
 
 MAX_BODY = 20000
@@ -19,7 +19,8 @@ class MessageInSchema(Schema):
     staff; ``desk``: the staff only; ``firm``: the firm and the staff). Files come as the
     ``file`` parts of a ``multipart/form-data`` request with these two fields."""
 
-    body = fields.String(load_default="", validate=validate.Length(max=MAX_BODY))
+    # As written (spaces kept: a person's words), but never with a NUL (PostgreSQL stores none).
+    body = fields.String(load_default="", validate=[validate.Length(max=MAX_BODY), no_nul])
     visibility = fields.String(load_default="tenant", validate=validate.OneOf(MESSAGE_VISIBILITIES))
 
 
@@ -37,10 +38,21 @@ class MessageSchema(Schema):
     case_id = fields.String(required=True)
     visibility = fields.String(required=True, metadata={"enum": list(MESSAGE_VISIBILITIES)})
     visibility_label = Label(MESSAGE_VISIBILITY, attribute="visibility")
-    body = fields.String(required=True)
+    body = Readable(
+        required=True,
+        metadata={"description": "the author's words; a note the service wrote, in the reader's language"},
+    )
+    notice = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "a note the service wrote itself, as a code and values (kind sla_breached: clock, "
+            "target, target_minutes); null for a person's message"
+        },
+    )
     author = fields.String(required=True, metadata={"description": "the author's subject"})
-    author_name = fields.String(allow_none=True)
+    author_name = Readable(allow_none=True, metadata={"description": "the service's own in the reader's language"})
     author_side = fields.String(required=True, metadata={"enum": ["tenant", "firm", "park"]})
+    author_side_label = Label(MESSAGE_AUTHOR_SIDE, attribute="author_side")
     created_at = ParkTime(required=True)
     attachments = fields.List(fields.Nested(MessageAttachmentSchema), required=True)
 

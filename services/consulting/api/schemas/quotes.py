@@ -8,8 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from services.consulting.rules.names import QUOTE_STATUS
 from shared.events.consulting import CURRENCY, QUOTE_STATUSES
-from shared.http.display_names import DisplayName
-from shared.http.fields import ParkTime
+from shared.http.fields import OrganisationRefSchema, ParkTime, no_nul
 from shared.http.languages import Label
 from shared.i18n import _
 
@@ -35,7 +34,7 @@ class Fee(fields.Field[Any]):
 
 class QuoteInSchema(Schema):
     fee = Fee(required=True)
-    description = fields.String(load_default="", validate=validate.Length(max=4000))
+    description = fields.String(load_default="", validate=[validate.Length(max=4000), no_nul])
 
 
 class QuoteAcceptSchema(Schema):
@@ -44,29 +43,27 @@ class QuoteAcceptSchema(Schema):
 
 class QuoteRejectSchema(Schema):
     reason = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=2000), metadata={"description": "why"}
+        load_default=None,
+        allow_none=True,
+        validate=[validate.Length(max=2000), no_nul],
+        metadata={"description": "why"},
     )
-
-
-class QuoteFirmSchema(Schema):
-    id = fields.String(required=True)
-    name = fields.String(required=True)
-    name_zh = fields.String(allow_none=True)
-    display_name = DisplayName()
 
 
 class QuoteSchema(Schema):
     id = fields.String(required=True)
     case_id = fields.String(required=True)
-    firm = fields.Nested(QuoteFirmSchema, required=True)
+    firm = fields.Nested(OrganisationRefSchema, required=True, metadata={"description": "the firm that proposed it"})
     fee = fields.Decimal(required=True, as_string=True, places=2, metadata={"example": "12000.00"})
     currency = fields.String(required=True, metadata={"enum": [CURRENCY]})
     description = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": list(QUOTE_STATUSES)})
     status_label = Label(QUOTE_STATUS, attribute="status")
     proposed_by = fields.String(required=True)
+    proposed_by_name = fields.String(allow_none=True, metadata={"description": "as the agent was named then"})
     proposed_at = ParkTime(required=True)
     answered_by = fields.String(allow_none=True)
+    answered_by_name = fields.String(allow_none=True, metadata={"description": "as the tenant was named then"})
     answered_at = ParkTime(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "why the tenant rejected it"})
     version = fields.Integer(required=True, metadata={"description": "the quote's ETag, for If-Match"})
