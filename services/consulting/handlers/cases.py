@@ -242,6 +242,7 @@ def rate(uow: UnitOfWork, case: Case, cmd: RateCase, now: datetime) -> Rating:
         comment=comment,
         firm_org_id=case.firm_org_id,
         rated_by=cmd.actor.subject,
+        rated_by_name=cmd.actor.name or None,
         rated_at=now,
     )
     uow.session.add(rating)

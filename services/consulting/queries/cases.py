@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from services.consulting.models import Case, CaseTransition, Category, Rating, ServiceItem, directory
+from services.consulting.models import Case, CaseTransition, Category, Rating, ServiceItem
 from services.consulting.permissions import can_see, list_scope
+from services.consulting.queries.organisations import organisations
 from services.consulting.queries.sla import sla_view
 from services.consulting.queries.views import case_view, line_shown, transition_view
 from shared.clock import as_utc, utcnow
@@ -25,19 +26,6 @@ def visible_case(session: Session, actor: Principal, case_id: str) -> Case:
     if case is None or not can_see(actor, case):
         raise NotFound(_("There is no case {id}.", id=case_id), code="not-found")
     return case
-
-
-def organisations(session: Session, org_ids: Iterable[str | None]) -> dict[str, Mapping[str, Any]]:
-    """The directory's rows of ``org_ids``: id → {name, name_zh, kind, status}."""
-    ids = {i for i in org_ids if i}
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(directory.c.id, directory.c.name, directory.c.name_zh, directory.c.kind, directory.c.status).where(
-            directory.c.id.in_(ids)
-        )
-    ).mappings()
-    return {row["id"]: dict(row) for row in rows}
 
 
 def reason_actions(session: Session, case_ids: Iterable[str]) -> dict[str, str]:
@@ -69,7 +57,10 @@ def _views(
         c.code: c for c in session.scalars(select(Category).where(Category.code.in_({c.category_code for c in cases})))
     }
     ratings = {r.case_id: r for r in session.scalars(select(Rating).where(Rating.case_id.in_([c.id for c in cases])))}
-    names = organisations(session, [o for c in cases for o in (c.org_id, c.firm_org_id)])
+    shown = [o for c in cases for o in (c.org_id, c.firm_org_id)]
+    if actor.is_staff:  # the firms that declined are the staff's to read
+        shown += [o for c in cases for o in c.declined_by or []]
+    names = organisations(session, shown)
     reasons = reason_actions(session, [c.id for c in cases])
     moment = now or utcnow()
     return [

@@ -22,6 +22,7 @@ from typing import Any
 
 from services.consulting.models import Case, CaseTransition, Category, Rating, ServiceItem
 from services.consulting.permissions import RIGHTS, sees_tenant_names
+from services.consulting.queries.organisations import organisation_ref
 from services.consulting.rules import CALLER_ACTIONS, TRANSITIONS
 from services.consulting.rules.names import status_name
 from shared.i18n import Text, _
@@ -70,11 +71,32 @@ def available_actions(actor: Principal, case: Case, *, rated: bool) -> list[str]
     return actions
 
 
-def named(row: Mapping[str, Any] | None, org_id: str | None) -> dict[str, Any] | None:
-    """An organisation as shown beside a case: id and its names (None without an id)."""
-    if org_id is None:
-        return None
-    return {"id": org_id, "name": row["name"] if row else None, "name_zh": row["name_zh"] if row else None}
+def answers_shown(answers: Mapping[str, Any] | None, form: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The case's answers in the order of the item's intake form, each with the question's label
+    in both languages (``label_en``/``label_zh``; the schema shows the reader's) and, for a
+    choice, the label of the answer chosen (a multiple choice: the labels joined). An answer
+    whose question the form no longer holds is shown by its code."""
+    answers = dict(answers or {})
+    questions = {q["code"]: q for q in form or [] if q.get("code") in answers}
+    order = [q["code"] for q in form or [] if q.get("code") in answers] + [c for c in answers if c not in questions]
+    shown = []
+    for code in order:
+        question, value = questions.get(code, {}), answers[code]
+        entry = {
+            "code": code,
+            "label_en": question.get("label", code),
+            "label_zh": question.get("label_zh"),
+            "value": value,
+            "value_label_en": None,
+            "value_label_zh": None,
+        }
+        if question.get("type") in ("choice", "multi_choice"):
+            choices = {c["code"]: c for c in question.get("choices", [])}
+            chosen = [choices.get(v, {"label": str(v)}) for v in (value if isinstance(value, list) else [value])]
+            entry["value_label_en"] = ", ".join(c["label"] for c in chosen)
+            entry["value_label_zh"] = "、".join(c.get("label_zh") or c["label"] for c in chosen)
+        shown.append(entry)
+    return shown
 
 
 def case_view(
@@ -103,14 +125,18 @@ def case_view(
             "name_zh": item.name_zh,
             "quote_required": case.quote_required,
         },
-        "organisation": named(organisations.get(case.org_id), case.org_id),
+        "organisation": organisation_ref(organisations, case.org_id),
         "submitted_by": case.submitted_by,
         "submitted_by_name": case.submitted_by_name,
-        "firm": named(organisations.get(case.firm_org_id or ""), case.firm_org_id),
+        "firm": organisation_ref(organisations, case.firm_org_id),
         "declined_by": list(case.declined_by or []) if actor.is_staff else None,
+        "declined_firms": (
+            [organisation_ref(organisations, firm) for firm in case.declined_by or []] if actor.is_staff else None
+        ),
         "subject": case.subject,
         "description": case.description,
         "answers": case.answers,
+        "answers_shown": answers_shown(case.answers, item.intake_fields),
         "reason": reason_shown(actor, case, reason_action),
         "solution": case.solution,
         "submitted_at": case.submitted_at,
@@ -125,6 +151,7 @@ def case_view(
                 "stars": rating.stars,
                 "comment": rating.comment,
                 "rated_by": rating.rated_by,
+                "rated_by_name": rating.rated_by_name,
                 "rated_at": rating.rated_at,
             }
         ),

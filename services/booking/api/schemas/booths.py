@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.booking.api.schemas.reservations import ORG_ID, Text, WholeNumber
+from services.booking.api.schemas.reservations import ORG_ID
 from services.booking.api.schemas.spaces import SpaceSummarySchema
 from services.booking.rules.names import RESERVATION_STATUS
 from shared.events.booking import RESERVATION_STATUSES
-from shared.http.fields import ParkTime
+from shared.http.fields import ParkTime, Text, WholeNumber
 from shared.http.languages import Label
 
 MAX_BOOTHS = 500

@@ -5,9 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.booking.api.schemas.spaces import day
-from services.booking.api.schemas.texts import Readable
 from shared.holidays import FIRST_YEAR, KINDS, LAST_YEAR, PARK_DAY_KIND, PUBLIC_HOLIDAY
-from shared.http.fields import ParkTime
+from shared.http.fields import ParkTime, Readable
 from shared.http.languages import Label
 
 

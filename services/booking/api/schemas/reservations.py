@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from services.booking.api.schemas.spaces import LAYOUTS, IntervalSchema, MoneySchema, SpaceSummarySchema, day, moment
-from services.booking.api.schemas.texts import Readable, Reason
+from services.booking.api.schemas.texts import Reason
 from services.booking.rules.names import (
     FEED_SCOPE,
     LAYOUT,
@@ -23,31 +23,11 @@ from services.booking.rules.plates import PLATE_KINDS, car_plate
 from shared.errors import RuleViolation
 from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
 from shared.http.display_names import DisplayName
-from shared.http.fields import ParkTime
+from shared.http.fields import ParkTime, Readable, Text, WholeNumber
 from shared.http.languages import Label
 from shared.http.pagination import PageArgs
-from shared.i18n import _
 
 ORG_ID = validate.Length(min=1, max=64)
-
-
-class Text(fields.String):
-    """A string stored without its surrounding whitespace; with ``Length(min=1)`` never blank."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
-class WholeNumber(fields.Integer):
-    """An integer given as a JSON number: not ``3.5``, not ``"12"``, not ``true``."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool):
-            raise ValidationError(_("Not a valid integer.").msgid)
-        return int(super()._deserialize(value, attr, data, **kwargs))
 
 
 class VisitorSchema(Schema):

@@ -1,9 +1,9 @@
 """Fields for what people read in booking's answers, in the request's language.
 
-- :class:`Readable`: a text that may be a marked message (``shared.i18n``), e.g. the detail of
-  an occurrence a series could not book, or a reason booking itself gave (stored in English,
-  turned back into its marked text by :func:`services.booking.rules.reason_text`); a person's
-  own words are shown as they wrote them.
+- :class:`Readable` (the kernel's, :mod:`shared.http.fields`): a text that may be a marked
+  message (``shared.i18n``), e.g. the detail of an occurrence a series could not book, or a
+  reason booking itself gave (stored in English, turned back into its marked text by
+  :func:`services.booking.rules.reason_text`); a person's own words are shown as they wrote them.
 - :class:`LabelMap`: the labels of several codes at once (a space's equipment, its layouts, the
   weekdays of its opening hours), as ``{code: label}`` beside the codes.
 
@@ -19,19 +19,9 @@ from typing import Any
 from marshmallow import fields
 
 from services.booking.rules import reason_text
+from shared.http.fields import Readable
 from shared.http.languages import current_locale
-from shared.i18n import Message, label, render
-
-
-class Readable(fields.String):
-    """A text for people, rendered in the request's language (a plain string as it is)."""
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, Message):
-            return render(value, current_locale())
-        return super()._serialize(value, attr, obj, **kwargs)
+from shared.i18n import label, render
 
 
 class Reason(Readable):

@@ -1,5 +1,6 @@
 """Schemas of cases: the submission, the actions' bodies, the list's parameters, a case as read,
-its audit trail."""
+its audit trail. ``Text``, ``WholeNumber``, ``Readable``, ``NamedSchema`` and
+``OrganisationRefSchema`` are the kernel's (:mod:`shared.http.fields`): import them from there."""
 
 from __future__ import annotations
 
@@ -10,46 +11,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.consulting.rules.names import CASE_ACTION, CASE_PRIORITY, SLA_CLOCK, SLA_STATE, SLA_TARGET
 from shared.events.consulting import CASE_STATUSES, PRIORITIES, SLA_CLOCKS, SLA_TARGETS
 from shared.http.display_names import DisplayName
-from shared.http.fields import ParkTime
-from shared.http.languages import Label, current_locale
+from shared.http.fields import NamedSchema, OrganisationRefSchema, ParkTime, Readable, Text, WholeNumber
+from shared.http.languages import Label
 from shared.http.pagination import PageArgs
-from shared.i18n import Message, _, render
+from shared.i18n import _
 
 REASON = validate.Length(max=2000)
-
-
-class Text(fields.String):
-    """A string stored without its surrounding whitespace; with ``Length(min=1)`` never blank."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
-class WholeNumber(fields.Integer):
-    """An integer given as a JSON number: not ``3.5``, not ``"4"``, not ``true``."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool):
-            raise ValidationError(_("Not a valid integer.").msgid)
-        return int(super()._deserialize(value, attr, data, **kwargs))
-
-
-class Readable(fields.String):
-    """A text for people (a marked message) rendered in the request's language; dump only."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("dump_only", True)
-        super().__init__(**kwargs)
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, Message):
-            return render(value, current_locale())
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 # In ------------------------------------------------------------------------------------------------
@@ -134,12 +101,6 @@ class CaseQuerySchema(PageArgs):
 # Out -----------------------------------------------------------------------------------------------
 
 
-class NamedSchema(Schema):
-    name = fields.String(allow_none=True)
-    name_zh = fields.String(allow_none=True)
-    display_name = DisplayName()
-
-
 class CategoryRefSchema(NamedSchema):
     code = fields.String(required=True)
 
@@ -153,14 +114,24 @@ class ItemRefSchema(NamedSchema):
     )
 
 
-class OrganisationRefSchema(NamedSchema):
-    id = fields.String(required=True)
+class AnswerShownSchema(Schema):
+    """One answer of the intake form as a person reads it."""
+
+    code = fields.String(required=True)
+    label = DisplayName(name="label_en", name_zh="label_zh", metadata={"description": "the question"})
+    value = fields.Raw(required=True, metadata={"description": "as in answers"})
+    value_label = DisplayName(
+        name="value_label_en",
+        name_zh="value_label_zh",
+        metadata={"description": "a choice's label (several joined); null for other answers"},
+    )
 
 
 class RatingSchema(Schema):
     stars = fields.Integer(required=True)
     comment = fields.String(allow_none=True)
     rated_by = fields.String(required=True)
+    rated_by_name = fields.String(allow_none=True)
     rated_at = ParkTime(required=True)
 
 
@@ -200,9 +171,19 @@ class CaseSchema(Schema):
     declined_by = fields.List(
         fields.String(), allow_none=True, metadata={"description": "the firms that declined it (staff only; else null)"}
     )
+    declined_firms = fields.List(
+        fields.Nested(OrganisationRefSchema),
+        allow_none=True,
+        metadata={"description": "declined_by with the firms' names (staff only; else null)"},
+    )
     subject = fields.String(required=True)
     description = fields.String(required=True)
-    answers = fields.Dict(required=True)
+    answers = fields.Dict(required=True, metadata={"description": "field code → answer, for programs"})
+    answers_shown = fields.List(
+        fields.Nested(AnswerShownSchema),
+        required=True,
+        metadata={"description": "the answers in the form's order with the questions' labels, for people"},
+    )
     reason = fields.String(allow_none=True, metadata={"description": "the reason of the last change that had one"})
     solution = fields.String(allow_none=True)
     submitted_at = ParkTime(required=True)
