@@ -20,6 +20,9 @@ Money is always a decimal string plus its currency, never a number.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from shared.events.booking import UtcDateTime
@@ -67,8 +70,20 @@ FEE_KINDS = ("guarantee", "service", "arrangement")
 CURRENCY = "CNY"
 
 
-def _money(**kwargs: object) -> fields.Decimal:
-    return fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0), **kwargs)  # type: ignore[arg-type]
+class DecimalString(fields.Decimal):
+    """A decimal written as a string ("500000.00"), never a JSON number: a float has already lost
+    the fen a consumer would add up."""
+
+    default_error_messages = {"not_string": 'A decimal is written as a string, such as "500000.00".'}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise self.make_error("not_string")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _money(**kwargs: Any) -> DecimalString:
+    return DecimalString(as_string=True, places=2, validate=validate.Range(min=0), **kwargs)
 
 
 _ORG = validate.Length(min=1, max=64)
@@ -122,7 +137,7 @@ class OfferV1(Schema):
     partner_org_id = fields.String(required=True, validate=_ORG)
     amount = _money(required=True)
     currency = fields.String(required=True, validate=validate.OneOf((CURRENCY,)))
-    annual_rate = fields.Decimal(
+    annual_rate = DecimalString(
         as_string=True,
         places=2,
         load_default=None,
@@ -130,7 +145,7 @@ class OfferV1(Schema):
         validate=validate.Range(min=0, max=100),
         metadata={"description": "nominal, percent a year"},
     )
-    all_in_rate = fields.Decimal(
+    all_in_rate = DecimalString(
         as_string=True,
         places=2,
         load_default=None,
