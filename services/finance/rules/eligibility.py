@@ -227,7 +227,7 @@ def check_eligibility(rules: EligibilityRules, profile: Profile, today: date) ->
                 Failure(
                     "rule/revenue-out-of-range",
                     _(
-                        "This product needs an annual revenue {range} yuan; the company's is {revenue} yuan.",
+                        "The annual revenue this product needs is {range} yuan; the company's is {revenue} yuan.",
                         range=_range_words(rules.revenue, format_amount),
                         revenue=format_amount(profile.annual_revenue),
                     ),
@@ -242,7 +242,7 @@ def check_eligibility(rules: EligibilityRules, profile: Profile, today: date) ->
                 Failure(
                     "rule/employees-out-of-range",
                     _(
-                        "This product needs {range} employees; the company has {employees}.",
+                        "The head count this product needs is {range}; the company has {employees} employees.",
                         range=_range_words(rules.employees, str),
                         employees=profile.employees,
                     ),
@@ -257,7 +257,7 @@ def check_eligibility(rules: EligibilityRules, profile: Profile, today: date) ->
                 Failure(
                     "rule/patents-too-few",
                     _(
-                        "This product needs at least {required} granted patents; the company has {patents}.",
+                        "This product needs at least {required} granted patent(s); the company has {patents}.",
                         required=rules.min_granted_patents,
                         patents=profile.granted_patents,
                     ),
@@ -271,5 +271,5 @@ def _range_words(bounds: Range, show: Any) -> Message:
     if bounds.min is not None and bounds.max is not None:
         return _("from {min} to {max}", min=show(bounds.min), max=show(bounds.max))
     if bounds.min is not None:
-        return _("of at least {min}", min=show(bounds.min))
-    return _("of at most {max}", max=show(bounds.max))
+        return _("at least {min}", min=show(bounds.min))
+    return _("at most {max}", max=show(bounds.max))
