@@ -1,5 +1,5 @@
-"""The SLA clocks of a case as its readers see them (``api/schemas/reports.SlaEntrySchema``
-dumps an entry, with the labels of its codes)."""
+"""The SLA clocks of a case as its readers see them (``api/schemas/cases.SlaSchema`` dumps an
+entry, with the labels of its codes), and the worst state of each listed case's clocks."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ from sqlalchemy.orm import Session
 
 from services.consulting.models import Case, CasePause, SlaClock
 from services.consulting.queries.calendar import load_business_calendar
-from services.consulting.rules import CLOCKS_PAUSED, share_used
+from services.consulting.rules import CLOCKS_PAUSED, BusinessCalendar, share_used
 from services.consulting.rules.sla import ClockFacts, Pause, clock_state, due_moment, used_minutes
 from shared.clock import as_utc
 from shared.principal import Principal
 
 _ORDER = {("tenant", "first_response"): 0, ("tenant", "resolution"): 1, ("firm", "first_response"): 2}
+
+WORST_FIRST = ("breached", "warned", "running", "paused", "met_late", "met", "stopped")
+"""The states of :data:`rules.sla.STATES` from the worst: a case's ``sla_state`` in a list is the
+first of these that one of its clocks the reader sees is in."""
 
 
 def pauses_of(session: Session, case_ids: Sequence[str]) -> dict[str, list[Pause]]:
@@ -43,6 +47,36 @@ def visible_clocks(actor: Principal, case: Case) -> tuple[str, ...]:
     return ("tenant",)
 
 
+def _seen(actor: Principal, case: Case, clock: SlaClock) -> bool:
+    """Whether ``actor`` reads ``clock`` of ``case`` (:func:`visible_clocks`; a firm its own
+    firm clocks only, never those of a firm the case had before)."""
+    if clock.clock not in visible_clocks(actor, case):
+        return False
+    return actor.is_staff or clock.clock == "tenant" or clock.firm_org_id == actor.org_id
+
+
+def _paused(case: Case, pauses: list[Pause]) -> bool:
+    return case.status in CLOCKS_PAUSED or any(end is None for _, end in pauses)
+
+
+def _used_and_state(
+    clock: SlaClock, calendar: BusinessCalendar, pauses: list[Pause], *, paused: bool, now: datetime
+) -> tuple[int, str]:
+    until = clock.met_at or clock.stopped_at or now
+    used = used_minutes(clock.started_at, until, calendar, pauses)
+    state = clock_state(
+        ClockFacts(
+            target_minutes=clock.target_minutes,
+            used_minutes=used,
+            warn_share=clock.warn_share,
+            met=clock.met_at is not None,
+            stopped=clock.stopped_at is not None,
+            paused=paused,
+        )
+    )
+    return used, state
+
+
 def sla_view(session: Session, case: Case, now: datetime, actor: Principal) -> list[dict[str, Any]]:
     """One entry per clock and target of ``case`` that ``actor`` may see (:func:`visible_clocks`):
     ``clock``, ``target``, ``firm_org_id``, ``target_minutes``, ``used_minutes``,
@@ -50,34 +84,18 @@ def sla_view(session: Session, case: Case, now: datetime, actor: Principal) -> l
     places), ``state`` (:data:`rules.sla.STATES`), ``started_at``, ``due_at`` (when a running
     clock falls or fell due; None while paused, met or stopped), ``met_at``, ``stopped_at``.
     The caller has checked that ``actor`` reads the case."""
-    clocks_seen = visible_clocks(actor, case)
     rows = session.execute(select(SlaClock).where(SlaClock.case_id == case.id).order_by(SlaClock.id)).scalars()
-    clocks = [
-        c
-        for c in rows
-        if c.clock in clocks_seen and (actor.is_staff or c.clock == "tenant" or c.firm_org_id == actor.org_id)
-    ]
+    clocks = [clock for clock in rows if _seen(actor, case, clock)]
     if not clocks:
         return []
     calendar = load_business_calendar(session)
     pauses = pauses_of(session, [case.id]).get(case.id, [])
     now = as_utc(now)
-    paused = case.status in CLOCKS_PAUSED or any(end is None for _, end in pauses)
+    paused = _paused(case, pauses)
     entries: list[dict[str, Any]] = []
     for clock in clocks:
-        until = clock.met_at or clock.stopped_at or now
-        used = used_minutes(clock.started_at, until, calendar, pauses)
+        used, state = _used_and_state(clock, calendar, pauses, paused=paused, now=now)
         running = clock.met_at is None and clock.stopped_at is None
-        state = clock_state(
-            ClockFacts(
-                target_minutes=clock.target_minutes,
-                used_minutes=used,
-                warn_share=clock.warn_share,
-                met=clock.met_at is not None,
-                stopped=clock.stopped_at is not None,
-                paused=paused,
-            )
-        )
         due = due_moment(clock.started_at, clock.target_minutes, calendar, pauses) if running else None
         entries.append(
             {
@@ -97,3 +115,30 @@ def sla_view(session: Session, case: Case, now: datetime, actor: Principal) -> l
         )
     entries.sort(key=lambda e: (_ORDER.get((e["clock"], e["target"]), 3), e["started_at"]))
     return entries
+
+
+def sla_states(session: Session, cases: Sequence[Case], actor: Principal, now: datetime) -> dict[str, str | None]:
+    """For each of ``cases`` (which ``actor`` reads: the caller checked) the worst state
+    (:data:`WORST_FIRST`) of its clocks ``actor`` may see, as :func:`sla_view` shows them; None
+    for a case without such a clock. A list's worth in a fixed number of queries whatever its
+    length (the clocks, the pauses, the calendar)."""
+    states: dict[str, str | None] = {case.id: None for case in cases}
+    if not cases:
+        return states
+    by_id = {case.id: case for case in cases}
+    query = select(SlaClock).where(SlaClock.case_id.in_(list(by_id))).order_by(SlaClock.id)
+    seen: dict[str, list[SlaClock]] = defaultdict(list)
+    for clock in session.execute(query).scalars():
+        if _seen(actor, by_id[clock.case_id], clock):
+            seen[clock.case_id].append(clock)
+    if not seen:
+        return states
+    calendar = load_business_calendar(session)
+    pauses = pauses_of(session, sorted(seen))
+    now = as_utc(now)
+    for case_id, clocks in seen.items():
+        case_pauses = pauses.get(case_id, [])
+        paused = _paused(by_id[case_id], case_pauses)
+        found = {_used_and_state(clock, calendar, case_pauses, paused=paused, now=now)[1] for clock in clocks}
+        states[case_id] = min(found, key=WORST_FIRST.index)
+    return states
