@@ -149,3 +149,17 @@ def test_one_quote_by_its_id_with_the_lists_rights(api, db):
     assert api.get(f"/cases/{case_id}/quotes/{uuid.uuid4()}", user="desk").status_code == 404
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(Quote)) == 1
+
+
+def test_a_nul_in_a_description_or_a_reason_is_a_422(api, db):
+    case_id = make_case(db, status="accepted")
+    refused = propose(api, case_id, description="Review\x00")
+    assert refused.status_code == 422
+    assert list(refused.get_json()["errors"]) == ["description"]
+    quote = propose(api, case_id).get_json()
+    rejected = respond(api, case_id, quote, "reject", reason="No\x00")
+    assert rejected.status_code == 422
+    assert list(rejected.get_json()["errors"]) == ["reason"]
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Quote)) == 1
+        assert session.get(Quote, quote["id"]).status == "proposed"

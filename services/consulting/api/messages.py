@@ -25,7 +25,7 @@ from services.consulting.commands.messages import PostMessage, UploadedFile
 from services.consulting.handlers.messages import post_message
 from services.consulting.handlers.storage import configured_store, store_named
 from services.consulting.permissions import RIGHTS
-from services.consulting.queries.messages import API, downloadable, one_message, thread
+from services.consulting.queries.messages import downloadable, message_url, one_message, thread
 from services.consulting.rules.attachments import MAX_FILES, MAX_MESSAGE_BYTES, MiB, content_disposition
 from shared.http.app import service_context
 from shared.http.arguments import read_json_body
@@ -151,12 +151,12 @@ class CaseMessages(MethodView):
         403 naming who may write a visibility the caller may not; 422 ``rule/attachment-type``,
         ``rule/attachment-empty``, ``rule/attachment-too-large``, ``rule/too-many-attachments``,
         ``rule/message-empty``; 409 ``rule/case-ended`` on a case ended more than 14 days ago;
-        413 for a body over 26 MiB."""
+        413 for a body over 26 MiB. ``Location``: the message (``GET …/messages/{id}``)."""
         fields, files = message_request()
         command = PostMessage(current_principal(), str(case_id), fields["body"], fields["visibility"], files)
         store = configured_store(service_context().settings)
         message = execute(partial(post_message, store=store), command)
-        return message, 201, {"Location": f"{API}/cases/{message['case_id']}/messages/{message['id']}"}
+        return message, 201, {"Location": message_url(message)}
 
 
 @blp.route("/cases/<uuid:case_id>/messages/<uuid:message_id>")

@@ -9,6 +9,7 @@ service wrote itself (its ``notice``: a code and values) is read in the reader's
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -25,12 +26,10 @@ from shared.principal import Principal
 
 API = "/api/v1/consulting"
 
-__all__ = ["attachment_view", "downloadable", "message_url", "message_view", "one_message", "thread", "visible_case"]
 
-
-def message_url(row: Message) -> str:
-    """Where one message is read (``Location`` of the 201 that wrote it)."""
-    return f"{API}/cases/{row.case_id}/messages/{row.id}"
+def message_url(message: Mapping[str, Any]) -> str:
+    """Where one message (as :func:`message_view` answers it) is read: ``Location`` of its 201."""
+    return f"{API}/cases/{message['case_id']}/messages/{message['id']}"
 
 
 def attachment_view(row: Attachment) -> dict[str, Any]:
