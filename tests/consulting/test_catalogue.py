@@ -5,17 +5,20 @@ never the firms; the SLA policy, fee range and intake form are refused when they
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from services.consulting.models import FirmCategory
 from services.consulting.rules.catalogue import business_minutes_words, check_fee_range, check_sla_policy
 from services.consulting.rules.lifecycle import MAX_FEE
 from shared.errors import RuleViolation
 from tests.consulting.conftest import LAW, LAW2, LEGAL_FIELDS, SLA_POLICY, Catalogue
 
 ZH = {"Accept-Language": "zh-CN"}
+NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 
 
 def new_item(**more: Any) -> dict[str, Any]:
@@ -340,3 +343,24 @@ def test_creating_with_an_idempotency_key_replays_the_first_answer(api):
     other = api.post("/items", new_item(name="Another name"), user="admin", **key)
     assert other.status_code == 422  # another body under the same key
     assert [i["code"] for i in api.get("/items", user="admin").json["items"]].count("labour_contract_review") == 1
+
+
+def test_a_firm_the_directory_does_not_hold_is_shown_by_its_id(api, db):
+    nobody = "00000000-0000-4000-8000-0000000009ff"
+    with db.unit_of_work() as uow:
+        uow.session.add(
+            FirmCategory(firm_org_id=nobody, category_code=Catalogue.legal, declared_by="user:admin", declared_at=NOW)
+        )
+        uow.commit()
+    firms = api.get(f"/categories/{Catalogue.legal}", user="desk").json["firms"]
+    assert firms[-1] == {"id": nobody, "name": None, "name_zh": None, "display_name": nobody, "status": None}
+    named = [f["display_name"] for f in firms[:-1]]  # the firms the directory holds, by name, first
+    assert {f["id"] for f in firms[:-1]} == {LAW, LAW2} and named == sorted(named)
+
+
+@pytest.mark.parametrize("field", ["name", "name_zh", "description", "fee_guidance"])
+def test_a_nul_in_a_catalogue_text_is_a_field_error(api, field):
+    refused = api.post("/items", new_item(**{field: "Contract\x00review"}), user="admin")
+    assert refused.status_code == 422 and refused.json["errors"] == {field: ["The text holds a NUL character."]}
+    category = api.patch(f"/categories/{Catalogue.legal}", {"name": "Le\x00gal"}, user="admin", **{"If-Match": '"1"'})
+    assert category.status_code == 422 and category.json["errors"] == {"name": ["The text holds a NUL character."]}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from services.consulting.models import Case, Category, FirmCategory, ServiceItem, directory
 from services.consulting.permissions import RIGHTS
 from services.consulting.queries.calendar import minutes_per_working_day
+from services.consulting.queries.organisations import organisation_ref, organisations
 from services.consulting.rules import OPEN
 from services.consulting.rules.catalogue import CLOCKS, PRIORITIES, TARGETS, business_minutes_words
 from shared.errors import NotFound
@@ -63,19 +64,21 @@ def category_view(category: Category, actor: Principal, firms: list[dict[str, An
 
 
 def firms_by_category(session: Session, codes: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """The firms serving each category of ``codes`` (id, names, status), by name."""
+    """The firms serving each category of ``codes`` (as :func:`organisation_ref` shows them, with
+    their ``status``; a firm the directory does not hold is shown by its id), by name."""
     wanted = list(codes)
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if not wanted:
         return found
-    rows = session.execute(
-        select(FirmCategory.category_code, directory.c.id, directory.c.name, directory.c.name_zh, directory.c.status)
-        .join(directory, directory.c.id == FirmCategory.firm_org_id)
-        .where(FirmCategory.category_code.in_(wanted))
-        .order_by(directory.c.name)
-    )
-    for code, org_id, name, name_zh, status in rows:
-        found[code].append({"id": org_id, "name": name, "name_zh": name_zh, "status": status})
+    links = session.execute(
+        select(FirmCategory.category_code, FirmCategory.firm_org_id).where(FirmCategory.category_code.in_(wanted))
+    ).all()
+    rows = organisations(session, (firm for _code, firm in links))
+    for code, firm in links:
+        status = rows[firm]["status"] if firm in rows else None
+        found[code].append({**(organisation_ref(rows, firm) or {}), "status": status})
+    for firms in found.values():
+        firms.sort(key=lambda firm: (firm["name"] is None, firm["name"] or firm["id"]))
     return found
 
 
@@ -218,15 +221,7 @@ def firm_row(session: Session, org_id: str, *, declaring: bool = False) -> Mappi
     """The directory's row of ``org_id`` when it is a firm (:data:`FIRM_KINDS`, or a partner that
     declared a category); with ``declaring``, any partner organisation (declaring makes it a
     firm). None else."""
-    row = (
-        session.execute(
-            select(directory.c.id, directory.c.name, directory.c.name_zh, directory.c.kind, directory.c.status).where(
-                directory.c.id == org_id
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = organisations(session, [org_id]).get(org_id)
     if row is None or row["kind"] not in PARTNER_KINDS:
         return None
     if declaring or row["kind"] in FIRM_KINDS:

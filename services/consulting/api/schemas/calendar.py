@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from services.consulting.api.schemas.catalogue import Readable
 from services.consulting.queries.calendar import CALENDAR_SOURCE
 from shared.holidays import FIRST_YEAR, KINDS, LAST_YEAR, MANUAL, PARK_DAY_KIND, PUBLIC_HOLIDAY, SOURCE
-from shared.http.fields import ParkTime
+from shared.http.fields import ParkTime, Readable, Text
 from shared.http.languages import Label
-from shared.i18n import _
 
 CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 PERIOD = fields.List(
@@ -17,12 +15,6 @@ PERIOD = fields.List(
     validate=validate.Length(equal=2),
     metadata={"description": "[start, end] in park time, HH:MM"},
 )
-
-
-def no_nul(text: str) -> None:
-    """Refuse a NUL character (PostgreSQL cannot store it; SQLite would)."""
-    if "\x00" in text:
-        raise ValidationError(_("The text holds a NUL character.").msgid)
 
 
 class CalendarQuerySchema(Schema):
@@ -44,10 +36,10 @@ class HoursInSchema(Schema):
 class DayInSchema(Schema):
     day = fields.Date(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    name = fields.String(
+    name = Text(
         load_default=None,
         allow_none=True,
-        validate=[validate.Length(min=1, max=100), no_nul],
+        validate=validate.Length(min=1, max=100),
         metadata={"description": "a festival's code (national_day, spring_festival, …) or its name"},
     )
 

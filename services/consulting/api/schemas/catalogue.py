@@ -6,25 +6,16 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from services.consulting.api.schemas.cases import CategoryRefSchema
 from services.consulting.rules.catalogue import CATEGORY_ROUTING, ROUTINGS
 from services.consulting.rules.names import CASE_PRIORITY, SLA_CLOCK, SLA_TARGET
 from shared.http.display_names import DisplayName
-from shared.http.fields import ParkTime
-from shared.http.languages import Label, current_locale
-from shared.i18n import Message, render
+from shared.http.fields import OrganisationRefSchema, ParkTime, Readable, Text
+from shared.http.languages import Label
 
 CODE = validate.Regexp(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 MONEY = validate.Regexp(r"^\d{1,10}(\.\d{1,2})?$")
 """An amount of yuan as a field takes it; its limit and places are the fee rule's (rules.lifecycle.check_fee)."""
-
-
-class Readable(fields.String):
-    """A text for people, rendered in the request's language (a plain string as it is)."""
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if isinstance(value, Message):
-            return render(value, current_locale())
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 def _code(**kwargs: Any) -> fields.String:
@@ -34,11 +25,11 @@ def _code(**kwargs: Any) -> fields.String:
 
 
 def _name(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=200), **kwargs)
+    return Text(validate=validate.Length(min=1, max=200), **kwargs)
 
 
 def _text(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(max=5000), **kwargs)
+    return Text(validate=validate.Length(max=5000), **kwargs)
 
 
 # Categories ------------------------------------------------------------------------------------
@@ -69,12 +60,8 @@ class CategoryPatchSchema(Schema):
     active = fields.Boolean()
 
 
-class ServingFirmSchema(Schema):
-    id = fields.String(required=True)
-    name = fields.String(required=True)
-    name_zh = fields.String(allow_none=True)
-    display_name = DisplayName()
-    status = fields.String(required=True)
+class ServingFirmSchema(OrganisationRefSchema):
+    status = fields.String(allow_none=True, metadata={"description": "null when the directory does not hold it"})
 
 
 class CategorySchema(Schema):
@@ -120,8 +107,8 @@ class ItemFieldsMixin(Schema):
         validate=validate.Length(max=50),
         metadata={"description": "the intake form (docs/CONSULTING.md, 'Intake forms')"},
     )
-    fee_guidance = fields.String(validate=validate.Length(max=1000))
-    fee_guidance_zh = fields.String(validate=validate.Length(max=1000))
+    fee_guidance = Text(validate=validate.Length(max=1000))
+    fee_guidance_zh = Text(validate=validate.Length(max=1000))
     fee_from = fields.String(allow_none=True, validate=MONEY, metadata={"example": "2000.00", "description": "CNY"})
     fee_to = fields.String(allow_none=True, validate=MONEY, metadata={"example": "8000.00", "description": "CNY"})
     quote_required = fields.Boolean()
@@ -153,17 +140,10 @@ class TargetSchema(Schema):
     text = Readable(required=True, metadata={"description": "the same in words: '4 working hours'"})
 
 
-class ItemCategorySchema(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    name_zh = fields.String(required=True)
-    display_name = DisplayName()
-
-
 class ItemSchema(Schema):
     id = fields.String(required=True)
     category = fields.Nested(
-        ItemCategorySchema, required=True, metadata={"description": "its category, as a case names it"}
+        CategoryRefSchema, required=True, metadata={"description": "its category, as a case names it"}
     )
     code = fields.String(required=True)
     name = fields.String(required=True)
@@ -210,11 +190,7 @@ class ServedCategorySchema(Schema):
     declared_at = ParkTime(required=True)
 
 
-class FirmSchema(Schema):
-    id = fields.String(required=True)
-    name = fields.String(required=True)
-    name_zh = fields.String(allow_none=True)
-    display_name = DisplayName()
+class FirmSchema(OrganisationRefSchema):
     kind = fields.String(required=True)
     kind_label = Label("organisation-kind", attribute="kind")
     status = fields.String(required=True)
