@@ -154,7 +154,10 @@ def test_every_misfit_of_a_request_is_named_at_once() -> None:
         ("rule/term-out-of-range", "term_months"),
         ("rule/window-closed", "window"),
     ]
-    assert str(failures[0].detail) == "This product lends from 100000.00 to 5000000.00 yuan; 99999.99 yuan is outside."
+    assert (
+        str(failures[0].detail)
+        == "This product is for amounts from 100000.00 to 5000000.00 yuan; 99999.99 yuan is outside."
+    )
     assert str(failures[1].detail) == "This product runs from 6 to 36 months; 37 months is outside."
     assert str(failures[2].detail) == "This call closed for applications at 2026-03-31 17:00 (park time)."
     with pytest.raises(RuleViolation) as refused:

@@ -175,7 +175,7 @@ def request_failures(
             Failure(
                 "rule/amount-out-of-range",
                 _(
-                    "This product lends from {min} to {max} yuan; {amount} yuan is outside.",
+                    "This product is for amounts from {min} to {max} yuan; {amount} yuan is outside.",
                     min=format_amount(product.amount_min),
                     max=format_amount(product.amount_max),
                     amount=format_amount(amount),
