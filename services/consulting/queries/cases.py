@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from services.consulting.models import Case, CaseTransition, Category, Rating, ServiceItem
+from services.consulting.models import Case, CaseTransition, Category, Rating, ServiceItem, SlaClock
 from services.consulting.permissions import can_see, list_scope
 from services.consulting.queries.organisations import organisations
 from services.consulting.queries.sla import sla_view
@@ -26,6 +26,46 @@ def visible_case(session: Session, actor: Principal, case_id: str) -> Case:
     if case is None or not can_see(actor, case):
         raise NotFound(_("There is no case {id}.", id=case_id), code="not-found")
     return case
+
+
+SLA_STATES = ("met", "running", "met_late", "warned", "breached")
+"""The states a list shows per case (``sla_state``), from the least to the most worrying: the
+worst of the clocks the reader may see. Each clock's, from what the breach job stored: ``breached``
+past its target and not met, ``warned`` close to it and not met, ``met_late`` met after a breach,
+``met`` met, else ``running``; a stopped clock (a firm that left, a cancelled case) counts not."""
+_RANK = {state: rank for rank, state in enumerate(SLA_STATES, start=1)}
+
+
+def sla_ranks(actor: Principal) -> Select[Any]:
+    """One row per case with a clock ``actor`` may see: ``case_id`` and ``rank`` (the worst
+    state's place in :data:`SLA_STATES`, from 1). The clocks a reader sees, as on the case's own
+    page: staff all; a firm the tenant's clock and its own firm's; a tenant the tenant's."""
+    rank = case(
+        (and_(SlaClock.breached_at.is_not(None), SlaClock.met_at.is_(None)), _RANK["breached"]),
+        (and_(SlaClock.warned_at.is_not(None), SlaClock.met_at.is_(None)), _RANK["warned"]),
+        (and_(SlaClock.breached_at.is_not(None), SlaClock.met_at.is_not(None)), _RANK["met_late"]),
+        (SlaClock.met_at.is_(None), _RANK["running"]),
+        else_=_RANK["met"],
+    )
+    query = select(SlaClock.case_id, func.max(rank).label("rank")).where(SlaClock.stopped_at.is_(None))
+    scope = list_scope(actor)
+    if scope == "firm":
+        query = query.where(
+            or_(SlaClock.clock == "tenant", and_(SlaClock.clock == "firm", SlaClock.firm_org_id == actor.org_id))
+        )
+    elif scope != "all":
+        query = query.where(SlaClock.clock == "tenant")
+    return query.group_by(SlaClock.case_id)
+
+
+def sla_states(session: Session, actor: Principal, case_ids: Iterable[str]) -> dict[str, str]:
+    """The ``sla_state`` of each case of ``case_ids`` as ``actor`` reads it, in one query (a case
+    without a clock the reader sees is left out: null)."""
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    rows = session.execute(sla_ranks(actor).where(SlaClock.case_id.in_(ids)))
+    return {case_id: SLA_STATES[rank - 1] for case_id, rank in rows}
 
 
 def reason_actions(session: Session, case_ids: Iterable[str]) -> dict[str, str]:
@@ -62,6 +102,7 @@ def _views(
         shown += [o for c in cases for o in c.declined_by or []]
     names = organisations(session, shown)
     reasons = reason_actions(session, [c.id for c in cases])
+    worst = sla_states(session, actor, [c.id for c in cases])
     moment = now or utcnow()
     return [
         case_view(
@@ -73,6 +114,7 @@ def _views(
             rating=ratings.get(case.id),
             reason_action=reasons.get(case.id),
             sla=sla_view(session, case, moment, actor) if with_sla else None,
+            sla_state=worst.get(case.id),
         )
         for case in cases
     ]
@@ -127,6 +169,9 @@ def filtered(actor: Principal, args: Mapping[str, Any]) -> Select[Any]:
         query = query.where(Case.submitted_at >= as_utc(args["submitted_from"]))
     if args.get("submitted_to"):
         query = query.where(Case.submitted_at < as_utc(args["submitted_to"]))
+    if args.get("sla_state"):
+        ranks = sla_ranks(actor).subquery()
+        query = query.join(ranks, ranks.c.case_id == Case.id).where(ranks.c.rank == _RANK[args["sla_state"]])
     if args.get("q"):
         text = args["q"]
         query = query.where(
@@ -137,7 +182,8 @@ def filtered(actor: Principal, args: Mapping[str, Any]) -> Select[Any]:
 
 def list_cases(session: Session, actor: Principal, args: Mapping[str, Any]) -> dict[str, Any]:
     """A page of the cases ``actor`` may list, newest first (``items``, ``page``, ``page_size``,
-    ``total``); each without its SLA clocks (``sla`` null: the case's own page has them)."""
+    ``total``); each without its SLA clocks (``sla`` null: the case's own page has them) but with
+    its ``sla_state`` (:func:`sla_states`, one query for the page)."""
     query = filtered(actor, args)
     page, size = args.get("page", 1), args.get("page_size", 50)
     total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()

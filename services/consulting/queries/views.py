@@ -109,6 +109,7 @@ def case_view(
     rating: Rating | None,
     reason_action: str | None,
     sla: list[dict[str, Any]] | None,
+    sla_state: str | None = None,
 ) -> dict[str, Any]:
     """A case as ``actor`` reads it (``sla`` None in lists: read the case for its clocks)."""
     return {
@@ -156,6 +157,7 @@ def case_view(
             }
         ),
         "sla": sla,
+        "sla_state": sla_state,
         "actions": available_actions(actor, case, rated=rating is not None),
         "version": case.version,
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.consulting.queries.cases import SLA_STATES
 from services.consulting.rules.names import CASE_ACTION, CASE_PRIORITY, SLA_CLOCK, SLA_STATE, SLA_TARGET
 from shared.events.consulting import CASE_STATUSES, PRIORITIES, SLA_CLOCKS, SLA_TARGETS
 from shared.http.display_names import DisplayName
@@ -93,6 +94,10 @@ class CaseQuerySchema(PageArgs):
     q = Text(
         validate=validate.Length(min=1, max=100),
         metadata={"description": "a part of the subject or the number, any case"},
+    )
+    sla_state = fields.String(
+        validate=validate.OneOf(SLA_STATES),
+        metadata={"description": "the case's sla_state: the worst of the clocks the caller may see"},
     )
     submitted_from = ParkTime(metadata={"description": "submitted at or after"})
     submitted_to = ParkTime(metadata={"description": "submitted before"})
@@ -197,6 +202,15 @@ class CaseSchema(Schema):
         allow_none=True,
         metadata={"description": "the clocks the reader may see; null in lists"},
     )
+    sla_state = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": list(SLA_STATES),
+            "description": "the worst state of the clocks the reader may see, as the breach job last found "
+            "(breached, warned, met_late, running, met; null: no clock the reader sees)",
+        },
+    )
+    sla_state_label = Label(SLA_STATE, attribute="sla_state")
     actions = fields.List(
         fields.String(),
         required=True,
