@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
@@ -225,7 +226,7 @@ def test_irr_finds_rates_above_100_percent_a_month() -> None:
         (("1000", 12, "6", "balloon"), "rule/repayment-method", "repayment_method"),
     ],
 )
-def test_an_offer_out_of_bounds_is_refused(arguments: tuple[object, ...], code: str, where: str) -> None:
+def test_an_offer_out_of_bounds_is_refused(arguments: tuple[Any, ...], code: str, where: str) -> None:
     with pytest.raises(RuleViolation) as refused:
         offer(*arguments)
     assert refused.value.code == code
