@@ -57,7 +57,8 @@ class Cases(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The cases the caller may list, newest first: a tenant member their own, a tenant admin
         their organisation's, a partner agent those assigned to their firm now, staff all. Filters
-        only narrow that; ``sla`` is null in the list (read the case)."""
+        only narrow that; ``sla`` is null in the list (read the case), ``sla_state`` the worst
+        state of the clocks the caller may see, as the breach job last found it (and a filter)."""
         with reading() as session:
             return cases.list_cases(session, current_principal(), args)
 

@@ -36,7 +36,7 @@ past its target and not met, ``warned`` close to it and not met, ``met_late`` me
 _RANK = {state: rank for rank, state in enumerate(SLA_STATES, start=1)}
 
 
-def sla_ranks(actor: Principal) -> Select[Any]:
+def sla_ranks(actor: Principal) -> Select[str, Any]:
     """One row per case with a clock ``actor`` may see: ``case_id`` and ``rank`` (the worst
     state's place in :data:`SLA_STATES`, from 1). The clocks a reader sees, as on the case's own
     page: staff all; a firm the tenant's clock and its own firm's; a tenant the tenant's."""
