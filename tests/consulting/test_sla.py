@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from services.consulting.handlers import sla
 from services.consulting.models import Case, CasePause, ServiceItem, SlaClock
-from services.consulting.queries.sla import WORST_FIRST, sla_states, sla_view
-from services.consulting.rules.sla import STATES, due_moment, escalated, policy_targets, policy_warn_share
+from services.consulting.queries.sla import sla_view
+from services.consulting.rules.sla import due_moment, escalated, policy_targets, policy_warn_share
 from shared.clock import PARK_TZ
 from shared.db import Database
 from shared.principal import Principal
@@ -302,57 +302,3 @@ def test_the_due_time_skips_lunch_and_pauses():
     assert due_moment(start, 60, calendar, [pause]) == park(f"{MONDAY} 15:30")
     assert due_moment(start, 60, calendar, [(park(f"{MONDAY} 11:40"), None)]) is None
     assert due_moment(start, 5, calendar, [(park(f"{MONDAY} 11:40"), None)]) == park(f"{MONDAY} 11:35")
-
-
-# The state of each case in a list -----------------------------------------------------------------
-
-
-def states(db: Database, case_ids: list[str], now: datetime, user: str) -> tuple[dict[str, str | None], int]:
-    """:func:`sla_states` of the cases ``case_ids`` for ``user``, and the SELECTs it took."""
-    from sqlalchemy import event
-
-    statements: list[str] = []
-
-    def listener(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        statements.append(sql.split(maxsplit=1)[0].upper())
-
-    with db.reading() as session:
-        cases = list(session.execute(select(Case).where(Case.id.in_(case_ids))).scalars())
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            found = sla_states(session, cases, principal(user), now)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-    return found, statements.count("SELECT")
-
-
-def test_a_lists_state_is_the_worst_of_the_clocks_the_reader_sees(db):
-    assert set(WORST_FIRST) == set(STATES)
-    late = new_case(db, park(f"{MONDAY} 09:00"))  # urgent: the tenant's first response 60, the firm's 120
-    move(db, late, "triage", "triaged", park(f"{MONDAY} 09:10"))
-    move(db, late, "assign", "assigned", park(f"{MONDAY} 09:20"), firm_org_id=LAW)
-    warned = new_case(db, park(f"{MONDAY} 10:40"))  # 50 of 60 minutes at 11:30: past the 80 %
-    fresh = new_case(db, park(f"{MONDAY} 11:10"))
-    cancelled = new_case(db, park(f"{MONDAY} 09:00"))
-    move(db, cancelled, "cancel", "cancelled", park(f"{MONDAY} 09:30"))
-    now = park(f"{MONDAY} 11:30")
-    everyone = [late, warned, fresh, cancelled]
-    # The firm's first response is 130 minutes in: breached, for the firm and staff alone.
-    assert states(db, everyone, now, "desk")[0] == {
-        late: "breached",
-        warned: "warned",
-        fresh: "running",
-        cancelled: "stopped",
-    }
-    assert states(db, everyone, now, "bob")[0] == {
-        late: "running",
-        warned: "warned",
-        fresh: "running",
-        cancelled: "stopped",
-    }
-    assert states(db, [late], now, "lawyer")[0] == {late: "breached"}
-    # After a reassignment the new firm reads its own clocks, not the replaced firm's miss.
-    move(db, late, "assign", "assigned", park(f"{MONDAY} 11:35"), firm_org_id=LAW2)
-    assert states(db, [late], park(f"{MONDAY} 11:40"), "lawyer3")[0] == {late: "running"}
-    # The same few queries for one case as for four.
-    assert states(db, [late], now, "desk")[1] == states(db, everyone, now, "desk")[1]

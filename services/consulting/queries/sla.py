@@ -1,5 +1,6 @@
 """The SLA clocks of a case as its readers see them (``api/schemas/cases.SlaSchema`` dumps an
-entry, with the labels of its codes), and the worst state of each listed case's clocks."""
+entry, with the labels of its codes). A list's per-case ``sla_state`` is
+:func:`services.consulting.queries.cases.sla_states` (the stored findings, filterable in SQL)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,6 @@ from shared.clock import as_utc
 from shared.principal import Principal
 
 _ORDER = {("tenant", "first_response"): 0, ("tenant", "resolution"): 1, ("firm", "first_response"): 2}
-
-WORST_FIRST = ("breached", "warned", "running", "paused", "met_late", "met", "stopped")
-"""The states of :data:`rules.sla.STATES` from the worst: a case's ``sla_state`` in a list is the
-first of these that one of its clocks the reader sees is in."""
 
 
 def pauses_of(session: Session, case_ids: Sequence[str]) -> dict[str, list[Pause]]:
@@ -115,30 +112,3 @@ def sla_view(session: Session, case: Case, now: datetime, actor: Principal) -> l
         )
     entries.sort(key=lambda e: (_ORDER.get((e["clock"], e["target"]), 3), e["started_at"]))
     return entries
-
-
-def sla_states(session: Session, cases: Sequence[Case], actor: Principal, now: datetime) -> dict[str, str | None]:
-    """For each of ``cases`` (which ``actor`` reads: the caller checked) the worst state
-    (:data:`WORST_FIRST`) of its clocks ``actor`` may see, as :func:`sla_view` shows them; None
-    for a case without such a clock. A list's worth in a fixed number of queries whatever its
-    length (the clocks, the pauses, the calendar)."""
-    states: dict[str, str | None] = {case.id: None for case in cases}
-    if not cases:
-        return states
-    by_id = {case.id: case for case in cases}
-    query = select(SlaClock).where(SlaClock.case_id.in_(list(by_id))).order_by(SlaClock.id)
-    seen: dict[str, list[SlaClock]] = defaultdict(list)
-    for clock in session.execute(query).scalars():
-        if _seen(actor, by_id[clock.case_id], clock):
-            seen[clock.case_id].append(clock)
-    if not seen:
-        return states
-    calendar = load_business_calendar(session)
-    pauses = pauses_of(session, sorted(seen))
-    now = as_utc(now)
-    for case_id, clocks in seen.items():
-        case_pauses = pauses.get(case_id, [])
-        paused = _paused(by_id[case_id], case_pauses)
-        found = {_used_and_state(clock, calendar, case_pauses, paused=paused, now=now)[1] for clock in clocks}
-        states[case_id] = min(found, key=WORST_FIRST.index)
-    return states
