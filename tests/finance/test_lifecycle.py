@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -347,7 +348,7 @@ def test_an_expired_offer_cannot_be_accepted():
     assert answered.value.code == "rule/offer-answered"
 
 
-GOOD = {
+GOOD: dict[str, Any] = {
     "amount": Decimal("500000.00"),
     "annual_rate": Decimal("4.35"),
     "term_months": 12,

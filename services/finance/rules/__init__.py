@@ -4,7 +4,7 @@ and whose detail is a marked text (:mod:`shared.i18n`), answered in the reader's
 that must name every failure at once answer a list of :class:`~.eligibility.Failure` instead.
 Importing the package registers the labels of finance's codes (:mod:`.names`)."""
 
-from services.finance.rules import names
+from services.finance.rules import decisions, ip_pledge, lifecycle, names
 from services.finance.rules.cost import (
     FEE_BASES,
     FEE_KINDS,
@@ -77,6 +77,9 @@ __all__ = [
     "check_terms",
     "check_window",
     "format_amount",
+    "decisions",
+    "ip_pledge",
+    "lifecycle",
     "names",
     "offer",
     "parse_amount",

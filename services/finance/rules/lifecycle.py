@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from services.finance.rules.cost import MAX_RATE, MAX_TERM_MONTHS
 from services.finance.rules.names import DECLINE_REASON, OFFER_STATUS, REVIEW_STATUS, application_status_name
 from shared.errors import Conflict, RuleViolation
 from shared.events.finance import APPLICATION_STATUSES, DECLINE_REASONS, OFFER_STATUSES, REVIEW_STATUSES
@@ -368,8 +369,6 @@ def check_acceptable(status: str, offer_expiry: datetime | None, now: datetime) 
         raise Conflict(_("This offer has expired; ask the partner for a new one."), code="rule/offer-expired")
 
 
-MAX_RATE = Decimal("36")
-MAX_TERM_MONTHS = 360
 _CENT = Decimal("0.01")
 
 
