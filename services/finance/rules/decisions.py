@@ -60,12 +60,12 @@ def check_tranche(accepted: Decimal, paid: Iterable[Decimal], tranche: Decimal) 
             _(
                 "This tranche of {tranche} yuan would pay more than the {accepted} yuan accepted; "
                 "{remaining} yuan remain.",
-                tranche=f"{tranche:.2f}",
-                accepted=f"{accepted:.2f}",
-                remaining=f"{remaining:.2f}",
+                tranche=format(tranche, ".2f"),
+                accepted=format(accepted, ".2f"),
+                remaining=format(remaining, ".2f"),
             ),
             code="rule/tranche-exceeds",
-            remaining=f"{remaining:.2f}",
+            remaining=format(remaining, ".2f"),
         )
     return (remaining - tranche).quantize(_CENT)
 
