@@ -62,3 +62,25 @@ def test_a_page_reads_its_states_in_one_query(api: Api, db: Database) -> None:
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == 1
+
+
+def test_a_list_reads_as_many_statements_for_one_case_as_for_many(api: Api, db: Database) -> None:
+    def statements() -> int:
+        seen: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert api.get("/cases", user="desk").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    new_case(db, park("2026-11-16 09:00"))
+    statements()  # warm up
+    one = statements()
+    for hour in range(10, 17):
+        new_case(db, park(f"2026-11-16 {hour:02d}:00"))
+    assert statements() == one
