@@ -102,3 +102,28 @@ def test_a_firm_the_case_was_reassigned_to_reads_its_own_clocks_never_the_first_
         ("tenant", "first_response"),
         ("tenant", "resolution"),
     ]
+
+
+def test_a_firms_missed_target_is_the_desks_and_the_tenant_reads_nothing_of_it(api, db):
+    """The firm's commitment is between the park and the firm: its breach leaves the priority the
+    tenant reads, and the escalation line is in the staff's history only."""
+    case = submitted(api, "bob")  # normal: the firm's first response 480 minutes, its resolution 6720
+    case = done(api, case, "triage", "desk")
+    case = done(api, case, "assign", "desk", {"firm_org_id": LAW})
+    # Twelve days: two business days at the least (a long holiday), ten at most (no resolution
+    # target of 7200 or 6720 minutes near its warning).
+    with db.unit_of_work() as uow:
+        assert detect_breaches(uow=uow, now=utcnow() + timedelta(days=12)) == 1
+        uow.commit()
+    [event] = [e for e in outbox(db) if e["type"] == "consulting.case.sla_breached"]
+    assert (event["data"]["clock"], event["data"]["target"]) == ("firm", "first_response")
+    for reader in ("bob", "desk"):
+        read = api.get(f"/cases/{case['id']}", user=reader).json
+        assert read["priority"] == "normal" and read["version"] == case["version"]
+    tenant_lines = api.get(f"/cases/{case['id']}/history", user="bob").json["items"]
+    assert [line["action"] for line in tenant_lines if line["action"] == "escalate"] == []
+    [line] = [
+        x for x in api.get(f"/cases/{case['id']}/history", user="desk").json["items"] if x["action"] == "escalate"
+    ]
+    assert (line["details"]["clock"], line["details"]["target"]) == ("firm", "first_response")
+    assert (line["details"]["priority_from"], line["details"]["priority_to"]) == ("normal", "normal")
