@@ -16,8 +16,10 @@ from services.consulting.handlers.common import SYSTEM
 from services.consulting.models import Message
 from tests.consulting.conftest import LAW, LAW2
 from tests.consulting.test_attachments import PDF, upload
+from tests.consulting.test_breaches import run
 from tests.consulting.test_cases_support import case_in, done
 from tests.consulting.test_messages import make_case, say
+from tests.consulting.test_sla import move, new_case, park
 
 ZH = {"Accept-Language": "zh-CN"}
 
@@ -177,3 +179,18 @@ def test_a_notice_the_reader_does_not_know_keeps_the_body_as_written(api, db):
     message_id = breach_note(db, case_id, {"kind": "something_new", "clock": "firm"})
     read = api.get(f"/cases/{case_id}/messages/{message_id}", user="desk", headers=ZH).get_json()
     assert read["body"] == "SLA missed (as written in English)."
+
+
+def test_the_breach_jobs_note_is_read_in_the_readers_language(api, db):
+    case_id = new_case(db, park("2026-11-16 09:00"))
+    move(db, case_id, "triage", "triaged", park("2026-11-16 09:05"))
+    move(db, case_id, "assign", "assigned", park("2026-11-16 09:06"), firm_org_id=LAW)
+    assert run(db, park("2026-11-18 12:00")) >= 1
+    english = [m for m in api.get(f"/cases/{case_id}/messages", user="desk").get_json()["items"] if m["notice"]]
+    chinese = [
+        m for m in api.get(f"/cases/{case_id}/messages", user="desk", headers=ZH).get_json()["items"] if m["notice"]
+    ]
+    assert english and len(english) == len(chinese)
+    for en, zh in zip(english, chinese, strict=True):
+        assert en["body"].startswith("SLA missed: ") and zh["body"].startswith("未达成服务时限：")
+        assert (en["author_name"], en["author_side"], en["visibility"]) == ("ParkHub consulting", "park", "desk")

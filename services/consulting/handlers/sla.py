@@ -21,6 +21,7 @@ from services.consulting.models import Case, CasePause, Message, ServiceItem, Sl
 from services.consulting.queries.calendar import load_business_calendar
 from services.consulting.queries.sla import pauses_of
 from services.consulting.rules import CLOCKS_PAUSED, OPEN, BusinessCalendar, share_reached
+from services.consulting.rules.notices import missed_target
 from services.consulting.rules.sla import (
     MET_BY,
     MET_BY_MESSAGE,
@@ -34,7 +35,7 @@ from services.consulting.rules.sla import (
 )
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
-from shared.i18n import _, render
+from shared.i18n import render
 
 BATCH = 500
 """Clocks the breach job reads at a time (with their cases and pauses: two queries a batch, and
@@ -324,23 +325,7 @@ def missed_text(clock: str, target: str, minutes: int) -> str:
     """The desk's note on a missed target in English: the message's ``body`` (what a reader
     without the notice's rendering sees); the message's ``notice`` holds its code and values,
     rendered in the reader's language when read."""
-    texts = {
-        ("tenant", "first_response"): _(
-            "SLA missed: the park's first response to the tenant was due within {minutes} business minutes.",
-            minutes=minutes,
-        ),
-        ("tenant", "resolution"): _(
-            "SLA missed: the park promised the tenant a resolution within {minutes} business minutes.",
-            minutes=minutes,
-        ),
-        ("firm", "first_response"): _(
-            "SLA missed: the firm's first response was due within {minutes} business minutes.", minutes=minutes
-        ),
-        ("firm", "resolution"): _(
-            "SLA missed: the firm committed to a resolution within {minutes} business minutes.", minutes=minutes
-        ),
-    }
-    return render(texts[(clock, target)], "en")
+    return render(missed_target(clock, target, minutes), "en")  # one text, also rendered from the notice
 
 
 def _escalate(uow: UnitOfWork, case: Case, clock: SlaClock, now: datetime) -> None:
