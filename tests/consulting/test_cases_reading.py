@@ -57,3 +57,16 @@ def test_a_nul_in_a_cases_text_is_a_field_error(api: Api) -> None:
     assert refused.status_code == 422
     assert refused.json["errors"]["subject"] == ["The text holds a NUL character."]
     assert refused.json["errors"]["description"] == ["The text holds a NUL character."]
+
+
+def test_a_firms_clock_names_its_firm(api: Api) -> None:
+    case = case_in(api, "assigned")
+    clocks = api.get(f"/cases/{case['id']}", user="desk", headers=ZH).json["sla"]
+    firms = {(c["clock"], c["target"]): c["firm"] for c in clocks}
+    assert firms[("tenant", "first_response")] is None
+    assert firms[("firm", "first_response")] == {
+        "id": LAW,
+        "name": "Tianfu Bridge Law Firm",
+        "name_zh": "天府桥律师事务所",
+        "display_name": "天府桥律师事务所",
+    }

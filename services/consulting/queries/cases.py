@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.consulting.models import Case, CaseTransition, Category, Rating, ServiceItem, SlaClock
 from services.consulting.permissions import can_see, list_scope
-from services.consulting.queries.organisations import organisations
+from services.consulting.queries.organisations import organisation_ref, organisations
 from services.consulting.queries.sla import sla_view
 from services.consulting.queries.views import case_view, line_shown, transition_view
 from shared.clock import as_utc, utcnow
@@ -97,13 +97,18 @@ def _views(
         c.code: c for c in session.scalars(select(Category).where(Category.code.in_({c.category_code for c in cases})))
     }
     ratings = {r.case_id: r for r in session.scalars(select(Rating).where(Rating.case_id.in_([c.id for c in cases])))}
+    moment = now or utcnow()
+    clocks = {c.id: sla_view(session, c, moment, actor) for c in cases} if with_sla else {}
     shown = [o for c in cases for o in (c.org_id, c.firm_org_id)]
+    shown += [entry.get("firm_org_id") for entries in clocks.values() for entry in entries]
     if actor.is_staff:  # the firms that declined are the staff's to read
         shown += [o for c in cases for o in c.declined_by or []]
     names = organisations(session, shown)
+    for entries in clocks.values():  # a firm's clock names its firm
+        for entry in entries:
+            entry["firm"] = organisation_ref(names, entry.get("firm_org_id"))
     reasons = reason_actions(session, [c.id for c in cases])
     worst = sla_states(session, actor, [c.id for c in cases])
-    moment = now or utcnow()
     return [
         case_view(
             case,
@@ -113,7 +118,7 @@ def _views(
             organisations=names,
             rating=ratings.get(case.id),
             reason_action=reasons.get(case.id),
-            sla=sla_view(session, case, moment, actor) if with_sla else None,
+            sla=clocks.get(case.id) if with_sla else None,
             sla_state=worst.get(case.id),
         )
         for case in cases

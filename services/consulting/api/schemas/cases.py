@@ -146,6 +146,11 @@ class SlaSchema(Schema):
     target = fields.String(required=True, metadata={"enum": list(SLA_TARGETS)})
     target_label = Label(SLA_TARGET, attribute="target")
     firm_org_id = fields.String(allow_none=True)
+    firm = fields.Nested(
+        OrganisationRefSchema,
+        allow_none=True,
+        metadata={"description": "the firm of a firm's clock; null for the tenant's"},
+    )
     target_minutes = fields.Integer(required=True, metadata={"description": "business minutes"})
     used_minutes = fields.Integer(required=True)
     remaining_minutes = fields.Integer(required=True)
