@@ -139,7 +139,7 @@ class OfferV1(Schema):
     currency = fields.String(required=True, validate=validate.OneOf((CURRENCY,)))
     annual_rate = DecimalString(
         as_string=True,
-        places=2,
+        places=4,
         load_default=None,
         allow_none=True,
         validate=validate.Range(min=0, max=100),

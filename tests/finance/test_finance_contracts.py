@@ -56,7 +56,7 @@ OFFER = {
     "partner_org_id": "bank",
     "amount": "500000.00",
     "currency": "CNY",
-    "annual_rate": "4.35",
+    "annual_rate": "4.3500",
     "all_in_rate": "6.52",
     "term_months": 12,
     "fees": [{"kind": "guarantee", "amount": "10000.00", "currency": "CNY"}],

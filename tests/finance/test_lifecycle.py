@@ -360,6 +360,7 @@ GOOD: dict[str, Any] = {
 def test_an_offer_s_terms():
     check_offer_terms(**GOOD)
     check_offer_terms(**{**GOOD, "annual_rate": Decimal("0"), "term_months": 360})
+    check_offer_terms(**{**GOOD, "annual_rate": Decimal("3.4750")})
 
 
 @pytest.mark.parametrize(
@@ -373,7 +374,7 @@ def test_an_offer_s_terms():
         ("amount", 1000.0, "rule/offer-amount"),
         ("annual_rate", Decimal("36.01"), "rule/offer-rate"),
         ("annual_rate", Decimal("-0.01"), "rule/offer-rate"),
-        ("annual_rate", Decimal("4.355"), "rule/offer-rate"),
+        ("annual_rate", Decimal("4.35555"), "rule/offer-rate"),
         ("term_months", 0, "rule/offer-term"),
         ("term_months", 361, "rule/offer-term"),
         ("term_months", True, "rule/offer-term"),

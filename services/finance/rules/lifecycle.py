@@ -370,20 +370,23 @@ def check_acceptable(status: str, offer_expiry: datetime | None, now: datetime) 
 
 
 _CENT = Decimal("0.01")
+_RATE_PLACES = Decimal("0.0001")
 
 
 def check_offer_terms(
     *, amount: Decimal, annual_rate: Decimal, term_months: int, expires_at: datetime, now: datetime
 ) -> None:
     """An offer's terms, as the partner makes it: an amount of more than zero in fen
-    (``rule/offer-amount``), a nominal annual rate from 0 to :data:`MAX_RATE` percent in hundredths
-    (``rule/offer-rate``), a term of 1 to :data:`MAX_TERM_MONTHS` months (``rule/offer-term``), an
-    expiry after ``now`` (``rule/offer-expiry``). All 422. Amounts are Decimals, never floats."""
+    (``rule/offer-amount``), a nominal annual rate from 0 to :data:`MAX_RATE` percent with at most
+    four decimal places, as products' rates (``rule/offer-rate``), a term of 1 to
+    :data:`MAX_TERM_MONTHS` months (``rule/offer-term``), an expiry after ``now``
+    (``rule/offer-expiry``). All 422. Amounts are Decimals, never floats."""
     if not _decimal_in(amount, Decimal("0"), None, exclusive_low=True):
         raise RuleViolation(_("An offer's amount is more than zero yuan, in fen."), code="rule/offer-amount")
-    if not _decimal_in(annual_rate, Decimal("0"), MAX_RATE):
+    if not _decimal_in(annual_rate, Decimal("0"), MAX_RATE, places=_RATE_PLACES):
         raise RuleViolation(
-            _("An offer's rate is from 0 to {max}% a year, in hundredths.", max=MAX_RATE), code="rule/offer-rate"
+            _("An offer's rate is from 0 to {max}% a year, with at most four decimal places.", max=MAX_RATE),
+            code="rule/offer-rate",
         )
     if isinstance(term_months, bool) or not isinstance(term_months, int) or not 1 <= term_months <= MAX_TERM_MONTHS:
         raise RuleViolation(
@@ -393,11 +396,13 @@ def check_offer_terms(
         raise RuleViolation(_("An offer's expiry must be in the future."), code="rule/offer-expiry")
 
 
-def _decimal_in(value: object, low: Decimal, high: Decimal | None, *, exclusive_low: bool = False) -> bool:
+def _decimal_in(
+    value: object, low: Decimal, high: Decimal | None, *, exclusive_low: bool = False, places: Decimal = _CENT
+) -> bool:
     if not isinstance(value, Decimal) or not value.is_finite():
         return False
     try:
-        if value != value.quantize(_CENT):
+        if value != value.quantize(places):
             return False
     except InvalidOperation:
         return False
