@@ -1258,6 +1258,7 @@ def _deliver_directory(settings: Settings, identity_events: Sequence[str | Mappi
     directory before a case is assigned to one, and the bus's own delivery later finds them
     handled (a duplicate)."""
     inbox = participant(settings).inbox  # the worker's own inbox, built by the kernel
+    assert inbox is not None, "consulting's participant has an inbox"
     for envelope in identity_events:
         inbox.deliver(envelope)
 
