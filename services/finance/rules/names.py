@@ -56,7 +56,7 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "not_open": _("Not open yet"),
         "open": _("Open"),
         "grace": _("Closed, drafts begun in time may still be submitted"),
-        "closed": _("Closed"),
+        "closed": _("Closed for applications"),
     },
     # rules/lifecycle.py (G2) -----------------------------------------------------------------
     APPLICATION_STATUS: {  # shared/events/finance.py: APPLICATION_STATUSES, as staff and partners read them
