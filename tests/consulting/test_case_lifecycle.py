@@ -165,8 +165,8 @@ def test_a_fee_is_yuan_with_two_places(fee, stored):
     [
         ("0", "rule/fee-positive"),
         ("-5.00", "rule/fee-positive"),
-        ("NaN", "rule/fee-positive"),
-        ("Infinity", "rule/fee-positive"),
+        ("NaN", "rule/fee-invalid"),
+        ("Infinity", "rule/fee-invalid"),
         ("12.345", "rule/fee-places"),
         ("10000000000.00", "rule/fee-too-large"),
         ("twelve", "rule/fee-invalid"),
