@@ -24,8 +24,10 @@ TIMEOUT_SECONDS = 2.0
 class Upstreams(Protocol):
     services: list[str]
 
-    def get_json(self, service: str, path: str) -> tuple[int, Any]:
-        """GET ``/api/v1/<service>/<path>``; ``(status, body)``, status 0 when unreachable."""
+    def get_json(self, service: str, path: str, *, language: str | None = None) -> tuple[int, Any]:
+        """GET ``/api/v1/<service>/<path>``; ``(status, body)``, status 0 when unreachable.
+        ``language`` is the client's ``Accept-Language``, passed on so that texts in the answer
+        (a service's health warnings) are in the client's language."""
 
 
 class InProcessUpstreams:
@@ -33,8 +35,11 @@ class InProcessUpstreams:
         self.apps = dict(apps)
         self.services = list(self.apps)
 
-    def get_json(self, service: str, path: str) -> tuple[int, Any]:
-        response = Client(self.apps[service]).get(f"/api/v1/{service}/{path}", environ_base={SUBREQUEST: True})
+    def get_json(self, service: str, path: str, *, language: str | None = None) -> tuple[int, Any]:
+        headers = {"Accept-Language": language} if language else {}
+        response = Client(self.apps[service]).get(
+            f"/api/v1/{service}/{path}", headers=headers, environ_base={SUBREQUEST: True}
+        )
         try:
             return response.status_code, json.loads(response.get_data())
         except ValueError:
@@ -46,10 +51,12 @@ class HttpUpstreams:
         self.routes = {route.service: route for route in routes}
         self.services = list(self.routes)
 
-    def get_json(self, service: str, path: str) -> tuple[int, Any]:
+    def get_json(self, service: str, path: str, *, language: str | None = None) -> tuple[int, Any]:
         url = f"{self.routes[service].upstream.rstrip('/')}/api/v1/{service}/{path}"
+        headers = {"Accept-Language": language} if language else {}
+        upstream = urllib.request.Request(url, headers=headers)  # noqa: S310 - our own upstreams
         try:
-            with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - our own upstreams
+            with urllib.request.urlopen(upstream, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as exc:
             try:

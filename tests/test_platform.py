@@ -236,3 +236,15 @@ def test_the_edge_lets_through_what_the_upload_route_reads() -> None:
 
     (large,) = LARGE_BODIES
     assert large.limit == UPLOAD_LIMIT
+
+
+def test_the_platform_health_gives_each_services_warnings_in_the_readers_language(park: Park) -> None:
+    """The gateway asks each service for its health in the client's language: consulting's
+    calendar warnings (no year held yet on a fresh platform) read as consulting's own health does."""
+    for language in ("en", "zh-CN"):
+        headers = {"Accept-Language": language}
+        platform = park.client.get("/api/v1/health", headers=headers).json
+        own = park.client.get("/api/v1/consulting/health", headers=headers).json
+        assert own["warnings"], "a fresh platform's business calendar holds no year"
+        assert platform["services"]["consulting"]["warnings"] == own["warnings"]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in w) for w in own["warnings"])

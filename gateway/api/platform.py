@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, send_from_directory
+from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
 from gateway.upstreams import Upstreams
@@ -51,8 +51,9 @@ def platform_blueprint(upstreams: Upstreams, bus_health: Callable[[], dict[str, 
         plain JSON (``status: ok``); 503 is a problem like every other error of the API
         (``application/problem+json``, type ``…/problems/unavailable``, ``Retry-After``) whose
         extension members ``services``, ``bus`` and ``errors`` are the whole report."""
+        language = request.headers.get("Accept-Language")  # the services' warnings in the reader's language
         with ThreadPoolExecutor(max_workers=len(upstreams.services) or 1) as pool:
-            probes = pool.map(lambda s: upstreams.get_json(s, "health"), upstreams.services)
+            probes = pool.map(lambda s: upstreams.get_json(s, "health", language=language), upstreams.services)
             answers = dict(zip(upstreams.services, probes, strict=True))
         services: dict[str, Any] = {}
         for service, (status, body) in answers.items():
