@@ -28,7 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UtcDateTime, metadata
 from shared.service import service_tables
@@ -150,6 +150,9 @@ class Application(Base):
     """The company profile as it was at submission (None while a draft)."""
     reason: Mapped[str | None] = mapped_column(Text)
     accepted_offer_id: Mapped[str | None] = mapped_column(String(36))
+    accepted_partner_org_id: Mapped[str | None] = mapped_column(String(64))
+    """The partner whose offer was accepted, or the bureau that approved a subsidy (the rights'
+    ``accepted_partner``)."""
     contract_number: Mapped[str | None] = mapped_column(String(64))
     contract_signed_on: Mapped[date | None] = mapped_column(Date)
     valuation_amount: Mapped[Decimal | None] = mapped_column(MONEY)
@@ -164,8 +167,18 @@ class Application(Base):
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
 
+    reviews: Mapped[list[Review]] = relationship(
+        order_by="Review.routed_at", lazy="selectin", back_populates="application", passive_deletes=True
+    )
+
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_applications_status_product_id", "status", "product_id"),)
+
+    @property
+    def partner_org_ids(self) -> tuple[str, ...]:
+        """The partners the application is routed to (the rights' ``routed_partner``), in the
+        order they were: every one with a review, whatever its state."""
+        return tuple(review.partner_org_id for review in self.reviews)
 
 
 class ApplicationTransition(Base):
@@ -217,6 +230,8 @@ class Review(Base):
     routed_at: Mapped[datetime] = mapped_column(TS)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(TS)
+
+    application: Mapped[Application] = relationship(back_populates="reviews")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (UniqueConstraint("application_id", "partner_org_id"),)

@@ -87,6 +87,7 @@ def upgrade() -> None:
     sa.Column('profile', sa.JSON(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('accepted_offer_id', sa.String(length=36), nullable=True),
+    sa.Column('accepted_partner_org_id', sa.String(length=64), nullable=True),
     sa.Column('contract_number', sa.String(length=64), nullable=True),
     sa.Column('contract_signed_on', sa.Date(), nullable=True),
     sa.Column('valuation_amount', sa.Numeric(precision=14, scale=2), nullable=True),
