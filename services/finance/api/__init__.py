@@ -1,0 +1,1 @@
+"""Finance's HTTP API under ``/api/v1/finance``: one blueprint per resource."""

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of finance's API, one module per resource."""

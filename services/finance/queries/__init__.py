@@ -1,0 +1,1 @@
+"""Finance's read side: functions of a session and the principal returning JSON-ready dicts."""
