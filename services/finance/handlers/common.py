@@ -9,8 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from services.finance.models import Application, ApplicationTransition
+from services.finance.models import Application, ApplicationTransition, Decision
 from services.finance.permissions import can_see
+from services.finance.rules.decisions import decide, snapshot
 from shared.clock import as_utc
 from shared.db import UnitOfWork
 from shared.errors import NotFound
@@ -108,3 +109,23 @@ def application_payload(
         "reason": reason,
         "version": application.version,
     }
+
+
+def record_decision(
+    uow: UnitOfWork, application: Application, kind: str, *, actor: Principal, at: datetime, basis: dict[str, Any]
+) -> Decision:
+    """Keep an immutable record of a decision (rules/decisions.py: ``kind`` of
+    ``DECISION_KINDS``) with a snapshot of what was decided on and its digest. Never updated."""
+    record = snapshot(decide(kind, application_id=application.id, decided_by=actor.subject, decided_at=at, basis=basis))
+    decision = Decision(
+        id=new_id(),
+        application_id=application.id,
+        kind=kind,
+        basis=record,
+        digest=record["digest"],
+        decided_by=actor.subject,
+        decided_by_name=actor.name or None,
+        decided_at=at,
+    )
+    uow.session.add(decision)
+    return decision
