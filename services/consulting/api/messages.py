@@ -10,15 +10,13 @@ downloaded as its bytes, with the type they are and a safe name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial, wraps
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
 from marshmallow import ValidationError
 from webargs import core
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.consulting.api.schemas.messages import MessageInSchema, MessageSchema, ThreadSchema
 from services.consulting.commands.messages import PostMessage, UploadedFile
@@ -27,6 +25,7 @@ from services.consulting.handlers.storage import configured_store, store_named
 from services.consulting.permissions import RIGHTS
 from services.consulting.queries.messages import downloadable, message_url, one_message, thread
 from services.consulting.rules.attachments import MAX_FILES, MAX_MESSAGE_BYTES, MiB, content_disposition
+from shared.files.uploads import accepts_uploads
 from shared.http.app import service_context
 from shared.http.arguments import read_json_body
 from shared.http.auth import current_principal
@@ -42,39 +41,10 @@ blp = Blueprint(
     description="A case's thread of messages and their attachments.",
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
 UPLOAD_LIMIT = MAX_MESSAGE_BYTES + MiB
 """The largest body of a message: its files (25 MiB together) and the form around them."""
 FORM_FIELDS = ("body", "visibility")
 FILE_PART = "file"
-
-
-def too_large(limit: int) -> RequestProblem:
-    return RequestProblem(
-        413, _("The body is over the limit of {limit} bytes.", limit=limit), code="payload-too-large", limit=limit
-    )
-
-
-def accepts_uploads(limit: int) -> Callable[[F], F]:
-    """Decorator (below the guard, above ``idempotent``, which reads the body): this route reads
-    bodies of up to ``limit`` bytes; a larger one is a 413 problem, before it is read when it
-    says its length, else as soon as the limit is crossed."""
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if request.content_length is not None and request.content_length > limit:
-                raise too_large(limit)
-            request.max_content_length = limit
-            request.max_form_parts = len(FORM_FIELDS) + MAX_FILES + 20  # room for a 422 on a sixth file
-            try:
-                return view(*args, **kwargs)
-            except RequestEntityTooLarge:
-                raise too_large(limit) from None
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
 
 
 def _invalid(errors: dict[str, Any]) -> RequestProblem:
@@ -142,7 +112,7 @@ class CaseMessages(MethodView):
             return {"items": thread(session, current_principal(), str(case_id))}
 
     @RIGHTS.guard("post_tenant_message", current_principal)  # the widest row; the visibility's is checked on the case
-    @accepts_uploads(UPLOAD_LIMIT)
+    @accepts_uploads(UPLOAD_LIMIT, parts=len(FORM_FIELDS) + MAX_FILES + 20)  # room for a 422 on a sixth file
     @idempotent()
     @blp.response(201, MessageSchema)
     @blp.doc(parameters=[IDEMPOTENCY_KEY], requestBody=MESSAGE_BODY)

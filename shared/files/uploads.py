@@ -1,0 +1,46 @@
+"""A route that takes uploads reads a larger body than the platform's default: :func:`accepts_uploads`.
+The edge lets such bodies through for the paths listed in ``gateway.routes.LARGE_BODIES``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from shared.http.problems import RequestProblem
+from shared.i18n import _
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def too_large(limit: int) -> RequestProblem:
+    """413 ``payload-too-large``, naming the limit in bytes."""
+    return RequestProblem(
+        413, _("The body is over the limit of {limit} bytes.", limit=limit), code="payload-too-large", limit=limit
+    )
+
+
+def accepts_uploads(limit: int, *, parts: int) -> Callable[[F], F]:
+    """Decorator (below the guard, above ``idempotent``, which reads the body): this route reads
+    bodies of up to ``limit`` bytes in at most ``parts`` form parts (room for a 422 on one too
+    many); a larger body is a 413 problem, before it is read when it says its length, else as
+    soon as the limit is crossed."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if request.content_length is not None and request.content_length > limit:
+                raise too_large(limit)
+            request.max_content_length = limit
+            request.max_form_parts = parts
+            try:
+                return view(*args, **kwargs)
+            except RequestEntityTooLarge:
+                raise too_large(limit) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
