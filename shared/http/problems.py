@@ -138,6 +138,18 @@ def _document(
     }
 
 
+def _rendered(value: Any, locale: str) -> Any:
+    """An extra member in ``locale``: a marked text rendered, also inside lists and objects
+    (a refusal's ``failures``, each with its ``detail``); anything else as it is."""
+    if isinstance(value, Message):
+        return render(value, locale)
+    if isinstance(value, Mapping):
+        return {key: _rendered(item, locale) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rendered(item, locale) for item in value]
+    return value
+
+
 def problem(
     status: int,
     detail: Text,
@@ -156,7 +168,7 @@ def problem(
         body["errors"] = field_errors(errors, locale)
     if request_id:
         body["request_id"] = request_id
-    body.update({key: render(value, locale) if isinstance(value, Message) else value for key, value in extra.items()})
+    body.update({key: _rendered(value, locale) for key, value in extra.items()})
     response = Response(json.dumps(body, ensure_ascii=False, default=str), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
