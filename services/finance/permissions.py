@@ -78,6 +78,9 @@ OFFERING_PARTNER = Who("offering_partner", _("the partner that made it"), _PARTN
 """A partner agent of the partner that made the offer (or reviews the application: the review's
 ``partner_org_id``): its own offers and reviews only."""
 
+COMPANY_TENANT = Who("company_tenant", _("a tenant of the company"), _TENANT_ROLES, _of_the_organisation)
+"""A tenant member or admin of the company a profile describes (its ``org_id``)."""
+
 _TENANT_SIDE = (APPLICANT,)
 _INVOLVED = (APPLICANT, ROUTED_PARTNER, *_STAFF)
 
@@ -151,9 +154,24 @@ RIGHTS = Rights(
         (ACCEPTED_PARTNER, *_STAFF),
     ),
     Right("request_valuation", _("ask an appraisal firm to value the patents"), _STAFF),
+    Right(
+        "record_valuation",
+        _("record the patents' appraised value"),
+        (ACCEPTED_PARTNER, *_STAFF),
+        note=_("the loan-to-value ratio follows from it"),
+    ),
     # Products and reports.
     Right("read_products", _("read the financing products"), (SIGNED_IN,)),
     Right("manage_products", _("create or change financing products"), (PARK_ADMIN,)),
+    # Company profiles.
+    Right(
+        "read_profile",
+        _("read their company's profile"),
+        (COMPANY_TENANT,),
+        note=_("what eligibility is checked against"),
+    ),
+    Right("edit_profile", _("change their company's profile"), (TENANT_ADMIN_OF_ORGANISATION,)),
+    Right("read_profiles", _("read any tenant's company profile"), _STAFF),
     Right("reports", _("read the pipeline reports"), (PARK_ADMIN,)),
 )
 """Every action of finance and who may do it (docs/FINANCE.md, "Who may do what", renders it)."""

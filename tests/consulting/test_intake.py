@@ -16,10 +16,10 @@ from services.consulting.rules.intake import (
     FIELD_TYPES,
     check_answers,
     check_intake_fields,
-    credit_code_valid,
     phone_number,
 )
 from shared.errors import RuleViolation
+from shared.identifiers import credit_code_valid
 
 
 def field(code: str, kind: str, **more: Any) -> dict[str, Any]:

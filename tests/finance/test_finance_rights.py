@@ -92,6 +92,9 @@ EXPECTED: dict[str, set[str]] = {
     "read_products": set(PEOPLE),
     "manage_products": {"park_admin"},
     "reports": {"park_admin"},
+    "read_profile": TENANTS,
+    "edit_profile": {"tenant_admin"},
+    "read_profiles": STAFF,
 }
 """Who may, row by row, for an application of org-a routed to bank and bank2 whose offer from
 bank was accepted, and an offer of bank's: written out by hand."""

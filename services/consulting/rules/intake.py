@@ -36,6 +36,7 @@ from typing import Any
 
 from shared.errors import RuleViolation
 from shared.i18n import Message, _
+from shared.identifiers import credit_code_valid
 
 FIELD_TYPES = (
     "text",
@@ -260,9 +261,6 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+")
 _MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 _LANDLINE = re.compile(r"([2-9]\d{6,7})(?:(?:-|ext\.?|转)(\d{1,6}))?")
-_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_CREDIT = re.compile(rf"[{_CREDIT_ALPHABET}]{{18}}")
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -293,15 +291,6 @@ def _iso_date(value: Any) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
-
-
-def credit_code_valid(code: str) -> bool:
-    """Whether ``code`` is a unified social credit code (GB 32100-2015) whose 18th character is
-    the check character of the first seventeen."""
-    if not _CREDIT.fullmatch(code):
-        return False
-    total = sum(_CREDIT_ALPHABET.index(char) * weight for char, weight in zip(code, _CREDIT_WEIGHTS, strict=False))
-    return _CREDIT_ALPHABET[(31 - total % 31) % 31] == code[17]
 
 
 def phone_number(value: str) -> str | None:
