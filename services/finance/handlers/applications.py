@@ -6,6 +6,7 @@ the application as the caller reads it (queries.applications.application_detail)
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,7 @@ from services.finance.models import (
 )
 from services.finance.permissions import RIGHTS, sees_tenant_names
 from services.finance.queries.applications import application_detail
+from services.finance.queries.products import stored_window
 from services.finance.rules import ip_pledge
 from services.finance.rules.cost import check_term
 from services.finance.rules.eligibility import Failure, Profile, check_eligibility, check_rules
@@ -43,12 +45,24 @@ from services.finance.rules.lifecycle import (
     next_status,
 )
 from services.finance.rules.money import CURRENCY, parse_amount
-from services.finance.rules.products import ProductTerms, check_window, request_failures
+from services.finance.rules.products import ProductTerms, request_failures
 from shared.clock import PARK_TZ, utcnow
 from shared.db import UnitOfWork
 from shared.errors import RuleViolation, check_version
-from shared.i18n import _
+from shared.i18n import Message, _
 from shared.principal import Principal
+
+
+@dataclass(frozen=True)
+class StoredName(Message):
+    """A name stored in two languages (a checklist item's ``name`` and ``name_zh``) as the value
+    of a marked text: rendered in the reader's language, the English where there is no Chinese."""
+
+    zh: str = ""
+
+    def render(self, locale: str) -> str:
+        return self.zh if locale == "zh" and self.zh else self.msgid
+
 
 MAX_ANSWERS = 100
 """Answers to a product's own fields: at most this many (a JSON object of short answers)."""
@@ -131,7 +145,6 @@ def draft_application(cmd: DraftApplication, *, uow: UnitOfWork) -> dict[str, An
 
 def _terms(product: Product) -> ProductTerms:
     """What :func:`request_failures` reads of a product: its ranges and its window."""
-    window = product.window
     return ProductTerms(
         kind=product.kind,
         amount_min=product.amount_min,
@@ -140,11 +153,7 @@ def _terms(product: Product) -> ProductTerms:
         term_max=product.term_max,
         rate_min=product.rate_min or Decimal("0"),
         rate_max=product.rate_max or Decimal("0"),
-        window=(
-            None
-            if not window
-            else check_window(window.get("opens_at"), window.get("closes_at"), window.get("grace_days", 0))
-        ),
+        window=stored_window(product.window),
     )
 
 
@@ -318,9 +327,8 @@ def submission_failures(uow: UnitOfWork, application: Application, product: Prod
                 Failure(
                     "rule/document-missing",
                     _(
-                        "The document {name} ({name_zh}) is required.",
-                        name=item.get("name") or item.get("type"),
-                        name_zh=item.get("name_zh") or item.get("name") or item.get("type"),
+                        "The document {name} is required: upload it before submitting.",
+                        name=StoredName(str(item.get("name") or item.get("type")), zh=str(item.get("name_zh") or "")),
                     ),
                     f"documents.{item.get('type')}",
                 )

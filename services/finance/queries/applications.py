@@ -42,19 +42,18 @@ def _views(session: Session, actor: Principal, applications: list[Application]) 
     products = {
         p.id: p for p in session.scalars(select(Product).where(Product.id.in_({a.product_id for a in applications})))
     }
-    counts = dict(
-        session.execute(
+    counts: dict[str, int] = {
+        application_id: int(count)
+        for application_id, count in session.execute(
             select(Document.application_id, func.count())
             .where(Document.application_id.in_(ids))
             .group_by(Document.application_id)
-        ).tuples()
-    )
+        )
+    }
     shown = [o for a in applications for o in (a.org_id, a.accepted_partner_org_id, *a.partner_org_ids)]
     names = organisations(session, shown)
     return [
-        application_view(
-            a, actor, product=products[a.product_id], organisations=names, documents=int(counts.get(a.id, 0))
-        )
+        application_view(a, actor, product=products[a.product_id], organisations=names, documents=counts.get(a.id, 0))
         for a in applications
     ]
 

@@ -23,7 +23,7 @@ from typing import Any
 from services.finance.models import Application, ApplicationTransition, Product, Review
 from services.finance.permissions import RIGHTS, sees_tenant_names
 from services.finance.rules.lifecycle import SUBSIDY, SUBSIDY_TRANSITIONS, TRANSITIONS
-from services.finance.rules.names import OFFER_STATUS, REVIEW_STATUS, application_status_name
+from services.finance.rules.names import APPLICATION_ACTION, OFFER_STATUS, REVIEW_STATUS, application_status_name
 from shared.i18n import Text, _, label
 from shared.principal import Principal
 
@@ -157,6 +157,15 @@ def _line_status_label(line: ApplicationTransition, status: str | None, actor: P
     return label(REVIEW_STATUS if line.subject == "review" else OFFER_STATUS, status)
 
 
+def action_label(line: ApplicationTransition) -> Text:
+    """What an audit line did, for people: an offer's line by the state it put the offer in
+    (withdrawn, no longer valid, accepted: one offer action's name would read as the
+    application's), every other line by its action."""
+    if line.subject == "offer":
+        return label(OFFER_STATUS, line.to_status)
+    return label(APPLICATION_ACTION, line.action)
+
+
 def transition_view(line: ApplicationTransition, actor: Principal) -> dict[str, Any]:
     """One line of the audit trail, the states in the reader's names; ``details`` for the staff
     and the tenant, and for a partner on its own lines."""
@@ -164,6 +173,7 @@ def transition_view(line: ApplicationTransition, actor: Principal) -> dict[str, 
     return {
         "subject": line.subject,
         "action": line.action,
+        "action_label": action_label(line),
         "from_status": line.from_status,
         "from_status_label": _line_status_label(line, line.from_status, actor),
         "to_status": line.to_status,
