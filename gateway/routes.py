@@ -69,9 +69,13 @@ class LargeBody:
     limit: int
 
 
-LARGE_BODIES = (LargeBody("consulting", r"^/api/v1/consulting/cases/[^/]+/messages$", 26 * MiB),)
+LARGE_BODIES = (
+    LargeBody("consulting", r"^/api/v1/consulting/cases/[^/]+/messages$", 26 * MiB),
+    LargeBody("finance", r"^/api/v1/finance/applications/[^/]+/documents$", 21 * MiB),
+)
 """A case's message with its files: 5 files of 25 MiB together and the form around them (the
-consulting route checks its own limit again, ``services/consulting/api/messages.UPLOAD_LIMIT``)."""
+consulting route checks its own limit again, ``services/consulting/api/messages.UPLOAD_LIMIT``);
+an application's document: one of 20 MiB and its form (``services/finance/api/documents.UPLOAD_LIMIT``)."""
 
 
 def body_limit(settings: Settings, path: str) -> int:

@@ -47,6 +47,9 @@ class Settings:
     consulting_files: str = "database"
     """Where consulting keeps attachments' bytes: ``database`` (its own database, the default) or
     a directory (absolute, or relative to ``var_dir``): ``PARKHUB_CONSULTING_FILES``."""
+    finance_files: str = "database"
+    """Where finance keeps applications' documents: ``database`` (the default) or a directory:
+    ``PARKHUB_FINANCE_FILES``."""
 
     @property
     def bus_is_volatile(self) -> bool:
@@ -98,6 +101,7 @@ class Settings:
                 retry_attempts=int(env.get("PARKHUB_RETRY_ATTEMPTS", "5")),
                 retry_base_seconds=float(env.get("PARKHUB_RETRY_BASE_SECONDS", "0.2")),
                 consulting_files=env.get("PARKHUB_CONSULTING_FILES", "database").strip() or "database",
+                finance_files=env.get("PARKHUB_FINANCE_FILES", "database").strip() or "database",
             )
         except ValueError as exc:
             raise SettingsError(f"malformed PARKHUB_* setting: {exc}") from exc

@@ -130,7 +130,7 @@ def test_a_body_over_the_limit_is_refused(seeded_platform: Path, tmp_path: Path)
         message = "/api/v1/consulting/cases/00000000-0000-4000-8000-000000000001/messages"
         upload = park.client.post(message, data=b"x" * 2048, content_type="multipart/form-data; boundary=x")
         assert upload.status_code == 401
-        (large,) = LARGE_BODIES
+        (large,) = (b for b in LARGE_BODIES if b.service == "consulting")
         too_large = park.client.post(message, data=b"x" * (large.limit + 1), content_type="application/json")
         assert too_large.status_code == 413
         assert str(large.limit) in too_large.json["detail"]
@@ -233,9 +233,10 @@ def test_the_edge_lets_through_what_the_upload_route_reads() -> None:
     """The edge's limit for a message with files is the one consulting's route enforces: a
     smaller one would refuse files consulting takes, a larger one pass bodies it refuses."""
     from services.consulting.api.messages import UPLOAD_LIMIT
+    from services.finance.api.documents import UPLOAD_LIMIT as DOCUMENT_LIMIT
 
-    (large,) = LARGE_BODIES
-    assert large.limit == UPLOAD_LIMIT
+    limits = {large.service: large.limit for large in LARGE_BODIES}
+    assert limits == {"consulting": UPLOAD_LIMIT, "finance": DOCUMENT_LIMIT}
 
 
 def test_the_platform_health_gives_each_services_warnings_in_the_readers_language(park: Park) -> None:

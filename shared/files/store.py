@@ -28,7 +28,7 @@ import re
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import delete, event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -74,7 +74,7 @@ class DatabaseStore:
     caller's transaction. A service may bind its table in a subclass (``blob = …``) or pass it."""
 
     name = DATABASE
-    blob: ClassVar[Any] = None
+    blob: Any = None
 
     def __init__(self, blob: Any = None) -> None:
         if blob is not None:

@@ -84,6 +84,7 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "withdrawn": _("Withdrawn"),
     },
     APPLICATION_ACTION: {  # rules/lifecycle.py: the actions of the three machines
+        "draft": _("Drafted"),
         "edit": _("Edited"),
         "submit": _("Submitted"),
         "start_pre_review": _("Pre-review started"),
@@ -103,6 +104,14 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "decline": _("Declined by the partner"),
         "cancel": _("Review ended"),
         "reconsider": _("Review resumed after the offer lapsed"),
+        "add_document": _("Document uploaded"),
+        "remove_document": _("Document removed"),
+        "add_patent": _("Patent listed"),
+        "remove_patent": _("Patent removed"),
+        "request_valuation": _("Valuation requested"),
+        "record_valuation": _("Valuation recorded"),
+        "record_pledge": _("Pledge registered"),
+        "release_pledge": _("Pledge released"),
     },
     REVIEW_STATUS: {  # shared/events/finance.py: REVIEW_STATUSES
         "routed": _("Routed, not yet reviewed"),

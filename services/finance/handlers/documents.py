@@ -1,0 +1,515 @@
+"""An application's documents, the patents of an IP-pledge application, their valuation and the
+pledge's registration. Nothing here commits.
+
+Decisions (docs/FINANCE.md, "Documents, patents and pledges"):
+- documents are uploaded by the tenant (the ``edit`` right) while the application is a draft, of
+  a type of the product's checklist; later only to answer a partner's request for information
+  (a review in ``info_requested``): then of the checklist's types or one the partner asked for,
+  linked to that review (``review_id``). Their type is told by their bytes, as consulting's
+  attachments (:mod:`shared.files.kinds`), at most :data:`MAX_DOCUMENT_BYTES` each;
+- a document is deleted only in a draft (what partners read stays);
+- patents are listed and removed in a draft of an IP-pledge application; each is answered with
+  the pledge registration's pre-check (:func:`services.finance.rules.ip_pledge.check_patents`);
+- the desk asks for a valuation (``finance.ip_valuation.requested``); the desk or the accepted
+  partner records its amount, and the loan-to-value ratio is computed from the application's
+  amount; the pledge's registration is recorded after acceptance and released at closing
+  (:func:`release_pledge`, called by the closing handler).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.finance.commands.documents import (
+    AddPatent,
+    DeleteDocument,
+    DeletePatent,
+    RecordPledge,
+    RecordValuation,
+    RequestValuation,
+    UploadDocument,
+)
+from services.finance.handlers.common import SYSTEM, load_application, new_id, record, utc_text
+from services.finance.models import Application, Document, DocumentBlob, Patent, Product, Review, directory
+from services.finance.permissions import RIGHTS
+from services.finance.rules import ip_pledge
+from services.finance.rules.ip_pledge import parse_patent_number
+from services.finance.rules.money import parse_amount
+from shared.clock import utcnow
+from shared.db import UnitOfWork
+from shared.directory import organisations
+from shared.errors import Conflict, NotFound, RuleViolation, check_version
+from shared.files.kinds import MiB, accept_file
+from shared.files.store import FileStore, new_key, store_named
+from shared.i18n import _
+from shared.principal import Principal
+from shared.settings import Settings
+
+MAX_DOCUMENT_BYTES = 20 * MiB
+"""The largest document: scanned statements run larger than a message's files."""
+IP_PLEDGE = "ip_pledge_loan"
+APPRAISER_KINDS = ("ip_agency",)
+"""Organisation kinds that may appraise patents."""
+AFTER_ACCEPTANCE = ("accepted", "contract_signed", "disbursing", "disbursed")
+ENDED = ("closed", "withdrawn")
+
+
+def checklist(product: Product) -> list[dict[str, Any]]:
+    """The product's document checklist: ``[{"type", "name", "name_zh", "required"}]``."""
+    return [dict(item) for item in product.checklist or []]
+
+
+def asked_types(review: Review) -> tuple[str, ...]:
+    """The document types a partner's open request for information names."""
+    requested = review.requested or {}
+    types = requested.get("document_types") or ()
+    return tuple(t for t in types if isinstance(t, str))
+
+
+def _asking(application: Application) -> list[Review]:
+    return [r for r in application.reviews if r.status == "info_requested"]
+
+
+def _product(uow: UnitOfWork, application: Application) -> Product:
+    product = uow.session.get(Product, application.product_id)
+    assert product is not None  # a foreign key
+    return product
+
+
+def upload_document(cmd: UploadDocument, *, uow: UnitOfWork, store: FileStore) -> dict[str, Any]:
+    """Keep the file as a document of the application (the ``edit`` right). 409
+    ``rule/documents-closed`` unless a draft or answering a partner's request; 422
+    ``rule/document-type`` for a type neither the checklist nor a request names,
+    ``rule/document-review`` for a ``review_id`` that is no open request; the file's own refusals
+    (``rule/attachment-type``, ``-empty``, ``-too-large``)."""
+    application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
+    RIGHTS.require(cmd.actor, "edit", application)
+    product = _product(uow, application)
+    listed = [item["type"] for item in checklist(product)]
+    review: Review | None = None
+    if application.status == "draft":
+        allowed = set(listed)
+    else:
+        asking = _asking(application)
+        if not asking:
+            raise Conflict(
+                _("Documents are added to a draft, or to answer a partner's request for information."),
+                code="rule/documents-closed",
+            )
+        if cmd.review_id is not None:
+            review = next((r for r in asking if r.id == cmd.review_id), None)
+            if review is None:
+                raise RuleViolation(
+                    _("No partner's request for information {id} is open on this application.", id=cmd.review_id),
+                    code="rule/document-review",
+                    field="review_id",
+                )
+            candidates = [review]
+        else:
+            candidates = [r for r in asking if cmd.doc_type in asked_types(r)] or asking
+            review = candidates[0]
+        allowed = set(listed) | {t for r in candidates for t in asked_types(r)}
+    if cmd.doc_type not in allowed:
+        raise RuleViolation(
+            _(
+                "{type} is not a document this application takes; it takes: {types}.",
+                type=cmd.doc_type,
+                types=", ".join(sorted(allowed)) or "-",
+            ),
+            code="rule/document-type",
+            field="doc_type",
+            allowed=sorted(allowed),
+        )
+    accepted = accept_file(cmd.file.name, cmd.file.data, max_bytes=MAX_DOCUMENT_BYTES)
+    now = utcnow()
+    key = new_key()
+    store.put(uow.session, key, cmd.file.data)
+    document = Document(
+        id=new_id(),
+        application_id=application.id,
+        doc_type=cmd.doc_type,
+        filename=accepted.filename,
+        content_type=accepted.content_type,
+        size=accepted.size,
+        sha256=accepted.sha256,
+        storage=store.name,
+        storage_key=key,
+        uploaded_by=cmd.actor.subject,
+        uploaded_by_name=cmd.actor.name or None,
+        uploaded_at=now,
+        review_id=review.id if review else None,
+    )
+    uow.session.add(document)
+    record(
+        uow,
+        application,
+        "add_document",
+        from_status=application.status,
+        actor=cmd.actor,
+        at=now,
+        partner_org_id=review.partner_org_id if review else None,
+        document_id=document.id,
+        doc_type=cmd.doc_type,
+    )
+    uow.session.flush()
+    return document_view(document)
+
+
+def load_document(session: Session, application: Application, document_id: str) -> Document:
+    """The application's document ``document_id`` (404 otherwise)."""
+    document = session.get(Document, document_id)
+    if document is None or document.application_id != application.id:
+        raise NotFound(_("There is no document {id}.", id=document_id), code="not-found")
+    return document
+
+
+def delete_document(cmd: DeleteDocument, *, uow: UnitOfWork, settings: Settings) -> None:
+    """Remove a document of a draft (the ``edit`` right); 409 ``rule/documents-closed`` later."""
+    application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
+    RIGHTS.require(cmd.actor, "edit", application)
+    document = load_document(uow.session, application, cmd.document_id)
+    if application.status != "draft":
+        raise Conflict(
+            _("Documents are removed only from a draft: the partners read what was submitted."),
+            code="rule/documents-closed",
+        )
+    store_named(document.storage, settings.finance_files, settings.var_dir, DocumentBlob).delete(
+        uow.session, document.storage_key
+    )
+    uow.session.delete(document)
+    record(
+        uow,
+        application,
+        "remove_document",
+        from_status=application.status,
+        actor=cmd.actor,
+        at=utcnow(),
+        document_id=document.id,
+        doc_type=document.doc_type,
+    )
+
+
+def document_view(document: Document) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "application_id": document.application_id,
+        "doc_type": document.doc_type,
+        "filename": document.filename,
+        "content_type": document.content_type,
+        "size": document.size,
+        "sha256": document.sha256,
+        "uploaded_by": document.uploaded_by,
+        "uploaded_by_name": document.uploaded_by_name,
+        "uploaded_at": document.uploaded_at,
+        "review_id": document.review_id,
+        "url": f"/api/v1/finance/applications/{document.application_id}/documents/{document.id}",
+    }
+
+
+# Patents --------------------------------------------------------------------------------------
+
+
+def _ip_pledge(application: Application) -> None:
+    if application.product_kind != IP_PLEDGE:
+        raise Conflict(_("Only an IP-pledge loan lists patents."), code="rule/not-ip-pledge")
+
+
+def _draft(application: Application) -> None:
+    if application.status != "draft":
+        raise Conflict(_("Patents are listed and removed in a draft only."), code="rule/patents-closed")
+
+
+def applicant_names(session: Any, application: Application) -> tuple[str, ...]:
+    """The names the applying organisation is registered under (Chinese and English), from the
+    directory; the id when the directory does not hold it yet."""
+    row = organisations(session, directory, [application.org_id]).get(application.org_id)
+    if row is None:
+        return (application.applicant_name or application.org_id,)
+    return tuple(n for n in (row.get("name_zh"), row.get("name")) if n)
+
+
+def _rule_patent(patent: Patent) -> ip_pledge.Patent:
+    return ip_pledge.Patent(
+        number=patent.number,
+        title=patent.title,
+        holder=patent.holder,
+        granted_on=patent.granted_on,
+        expires_on=patent.expires_on or date.min,
+        fees_paid_until=patent.fees_paid_until,
+        pledges=tuple(f"#{i}" for i in range(1, (patent.existing_pledges or 0) + 1)),
+    )
+
+
+def patent_failures(
+    session: Any, application: Application, patent: Patent, *, today: date
+) -> list[ip_pledge.PatentFailure]:
+    """Every reason the registration would refuse ``patent`` for this application: the holder is
+    compared with each name the applicant is registered under (one match is enough)."""
+    best: list[ip_pledge.PatentFailure] | None = None
+    for name in applicant_names(session, application):
+        found = ip_pledge.check_patents(
+            [_rule_patent(patent)],
+            applicant=name,
+            loan_start=today,
+            term_months=application.term_months,
+            today=today,
+        )
+        if best is None or len(found) < len(best):
+            best = found
+    return best or []
+
+
+def add_patent(cmd: AddPatent, *, uow: UnitOfWork) -> dict[str, Any]:
+    """List a patent on a draft IP-pledge application (the ``edit`` right); 409
+    ``rule/not-ip-pledge``, ``rule/patents-closed``, ``rule/patent-duplicate``; 422
+    ``rule/patent-number-format``, ``rule/patent-check-digit``. Answers the patent with its
+    pre-check (its failures do not refuse it: the tenant sees them before submitting)."""
+    application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
+    RIGHTS.require(cmd.actor, "edit", application)
+    _ip_pledge(application)
+    _draft(application)
+    number = parse_patent_number(cmd.fields["number"])
+    listed = uow.session.scalars(
+        select(Patent.number).where(Patent.application_id == application.id, Patent.number == number)
+    ).first()
+    if listed is not None:
+        raise Conflict(_("Patent {number} is listed already.", number=number), code="rule/patent-duplicate")
+    f = cmd.fields
+    patent = Patent(
+        id=new_id(),
+        application_id=application.id,
+        number=number,
+        title=f["title"],
+        holder=f["holder"],
+        granted_on=f.get("granted_on"),
+        expires_on=f["expires_on"],
+        fees_paid_until=f.get("fees_paid_until"),
+        existing_pledges=f.get("existing_pledges") or 0,
+    )
+    uow.session.add(patent)
+    now = utcnow()
+    record(uow, application, "add_patent", from_status=application.status, actor=cmd.actor, at=now, number=number)
+    uow.session.flush()
+    return patent_view(uow.session, application, patent, today=now.date())
+
+
+def delete_patent(cmd: DeletePatent, *, uow: UnitOfWork) -> None:
+    """Remove a patent from a draft IP-pledge application (the ``edit`` right)."""
+    application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
+    RIGHTS.require(cmd.actor, "edit", application)
+    patent = uow.session.get(Patent, cmd.patent_id)
+    if patent is None or patent.application_id != application.id:
+        raise NotFound(_("There is no patent {id}.", id=cmd.patent_id), code="not-found")
+    _draft(application)
+    uow.session.delete(patent)
+    record(
+        uow,
+        application,
+        "remove_patent",
+        from_status=application.status,
+        actor=cmd.actor,
+        at=utcnow(),
+        number=patent.number,
+    )
+
+
+def patent_view(session: Any, application: Application, patent: Patent, *, today: date) -> dict[str, Any]:
+    failures = patent_failures(session, application, patent, today=today)
+    return {
+        "id": patent.id,
+        "number": patent.number,
+        "title": patent.title,
+        "holder": patent.holder,
+        "granted_on": patent.granted_on,
+        "expires_on": patent.expires_on,
+        "fees_paid_until": patent.fees_paid_until,
+        "existing_pledges": patent.existing_pledges,
+        "check": {"ok": not failures, "failures": [failure_view(f) for f in failures]},
+    }
+
+
+def failure_view(failure: ip_pledge.PatentFailure) -> dict[str, Any]:
+    return {"code": failure.code, "message": failure.message, "patent": failure.patent}
+
+
+# Valuation and pledge -------------------------------------------------------------------------
+
+
+def listed_patents(session: Any, application: Application) -> list[Patent]:
+    """The application's patents, by number."""
+    return list(session.scalars(select(Patent).where(Patent.application_id == application.id).order_by(Patent.number)))
+
+
+def request_valuation(cmd: RequestValuation, *, uow: UnitOfWork) -> dict[str, Any]:
+    """The desk asks an appraisal firm to value the patents (the ``request_valuation`` right):
+    publishes ``finance.ip_valuation.requested``. 409 ``rule/not-ip-pledge``,
+    ``rule/valuation-state`` (a draft, or an application that ended); 422 ``rule/patent-none``,
+    ``rule/appraiser`` (not an IP agency of the directory)."""
+    application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
+    RIGHTS.require(cmd.actor, "request_valuation", application)
+    check_version(application.version, cmd.expected_versions)
+    _ip_pledge(application)
+    if application.status == "draft" or application.status in ENDED:
+        raise Conflict(
+            _("A valuation is requested for a submitted application that has not ended."),
+            code="rule/valuation-state",
+        )
+    patents = listed_patents(uow.session, application)
+    if not patents:
+        raise RuleViolation(_("An IP-pledge loan lists at least one patent."), code="rule/patent-none")
+    _check_appraiser(uow, cmd.appraiser_org_id)
+    now = utcnow()
+    record(
+        uow,
+        application,
+        "request_valuation",
+        from_status=application.status,
+        actor=cmd.actor,
+        at=now,
+        appraiser_org_id=cmd.appraiser_org_id,
+        patent_numbers=[p.number for p in patents],
+    )
+    application.updated_at = now
+    uow.session.flush()
+    uow.publish(
+        "finance.ip_valuation.requested",
+        {
+            "application_id": application.id,
+            "org_id": application.org_id,
+            "patent_numbers": [p.number for p in patents],
+            "appraiser_org_id": cmd.appraiser_org_id,
+            "requested_by": cmd.actor.subject,
+            "requested_at": utc_text(now),
+        },
+        subject=f"applications/{application.id}",
+        orgid=application.org_id,
+    )
+    return valuation_view(application)
+
+
+def _check_appraiser(uow: UnitOfWork, org_id: str | None) -> None:
+    if org_id is None:
+        return
+    row = organisations(uow.session, directory, [org_id]).get(org_id)
+    if row is None or row.get("kind") not in APPRAISER_KINDS or row.get("status") != "active":
+        raise RuleViolation(
+            _("{id} is not an IP appraisal firm of the park's directory.", id=org_id),
+            code="rule/appraiser",
+            field="appraiser_org_id",
+        )
+
+
+def record_valuation(cmd: RecordValuation, *, uow: UnitOfWork) -> dict[str, Any]:
+    """The patents' appraised value (the ``record_valuation`` right: the desk, or the accepted
+    partner), with the loan-to-value ratio of the application's amount; under ``If-Match``. 409
+    ``rule/not-ip-pledge``, ``rule/valuation-state``; 422 ``rule/amount-*``,
+    ``rule/valuation-positive``, ``rule/appraiser``."""
+    application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
+    RIGHTS.require(cmd.actor, "record_valuation", application)
+    check_version(application.version, cmd.expected_versions)
+    _ip_pledge(application)
+    if application.status == "draft" or application.status in ENDED:
+        raise Conflict(
+            _("A valuation is recorded for a submitted application that has not ended."),
+            code="rule/valuation-state",
+        )
+    amount = parse_amount(cmd.amount, where="amount")
+    ratio = ip_pledge.loan_to_value(application.amount, amount)
+    _check_appraiser(uow, cmd.appraiser_org_id)
+    now = utcnow()
+    previous = application.valuation_amount
+    application.valuation_amount = amount
+    application.valuation_by = cmd.appraiser_org_id or cmd.actor.org_id or None
+    application.loan_to_value = ratio
+    application.updated_at = now
+    record(
+        uow,
+        application,
+        "record_valuation",
+        from_status=application.status,
+        actor=cmd.actor,
+        at=now,
+        amount=f"{amount:.2f}",
+        previous=f"{previous:.2f}" if previous is not None else None,
+        loan_to_value=f"{ratio:.2f}",
+    )
+    uow.session.flush()
+    return valuation_view(application)
+
+
+def record_pledge(cmd: RecordPledge, *, uow: UnitOfWork) -> dict[str, Any]:
+    """The pledge's registration (the ``record_pledge`` right: the accepted partner or staff),
+    after acceptance; under ``If-Match``. 409 ``rule/not-ip-pledge``, ``rule/pledge-state``
+    (not accepted yet, or ended), ``rule/pledge-released``; 422 ``rule/pledge-date`` (in the
+    future)."""
+    application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
+    RIGHTS.require(cmd.actor, "record_pledge", application)
+    check_version(application.version, cmd.expected_versions)
+    _ip_pledge(application)
+    if application.status not in AFTER_ACCEPTANCE:
+        raise Conflict(
+            _("A pledge is registered after an offer was accepted, before the application closes."),
+            code="rule/pledge-state",
+        )
+    if application.pledge_released_on is not None:
+        raise Conflict(_("The pledge was released already."), code="rule/pledge-released")
+    now = utcnow()
+    if cmd.registered_on > now.date():
+        raise RuleViolation(
+            _("A pledge's registration date is not in the future."), code="rule/pledge-date", field="registered_on"
+        )
+    number = cmd.number.strip()
+    application.pledge_number = number
+    application.pledge_registered_on = cmd.registered_on
+    application.updated_at = now
+    record(
+        uow,
+        application,
+        "record_pledge",
+        from_status=application.status,
+        actor=cmd.actor,
+        at=now,
+        number=number,
+        registered_on=cmd.registered_on.isoformat(),
+    )
+    uow.session.flush()
+    return valuation_view(application)
+
+
+def release_pledge(uow: UnitOfWork, application: Application, at: datetime, *, actor: Principal | None = None) -> bool:
+    """Release the application's registered pledge on ``at``'s day (closing calls it, in its own
+    unit of work); one audit line. False, and nothing written, when no pledge is registered or
+    it was released already."""
+    if application.pledge_number is None or application.pledge_released_on is not None:
+        return False
+    application.pledge_released_on = at.date()
+    application.updated_at = at
+    record(
+        uow,
+        application,
+        "release_pledge",
+        from_status=application.status,
+        actor=actor or SYSTEM,
+        at=at,
+        number=application.pledge_number,
+    )
+    return True
+
+
+def valuation_view(application: Application) -> dict[str, Any]:
+    """The application's valuation and pledge as :class:`..api.schemas.documents.PledgeSchema` shows them."""
+    return {
+        "application_id": application.id,
+        "amount": application.amount,
+        "valuation_amount": application.valuation_amount,
+        "valuation_by": application.valuation_by,
+        "loan_to_value": application.loan_to_value,
+        "pledge_number": application.pledge_number,
+        "pledge_registered_on": application.pledge_registered_on,
+        "pledge_released_on": application.pledge_released_on,
+        "version": application.version,
+    }
