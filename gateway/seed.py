@@ -57,6 +57,7 @@ OPERATOR = DemoOrganisation(
     users=(
         DemoUser("admin", "Park Administrator 园区管理员", ("park_admin",)),
         DemoUser("desk", "Service Desk 服务台", ("desk_staff",)),
+        DemoUser("desk2", "Second Desk 服务台二号", ("desk_staff",)),
     ),
 )
 TENANTS = (
@@ -93,6 +94,13 @@ PARTNERS = (
         clients=(DemoClient("shudu-bank-demo", "Shudu Bank loan system", "parkhub-demo-bank-secret"),),
     ),
     DemoOrganisation(
+        "Rongcheng Rural Commercial Bank, Hi-Tech Sub-branch",
+        "蓉城农村商业银行高新支行",
+        "bank",
+        "kejidai@rongcheng-rcb.cn",
+        users=(DemoUser("banker", "Jun Gao 高俊 (technology loans)", ("partner_agent",)),),
+    ),
+    DemoOrganisation(
         "Tianfu Bridge Law Firm",
         "天府桥律师事务所",
         "law_firm",
@@ -112,12 +120,17 @@ PARTNERS = (
         "成都高新融资担保有限公司",
         "guarantee",
         "credit@gx-guarantee.cn",
+        users=(DemoUser("guarantor", "Ming Xu 徐明 (guarantee officer)", ("partner_agent",)),),
     ),
     DemoOrganisation(
         "Chengdu Hi-Tech Zone Science and Technology Bureau",
         "成都高新区科技创新局",
         "government",
         "subsidy@cdht-science.gov.cn",
+        users=(
+            DemoUser("bureau", "Li Na 李娜 (subsidy programmes)", ("partner_agent",)),
+            DemoUser("bureau2", "Zhao Lei 赵磊 (subsidy payments)", ("partner_agent",)),
+        ),
     ),
     DemoOrganisation(
         "Xiling BioPharma CDMO Co., Ltd.",

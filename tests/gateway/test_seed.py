@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.models import ApiClient, AuditEntry, Organisation, User, database
-from gateway.seed import DEMO_PASSWORD, seed
+from gateway.seed import DEMO, DEMO_PASSWORD, seed
 from shared.events.identity import ORGANISATION_KINDS
 from shared.settings import Settings
 
@@ -28,7 +28,9 @@ def snapshot(settings: Settings) -> dict[str, object]:
 def test_seed_loads_the_demo_park_and_publishes_each_organisation(empty_settings: Settings) -> None:
     lines = seed(empty_settings)
     text = "\n".join(lines)
-    for username in ("admin", "desk", "alice", "bob", "carol", "bank", "lawyer", "ipagent", "cpa", "hr", "cro", "cdmo"):
+    usernames = [user.username for demo in DEMO for user in demo.users]
+    assert {"admin", "desk", "desk2", "alice", "bank", "banker", "guarantor", "bureau", "bureau2"} <= set(usernames)
+    for username in usernames:
         assert f"  {username} " in text
     assert DEMO_PASSWORD in text
     assert "client_secret=parkhub-demo-bank-secret" in text
@@ -43,6 +45,7 @@ def test_seed_loads_the_demo_park_and_publishes_each_organisation(empty_settings
     assert all(name_zh for _, name_zh in organisations.values())
     assert roles["admin"] == ["park_admin"]
     assert roles["bob"] == ["tenant_member"]
+    assert set(roles) == set(usernames) and len(organisations) == len(DEMO)
     assert len(envelopes) == len(organisations)
     assert {e["type"] for e in envelopes} == {"identity.organisation.registered"}
     assert {e["data"]["id"] for e in envelopes} == set(organisations)
