@@ -224,6 +224,9 @@ def test_foreign_callers_neither_record_nor_approve(api: Api, db: Database) -> N
     )
     assert approve(api, app_id, tranche, "desk", **{"If-Match": '"7"'}).status_code == 412
     problem(api.get(f"/applications/{app_id}/disbursements", user="carol"), 404, "not-found")
+    # BANK2 was routed too, but the payouts show BANK's accepted offer: never another partner's.
+    problem(api.get(f"/applications/{app_id}/disbursements", user="banker"), 404, "not-found")
+    assert api.get(f"/applications/{app_id}/disbursements", user="bob").json["accepted_amount"] == "500000.00"
     with db.reading() as session:
         assert session.get(Disbursement, tranche["id"]).status == "pending"  # type: ignore[union-attr]
 

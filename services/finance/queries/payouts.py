@@ -21,11 +21,18 @@ DISBURSEMENT_STATUSES = (PENDING, APPROVED)
 
 
 def get_payouts(session: Session, actor: Principal, application_id: str) -> dict[str, Any]:
-    """:func:`payouts_view` of an application ``actor`` may read (anyone else: 404, ids do not leak)."""
+    """:func:`payouts_view` of an application ``actor`` may read (anyone else: 404, ids do not
+    leak). The payouts show the accepted offer's amount: to a partner whose offer was not the one
+    accepted, a 404 too (``read_offer`` is a hidden right: never another partner's offer)."""
     application = session.get(Application, application_id)
-    if application is None or not can_see(actor, application):
+    if application is None or not can_see(actor, application) or not _sees_accepted_offer(actor, application):
         raise NotFound(_("There is no application {id}.", id=application_id), code="not-found")
     return payouts_view(session, application)
+
+
+def _sees_accepted_offer(actor: Principal, application: Application) -> bool:
+    """Whether ``actor`` may read the accepted offer's amount: a partner only the accepted one."""
+    return not actor.is_partner or actor.org_id == application.accepted_partner_org_id
 
 
 def accepted_amount(session: Session, application: Application) -> Decimal:
