@@ -10,12 +10,12 @@ the same way, without a contract (``MAKER_CHECKER`` "subsidy_payout"). Never com
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from services.finance.commands.payouts import ApproveDisbursement, CloseApplication, RecordDisbursement, SignContract
 from services.finance.handlers.common import load_application, new_id, record, record_decision
+from services.finance.handlers.documents import release_pledge
 from services.finance.handlers.transitions import is_subsidy, publish_application, transition
 from services.finance.models import Application, Disbursement
 from services.finance.permissions import RIGHTS, sees_tenant_names
@@ -207,18 +207,17 @@ def approve_disbursement(cmd: ApproveDisbursement, *, uow: UnitOfWork) -> dict[s
 def close_application(cmd: CloseApplication, *, uow: UnitOfWork) -> dict[str, Any]:
     """The desk closes an application paid out in full (``disbursed`` → ``closed``): visible
     (404), the ``close`` row (403), ``If-Match`` (412), the state (409). An IP pledge registered
-    and not yet released is released on the closing day (``pledge_released_on``, in the park's
-    calendar). Publishes ``finance.application.closed``."""
+    and not yet released is released on the closing day (``handlers.documents.release_pledge``).
+    Publishes ``finance.application.closed``."""
     application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
     RIGHTS.require(cmd.actor, "close", application)
     check_version(application.version, cmd.expected_versions)
+    next_status(application.status, "close", subsidy=is_subsidy(application), for_tenant=sees_tenant_names(cmd.actor))
     now = utcnow()
-    changes: dict[str, Any] = {}
-    details: dict[str, Any] = {}
-    if application.pledge_number and application.pledge_released_on is None:
-        released = release_day(now)
-        changes["pledge_released_on"] = released
-        details["pledge_released_on"] = released.isoformat()
+    # Before the step, so the release and the closing are one change (one version) of the application.
+    release_pledge(uow, application, now, actor=cmd.actor)
+    released = application.pledge_released_on
+    details = {"pledge_released_on": released.isoformat()} if released is not None else {}
     transition(
         uow,
         application,
@@ -226,12 +225,6 @@ def close_application(cmd: CloseApplication, *, uow: UnitOfWork) -> dict[str, An
         actor=cmd.actor,
         at=now,
         partner_org_id=application.accepted_partner_org_id,
-        changes=changes,
         details=details,
     )
     return payouts_view(uow.session, application)
-
-
-def release_day(at: datetime) -> date:
-    """The park's day of ``at``: the day a pledge is released at closing."""
-    return at.astimezone(PARK_TZ).date()
