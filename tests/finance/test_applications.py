@@ -13,7 +13,7 @@ from sqlalchemy import select
 from services.finance.models import Application, ApplicationTransition, Document, Offer, Patent, Product, Review
 from shared.db import Database
 from tests.booking.conftest import BANK, ORG_A, Api
-from tests.finance.conftest import BANK2, BUREAU, GUARANTEE, Products, outbox
+from tests.finance.conftest import BANK2, Products, outbox
 
 LOAN = {"product_id": Products.loan, "amount": "500000.00", "term_months": 12, "purpose": "Lab equipment"}
 
