@@ -100,7 +100,7 @@ def test_bad_terms_are_refused_and_nothing_written(api, db):
     application_id = routed_application(db)
     started(api, application_id)
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    cases = [
+    cases: list[tuple[dict[str, Any], str | None]] = [
         ({"amount": 1000000}, None),  # a JSON number: refused by the schema
         ({"amount": "10.001"}, "rule/amount-places"),
         ({"amount": "50000.00"}, "rule/offer-outside-product"),  # below the product's 100,000
@@ -338,3 +338,26 @@ def test_a_loan_is_not_approved_by_a_bureau(api, db):
     )
     assert response.status_code == 409
     assert code_of(response) == "rule/not-for-product-kind"
+
+
+def test_an_offer_made_again_with_the_same_idempotency_key_is_the_same_offer(api, db):
+    application_id = routed_application(db)
+    started(api, application_id)
+    body = terms()
+    first = api.post(f"/applications/{application_id}/offers", body, user="bank", **{"Idempotency-Key": "k3-1"})
+    again = api.post(f"/applications/{application_id}/offers", body, user="bank", **{"Idempotency-Key": "k3-1"})
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"]
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Offer)) == 1
+
+
+def test_staff_read_every_offer_and_other_tenants_none(api, db):
+    application_id, dear, cheap = two_offers(api, db)
+    items = api.get(f"/applications/{application_id}/offers", user="desk").get_json()["items"]
+    assert {i["id"] for i in items} == {dear["id"], cheap["id"]}
+    assert answer(api, cheap, "accept", "carol").status_code == 404
+    assert answer(api, cheap, "decline", "carol").status_code == 404
+    assert answer(api, cheap, "decline", "dave").status_code == 403  # a member: refused by role first
+    assert answer(api, cheap, "accept", "desk").status_code == 403
+    assert api.get(f"/offers/{cheap['id']}", user="alice").get_json()["status"] == "made"

@@ -84,7 +84,7 @@ def review_of(api: Any, application_id: str, partner: str, user: str) -> dict[st
     response = api.get(f"/applications/{application_id}/reviews/{partner}", user=user)
     assert response.status_code == 200, response.get_json()
     assert response.headers["ETag"] == f'"{response.get_json()["version"]}"'
-    return response.get_json()
+    return dict(response.get_json())
 
 
 def step(api: Any, application_id: str, partner: str, action: str, body: Any, user: str, **headers: str) -> Any:
@@ -97,7 +97,7 @@ def step(api: Any, application_id: str, partner: str, action: str, body: Any, us
 def started(api: Any, application_id: str, partner: str = BANK, user: str = "bank") -> dict[str, Any]:
     response = step(api, application_id, partner, "start", None, user)
     assert response.status_code == 200, response.get_json()
-    return response.get_json()
+    return dict(response.get_json())
 
 
 def upload(db: Database, application_id: str, doc_type: str) -> None:
@@ -345,3 +345,17 @@ def test_a_bureau_reviews_a_subsidy_like_any_partner(api, db):
     application_id = routed_application(db, product=Products.subsidy, kind="subsidy", partners=(BUREAU,))
     review = started(api, application_id, BUREAU, "bureau")
     assert review["status"] == "under_review"
+
+
+def test_a_partner_declines_while_waiting_for_information(api, db):
+    application_id = routed_application(db)
+    started(api, application_id)
+    step(api, application_id, BANK, "request-info", {"document_types": ["audit_report"]}, "bank")
+    declined = step(api, application_id, BANK, "decline", {"reason_code": "incomplete_information"}, "bank")
+    assert declined.status_code == 200
+    review = declined.get_json()
+    assert review["status"] == "declined"
+    assert review["resume_status"] is None
+    late = step(api, application_id, BANK, "provide-info", {"answers": ["here"]}, "alice")
+    assert late.status_code == 409
+    assert code_of(late) == "rule/state-transition"
