@@ -39,7 +39,7 @@ from services.finance.permissions import RIGHTS
 from services.finance.rules import ip_pledge
 from services.finance.rules.ip_pledge import parse_patent_number
 from services.finance.rules.money import parse_amount
-from shared.clock import utcnow
+from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.directory import organisations
 from shared.errors import Conflict, NotFound, RuleViolation, check_version
@@ -56,6 +56,12 @@ APPRAISER_KINDS = ("ip_agency",)
 """Organisation kinds that may appraise patents."""
 AFTER_ACCEPTANCE = ("accepted", "contract_signed", "disbursing", "disbursed")
 ENDED = ("closed", "withdrawn")
+
+
+def park_day(moment: datetime) -> date:
+    """The park's calendar day of ``moment`` (Asia/Shanghai: from 16:00 UTC the UTC day is the
+    park's yesterday)."""
+    return as_utc(moment).astimezone(PARK_TZ).date()
 
 
 def checklist(product: Product) -> list[dict[str, Any]]:
@@ -294,7 +300,7 @@ def add_patent(cmd: AddPatent, *, uow: UnitOfWork) -> dict[str, Any]:
     now = utcnow()
     record(uow, application, "add_patent", from_status=application.status, actor=cmd.actor, at=now, number=number)
     uow.session.flush()
-    return patent_view(uow.session, application, patent, today=now.date())
+    return patent_view(uow.session, application, patent, today=park_day(now))
 
 
 def delete_patent(cmd: DeletePatent, *, uow: UnitOfWork) -> None:
@@ -458,7 +464,7 @@ def record_pledge(cmd: RecordPledge, *, uow: UnitOfWork) -> dict[str, Any]:
     if application.pledge_released_on is not None:
         raise Conflict(_("The pledge was released already."), code="rule/pledge-released")
     now = utcnow()
-    if cmd.registered_on > now.date():
+    if cmd.registered_on > park_day(now):
         raise RuleViolation(
             _("A pledge's registration date is not in the future."), code="rule/pledge-date", field="registered_on"
         )
@@ -481,12 +487,12 @@ def record_pledge(cmd: RecordPledge, *, uow: UnitOfWork) -> dict[str, Any]:
 
 
 def release_pledge(uow: UnitOfWork, application: Application, at: datetime, *, actor: Principal | None = None) -> bool:
-    """Release the application's registered pledge on ``at``'s day (closing calls it, in its own
+    """Release the application's registered pledge on ``at``'s park day (closing calls it, in its
     unit of work); one audit line. False, and nothing written, when no pledge is registered or
     it was released already."""
     if application.pledge_number is None or application.pledge_released_on is not None:
         return False
-    application.pledge_released_on = at.date()
+    application.pledge_released_on = park_day(at)
     application.updated_at = at
     record(
         uow,

@@ -15,6 +15,7 @@ from services.finance.handlers.documents import (
     failure_view,
     listed_patents,
     load_document,
+    park_day,
     patent_view,
     valuation_view,
 )
@@ -77,7 +78,7 @@ def patents(session: Session, actor: Principal, application_id: str) -> dict[str
     """The patents with each one's pre-check, and ``failures``: all of them together (none
     listed is ``rule/patent-none``); ``ok`` when the registration would refuse none."""
     found = application(session, actor, application_id)
-    today = utcnow().date()
+    today = park_day(utcnow())
     items = [patent_view(session, found, p, today=today) for p in listed_patents(session, found)]
     failures = [f for item in items for f in item["check"]["failures"]]
     if not items:
