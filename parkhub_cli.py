@@ -186,6 +186,7 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from gateway.seed import seed as seed_identity
     from services.booking.seed import seed as seed_spaces
     from services.consulting.seed import seed as seed_consulting
+    from services.finance.seed import seed as seed_finance
     from shared.principal import Principal
 
     lines = [*seed_identity(settings), *seed_spaces(settings)]
@@ -212,7 +213,8 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
                 select(outbox.c.envelope).where(outbox.c.type.like("identity.organisation.%")).order_by(outbox.c.id)
             )
         )
-    for line in [*lines, *seed_consulting(settings, organisations, users, identity_events)]:
+    lines += seed_consulting(settings, organisations, users, identity_events)
+    for line in [*lines, *seed_finance(settings, organisations)]:
         print(line, flush=True)
     return 0
 
