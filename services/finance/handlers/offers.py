@@ -61,14 +61,13 @@ EXPIRY_BATCH = 200
 def offer_event(row: Offer) -> dict[str, Any]:
     """An offer as the events carry it (:class:`shared.events.finance.OfferV1`): each fee as the
     yuan it costs over the term."""
-    cost = None
-    if row.kind == "offer" and row.term_months and row.annual_rate is not None and row.repayment_method:
-        cost = offer(row.amount, row.term_months, row.annual_rate, row.repayment_method, row.fees)
     fees = []
-    for fee in cost.fees if cost else ():
-        each = fee.per_payment(cost.principal, cost.term_months) if cost else Decimal(0)
-        total = each if fee.timing == "upfront" else each * (cost.term_months if cost else 0)
-        fees.append({"kind": fee.kind, "amount": money_text(total), "currency": row.currency})
+    if row.kind == "offer" and row.term_months and row.annual_rate is not None and row.repayment_method:
+        terms = offer(row.amount, row.term_months, row.annual_rate, row.repayment_method, row.fees)
+        for fee in terms.fees:
+            each = fee.per_payment(terms.principal, terms.term_months)
+            total = each if fee.timing == "upfront" else each * terms.term_months
+            fees.append({"kind": fee.kind, "amount": money_text(total), "currency": row.currency})
     return {
         "offer_id": row.id,
         "kind": row.kind,
@@ -372,10 +371,13 @@ def _close_the_others(
 ) -> None:
     """Once an offer is accepted (or a subsidy approved): every other offer still made is
     withdrawn (its partner told by ``offer_withdrawn``), every other review still open ends."""
-    others = uow.session.scalars(
-        select(Offer)
-        .where(Offer.application_id == application.id, Offer.status == "made", Offer.id != accepted.id)
-        .with_for_update()
+    others = list(
+        uow.session.scalars(
+            select(Offer)
+            .where(Offer.application_id == application.id, Offer.status == "made", Offer.id != accepted.id)
+            .order_by(Offer.made_at, Offer.id)
+            .with_for_update()
+        )
     )
     text = "Another offer was accepted."
     for other in others:
