@@ -202,6 +202,11 @@ def test_bad_tranches_are_refused_and_nothing_is_written(api: Api, db: Database)
     assert zh["detail"] == 'amount：金额须为以元计的十进制字符串，例如"1200.00"。'
     body: dict[str, str] = {"amount": "10.00", "disbursed_on": (TODAY + timedelta(days=3)).isoformat()}
     problem(api.post(f"/applications/{app_id}/disbursements", body, user="bank"), 422, "rule/disbursed-in-future")
+    early = {"amount": "10.00", "disbursed_on": (TODAY - timedelta(days=1)).isoformat()}
+    before = problem(
+        api.post(f"/applications/{app_id}/disbursements", early, user="bank"), 422, "rule/disbursed-before-contract"
+    )
+    assert TODAY.isoformat() in before["detail"]
     body = {"amount": "10.00", "disbursed_on": TODAY.isoformat(), "extra": "1"}
     problem(api.post(f"/applications/{app_id}/disbursements", body, user="bank"), 422, "validation-failed")
     assert count(db, Disbursement) == 0 and count(db, Decision) == 0

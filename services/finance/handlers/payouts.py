@@ -77,7 +77,8 @@ def _check_can_disburse(application: Application, actor: Principal) -> None:
 def record_disbursement(cmd: RecordDisbursement, *, uow: UnitOfWork) -> dict[str, Any]:
     """The maker records a tranche, ``pending``: visible (404), the ``record_disbursement`` row
     (403), the state (409), the amount (422 ``rule/amount-*`` of ``rules.money``), a day not
-    after today (422 ``rule/disbursed-in-future``), within what remains of the accepted amount
+    after today (422 ``rule/disbursed-in-future``) nor before the contract was signed (422
+    ``rule/disbursed-before-contract``), within what remains of the accepted amount
     with the pending tranches counted (409 ``rule/tranche-exceeds``). Keeps the decision
     ``disbursement_recorded``; the application does not move until a second person approves."""
     application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
@@ -87,6 +88,12 @@ def record_disbursement(cmd: RecordDisbursement, *, uow: UnitOfWork) -> dict[str
     now = utcnow()
     if cmd.disbursed_on > now.astimezone(PARK_TZ).date():
         raise RuleViolation(_("A tranche cannot be paid on a day still to come."), code="rule/disbursed-in-future")
+    signed = application.contract_signed_on
+    if signed is not None and cmd.disbursed_on < signed:
+        raise RuleViolation(
+            _("A tranche is paid on or after the day the contract was signed ({signed}).", signed=signed.isoformat()),
+            code="rule/disbursed-before-contract",
+        )
     existing = tranches(uow.session, application.id)
     accepted = accepted_amount(uow.session, application)
     check_tranche(accepted, [t.amount for t in existing], amount)
