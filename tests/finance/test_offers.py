@@ -17,7 +17,14 @@ from services.finance.rules.cost import all_in_cost, offer
 from shared.db import Database
 from tests.booking.conftest import BANK
 from tests.finance.conftest import BANK2, BUREAU, LOAN_FEES, Products, outbox
-from tests.finance.test_reviews import code_of, if_match, lines, review_of, routed_application, started
+from tests.finance.test_reviews import (
+    code_of,
+    if_match,
+    lines,
+    review_of,
+    routed_application,
+    started,
+)
 
 
 def terms(**changes: Any) -> dict[str, Any]:
@@ -42,7 +49,7 @@ def made(api: Any, application_id: str, user: str = "bank", **changes: Any) -> d
 
 
 def two_offers(api: Any, db: Database) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id, BANK, "bank")
     started(api, application_id, BANK2, "banker")
     dear = made(api, application_id, "bank", annual_rate="5.8")
@@ -59,7 +66,7 @@ def answer(api: Any, offer: dict[str, Any], action: str, user: str, body: Any = 
 
 
 def test_a_partner_makes_an_offer_with_its_all_in_cost(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     offer_made = made(api, application_id)
     expected = all_in_cost(offer("1000000.00", 24, "4.35", "equal_instalments", LOAN_FEES))
@@ -85,7 +92,7 @@ def test_a_partner_makes_an_offer_with_its_all_in_cost(api, db):
 
 
 def test_an_offer_needs_a_review_under_way(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     response = api.post(f"/applications/{application_id}/offers", terms(), user="bank")
     assert response.status_code == 409
     assert code_of(response) == "rule/state-transition"
@@ -97,7 +104,7 @@ def test_an_offer_needs_a_review_under_way(api, db):
 
 
 def test_bad_terms_are_refused_and_nothing_written(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     cases: list[tuple[dict[str, Any], str | None]] = [
@@ -135,7 +142,7 @@ def test_bad_terms_are_refused_and_nothing_written(api, db):
 
 
 def test_who_may_make_an_offer(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     for user, status in (("alice", 403), ("desk", 403), ("guarantor", 404), ("lawyer", 404)):
         response = api.post(f"/applications/{application_id}/offers", terms(), user=user)
@@ -143,7 +150,9 @@ def test_who_may_make_an_offer(api, db):
 
 
 def test_no_offer_on_a_subsidy(api, db):
-    application_id = routed_application(db, product=Products.subsidy, kind="subsidy", partners=(BUREAU,))
+    application_id = routed_application(
+        api, db, product=Products.subsidy, partners=(BUREAU,), amount="300000.00", term=12
+    )
     started(api, application_id, BUREAU, "bureau")
     response = api.post(f"/applications/{application_id}/offers", terms(), user="bureau")
     assert response.status_code == 409
@@ -220,7 +229,7 @@ def test_accepting_an_offer_withdraws_the_others(api, db):
 
 
 def test_an_expired_offer_cannot_be_accepted_and_the_job_expires_it(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     offer_made = made(api, application_id)
     with db.unit_of_work() as uow:
@@ -249,7 +258,7 @@ def test_an_expired_offer_cannot_be_accepted_and_the_job_expires_it(api, db):
 
 
 def test_an_invalidated_offer_cannot_be_accepted(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     offer_made = made(api, application_id)
     with db.unit_of_work() as uow:
@@ -265,7 +274,7 @@ def test_an_invalidated_offer_cannot_be_accepted(api, db):
 
 
 def test_the_tenant_declines_and_the_partner_may_offer_again(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     offer_made = made(api, application_id)
     assert answer(api, offer_made, "decline", "bob").status_code == 403
@@ -301,7 +310,7 @@ def test_the_partner_withdraws_its_offer_before_acceptance(api, db):
 
 def test_a_bureau_approves_a_subsidy(api, db):
     application_id = routed_application(
-        db, product=Products.subsidy, kind="subsidy", partners=(BUREAU,), amount="300000.00", term=12
+        api, db, product=Products.subsidy, partners=(BUREAU,), amount="300000.00", term=12
     )
     review = started(api, application_id, BUREAU, "bureau")
     url = f"/applications/{application_id}/approval"
@@ -331,7 +340,7 @@ def test_a_bureau_approves_a_subsidy(api, db):
 
 
 def test_a_loan_is_not_approved_by_a_bureau(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     review = started(api, application_id)
     response = api.post(
         f"/applications/{application_id}/approval", {"amount": "100000.00"}, user="bank", **if_match(review["version"])
@@ -341,7 +350,7 @@ def test_a_loan_is_not_approved_by_a_bureau(api, db):
 
 
 def test_an_offer_made_again_with_the_same_idempotency_key_is_the_same_offer(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     body = terms()
     first = api.post(f"/applications/{application_id}/offers", body, user="bank", **{"Idempotency-Key": "k3-1"})

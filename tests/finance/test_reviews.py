@@ -7,68 +7,56 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
-from services.finance.models import Application, ApplicationTransition, Decision, Document, Review
+from services.finance.models import Application, ApplicationTransition, Decision, Document
 from shared.db import Database
-from tests.booking.conftest import BANK, ORG_A
+from tests.booking.conftest import BANK
 from tests.finance.conftest import BANK2, BUREAU, GUARANTEE, Products, outbox
 
 
 def routed_application(
+    api: Any,
     db: Database,
     *,
     product: str = Products.loan,
-    kind: str = "guaranteed_loan",
     partners: tuple[str, ...] = (BANK, BANK2),
     amount: str = "1000000.00",
     term: int = 24,
-    status: str = "routed",
+    withdrawn: bool = False,
 ) -> str:
-    """An application of ORG_A routed to ``partners`` (a review each, ``routed``), written into
-    the tables as the desk's routing would leave it; returns its id."""
-    now = datetime.now(UTC)
-    application_id = str(uuid.uuid4())
-    with db.unit_of_work() as uow:
-        uow.session.add(
-            Application(
-                id=application_id,
-                number=f"F-2026-{uuid.uuid4().int % 100000:05d}",
-                org_id=ORG_A,
-                applicant="user:alice",
-                applicant_name="Alice Wang",
-                product_id=product,
-                product_kind=kind,
-                status=status,
-                amount=Decimal(amount),
-                currency="CNY",
-                term_months=term,
-                purpose="A new cleanroom",
-                answers={},
-                profile={"sector": "biomedicine"},
-                submitted_at=now,
-                created_at=now,
-                updated_at=now,
-            )
+    """An application of ORG_A routed to ``partners`` over HTTP (alice drafts and submits with
+    the checklist's documents in place, the desk pre-reviews and routes; ``withdrawn``: alice
+    then withdraws it); returns its id."""
+    created = api.post(
+        "/applications",
+        {"product_id": product, "amount": amount, "term_months": term, "purpose": "A new cleanroom"},
+        user="alice",
+        **{"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert created.status_code == 201, created.get_json()
+    application = created.get_json()
+    for doc_type in ("business_licence", "financial_statements"):
+        upload(db, application["id"], doc_type)
+    for action, user, body in (
+        ("submit", "alice", None),
+        ("start-pre-review", "desk", None),
+        ("route", "desk", {"partner_org_ids": list(partners)}),
+        *((("withdraw", "alice", None),) if withdrawn else ()),
+    ):
+        answer = api.post(
+            f"/applications/{application['id']}/{action}", body, user=user, **if_match(application["version"])
         )
-        uow.session.flush()
-        for partner in partners:
-            uow.session.add(
-                Review(
-                    id=str(uuid.uuid4()),
-                    application_id=application_id,
-                    partner_org_id=partner,
-                    status="routed",
-                    routed_by="user:desk",
-                    routed_at=now,
-                    updated_at=now,
-                )
-            )
-        uow.commit()
-    return application_id
+        assert answer.status_code == 200, (action, answer.get_json())
+        application = answer.get_json()
+    return str(application["id"])
+
+
+def subsidy_application(api: Any, db: Database) -> str:
+    """An application of ORG_A for the R&D subsidy, routed to the bureau."""
+    return routed_application(api, db, product=Products.subsidy, partners=(BUREAU,), amount="300000.00", term=12)
 
 
 def code_of(response: Any) -> str:
@@ -135,7 +123,7 @@ def lines(db: Database, application_id: str, subject: str) -> list[tuple[str, st
 
 
 def test_the_tenant_and_staff_read_every_review_a_partner_its_own(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     for user in ("alice", "bob", "desk"):
         items = api.get(f"/applications/{application_id}/reviews", user=user).get_json()["items"]
         assert [i["partner_org_id"] for i in items] == [BANK, BANK2]
@@ -150,7 +138,7 @@ def test_the_tenant_and_staff_read_every_review_a_partner_its_own(api, db):
 
 
 def test_who_the_application_is_not_routed_to_reads_nothing(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     for user in ("carol", "dave", "guarantor", "lawyer", "bureau"):
         response = api.get(f"/applications/{application_id}/reviews", user=user)
         assert response.status_code == 404, user
@@ -158,7 +146,7 @@ def test_who_the_application_is_not_routed_to_reads_nothing(api, db):
 
 
 def test_unknown_query_parameters_and_chinese_labels(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     zh = api.get(f"/applications/{application_id}/reviews", user="alice", headers={"Accept-Language": "zh"})
     assert zh.get_json()["items"][0]["status_label"] != "Routed, not yet reviewed"
 
@@ -167,7 +155,7 @@ def test_unknown_query_parameters_and_chinese_labels(api, db):
 
 
 def test_the_partner_starts_its_review_under_if_match(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     url = f"/applications/{application_id}/reviews/{BANK}/start"
     assert api.post(url, None, user="bank").status_code == 428
     stale = api.post(url, None, user="bank", **if_match(99))
@@ -181,7 +169,7 @@ def test_the_partner_starts_its_review_under_if_match(api, db):
 
 
 def test_only_its_own_partner_takes_a_review_step(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     version = review_of(api, application_id, BANK, "alice")["version"]
     # the other routed bank: not its review (404, as for one that does not exist)
     other = api.post(f"/applications/{application_id}/reviews/{BANK}/start", None, user="banker", **if_match(version))
@@ -199,7 +187,7 @@ def test_only_its_own_partner_takes_a_review_step(api, db):
 
 
 def test_no_review_steps_once_the_application_is_no_longer_routed(api, db):
-    application_id = routed_application(db, status="withdrawn")
+    application_id = routed_application(api, db, withdrawn=True)
     response = step(api, application_id, BANK, "start", None, "bank")
     assert response.status_code == 409
     assert code_of(response) == "rule/application-not-in-review"
@@ -209,7 +197,7 @@ def test_no_review_steps_once_the_application_is_no_longer_routed(api, db):
 
 
 def test_request_and_provide_information_round_trip(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     asked = step(
         api,
@@ -253,7 +241,11 @@ def test_request_and_provide_information_round_trip(api, db):
     assert provided["type"] == "finance.application.info_provided"
     assert provided["data"]["document_types"] == ["tax_returns"]
     with db.reading() as session:
-        linked = session.scalar(select(Document.review_id).where(Document.application_id == application_id))
+        linked = session.scalar(
+            select(Document.review_id).where(
+                Document.application_id == application_id, Document.doc_type == "tax_returns"
+            )
+        )
     assert linked == review["id"]
     assert lines(db, application_id, "review")[-2:] == [
         ("request_info", "under_review", "info_requested"),
@@ -262,7 +254,7 @@ def test_request_and_provide_information_round_trip(api, db):
 
 
 def test_a_request_says_what_it_needs(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     before = len(outbox(db))
     empty = step(api, application_id, BANK, "request-info", {"note": "please"}, "bank")
@@ -281,7 +273,7 @@ def test_a_request_says_what_it_needs(api, db):
 
 
 def test_only_the_tenant_answers_a_request(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     step(api, application_id, BANK, "request-info", {"questions": ["Why?"]}, "bank")
     by_partner = step(api, application_id, BANK, "provide-info", {"answers": ["x"]}, "bank")
@@ -296,7 +288,7 @@ def test_only_the_tenant_answers_a_request(api, db):
 
 
 def test_a_partner_declines_with_a_reason_code(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     bad = step(api, application_id, BANK, "decline", {"reason_code": "bad_mood"}, "bank")
     assert bad.status_code == 422
@@ -334,7 +326,7 @@ def test_a_partner_declines_with_a_reason_code(api, db):
 
 
 def test_a_routed_review_may_be_declined_without_starting(api, db):
-    application_id = routed_application(db, partners=(BANK, GUARANTEE))
+    application_id = routed_application(api, db, partners=(BANK, GUARANTEE))
     response = step(api, application_id, GUARANTEE, "decline", {"reason_code": "outside_risk_appetite"}, "guarantor")
     assert response.status_code == 200
     with db.reading() as session:
@@ -342,13 +334,15 @@ def test_a_routed_review_may_be_declined_without_starting(api, db):
 
 
 def test_a_bureau_reviews_a_subsidy_like_any_partner(api, db):
-    application_id = routed_application(db, product=Products.subsidy, kind="subsidy", partners=(BUREAU,))
+    application_id = routed_application(
+        api, db, product=Products.subsidy, partners=(BUREAU,), amount="300000.00", term=12
+    )
     review = started(api, application_id, BUREAU, "bureau")
     assert review["status"] == "under_review"
 
 
 def test_a_partner_declines_while_waiting_for_information(api, db):
-    application_id = routed_application(db)
+    application_id = routed_application(api, db)
     started(api, application_id)
     step(api, application_id, BANK, "request-info", {"document_types": ["audit_report"]}, "bank")
     declined = step(api, application_id, BANK, "decline", {"reason_code": "incomplete_information"}, "bank")
