@@ -36,7 +36,7 @@ def snapshot(settings: Settings) -> dict[str, Any]:
         }
 
 
-def test_the_seed_loads_the_park_s_products_and_profiles(settings):
+def test_the_seed_loads_the_park_s_products_and_profiles(settings: Settings) -> None:
     lines = seed(settings, ORGANISATIONS, now=NOW)
     assert "  products: 5 added" in lines
     assert f"  company profiles: {len(TENANTS)} added" in lines
@@ -65,7 +65,7 @@ def test_the_seed_loads_the_park_s_products_and_profiles(settings):
     assert all(sector and code and moved_in_on for _, sector, code, moved_in_on in profiles)
 
 
-def test_seeding_twice_changes_nothing_and_keeps_what_was_changed(settings):
+def test_seeding_twice_changes_nothing_and_keeps_what_was_changed(settings: Settings) -> None:
     seed(settings, ORGANISATIONS, now=NOW)
     with database(settings).unit_of_work() as uow:  # park admin deactivated a product meanwhile
         lease = uow.session.scalar(select(Product).where(Product.kind == "leasing"))
@@ -80,7 +80,7 @@ def test_seeding_twice_changes_nothing_and_keeps_what_was_changed(settings):
         assert session.scalar(select(Product.active).where(Product.kind == "leasing")) is False
 
 
-def test_a_missing_provider_skips_its_product_whole(settings):
+def test_a_missing_provider_skips_its_product_whole(settings: Settings) -> None:
     without = {name: org for name, org in ORGANISATIONS.items() if name != RONGCHENG_BANK}
     lines = seed(settings, without, now=NOW)
     assert "  products: 4 added" in lines

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from services.finance.models import Product, ProductProvider
 from services.finance.rules.cost import all_in_cost, offer
-from tests.booking.conftest import BANK, ORG_A
+from shared.db import Database
+from tests.booking.conftest import BANK, ORG_A, Api
 from tests.finance.conftest import BANK2, BUREAU, CHECKLIST, GUARANTEE, LAW, LOAN_FEES, Products
 
 ZH = {"Accept-Language": "zh-CN"}
@@ -72,7 +73,7 @@ def new_subsidy(**more: Any) -> dict[str, Any]:
     }
 
 
-def count_products(db) -> tuple[int, int]:
+def count_products(db: Database) -> tuple[int | None, int | None]:
     with db.reading() as session:
         return (
             session.scalar(select(func.count()).select_from(Product)),
@@ -84,17 +85,17 @@ def count_products(db) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("user", ["alice", "bob", "carol", "banker", "bureau", "lawyer", "desk", "admin"])
-def test_everyone_signed_in_reads_the_products(api, user):
+def test_everyone_signed_in_reads_the_products(api: Api, user: str) -> None:
     response = api.get("/products", user=user)
     assert response.status_code == 200
     assert [p["id"] for p in response.json["items"]] == [Products.loan, Products.subsidy, Products.ip_loan]
 
 
-def test_nobody_unsigned_reads_them(api):
+def test_nobody_unsigned_reads_them(api: Api) -> None:
     assert api.get("/products", user=None).status_code == 401
 
 
-def test_a_product_answers_what_a_tenant_compares(api):
+def test_a_product_answers_what_a_tenant_compares(api: Api) -> None:
     loan = api.get(f"/products/{Products.loan}").json
     assert loan["kind"] == "guaranteed_loan" and loan["kind_label"] == "Guaranteed bank loan"
     assert loan["amount"] == {"min": "100000.00", "max": "5000000.00", "currency": "CNY"}
@@ -128,7 +129,7 @@ def test_a_product_answers_what_a_tenant_compares(api):
     assert example["total_cost"] == f"{expected.total_cost:.2f}"
 
 
-def test_the_subsidy_s_window_is_open_now_and_has_no_cost(api):
+def test_the_subsidy_s_window_is_open_now_and_has_no_cost(api: Api) -> None:
     subsidy = api.get(f"/products/{Products.subsidy}").json
     assert subsidy["window"]["state"] == "open" and subsidy["window"]["state_label"] == "Open"
     assert subsidy["window"]["opens_at"].endswith("+08:00")
@@ -139,7 +140,7 @@ def test_the_subsidy_s_window_is_open_now_and_has_no_cost(api):
     assert zh["kind_label"] != subsidy["kind_label"]
 
 
-def test_the_list_filters_by_kind_and_refuses_unknown_parameters(api):
+def test_the_list_filters_by_kind_and_refuses_unknown_parameters(api: Api) -> None:
     loans = api.get("/products?kind=guaranteed_loan").json["items"]
     assert [p["id"] for p in loans] == [Products.loan]
     assert api.get("/products?kind=mortgage").status_code == 422
@@ -147,7 +148,7 @@ def test_the_list_filters_by_kind_and_refuses_unknown_parameters(api):
     assert unknown["parameters"] == ["colour"]
 
 
-def test_an_inactive_product_is_hidden_but_from_staff(api):
+def test_an_inactive_product_is_hidden_but_from_staff(api: Api) -> None:
     version = api.get(f"/products/{Products.ip_loan}", user="admin").headers["ETag"]
     assert api.patch(f"/products/{Products.ip_loan}", {"active": False}, **{"If-Match": version}).status_code == 200
     for user in ("alice", "banker"):
@@ -161,7 +162,7 @@ def test_an_inactive_product_is_hidden_but_from_staff(api):
 # Writing ------------------------------------------------------------------------------------------
 
 
-def test_park_admin_adds_a_product(api, db):
+def test_park_admin_adds_a_product(api: Api, db: Database) -> None:
     response = api.post("/products", new_loan(), user="admin")
     assert response.status_code == 201, response.json
     product = response.json
@@ -183,7 +184,7 @@ def test_park_admin_adds_a_product(api, db):
     assert api.get(f"/products/{product['id']}", user="bob").json == product
 
 
-def test_a_subsidy_call_not_yet_open(api):
+def test_a_subsidy_call_not_yet_open(api: Api) -> None:
     response = api.post("/products", new_subsidy(), user="admin")
     assert response.status_code == 201, response.json
     window = response.json["window"]
@@ -193,7 +194,7 @@ def test_a_subsidy_call_not_yet_open(api):
 
 
 @pytest.mark.parametrize("user", ["alice", "bob", "banker", "bureau", "desk"])
-def test_only_park_admin_manages_products(api, db, user):
+def test_only_park_admin_manages_products(api: Api, db: Database, user: str) -> None:
     before = count_products(db)
     refused = problem(api.post("/products", new_loan(), user=user), 403, "forbidden")
     assert refused["detail"].startswith("Only park admin")
@@ -233,7 +234,9 @@ BAD_PRODUCTS = [
 
 
 @pytest.mark.parametrize(("field", "value", "code"), BAD_PRODUCTS)
-def test_bad_products_are_refused_and_nothing_is_written(api, db, field, value, code):
+def test_bad_products_are_refused_and_nothing_is_written(
+    api: Api, db: Database, field: str, value: Any, code: str | None
+) -> None:
     before = count_products(db)
     response = api.post("/products", new_loan(**{field: value}), user="admin")
     if code is None:
@@ -255,7 +258,7 @@ BAD_WINDOWS = [
 
 
 @pytest.mark.parametrize(("change", "code"), BAD_WINDOWS)
-def test_bad_windows_are_refused(api, db, change, code):
+def test_bad_windows_are_refused(api: Api, db: Database, change: dict[str, Any], code: str) -> None:
     subsidy = new_subsidy()
     subsidy["window"] = {**subsidy["window"], **change}
     before = count_products(db)
@@ -263,21 +266,21 @@ def test_bad_windows_are_refused(api, db, change, code):
     assert count_products(db) == before
 
 
-def test_a_subsidy_needs_its_window_and_no_rate(api):
+def test_a_subsidy_needs_its_window_and_no_rate(api: Api) -> None:
     problem(api.post("/products", new_subsidy(window=None), user="admin"), 422, "rule/window-required")
     problem(
         api.post("/products", new_subsidy(rate_min="1", rate_max="2"), user="admin"), 422, "rule/rate-not-applicable"
     )
 
 
-def test_a_code_is_taken_once(api, db):
+def test_a_code_is_taken_once(api: Api, db: Database) -> None:
     assert api.post("/products", new_loan(), user="admin").status_code == 201
     before = count_products(db)
     problem(api.post("/products", new_loan(), user="admin"), 409, "rule/product-code-taken")
     assert count_products(db) == before
 
 
-def test_changing_a_product_needs_if_match_and_checks_the_terms_whole(api, db):
+def test_changing_a_product_needs_if_match_and_checks_the_terms_whole(api: Api, db: Database) -> None:
     path = f"/products/{Products.loan}"
     assert api.patch(path, {"active": False}).status_code == 428
     problem(api.patch(path, {"amount_min": "9000000"}, **{"If-Match": '"1"'}), 422, "rule/amount-range")
@@ -298,7 +301,7 @@ def test_changing_a_product_needs_if_match_and_checks_the_terms_whole(api, db):
     )
 
 
-def test_a_stored_copy_is_not_shared_with_the_request(api):
+def test_a_stored_copy_is_not_shared_with_the_request(api: Api) -> None:
     body = new_loan()
     sent = copy.deepcopy(body)
     api.post("/products", body, user="admin")
