@@ -89,6 +89,7 @@ EXPECTED: dict[str, set[str]] = {
     "approve_disbursement": {"bank"} | STAFF,
     "record_pledge": {"bank"} | STAFF,
     "request_valuation": STAFF,
+    "record_valuation": {"bank"} | STAFF,
     "read_products": set(PEOPLE),
     "manage_products": {"park_admin"},
     "reports": {"park_admin"},
@@ -162,7 +163,7 @@ def test_a_partner_reads_an_application_only_while_routed_to_it():
 
 def test_only_the_accepted_partner_records_the_money():
     before = Application(accepted_partner_org_id=None)
-    for action in ("sign_contract", "record_disbursement", "approve_disbursement", "record_pledge"):
+    for action in ("sign_contract", "record_disbursement", "approve_disbursement", "record_pledge", "record_valuation"):
         assert not RIGHTS.allows(PEOPLE["bank"], action, before)
         assert not RIGHTS.allows(PEOPLE["bank2"], action, Application())
         assert RIGHTS.allows(PEOPLE["desk"], action, before)

@@ -18,11 +18,10 @@ Decisions (docs/FINANCE.md, "Documents, patents and pledges"):
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from services.finance.commands.documents import (
     AddPatent,
@@ -36,10 +35,20 @@ from services.finance.commands.documents import (
 from services.finance.handlers.common import SYSTEM, load_application, new_id, record, utc_text
 from services.finance.models import Application, Document, DocumentBlob, Patent, Product, Review, directory
 from services.finance.permissions import RIGHTS
+from services.finance.queries.documents import (
+    asked_types,
+    checklist,
+    document_view,
+    listed_patents,
+    load_document,
+    park_day,
+    patent_view,
+    valuation_view,
+)
 from services.finance.rules import ip_pledge
 from services.finance.rules.ip_pledge import parse_patent_number
 from services.finance.rules.money import parse_amount
-from shared.clock import PARK_TZ, as_utc, utcnow
+from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.directory import organisations
 from shared.errors import Conflict, NotFound, RuleViolation, check_version
@@ -56,24 +65,6 @@ APPRAISER_KINDS = ("ip_agency",)
 """Organisation kinds that may appraise patents."""
 AFTER_ACCEPTANCE = ("accepted", "contract_signed", "disbursing", "disbursed")
 ENDED = ("closed", "withdrawn")
-
-
-def park_day(moment: datetime) -> date:
-    """The park's calendar day of ``moment`` (Asia/Shanghai: from 16:00 UTC the UTC day is the
-    park's yesterday)."""
-    return as_utc(moment).astimezone(PARK_TZ).date()
-
-
-def checklist(product: Product) -> list[dict[str, Any]]:
-    """The product's document checklist: ``[{"type", "name", "name_zh", "required"}]``."""
-    return [dict(item) for item in product.checklist or []]
-
-
-def asked_types(review: Review) -> tuple[str, ...]:
-    """The document types a partner's open request for information names."""
-    requested = review.requested or {}
-    types = requested.get("document_types") or ()
-    return tuple(t for t in types if isinstance(t, str))
 
 
 def _asking(application: Application) -> list[Review]:
@@ -165,14 +156,6 @@ def upload_document(cmd: UploadDocument, *, uow: UnitOfWork, store: FileStore) -
     return document_view(document)
 
 
-def load_document(session: Session, application: Application, document_id: str) -> Document:
-    """The application's document ``document_id`` (404 otherwise)."""
-    document = session.get(Document, document_id)
-    if document is None or document.application_id != application.id:
-        raise NotFound(_("There is no document {id}.", id=document_id), code="not-found")
-    return document
-
-
 def delete_document(cmd: DeleteDocument, *, uow: UnitOfWork, settings: Settings) -> None:
     """Remove a document of a draft (the ``edit`` right); 409 ``rule/documents-closed`` later."""
     application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
@@ -199,23 +182,6 @@ def delete_document(cmd: DeleteDocument, *, uow: UnitOfWork, settings: Settings)
     )
 
 
-def document_view(document: Document) -> dict[str, Any]:
-    return {
-        "id": document.id,
-        "application_id": document.application_id,
-        "doc_type": document.doc_type,
-        "filename": document.filename,
-        "content_type": document.content_type,
-        "size": document.size,
-        "sha256": document.sha256,
-        "uploaded_by": document.uploaded_by,
-        "uploaded_by_name": document.uploaded_by_name,
-        "uploaded_at": document.uploaded_at,
-        "review_id": document.review_id,
-        "url": f"/api/v1/finance/applications/{document.application_id}/documents/{document.id}",
-    }
-
-
 # Patents --------------------------------------------------------------------------------------
 
 
@@ -227,46 +193,6 @@ def _ip_pledge(application: Application) -> None:
 def _draft(application: Application) -> None:
     if application.status != "draft":
         raise Conflict(_("Patents are listed and removed in a draft only."), code="rule/patents-closed")
-
-
-def applicant_names(session: Any, application: Application) -> tuple[str, ...]:
-    """The names the applying organisation is registered under (Chinese and English), from the
-    directory; the id when the directory does not hold it yet."""
-    row = organisations(session, directory, [application.org_id]).get(application.org_id)
-    if row is None:
-        return (application.applicant_name or application.org_id,)
-    return tuple(n for n in (row.get("name_zh"), row.get("name")) if n)
-
-
-def _rule_patent(patent: Patent) -> ip_pledge.Patent:
-    return ip_pledge.Patent(
-        number=patent.number,
-        title=patent.title,
-        holder=patent.holder,
-        granted_on=patent.granted_on,
-        expires_on=patent.expires_on or date.min,
-        fees_paid_until=patent.fees_paid_until,
-        pledges=tuple(f"#{i}" for i in range(1, (patent.existing_pledges or 0) + 1)),
-    )
-
-
-def patent_failures(
-    session: Any, application: Application, patent: Patent, *, today: date
-) -> list[ip_pledge.PatentFailure]:
-    """Every reason the registration would refuse ``patent`` for this application: the holder is
-    compared with each name the applicant is registered under (one match is enough)."""
-    best: list[ip_pledge.PatentFailure] | None = None
-    for name in applicant_names(session, application):
-        found = ip_pledge.check_patents(
-            [_rule_patent(patent)],
-            applicant=name,
-            loan_start=today,
-            term_months=application.term_months,
-            today=today,
-        )
-        if best is None or len(found) < len(best):
-            best = found
-    return best or []
 
 
 def add_patent(cmd: AddPatent, *, uow: UnitOfWork) -> dict[str, Any]:
@@ -323,31 +249,7 @@ def delete_patent(cmd: DeletePatent, *, uow: UnitOfWork) -> None:
     )
 
 
-def patent_view(session: Any, application: Application, patent: Patent, *, today: date) -> dict[str, Any]:
-    failures = patent_failures(session, application, patent, today=today)
-    return {
-        "id": patent.id,
-        "number": patent.number,
-        "title": patent.title,
-        "holder": patent.holder,
-        "granted_on": patent.granted_on,
-        "expires_on": patent.expires_on,
-        "fees_paid_until": patent.fees_paid_until,
-        "existing_pledges": patent.existing_pledges,
-        "check": {"ok": not failures, "failures": [failure_view(f) for f in failures]},
-    }
-
-
-def failure_view(failure: ip_pledge.PatentFailure) -> dict[str, Any]:
-    return {"code": failure.code, "message": failure.message, "patent": failure.patent}
-
-
 # Valuation and pledge -------------------------------------------------------------------------
-
-
-def listed_patents(session: Any, application: Application) -> list[Patent]:
-    """The application's patents, by number."""
-    return list(session.scalars(select(Patent).where(Patent.application_id == application.id).order_by(Patent.number)))
 
 
 def request_valuation(cmd: RequestValuation, *, uow: UnitOfWork) -> dict[str, Any]:
@@ -504,18 +406,3 @@ def release_pledge(uow: UnitOfWork, application: Application, at: datetime, *, a
         number=application.pledge_number,
     )
     return True
-
-
-def valuation_view(application: Application) -> dict[str, Any]:
-    """The application's valuation and pledge as :class:`..api.schemas.documents.PledgeSchema` shows them."""
-    return {
-        "application_id": application.id,
-        "amount": application.amount,
-        "valuation_amount": application.valuation_amount,
-        "valuation_by": application.valuation_by,
-        "loan_to_value": application.loan_to_value,
-        "pledge_number": application.pledge_number,
-        "pledge_registered_on": application.pledge_registered_on,
-        "pledge_released_on": application.pledge_released_on,
-        "version": application.version,
-    }
