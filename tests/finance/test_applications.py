@@ -60,14 +60,14 @@ def submitted(api: Api, db: Database, **fields: Any) -> dict[str, Any]:
     add_documents(db, created["id"], "business_licence", "financial_statements")
     answer = act(api, created, "submit", "alice")
     assert answer.status_code == 200, answer.json
-    return answer.json
+    return dict(answer.json)
 
 
 def routed(api: Api, db: Database, partners: list[str] | None = None) -> dict[str, Any]:
     application = act(api, submitted(api, db), "start-pre-review", "desk").json
     answer = act(api, application, "route", "desk", {"partner_org_ids": partners or [BANK]})
     assert answer.status_code == 200, answer.json
-    return answer.json
+    return dict(answer.json)
 
 
 def add_offer(db: Database, application_id: str, partner: str, status: str = "made") -> str:
@@ -137,7 +137,7 @@ def test_drafting_is_idempotent(api: Api, db: Database) -> None:
 
 
 def test_bad_drafts_are_refused_and_nothing_is_written(api: Api, db: Database) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str | None]] = [
         ({"amount": 500000}, 422, None),  # a JSON number is not money
         ({"amount": "12.345"}, 422, "rule/amount-places"),
         ({"amount": "-5"}, 422, "rule/amount-positive"),

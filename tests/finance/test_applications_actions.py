@@ -230,3 +230,17 @@ def test_documents_are_counted(api: Api, db: Database) -> None:
     created = draft(api).json
     add_documents(db, created["id"], "business_plan")
     assert api.get(f"/applications/{created['id']}").json["documents_count"] == 1
+
+
+def test_a_subsidy_goes_to_its_bureau_only(api: Api, db: Database) -> None:
+    created = draft(api, product_id=Products.subsidy, amount="20000.00", term_months=6).json
+    add_documents(db, created["id"], "business_licence")
+    application = act(api, act(api, created, "submit", "alice").json, "start-pre-review", "desk").json
+    to_bank = act(api, application, "route", "desk", {"partner_org_ids": [BANK]})
+    assert to_bank.status_code == 422 and code(to_bank) == "rule/route-not-provider"
+    answer = act(api, application, "route", "desk", {"partner_org_ids": [BUREAU]})
+    assert answer.status_code == 200 and answer.json["status"] == "routed"
+    path = f"/applications/{application['id']}"
+    assert api.get(path, user="bureau").status_code == 200
+    assert api.get(path, user="bank").status_code == 404
+    assert [i["id"] for i in api.get("/applications", user="bank").json["items"]] == []

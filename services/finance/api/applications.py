@@ -15,13 +15,13 @@ from flask.views import MethodView
 
 from services.finance.api.schemas.applications import (
     ApplicationEditSchema,
-    ApplicationInSchema,
-    ApplicationQuerySchema,
-    ApplicationSchema,
     ApplicationEmptySchema,
     ApplicationHistorySchema,
+    ApplicationInSchema,
+    ApplicationQuerySchema,
     ApplicationReasonSchema,
     ApplicationRouteSchema,
+    ApplicationSchema,
 )
 from services.finance.commands.applications import ActOnApplication, DraftApplication, EditApplication
 from services.finance.handlers.applications import act_on_application, draft_application, edit_application
