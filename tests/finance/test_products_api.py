@@ -6,7 +6,6 @@ English and Chinese, nothing written."""
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -301,8 +300,10 @@ def test_changing_a_product_needs_if_match_and_checks_the_terms_whole(api: Api, 
     )
 
 
-def test_a_stored_copy_is_not_shared_with_the_request(api: Api) -> None:
-    body = new_loan()
-    sent = copy.deepcopy(body)
-    api.post("/products", body, user="admin")
-    assert body == sent
+def test_a_repeated_post_with_its_idempotency_key_adds_one_product(api: Api, db: Database) -> None:
+    before = count_products(db)
+    first = api.post("/products", new_loan(), user="admin", **{"Idempotency-Key": "lease-1"})
+    again = api.post("/products", new_loan(), user="admin", **{"Idempotency-Key": "lease-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json["id"] == first.json["id"]
+    assert count_products(db) == (before[0] + 1, before[1] + 1)  # type: ignore[operator]
