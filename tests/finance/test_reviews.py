@@ -353,3 +353,22 @@ def test_a_partner_declines_while_waiting_for_information(api, db):
     late = step(api, application_id, BANK, "provide-info", {"answers": ["here"]}, "alice")
     assert late.status_code == 409
     assert code_of(late) == "rule/state-transition"
+
+
+def test_the_reviews_refusals_in_chinese(api, db):
+    """The texts of this module's refusals in Chinese (their msgids are in /tmp/briefs/zh-k3.po
+    until the catalogue is merged)."""
+    application_id = routed_application(api, db)
+    started(api, application_id)
+    step(api, application_id, BANK, "request-info", {"document_types": ["tax_returns"]}, "bank")
+    zh = {"Accept-Language": "zh"}
+    incomplete = step(api, application_id, BANK, "provide-info", {}, "alice", **zh)
+    assert code_of(incomplete) == "rule/info-incomplete"
+    assert "合作机构" in incomplete.get_json()["detail"]
+    missing = api.get(f"/applications/{application_id}/reviews/{BANK}", user="banker", headers=zh)
+    assert code_of(missing) == "not-found"
+    assert "审核" in missing.get_json()["detail"]
+    ended = routed_application(api, db, withdrawn=True)
+    late = step(api, ended, BANK, "start", None, "bank", **zh)
+    assert code_of(late) == "rule/application-not-in-review"
+    assert "审核" in late.get_json()["detail"]
