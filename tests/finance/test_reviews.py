@@ -372,3 +372,17 @@ def test_the_reviews_refusals_in_chinese(api, db):
     late = step(api, ended, BANK, "start", None, "bank", **zh)
     assert code_of(late) == "rule/application-not-in-review"
     assert "审核" in late.get_json()["detail"]
+
+
+def test_each_reader_is_offered_the_steps_it_may_take(api, db):
+    application_id = routed_application(api, db)
+    assert review_of(api, application_id, BANK, "bank")["actions"] == ["start_review", "decline"]
+    assert review_of(api, application_id, BANK, "alice")["actions"] == []
+    assert review_of(api, application_id, BANK, "desk")["actions"] == []
+    review = started(api, application_id)
+    assert review["actions"] == ["request_info", "decline", "make_offer"]
+    asked = step(api, application_id, BANK, "request-info", {"questions": ["Why?"]}, "bank").get_json()
+    assert asked["actions"] == ["decline"]
+    assert review_of(api, application_id, BANK, "bob")["actions"] == ["provide_info"]
+    subsidy = subsidy_application(api, db)
+    assert started(api, subsidy, BUREAU, "bureau")["actions"] == ["request_info", "decline", "approve"]

@@ -129,7 +129,7 @@ def act_on_review(cmd: ActOnReview, *, uow: UnitOfWork) -> dict[str, Any]:
     else:
         raise ValueError(f"not a review step: {cmd.action!r}")
     uow.session.flush()
-    return review_answer(uow.session, review)
+    return review_answer(uow.session, cmd.actor, application, review)
 
 
 def _request_info(

@@ -82,6 +82,11 @@ class ReviewSchema(Schema):
     reason = fields.String(allow_none=True)
     routed_at = ParkTime(required=True)
     updated_at = ParkTime(required=True)
+    actions = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "the steps the caller may take now (start_review, request_info, provide_info, ...)"},
+    )
     version = fields.Integer(required=True, metadata={"description": "the review's ETag, for If-Match"})
 
 
