@@ -400,3 +400,14 @@ def test_the_offers_refusals_in_chinese(api, db):
     )
     assert code_of(too_much) == "rule/approval-amount"
     assert "元" in too_much.get_json()["detail"]
+
+
+def test_each_reader_is_offered_the_answers_it_may_give(api, db):
+    application_id, dear, cheap = two_offers(api, db)
+    assert dear["actions"] == ["withdraw"]  # as its partner made it
+    assert api.get(f"/offers/{dear['id']}", user="alice").get_json()["actions"] == ["accept", "decline"]
+    assert api.get(f"/offers/{dear['id']}", user="bob").get_json()["actions"] == []
+    assert api.get(f"/offers/{dear['id']}", user="desk").get_json()["actions"] == []
+    assert answer(api, cheap, "accept", "alice").get_json()["actions"] == []
+    items = api.get(f"/applications/{application_id}/offers", user="alice").get_json()["items"]
+    assert [i["actions"] for i in items] == [[], []]

@@ -239,7 +239,7 @@ def make_offer(cmd: MakeOffer, *, uow: UnitOfWork) -> dict[str, Any]:
     offer_line(uow, application, row, "make", from_status=None, actor=cmd.actor, at=now)
     record_decision(uow, application, "offer_made", actor=cmd.actor, at=now, basis=terms_of(row))
     _publish_offer(uow, application, row, "finance.application.offer_made", now)
-    return offer_answer(uow.session, row)
+    return offer_answer(uow.session, cmd.actor, row, application)
 
 
 def approve_subsidy(cmd: ApproveSubsidy, *, uow: UnitOfWork) -> dict[str, Any]:
@@ -300,7 +300,7 @@ def approve_subsidy(cmd: ApproveSubsidy, *, uow: UnitOfWork) -> dict[str, Any]:
     _close_the_others(uow, application, row, actor=cmd.actor, at=now)
     record_decision(uow, application, "subsidy_approved", actor=cmd.actor, at=now, basis=terms_of(row))
     _publish_offer(uow, application, row, "finance.application.offer_accepted", now, previous_status=previous)
-    return offer_answer(uow.session, row)
+    return offer_answer(uow.session, cmd.actor, row, application)
 
 
 def _load_offer(uow: UnitOfWork, actor: Principal, offer_id: str) -> tuple[Offer, Application]:
@@ -333,7 +333,7 @@ def answer_offer(cmd: AnswerOffer, *, uow: UnitOfWork) -> dict[str, Any]:
     else:
         lapse(uow, application, row, cmd.action, actor=cmd.actor, at=now, reason=reason)
     uow.session.flush()
-    return offer_answer(uow.session, row)
+    return offer_answer(uow.session, cmd.actor, row, application)
 
 
 def _answer(row: Offer, action: str, actor: Principal, at: datetime, reason: str | None = None) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.finance.models import Application, Offer, directory
-from services.finance.permissions import sees_offer
+from services.finance.permissions import RIGHTS, sees_offer
 from services.finance.queries.applications import visible_application
 from services.finance.rules.cost import AllInCost, all_in_cost, offer
 from services.finance.rules.lifecycle import offer_expired
@@ -66,8 +66,27 @@ def is_open(row: Offer, now: datetime) -> bool:
     return row.status == "made" and not (row.expires_at is not None and offer_expired(row.expires_at, now))
 
 
-def offer_view(row: Offer, partners: dict[str, dict[str, Any]], now: datetime) -> dict[str, Any]:
-    """One offer as the API answers it (``partners``: refs by id); its cost from its terms."""
+def offer_actions(actor: Principal, row: Offer, application: Application, now: datetime) -> list[str]:
+    """The answers ``actor`` may give the offer now: accept and decline an open offer (a tenant
+    admin of the applying organisation), withdraw one still made (its partner)."""
+    subject = offer_subject(row, application)
+    actions = []
+    if is_open(row, now) and application.status == "routed":
+        actions += [
+            a
+            for a, right in (("accept", "accept_offer"), ("decline", "decline_offer"))
+            if RIGHTS.allows(actor, right, subject)
+        ]
+    if row.status == "made" and RIGHTS.allows(actor, "withdraw_offer", subject):
+        actions.append("withdraw")
+    return actions
+
+
+def offer_view(
+    row: Offer, partners: dict[str, dict[str, Any]], now: datetime, actions: list[str] | None = None
+) -> dict[str, Any]:
+    """One offer as the API answers it (``partners``: refs by id; ``actions``: :func:`offer_actions`
+    for the reader); its cost from its terms."""
     cost = cost_of(row)
     first = cost.schedule[0] if cost and cost.schedule else None
     return {
@@ -100,13 +119,16 @@ def offer_view(row: Offer, partners: dict[str, dict[str, Any]], now: datetime) -
         "answered_at": row.answered_at,
         "reason": row.reason,
         "rank": None,
+        "actions": actions or [],
         "version": row.version,
     }
 
 
-def offer_answer(session: Session, row: Offer) -> dict[str, Any]:
-    """One offer as the API answers it, its partner looked up."""
-    return offer_view(row, organisation_refs(session, directory, [row.partner_org_id]), utcnow())
+def offer_answer(session: Session, actor: Principal, row: Offer, application: Application) -> dict[str, Any]:
+    """One offer as the API answers it to ``actor``, its partner looked up."""
+    now = utcnow()
+    partners = organisation_refs(session, directory, [row.partner_org_id])
+    return offer_view(row, partners, now, offer_actions(actor, row, application, now))
 
 
 _LAST = Decimal("Infinity")
@@ -131,7 +153,7 @@ def comparison(session: Session, actor: Principal, application_id: str, status: 
     rows = [r for r in session.scalars(query) if sees_offer(actor, offer_subject(r, application))]
     partners = organisation_refs(session, directory, [r.partner_org_id for r in rows])
     now = utcnow()
-    views = sorted((offer_view(r, partners, now) for r in rows), key=_order)
+    views = sorted((offer_view(r, partners, now, offer_actions(actor, r, application, now)) for r in rows), key=_order)
     rank = 0
     for view in views:
         if view["open"]:
@@ -147,4 +169,4 @@ def one_offer(session: Session, actor: Principal, offer_id: str) -> dict[str, An
     application = session.get(Application, row.application_id) if row is not None else None
     if row is None or application is None or not sees_offer(actor, offer_subject(row, application)):
         raise NotFound(_("There is no offer {id}.", id=offer_id), code="not-found")
-    return offer_answer(session, row)
+    return offer_answer(session, actor, row, application)

@@ -109,6 +109,9 @@ class OfferSchema(Schema):
     answered_by = fields.String(allow_none=True)
     answered_at = ParkTime(allow_none=True)
     reason = fields.String(allow_none=True)
+    actions = fields.List(
+        fields.String(), required=True, metadata={"description": "the answers the caller may give now"}
+    )
     version = fields.Integer(required=True, metadata={"description": "the offer's ETag, for If-Match"})
 
 
