@@ -17,7 +17,7 @@ from werkzeug.test import encode_multipart
 from services.finance.models import Application, ApplicationTransition, Document, DocumentBlob, Review
 from shared.db import Database
 from tests.booking.conftest import BANK, ORG_A
-from tests.finance.conftest import BANK2, Products
+from tests.finance.conftest import BANK2, BUREAU, Products
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(40)
@@ -305,3 +305,26 @@ def test_refusals_read_in_chinese(api, db):
     assert refused.status_code == 409
     assert code_of(refused) == "rule/documents-closed"
     assert refused.get_json()["detail"] == "文件只能添加到草稿中，或用于答复合作方的补充材料要求。"
+
+
+def test_a_subsidys_documents_are_the_bureaus_to_read_never_a_banks(api, db):
+    application_id = make_application(db, Products.subsidy, status="routed", reviews=((BUREAU, "under_review", None),))
+    with db.unit_of_work() as uow:
+        application = uow.session.get(Application, application_id)
+        assert application is not None
+        application.status = "draft"
+        uow.commit()
+    document = upload(api, application_id).get_json()
+    with db.unit_of_work() as uow:
+        application = uow.session.get(Application, application_id)
+        assert application is not None
+        application.status = "routed"
+        uow.commit()
+    path = f"/applications/{application_id}/documents"
+    for user in ("bureau", "bureau2"):
+        assert api.get(f"{path}/{document['id']}", user=user).data == PDF
+    for user in ("bank", "banker", "guarantor"):
+        assert api.get(path, user=user).status_code == 404, user
+        assert api.get(f"{path}/{document['id']}", user=user).status_code == 404, user
+    # The subsidy's checklist is the business licence only.
+    assert api.get(path, user="bureau").get_json()["missing"] == []
