@@ -12,7 +12,7 @@ Also the fields and small schemas every service's answers share: :class:`Text` (
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, utils
@@ -107,3 +107,19 @@ class OrganisationRefSchema(NamedSchema):
     display_name = OrganisationName(
         metadata={"description": "the name in the reader's language; the id when the directory has no name for it"}
     )
+
+
+class EmptySchema(Schema):
+    """The body of an action that takes none (or ``{}``): any field is refused."""
+
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+"""The days a date or time of the API may fall on: anything else is a typing mistake."""
+
+
+def plausible_day(value: date) -> None:
+    """Validator of a date or an instant: between :data:`EARLIEST` and :data:`LATEST`."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        # A list: marshmallow takes a lone message only as a string; the problem layer renders it.
+        raise ValidationError([_("Must fall between {first} and {last}.", first=EARLIEST, last=LATEST)])

@@ -11,7 +11,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -24,13 +24,12 @@ from services.booking.rules import Interval, counts_for_quota, opening_intervals
 from services.booking.rules.intervals import NO_PARK_DAYS
 from shared.clock import PARK_TZ, as_utc
 from shared.csv import inert
-from shared.errors import RuleViolation
 from shared.i18n import Message, _
+from shared.periods import park_period
 from shared.principal import Principal
 
 BOOKED = ("confirmed", "checked_in", "completed", "no_show")
 ATTENDED = ("checked_in", "completed")
-MAX_PERIOD = timedelta(days=366)
 COLUMNS = (
     "level",
     "space_id",
@@ -48,15 +47,7 @@ COLUMNS = (
 
 
 def _period(first: date, last: date) -> Interval:
-    period = Interval(
-        as_utc(datetime.combine(first, time(0), PARK_TZ)),
-        as_utc(datetime.combine(last + timedelta(days=1), time(0), PARK_TZ)),
-    )
-    if period.end <= period.start:
-        raise RuleViolation(_("The period ends before it starts."), code="rule/end-after-start")
-    if period.end - period.start > MAX_PERIOD:
-        raise RuleViolation(_("A report covers at most a year."), code="rule/report-period")
-    return period
+    return Interval(*park_period(first, last))
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -177,7 +168,7 @@ BILLING_COLUMNS: dict[str, Message] = {
 
 def billing_period(first: date, last: date) -> Interval:
     """The days ``first`` to ``last`` (park time, both included) as an interval; 422 when it
-    ends before it starts or covers more than :data:`MAX_PERIOD` (366 days)."""
+    ends before it starts or covers more than :data:`shared.periods.MAX_PERIOD` (366 days)."""
     return _period(first, last)
 
 

@@ -18,7 +18,6 @@ from services.consulting.api.schemas.cases import (
     CaseInSchema,
     CaseQuerySchema,
     CaseSchema,
-    EmptySchema,
     HistorySchema,
     RatingInSchema,
     ReasonSchema,
@@ -31,6 +30,7 @@ from services.consulting.permissions import RIGHTS
 from services.consulting.queries import cases
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
+from shared.http.fields import EmptySchema
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers

@@ -11,7 +11,6 @@ from typing import Any
 from flask.views import MethodView
 
 from services.consulting.api.schemas.quotes import (
-    QuoteAcceptSchema,
     QuoteInSchema,
     QuoteListSchema,
     QuoteRejectSchema,
@@ -23,6 +22,7 @@ from services.consulting.permissions import RIGHTS
 from services.consulting.queries.quotes import case_quotes, one_quote, quote_url
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
+from shared.http.fields import EmptySchema
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
@@ -76,7 +76,7 @@ class CaseQuote(MethodView):
 @blp.route("/cases/<uuid:case_id>/quotes/<uuid:quote_id>/accept")
 class QuoteAccept(MethodView):
     @RIGHTS.guard("accept_quote", current_principal)
-    @blp.arguments(QuoteAcceptSchema(), required=False)
+    @blp.arguments(EmptySchema(), required=False)
     @blp.response(200, QuoteSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], case_id: Any, quote_id: Any) -> Any:

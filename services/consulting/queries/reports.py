@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from statistics import median
 from typing import Any
@@ -29,30 +29,16 @@ from services.consulting.queries.sla import pauses_of
 from services.consulting.rules import OPEN, STATUSES
 from services.consulting.rules.names import CASE_STATUS, SLA_CLOCK, SLA_TARGET
 from services.consulting.rules.sla import used_minutes
-from shared.clock import PARK_TZ, as_utc
-from shared.errors import RuleViolation
+from shared.clock import as_utc
 from shared.events.consulting import SLA_CLOCKS, SLA_TARGETS
 from shared.i18n import Message, _, label
+from shared.periods import park_period
 
 GROUPINGS = ("category", "firm")
-MAX_PERIOD = timedelta(days=366)
 BATCH = 500
 STARS = range(1, 6)
 _FOUR = Decimal("0.0001")
 _TWO = Decimal("0.01")
-
-
-def period(first: date, last: date) -> tuple[datetime, datetime]:
-    """The park days ``first`` to ``last`` (both included) as UTC instants ``[start, end)``;
-    ``rule/end-after-start`` (422) when it ends before it starts, ``rule/report-period`` (422)
-    beyond 366 days."""
-    start = as_utc(datetime.combine(first, time(0), PARK_TZ))
-    end = as_utc(datetime.combine(last + timedelta(days=1), time(0), PARK_TZ))
-    if end <= start:
-        raise RuleViolation(_("The period ends before it starts."), code="rule/end-after-start")
-    if end - start > MAX_PERIOD:
-        raise RuleViolation(_("A report covers at most a year."), code="rule/report-period")
-    return start, end
 
 
 @dataclass
@@ -108,7 +94,7 @@ def sla_report(session: Session, first: date, last: date, group_by: str, now: da
     Groups by name; read :data:`BATCH` cases at a time with their clocks, pauses and ratings."""
     if group_by not in GROUPINGS:
         raise ValueError(f"unknown grouping {group_by!r}")
-    start, end = period(first, last)
+    start, end = park_period(first, last)
     now = as_utc(now)
     calendar = load_business_calendar(session)
     groups: dict[str | None, _Group] = {}

@@ -15,7 +15,6 @@ from flask.views import MethodView
 
 from services.finance.api.schemas.applications import (
     ApplicationEditSchema,
-    ApplicationEmptySchema,
     ApplicationHistorySchema,
     ApplicationInSchema,
     ApplicationQuerySchema,
@@ -29,6 +28,7 @@ from services.finance.permissions import RIGHTS
 from services.finance.queries import applications
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
+from shared.http.fields import EmptySchema
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.pagination import page_schema
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
@@ -135,7 +135,7 @@ def act(action: str, application_id: Any, body: dict[str, Any] | None) -> Any:
 @blp.route("/applications/<uuid:application_id>/submit")
 class ApplicationSubmit(MethodView):
     @RIGHTS.guard("submit", current_principal)
-    @blp.arguments(ApplicationEmptySchema(), required=False)
+    @blp.arguments(EmptySchema(), required=False)
     @blp.response(200, ApplicationSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], application_id: Any) -> Any:
@@ -148,7 +148,7 @@ class ApplicationSubmit(MethodView):
 @blp.route("/applications/<uuid:application_id>/start-pre-review")
 class ApplicationStartPreReview(MethodView):
     @RIGHTS.guard("start_pre_review", current_principal)
-    @blp.arguments(ApplicationEmptySchema(), required=False)
+    @blp.arguments(EmptySchema(), required=False)
     @blp.response(200, ApplicationSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], application_id: Any) -> Any:

@@ -15,7 +15,6 @@ from flask.views import MethodView
 from services.finance.api.schemas.offers import (
     ApprovalInSchema,
     ComparisonSchema,
-    OfferAcceptSchema,
     OfferInSchema,
     OfferQuerySchema,
     OfferReasonSchema,
@@ -27,6 +26,7 @@ from services.finance.permissions import RIGHTS
 from services.finance.queries.offers import comparison, offer_url, one_offer
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
+from shared.http.fields import EmptySchema
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
@@ -121,7 +121,7 @@ def act(action: str, offer_id: Any, body: dict[str, Any] | None) -> Any:
 @blp.route("/offers/<uuid:offer_id>/accept")
 class OfferAccept(MethodView):
     @RIGHTS.guard("accept_offer", current_principal)
-    @blp.arguments(OfferAcceptSchema(), required=False)
+    @blp.arguments(EmptySchema(), required=False)
     @blp.response(200, OfferSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], offer_id: Any) -> Any:

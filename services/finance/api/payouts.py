@@ -15,7 +15,6 @@ from services.finance.api.schemas.payouts import (
     ContractInSchema,
     DisbursementInSchema,
     DisbursementSchema,
-    PayoutActionSchema,
     PayoutsSchema,
 )
 from services.finance.commands.payouts import ApproveDisbursement, CloseApplication, RecordDisbursement, SignContract
@@ -29,6 +28,7 @@ from services.finance.permissions import RIGHTS
 from services.finance.queries.payouts import get_payouts
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
+from shared.http.fields import EmptySchema
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
@@ -90,7 +90,7 @@ class Disbursements(MethodView):
 @blp.route("/applications/<uuid:application_id>/disbursements/<uuid:disbursement_id>/approve")
 class DisbursementApproval(MethodView):
     @RIGHTS.guard("approve_disbursement", current_principal)
-    @blp.arguments(PayoutActionSchema(), required=False)
+    @blp.arguments(EmptySchema(), required=False)
     @blp.response(200, DisbursementSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], application_id: Any, disbursement_id: Any) -> Any:
@@ -106,7 +106,7 @@ class DisbursementApproval(MethodView):
 @blp.route("/applications/<uuid:application_id>/close")
 class Close(MethodView):
     @RIGHTS.guard("close", current_principal)
-    @blp.arguments(PayoutActionSchema(), required=False)
+    @blp.arguments(EmptySchema(), required=False)
     @blp.response(200, PayoutsSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], application_id: Any) -> Any:

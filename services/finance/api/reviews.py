@@ -19,7 +19,6 @@ from services.finance.api.schemas.reviews import (
     InfoRequestSchema,
     ReviewListSchema,
     ReviewSchema,
-    ReviewStartSchema,
 )
 from services.finance.commands.reviews import ActOnReview
 from services.finance.handlers.reviews import act_on_review
@@ -27,6 +26,7 @@ from services.finance.permissions import RIGHTS
 from services.finance.queries.reviews import application_reviews, one_review
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
+from shared.http.fields import EmptySchema
 from shared.http.preconditions import IF_MATCH, if_match_versions, versioned_headers
 from shared.http.views import execute, reading
 
@@ -84,7 +84,7 @@ class ReviewByPartner(MethodView):
 @blp.route("/applications/<uuid:application_id>/reviews/<string:partner_org_id>/start")
 class ReviewStart(MethodView):
     @RIGHTS.guard("start_review", current_principal)
-    @blp.arguments(ReviewStartSchema(), required=False)
+    @blp.arguments(EmptySchema(), required=False)
     @blp.response(200, ReviewSchema)
     @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], application_id: Any, partner_org_id: str) -> Any:

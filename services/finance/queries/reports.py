@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from statistics import median
 from typing import Any
@@ -27,31 +27,17 @@ from services.finance.queries.payouts import APPROVED
 from services.finance.rules.lifecycle import STATUSES
 from services.finance.rules.money import format_amount
 from services.finance.rules.names import APPLICATION_STATUS
-from shared.clock import PARK_TZ, as_utc
-from shared.errors import RuleViolation
+from shared.clock import as_utc
 from shared.i18n import Message, _, label
+from shared.periods import park_period
 
 GROUPINGS = ("product", "partner")
 REPORTED_STATUSES = tuple(s for s in STATUSES if s != "draft")
 """The states a submitted application can be in (a draft is never submitted)."""
-MAX_PERIOD = timedelta(days=366)
 BATCH = 500
 DECIDED_REVIEWS = ("offer_made", "approved", "declined")
 _FOUR, _TENTH = Decimal("0.0001"), Decimal("0.1")
 _DAY = Decimal(86400)
-
-
-def period(first: date, last: date) -> tuple[datetime, datetime]:
-    """The park days ``first`` to ``last`` (both included) as UTC instants ``[start, end)``;
-    ``rule/end-after-start`` (422) when it ends before it starts, ``rule/report-period`` (422)
-    beyond 366 days."""
-    start = as_utc(datetime.combine(first, time(0), PARK_TZ))
-    end = as_utc(datetime.combine(last + timedelta(days=1), time(0), PARK_TZ))
-    if end <= start:
-        raise RuleViolation(_("The period ends before it starts."), code="rule/end-after-start")
-    if end - start > MAX_PERIOD:
-        raise RuleViolation(_("A report covers at most a year."), code="rule/report-period")
-    return start, end
 
 
 @dataclass
@@ -94,7 +80,7 @@ def pipeline_report(session: Session, first: date, last: date, group_by: str, no
     None without offers) and ``disbursed``. Money as decimal strings with two places."""
     if group_by not in GROUPINGS:
         raise ValueError(f"unknown grouping {group_by!r}")
-    start, end = period(first, last)
+    start, end = park_period(first, last)
     groups: dict[str, _Group] = {}
 
     def group(key: str) -> _Group:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +23,7 @@ from services.booking.rules.names import (
 )
 from shared.events.booking import SPACE_KINDS
 from shared.http.display_names import DisplayName
-from shared.http.fields import ParkTime
+from shared.http.fields import ParkTime, plausible_day
 from shared.http.languages import Label
 from shared.http.pagination import PageArgs
 from shared.i18n import _
@@ -57,23 +56,13 @@ MONTH = validate.Regexp(r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$", error=_("
 Kind = validate.OneOf(SPACE_KINDS)
 
 
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-
-
-def _plausible(value: date) -> None:
-    day = value.date() if isinstance(value, datetime) else value
-    if not EARLIEST <= day <= LATEST:
-        # A list: marshmallow takes a lone message only as a string; the problem layer renders it.
-        raise ValidationError([_("Must fall between {first} and {last}.", first=EARLIEST, last=LATEST)])
-
-
 def moment(**kwargs: Any) -> fields.AwareDateTime:
     """An RFC 3339 instant with its offset (a time without one is refused), 2000-2100."""
-    return fields.AwareDateTime(validate=_plausible, **kwargs)
+    return fields.AwareDateTime(validate=plausible_day, **kwargs)
 
 
 def day(**kwargs: Any) -> fields.Date:
-    return fields.Date(validate=_plausible, **kwargs)
+    return fields.Date(validate=plausible_day, **kwargs)
 
 
 def amount(*, maximum: int, example: str, **kwargs: Any) -> fields.Decimal:

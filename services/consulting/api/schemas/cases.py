@@ -36,10 +36,6 @@ class CaseInSchema(Schema):
     priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
 
 
-class EmptySchema(Schema):
-    """No body (or ``{}``): any field is refused."""
-
-
 class TriageSchema(Schema):
     priority = fields.String(
         load_default=None,

@@ -37,10 +37,6 @@ class QuoteInSchema(Schema):
     description = fields.String(load_default="", validate=[validate.Length(max=4000), no_nul])
 
 
-class QuoteAcceptSchema(Schema):
-    """No body (or ``{}``): accepting says nothing more; any field is refused."""
-
-
 class QuoteRejectSchema(Schema):
     reason = fields.String(
         load_default=None,

@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from services.consulting.queries.reports import GROUPINGS
 from services.consulting.rules.names import CASE_STATUS, REPORT_GROUP_BY, SLA_CLOCK, SLA_TARGET
 from shared.events.consulting import CASE_STATUSES, SLA_CLOCKS, SLA_TARGETS
-from shared.http.fields import ParkTime
+from shared.http.fields import ParkTime, plausible_day
 from shared.http.languages import Label
-from shared.i18n import _
 
 HEADERS = ("labels", "keys")
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-
-
-def _plausible(value: date) -> None:
-    if not EARLIEST <= value <= LATEST:
-        # A list: marshmallow takes a lone message only as a string; the problem layer renders it.
-        raise ValidationError([_("Must fall between {first} and {last}.", first=EARLIEST, last=LATEST)])
 
 
 class SlaReportQuerySchema(Schema):
     from_ = fields.Date(
         required=True,
         data_key="from",
-        validate=_plausible,
+        validate=plausible_day,
         metadata={"description": "first park day of submission"},
     )
     to = fields.Date(
         required=True,
-        validate=_plausible,
+        validate=plausible_day,
         metadata={"description": "last park day of submission, included; at most 366 days in all"},
     )
     group_by = fields.String(

@@ -46,10 +46,6 @@ class ApplicationEditSchema(Schema):
     answers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)))
 
 
-class ApplicationEmptySchema(Schema):
-    """No body (or ``{}``): any field is refused."""
-
-
 class ApplicationReasonSchema(Schema):
     reason = fields.String(load_default=None, allow_none=True, validate=REASON)
 

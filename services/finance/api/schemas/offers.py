@@ -48,10 +48,6 @@ class ApprovalInSchema(Schema):
     conditions = Text(load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
 
-class OfferAcceptSchema(Schema):
-    """No body (or ``{}``): any field is refused."""
-
-
 class OfferReasonSchema(Schema):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 

@@ -16,10 +16,6 @@ _MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["500000.00"
 # In ------------------------------------------------------------------------------------------------
 
 
-class PayoutActionSchema(Schema):
-    """An action without a body (or ``{}``): any field is refused."""
-
-
 class ContractInSchema(Schema):
     contract_number = Text(required=True, validate=validate.Length(min=1, max=64))
     signed_on = fields.Date(required=True, metadata={"description": "the park day it was signed; not in the future"})

@@ -14,10 +14,6 @@ NOTE = validate.Length(max=2000)
 # In ------------------------------------------------------------------------------------------------
 
 
-class ReviewStartSchema(Schema):
-    """No body (or ``{}``): any field is refused."""
-
-
 class InfoRequestSchema(Schema):
     document_types = fields.List(
         Text(validate=validate.Length(min=1, max=64)),
