@@ -19,6 +19,7 @@ from services.finance.rules.lifecycle import (
     OFFER_ACTIONS,
     OFFER_EVENT_OF_ACTION,
     OFFER_TRANSITIONS,
+    RECORDED_ACTIONS,
     REVIEW_ACTIONS,
     REVIEW_EVENT_OF_ACTION,
     REVIEW_TRANSITIONS,
@@ -424,7 +425,7 @@ def test_every_code_has_a_name_in_both_languages(kind):
         names.REVIEW_STATUS: REVIEW_STATUSES,
         names.OFFER_STATUS: OFFER_STATUSES,
         names.DECLINE_REASON: DECLINE_REASONS,
-        names.APPLICATION_ACTION: tuple(dict.fromkeys((*ACTIONS, *REVIEW_ACTIONS))),
+        names.APPLICATION_ACTION: tuple(dict.fromkeys((*ACTIONS, *REVIEW_ACTIONS, *RECORDED_ACTIONS))),
     }[kind]
     assert set(names.LABELS[kind]) == set(codes)
     for code in codes:

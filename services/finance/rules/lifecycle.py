@@ -248,6 +248,19 @@ accepted. ``approve`` is a bureau's, for a subsidy."""
 
 REVIEW_TRANSITIONS: Mapping[str, Mapping[str, str]] = _REVIEW_MOVES
 REVIEW_ACTIONS = tuple(_REVIEW_MOVES)
+RECORDED_ACTIONS = (
+    "draft",
+    "add_document",
+    "remove_document",
+    "add_patent",
+    "remove_patent",
+    "request_valuation",
+    "record_valuation",
+    "record_pledge",
+    "release_pledge",
+)
+"""Lines of the audit trail that move no machine: the draft's creation, its documents and patents,
+the valuation and the pledge (each with its name in ``names.APPLICATION_ACTION``)."""
 REVIEW_OPEN = ("routed", "under_review", "info_requested", "offer_made")
 
 REVIEW_EVENT_OF_ACTION: Mapping[str, str | None] = {
