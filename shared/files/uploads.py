@@ -44,3 +44,16 @@ def accepts_uploads(limit: int, *, parts: int) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+UNNAMED_PART = "(unnamed part)"
+"""How a form part without a name is called in the errors (a hand-made multipart body may send one)."""
+
+
+def unknown_parts(fields: tuple[str, ...], file_part: str) -> dict[str, list[str]]:
+    """The parts of this request's multipart form a route does not take, each with the error
+    "Unknown field." (an untranslated msgid, as field errors are), sorted by name; a part without
+    a name is :data:`UNNAMED_PART`."""
+    names = {n for n in request.form if n not in fields} | {n for n in request.files if n != file_part}
+    shown = sorted({UNNAMED_PART if not n else str(n) for n in names})
+    return {name: [_("Unknown field.").msgid] for name in shown}

@@ -245,3 +245,25 @@ def test_a_refused_file_is_named_in_the_readers_language(api, db):
     )
     assert answer.status_code == 422
     assert answer.get_json()["detail"].startswith("文件安装程序.exe不是消息可以携带的类型")
+
+
+NAMELESS_PART = (
+    b"--x\r\nContent-Disposition: form-data\r\n\r\nno name\r\n"
+    b'--x\r\nContent-Disposition: form-data; name="body"\r\n\r\nhello\r\n--x--\r\n'
+)
+
+
+def test_a_form_part_without_a_name_is_a_422_naming_it(api, db):
+    """A hand-made multipart body may carry a part with no name (the fuzzer sent one): it is an
+    unknown field like any other, never a 500."""
+    case_id = make_case(db)
+    answer = api.client.post(
+        f"/api/v1/consulting/cases/{case_id}/messages",
+        data=NAMELESS_PART,
+        content_type="multipart/form-data; boundary=x",
+        headers=api.headers("bob"),
+    )
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["errors"] == {"(unnamed part)": ["Unknown field."]}
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0

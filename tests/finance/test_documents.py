@@ -328,3 +328,21 @@ def test_a_subsidys_documents_are_the_bureaus_to_read_never_a_banks(api, db):
         assert api.get(f"{path}/{document['id']}", user=user).status_code == 404, user
     # The subsidy's checklist is the business licence only.
     assert api.get(path, user="bureau").get_json()["missing"] == []
+
+
+def test_a_form_part_without_a_name_is_a_422_naming_it(api, db):
+    """A part with no name is an unknown field like any other, never a 500."""
+    application_id = make_application(db)
+    body = (
+        b"--x\r\nContent-Disposition: form-data\r\n\r\nno name\r\n"
+        b'--x\r\nContent-Disposition: form-data; name="doc_type"\r\n\r\nbusiness_licence\r\n--x--\r\n'
+    )
+    answer = api.client.post(
+        f"/api/v1/finance/applications/{application_id}/documents",
+        data=body,
+        content_type="multipart/form-data; boundary=x",
+        headers=api.headers("alice"),
+    )
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["errors"]["(unnamed part)"] == ["Unknown field."]
+    assert count_documents(db)[0] == 0

@@ -25,7 +25,7 @@ from services.consulting.handlers.storage import configured_store, store_named
 from services.consulting.permissions import RIGHTS
 from services.consulting.queries.messages import downloadable, message_url, one_message, thread
 from services.consulting.rules.attachments import MAX_FILES, MAX_MESSAGE_BYTES, MiB, content_disposition
-from shared.files.uploads import accepts_uploads
+from shared.files.uploads import accepts_uploads, unknown_parts
 from shared.http.app import service_context
 from shared.http.arguments import read_json_body
 from shared.http.auth import current_principal
@@ -58,9 +58,9 @@ def message_request() -> tuple[dict[str, Any], tuple[UploadedFile, ...]]:
     else, as every JSON endpoint); a field this endpoint does not take is a 422."""
     files: tuple[UploadedFile, ...] = ()
     if request.mimetype == "multipart/form-data":
-        unknown = {n for n in request.form if n not in FORM_FIELDS} | {n for n in request.files if n != FILE_PART}
+        unknown = unknown_parts(FORM_FIELDS, FILE_PART)
         if unknown:
-            raise _invalid({name: [_("Unknown field.").msgid] for name in sorted(unknown)})
+            raise _invalid(unknown)
         raw: Any = {name: request.form[name] for name in FORM_FIELDS if name in request.form}
         parts = (UploadedFile(p.filename or "", p.read()) for p in request.files.getlist(FILE_PART))
         # A browser's form sends an empty part without a name when no file was chosen.

@@ -52,7 +52,7 @@ from services.finance.permissions import RIGHTS
 from services.finance.queries import documents as queries
 from shared.files.kinds import MiB, content_disposition
 from shared.files.store import configured_store, store_named
-from shared.files.uploads import accepts_uploads
+from shared.files.uploads import accepts_uploads, unknown_parts
 from shared.http.app import service_context
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
@@ -111,11 +111,7 @@ def upload_request() -> tuple[str, str | None, UploadedFile]:
     a missing, repeated or unknown part is a 422."""
     if request.mimetype != "multipart/form-data":
         raise RequestProblem(415, _("Send the document as multipart/form-data."), code="unsupported-media-type")
-    errors: dict[str, list[str]] = {}
-    for name in sorted(
-        {n for n in request.form if n not in FORM_FIELDS} | {n for n in request.files if n != FILE_PART}
-    ):
-        errors[name] = [_("Unknown field.").msgid]
+    errors: dict[str, list[str]] = unknown_parts(FORM_FIELDS, FILE_PART)
     doc_type = request.form.get("doc_type", "").strip()
     if not doc_type or len(doc_type) > 64 or "\x00" in doc_type:
         errors["doc_type"] = [_("A document type of the checklist, such as business_licence.").msgid]
