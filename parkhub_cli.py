@@ -214,7 +214,7 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
             )
         )
     lines += seed_consulting(settings, organisations, users, identity_events)
-    for line in [*lines, *seed_finance(settings, organisations)]:
+    for line in [*lines, *seed_finance(settings, organisations, users, identity_events)]:
         print(line, flush=True)
     return 0
 

@@ -12,21 +12,45 @@ the gateway's database); a product whose provider is missing there is reported a
 the profile of a missing tenant. Providers are written straight to their table: the partners reach
 finance's directory through identity's events, which may still be on their way when the seed runs.
 The subsidy call's window is placed around the day of the first seed: open for six weeks more.
+
+With ``users`` (the demo users by username, as their tokens name them), the seed also plays demo
+applications in every state through the handlers the API runs (:func:`seed_applications`): one
+unit of work per step, committed as a view commits it, so the numbers, audit trail, events,
+decisions and maker-checker records are what the live service writes. ``identity_events`` (the
+gateway's ``identity.organisation.*`` envelopes) are handed to finance's inbox first, so the
+tenants' names are in finance's directory (a patent's holder is checked against them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from services.finance.commands.applications import ActOnApplication, DraftApplication
+from services.finance.commands.documents import AddPatent, UploadDocument, UploadedFile
+from services.finance.commands.offers import AnswerOffer, ApproveSubsidy, MakeOffer
+from services.finance.commands.payouts import ApproveDisbursement, CloseApplication, RecordDisbursement, SignContract
 from services.finance.commands.products import SaveProduct, SaveProfile
+from services.finance.commands.reviews import ActOnReview
+from services.finance.handlers.applications import act_on_application, draft_application
+from services.finance.handlers.documents import add_patent, upload_document
+from services.finance.handlers.offers import answer_offer, approve_subsidy, make_offer
+from services.finance.handlers.payouts import (
+    approve_disbursement,
+    close_application,
+    record_disbursement,
+    sign_contract,
+)
 from services.finance.handlers.products import save_product, save_profile
-from services.finance.models import CompanyProfile, Product, ProductProvider, database
+from services.finance.handlers.reviews import act_on_review
+from services.finance.models import Application, CompanyProfile, DocumentBlob, Product, ProductProvider, database
+from services.finance.worker import participant
 from shared.clock import PARK_TZ, utcnow
+from shared.files.store import configured_store
 from shared.principal import Principal
 from shared.settings import Settings
 
@@ -268,9 +292,16 @@ PROFILES = (
 )
 
 
-def seed(settings: Settings, organisations: Mapping[str, str], *, now: datetime | None = None) -> list[str]:
-    """Load the products and the profiles into the (migrated) finance database; returns the
-    lines to print."""
+def seed(
+    settings: Settings,
+    organisations: Mapping[str, str],
+    users: Mapping[str, Principal] | None = None,
+    identity_events: Sequence[str | Mapping[str, Any]] = (),
+    *,
+    now: datetime | None = None,
+) -> list[str]:
+    """Load the products and the profiles into the (migrated) finance database, and with
+    ``users`` the demo applications (:func:`seed_applications`); returns the lines to print."""
     db = database(settings)
     now = now or utcnow()
     lines = ["Finance:"]
@@ -310,4 +341,184 @@ def seed(settings: Settings, organisations: Mapping[str, str], *, now: datetime 
             uow.commit()
         profiles += 1
     lines.append(f"  company profiles: {profiles} added")
+    if users is not None:
+        inbox = participant(settings).inbox  # the worker's own inbox: the bus later finds them handled
+        assert inbox is not None, "finance's participant has an inbox"
+        for envelope in identity_events:
+            inbox.deliver(envelope)
+        lines.extend(seed_applications(settings, organisations, users))
     return lines
+
+
+# The demo applications: one in every state ---------------------------------------------------------
+#
+# Each is played through the handlers the API runs, one unit of work per step, by the demo users
+# who would take the step (a tenant drafts and submits, the desk pre-reviews and routes, the banks
+# review and offer, the tenant's administrator accepts, a second person approves a tranche). The
+# steps run now: the document, patent and payout handlers take no time of their own.
+
+DEMO_PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+DEMO_USERS = ("alice", "bob", "carol", "desk", "bank", "banker", "bureau", "bureau2")
+KANGCHENG_ZH = "成都康晟细胞治疗有限公司"
+
+
+@dataclass(frozen=True)
+class DemoApplication:
+    """A demo application: its ``purpose`` (unique: the seed's mark that it exists), the tenant
+    user who drafts it, its product's code, amount and term, and the state it is played to."""
+
+    purpose: str
+    user: str
+    product: str
+    amount: str
+    term_months: int
+    state: str
+
+
+DEMO_APPLICATIONS = (
+    DemoApplication("Working capital for the CAR-T pilot line", "bob", "sme_guaranteed_loan", "800000.00", 24, "draft"),
+    DemoApplication("A CT reconstruction GPU cluster", "carol", "lab_equipment_lease", "1200000.00", 36, "submitted"),
+    DemoApplication("Hiring for the imaging AI launch", "carol", "sme_guaranteed_loan", "2000000.00", 24, "pre_review"),
+    DemoApplication("A second GMP cleanroom", "alice", "sme_guaranteed_loan", "3000000.00", 36, "info_requested"),
+    DemoApplication("Raw materials for clinical batches", "alice", "sme_guaranteed_loan", "1500000.00", 24, "offered"),
+    DemoApplication("Scaling the imaging cloud", "carol", "sme_guaranteed_loan", "1000000.00", 12, "disbursing"),
+    DemoApplication("Last year's cell-therapy R&D", "alice", "rd_subsidy_call", "300000.00", 1, "disbursed"),
+    DemoApplication("Pledging the CAR-T expansion patent", "alice", "ip_pledge_loan", "2000000.00", 24, "routed"),
+    DemoApplication("A sequencer for the AI lab", "carol", "lab_equipment_lease", "600000.00", 24, "withdrawn"),
+    DemoApplication("Bridge to the Series B", "alice", "sme_guaranteed_loan", "500000.00", 12, "closed"),
+)
+
+
+class _Player:
+    """Plays steps through the handlers, each in its own committed unit of work."""
+
+    def __init__(self, settings: Settings, users: Mapping[str, Principal], organisations: Mapping[str, str]):
+        self.settings = settings
+        self.db = database(settings)
+        self.users = users
+        self.organisations = organisations
+        self.store = configured_store(settings.finance_files, settings.var_dir, DocumentBlob)
+
+    def step(self, handler: Callable[..., Any], command: Any, **more: Any) -> Any:
+        with self.db.unit_of_work(correlationid="seed-finance") as uow:
+            answer = handler(command, uow=uow, **more)
+            uow.commit()
+        return answer
+
+    def upload(self, user: str, application_id: str, doc_type: str) -> None:
+        file = UploadedFile(f"{doc_type}.pdf", DEMO_PDF)
+        self.step(upload_document, UploadDocument(self.users[user], application_id, doc_type, file), store=self.store)
+
+    def act(self, user: str, application_id: str, action: str, **fields: Any) -> None:
+        self.step(act_on_application, ActOnApplication(self.users[user], application_id, action, **fields))
+
+    def review(self, user: str, application_id: str, bank: str, action: str, **fields: Any) -> None:
+        partner = self.organisations[bank]
+        self.step(act_on_review, ActOnReview(self.users[user], application_id, partner, action, **fields))
+
+    def offer(self, user: str, application_id: str, demo: DemoApplication, *, rate: str, fees: tuple[Any, ...]) -> str:
+        expires = utcnow() + timedelta(days=21)
+        command = MakeOffer(
+            self.users[user], application_id, demo.amount, rate, demo.term_months, "equal_instalments", expires, fees
+        )
+        return str(self.step(make_offer, command)["id"])
+
+    def pay(self, maker: str, checker: str, application_id: str, amount: str, reference: str) -> None:
+        today = utcnow().astimezone(PARK_TZ).date()
+        tranche = self.step(
+            record_disbursement, RecordDisbursement(self.users[maker], application_id, amount, today, reference)
+        )
+        self.step(approve_disbursement, ApproveDisbursement(self.users[checker], application_id, str(tranche["id"])))
+
+
+GUARANTEE_FEE = ({"kind": "guarantee", "basis": "percent_per_year", "value": "1.2", "timing": "upfront"},)
+
+
+def _play(player: _Player, demo: DemoApplication, product_id: str) -> None:
+    """Drive one application from its draft to ``demo.state``."""
+    tenant = player.users[demo.user]
+    admin = "alice" if demo.user in ("alice", "bob") else "carol"
+    draft = DraftApplication(tenant, product_id, demo.amount, demo.term_months, demo.purpose)
+    application_id = str(player.step(draft_application, draft)["id"])
+    if demo.state == "draft":
+        player.upload(demo.user, application_id, "business_licence")  # the rest still to come
+        return
+    with player.db.reading() as session:
+        product = session.get(Product, product_id)
+        assert product is not None
+        required = [item["type"] for item in product.checklist or [] if item.get("required")]
+    for doc_type in required:
+        player.upload(demo.user, application_id, doc_type)
+    if demo.product == "ip_pledge_loan":
+        today = utcnow().astimezone(PARK_TZ).date()
+        patent = {
+            "number": "ZL202010566088.9",
+            "title": "A method of expanding CAR-T cells",
+            "holder": KANGCHENG_ZH,
+            "granted_on": today - timedelta(days=700),
+            "expires_on": today + timedelta(days=3650),
+            "fees_paid_until": today + timedelta(days=200),
+            "existing_pledges": 0,
+        }
+        player.step(add_patent, AddPatent(tenant, application_id, patent))
+    player.act(admin, application_id, "submit")
+    if demo.state == "submitted":
+        return
+    if demo.state == "withdrawn":
+        player.act(admin, application_id, "withdraw", reason="The supplier's price changed; we will apply again.")
+        return
+    player.act("desk", application_id, "start_pre_review")
+    if demo.state == "pre_review":
+        return
+    if demo.product == "rd_subsidy_call":
+        player.act("desk", application_id, "route", partner_org_ids=(player.organisations[BUREAU],))
+        player.review("bureau", application_id, BUREAU, "start_review")
+        player.step(approve_subsidy, ApproveSubsidy(player.users["bureau"], application_id, "280000.00"))
+        player.pay("bureau", "bureau2", application_id, "280000.00", "CDHT-SUB-2026-0117")
+        return
+    banks = (SHUDU_BANK,) if demo.product == "ip_pledge_loan" else (SHUDU_BANK, RONGCHENG_BANK)
+    player.act("desk", application_id, "route", partner_org_ids=tuple(player.organisations[b] for b in banks))
+    player.review("bank", application_id, SHUDU_BANK, "start_review")
+    if demo.state == "routed":
+        return
+    player.review("banker", application_id, RONGCHENG_BANK, "start_review")
+    if demo.state == "info_requested":
+        questions = ("What share of the cleanroom's cost do you finance yourselves?",)
+        player.review("bank", application_id, SHUDU_BANK, "request_info", questions=questions)
+        return
+    shudu = player.offer("bank", application_id, demo, rate="4.35", fees=GUARANTEE_FEE)
+    if demo.state == "offered":
+        player.offer("banker", application_id, demo, rate="3.95", fees=())
+        return
+    player.review("banker", application_id, RONGCHENG_BANK, "decline", reason_code="credit_history")
+    player.step(answer_offer, AnswerOffer(player.users[admin], shudu, "accept"))
+    today = utcnow().astimezone(PARK_TZ).date()
+    contract = f"SDB-KJD-{today.year}-{demo.amount[:4]}"
+    player.step(sign_contract, SignContract(player.users["bank"], application_id, contract, today))
+    if demo.state == "disbursing":
+        player.pay("bank", "desk", application_id, "400000.00", "SDB-LN-0001")
+        return
+    player.pay("bank", "desk", application_id, demo.amount, "SDB-LN-0002")
+    player.step(close_application, CloseApplication(player.users["desk"], application_id))
+
+
+def seed_applications(
+    settings: Settings, organisations: Mapping[str, str], users: Mapping[str, Principal]
+) -> list[str]:
+    """Play :data:`DEMO_APPLICATIONS` that are not there yet (by purpose) through the handlers;
+    skipped whole, with a line, when a demo user, a product or a partner is missing."""
+    missing = [name for name in DEMO_USERS if name not in users]
+    missing += [name for name in (SHUDU_BANK, RONGCHENG_BANK, BUREAU) if name not in organisations]
+    if missing:
+        return [f"  applications skipped: no {', '.join(missing)}"]
+    player = _Player(settings, users, organisations)
+    with player.db.reading() as session:
+        ids = {code: product_id for code, product_id in session.execute(select(Product.code, Product.id))}
+        there = set(session.scalars(select(Application.purpose)))
+    added = 0
+    for demo in DEMO_APPLICATIONS:
+        if demo.purpose in there or demo.product not in ids:
+            continue
+        _play(player, demo, ids[demo.product])
+        added += 1
+    return [f"  applications: {added} added"]
