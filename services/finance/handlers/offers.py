@@ -304,9 +304,17 @@ def approve_subsidy(cmd: ApproveSubsidy, *, uow: UnitOfWork) -> dict[str, Any]:
 
 
 def _load_offer(uow: UnitOfWork, actor: Principal, offer_id: str) -> tuple[Offer, Application]:
-    """The offer and its application (both locked) if ``actor`` may read the offer; 404 else."""
-    row = uow.session.get(Offer, offer_id, with_for_update=True)
-    application = uow.session.get(Application, row.application_id, with_for_update=True) if row is not None else None
+    """The offer and its application (both locked) if ``actor`` may read the offer; 404 else.
+
+    The application is locked first, then the offer (read again under its lock), the order every
+    change of an application's offers takes: locking the offer first deadlocked two acceptances of
+    two offers at once (each held its offer and wanted the other's to withdraw it)."""
+    # Only the application's id before the lock: an offer loaded now would be stale under it.
+    application_id = uow.session.scalar(select(Offer.application_id).where(Offer.id == offer_id))
+    application = (
+        uow.session.get(Application, application_id, with_for_update=True) if application_id is not None else None
+    )
+    row = uow.session.get(Offer, offer_id, with_for_update=True) if application is not None else None
     if row is None or application is None or not sees_offer(actor, offer_subject(row, application)):
         raise NotFound(_("There is no offer {id}.", id=offer_id), code="not-found")
     return row, application

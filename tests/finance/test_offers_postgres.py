@@ -1,0 +1,79 @@
+"""Offers on PostgreSQL, where two requests really overlap: two tenant admins (or a double click)
+accepting two offers of one application at once get one acceptance and one clear refusal (409
+with a rule's code), never two accepted offers and never a deadlock rolled back as
+``conflict/concurrent-change``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from migrations import upgrade
+from shared.settings import Settings
+from tests.booking.conftest import Api
+from tests.conftest import make_settings
+from tests.finance.conftest import USERS
+from tests.finance.test_offers import two_offers
+from tests.finance.test_reviews import if_match
+from tests.servers import PostgresDatabases
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def settings(tmp_path: Path, postgres_databases: PostgresDatabases) -> Settings:
+    """The finance rig's settings over a fresh PostgreSQL database built by the migrations."""
+    url = postgres_databases.new_set().format(name="finance")
+    upgrade("finance", url)
+    return make_settings(tmp_path / "var", PARKHUB_DB_FINANCE=url)
+
+
+def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads released together; their answers (or errors)."""
+    start = threading.Barrier(count)
+    answers: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            answers[index] = work(index)
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            answers[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_two_offers_accepted_at_once_make_one_acceptance(api, db, app: Flask, settings: Settings, signing_key):
+    application_id, dear, cheap = two_offers(api, db)
+    offers = [dear, cheap]
+    clients = []
+    for _ in offers:
+        client = Api(app.test_client(), settings, signing_key, prefix="/api/v1/finance")
+        client.users = USERS
+        clients.append(client)
+
+    def accept(index: int) -> tuple[int, Any]:
+        offer = offers[index]
+        response = clients[index].post(
+            f"/offers/{offer['id']}/accept", None, user="alice", **if_match(offer["version"])
+        )
+        return response.status_code, response.get_json()
+
+    answers = at_once(2, accept)
+    assert not any(isinstance(a, Exception) for a in answers), answers
+    assert sorted(status for status, _body in answers) == [200, 409], answers
+    refused = next(body for status, body in answers if status == 409)
+    # A rule's refusal: the other offer was withdrawn by the acceptance (not a deadlock rolled back).
+    assert str(refused["type"]).split("/problems/", 1)[1] == "rule/offer-answered", refused
+    listed = api.get(f"/applications/{application_id}/offers", user="alice").get_json()["items"]
+    assert [o["status"] for o in listed].count("accepted") == 1, listed
