@@ -358,7 +358,7 @@ def seed(
 # steps run now: the document, patent and payout handlers take no time of their own.
 
 DEMO_PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
-DEMO_USERS = ("alice", "bob", "carol", "desk", "bank", "banker", "bureau", "bureau2")
+DEMO_USERS = ("alice", "bob", "carol", "desk", "bank", "banker", "guarantor", "bureau", "bureau2")
 KANGCHENG_ZH = "成都康晟细胞治疗有限公司"
 
 
@@ -419,7 +419,15 @@ class _Player:
     def offer(self, user: str, application_id: str, demo: DemoApplication, *, rate: str, fees: tuple[Any, ...]) -> str:
         expires = utcnow() + timedelta(days=21)
         command = MakeOffer(
-            self.users[user], application_id, demo.amount, rate, demo.term_months, "equal_instalments", expires, fees
+            self.users[user],
+            application_id,
+            demo.amount,
+            rate,
+            demo.term_months,
+            "equal_instalments",
+            expires,
+            fees,
+            CONDITIONS,
         )
         return str(self.step(make_offer, command)["id"])
 
@@ -431,6 +439,7 @@ class _Player:
         self.step(approve_disbursement, ApproveDisbursement(self.users[checker], application_id, str(tranche["id"])))
 
 
+CONDITIONS = "Guaranteed by the Hi-Tech guarantee company; the loan pays suppliers directly."
 GUARANTEE_FEE = ({"kind": "guarantee", "basis": "percent_per_year", "value": "1.2", "timing": "upfront"},)
 
 
@@ -476,8 +485,10 @@ def _play(player: _Player, demo: DemoApplication, product_id: str) -> None:
         player.step(approve_subsidy, ApproveSubsidy(player.users["bureau"], application_id, "280000.00"))
         player.pay("bureau", "bureau2", application_id, "280000.00", "CDHT-SUB-2026-0117")
         return
-    banks = (SHUDU_BANK,) if demo.product == "ip_pledge_loan" else (SHUDU_BANK, RONGCHENG_BANK)
-    player.act("desk", application_id, "route", partner_org_ids=tuple(player.organisations[b] for b in banks))
+    partners = [SHUDU_BANK] if demo.product == "ip_pledge_loan" else [SHUDU_BANK, RONGCHENG_BANK]
+    if demo.state == "info_requested":  # the guarantee company weighs the big one beside the banks
+        partners.append(GUARANTEE)
+    player.act("desk", application_id, "route", partner_org_ids=tuple(player.organisations[p] for p in partners))
     player.review("bank", application_id, SHUDU_BANK, "start_review")
     if demo.state == "routed":
         return
@@ -485,6 +496,7 @@ def _play(player: _Player, demo: DemoApplication, product_id: str) -> None:
     if demo.state == "info_requested":
         questions = ("What share of the cleanroom's cost do you finance yourselves?",)
         player.review("bank", application_id, SHUDU_BANK, "request_info", questions=questions)
+        player.review("guarantor", application_id, GUARANTEE, "start_review")
         return
     shudu = player.offer("bank", application_id, demo, rate="4.35", fees=GUARANTEE_FEE)
     if demo.state == "offered":
@@ -508,7 +520,7 @@ def seed_applications(
     """Play :data:`DEMO_APPLICATIONS` that are not there yet (by purpose) through the handlers;
     skipped whole, with a line, when a demo user, a product or a partner is missing."""
     missing = [name for name in DEMO_USERS if name not in users]
-    missing += [name for name in (SHUDU_BANK, RONGCHENG_BANK, BUREAU) if name not in organisations]
+    missing += [name for name in (SHUDU_BANK, RONGCHENG_BANK, GUARANTEE, BUREAU) if name not in organisations]
     if missing:
         return [f"  applications skipped: no {', '.join(missing)}"]
     player = _Player(settings, users, organisations)
