@@ -411,3 +411,20 @@ def test_each_reader_is_offered_the_answers_it_may_give(api, db):
     assert answer(api, cheap, "accept", "alice").get_json()["actions"] == []
     items = api.get(f"/applications/{application_id}/offers", user="alice").get_json()["items"]
     assert [i["actions"] for i in items] == [[], []]
+
+
+def test_the_withdrawal_by_another_acceptance_reads_in_the_readers_language(api, db):
+    """The reason finance gives for the offers and reviews an acceptance ends is stored once and
+    shown in the reader's language (the offer, the partner's review, the history's lines)."""
+    application_id, dear, cheap = two_offers(api, db)
+    assert answer(api, cheap, "accept", "alice").status_code == 200
+    english = "Another offer was accepted."
+    chinese = "已接受另一份报价。"
+    zh = {"Accept-Language": "zh"}
+    assert api.get(f"/offers/{dear['id']}", user="bank").get_json()["reason"] == english
+    assert api.get(f"/offers/{dear['id']}", user="bank", headers=zh).get_json()["reason"] == chinese
+    history = api.get(f"/applications/{application_id}/history", user="alice", headers=zh).get_json()["items"]
+    ended = [
+        line for line in history if line["subject"] in {"offer", "review"} and line["action"] in {"withdraw", "cancel"}
+    ]
+    assert ended and {line["reason"] for line in ended} == {chinese}

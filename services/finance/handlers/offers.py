@@ -45,6 +45,7 @@ from services.finance.rules.lifecycle import (
     next_status,
 )
 from services.finance.rules.money import CURRENCY, parse_amount
+from services.finance.rules.names import ANOTHER_OFFER_ACCEPTED
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound, RuleViolation, check_version
@@ -387,7 +388,7 @@ def _close_the_others(
             .with_for_update()
         )
     )
-    text = "Another offer was accepted."
+    text = ANOTHER_OFFER_ACCEPTED  # stored in English, read in the reader's language
     for other in others:
         before = _answer(other, "withdraw", actor, at, reason=text)
         uow.session.flush()

@@ -27,6 +27,7 @@ from services.finance.permissions import RIGHTS, sees_offer
 from services.finance.queries.applications import visible_application
 from services.finance.rules.cost import AllInCost, all_in_cost, offer
 from services.finance.rules.lifecycle import offer_expired
+from services.finance.rules.names import reason_shown
 from shared.clock import utcnow
 from shared.directory import organisation_refs
 from shared.errors import NotFound
@@ -117,7 +118,7 @@ def offer_view(
         "made_at": row.made_at,
         "answered_by": row.answered_by,
         "answered_at": row.answered_at,
-        "reason": row.reason,
+        "reason": reason_shown(row.reason),
         "rank": None,
         "actions": actions or [],
         "version": row.version,

@@ -23,7 +23,13 @@ from typing import Any
 from services.finance.models import Application, ApplicationTransition, Product, Review
 from services.finance.permissions import RIGHTS, sees_tenant_names
 from services.finance.rules.lifecycle import SUBSIDY, SUBSIDY_TRANSITIONS, TRANSITIONS
-from services.finance.rules.names import APPLICATION_ACTION, OFFER_STATUS, REVIEW_STATUS, application_status_name
+from services.finance.rules.names import (
+    APPLICATION_ACTION,
+    OFFER_STATUS,
+    REVIEW_STATUS,
+    application_status_name,
+    reason_shown,
+)
 from shared.i18n import Text, _, label
 from shared.principal import Principal
 
@@ -79,7 +85,7 @@ def review_view(review: Review, organisations: Mapping[str, Mapping[str, Any]]) 
         "status": review.status,
         "requested": review.requested,
         "decline_reason": review.decline_reason,
-        "reason": review.reason,
+        "reason": reason_shown(review.reason),
         "routed_at": review.routed_at,
         "updated_at": review.updated_at,
     }
@@ -181,7 +187,7 @@ def transition_view(line: ApplicationTransition, actor: Principal) -> dict[str, 
         "partner_org_id": line.partner_org_id,
         "actor": line.actor,
         "actor_name": actor_name_shown(line.actor, line.actor_name),
-        "reason": line.reason,
+        "reason": reason_shown(line.reason),
         "details": dict(line.details or {}) if own else {},
         "at": line.at,
     }

@@ -22,6 +22,10 @@ REVIEW_STATUS = "finance-review-status"
 OFFER_STATUS = "finance-offer-status"
 DECLINE_REASON = "finance-decline-reason"
 DECISION_KIND = "finance-decision-kind"
+SYSTEM_REASON = "finance-system-reason"
+
+ANOTHER_OFFER_ACCEPTED = "Another offer was accepted."
+"""The reason finance stores on the offers and reviews an acceptance ends (shown by :func:`reason_shown`)."""
 
 LABELS: Mapping[str, Mapping[str, Message]] = {
     PRODUCT_KIND: {  # rules/products.py: PRODUCT_KINDS
@@ -148,11 +152,20 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "disbursement_recorded": _("Disbursement recorded"),
         "disbursement_approved": _("Disbursement approved"),
     },
+    SYSTEM_REASON: {  # the reasons finance itself gives, stored in English, read in the reader's language
+        ANOTHER_OFFER_ACCEPTED: _("Another offer was accepted."),
+    },
 }
 """Every kind of code finance shows, with its names: registered here once, each kind whole."""
 
 for _kind, _names in LABELS.items():
     register_labels(_kind, _names)
+
+
+def reason_shown(stored: str | None) -> Text | None:
+    """A stored reason as a person reads it: one finance gave itself (:data:`ANOTHER_OFFER_ACCEPTED`)
+    in the reader's language, a person's own words as they wrote them."""
+    return None if stored is None else label(SYSTEM_REASON, stored)
 
 
 def application_status_name(status: str, *, for_tenant: bool = False) -> Text:

@@ -89,7 +89,7 @@ class ReviewShownSchema(Schema):
     requested = fields.Dict(allow_none=True)
     decline_reason = fields.String(allow_none=True)
     decline_reason_label = Label(DECLINE_REASON, attribute="decline_reason")
-    reason = fields.String(allow_none=True)
+    reason = Readable(allow_none=True)
     routed_at = ParkTime(required=True)
     updated_at = ParkTime(required=True)
 
@@ -147,7 +147,7 @@ class ApplicationTransitionSchema(Schema):
     partner_org_id = fields.String(allow_none=True)
     actor = fields.String(required=True)
     actor_name = Readable(allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = Readable(allow_none=True)
     details = fields.Dict(metadata={"description": "the staff and the tenant; a partner on its own lines only"})
     at = ParkTime(required=True)
 

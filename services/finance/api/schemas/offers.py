@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from services.finance.rules.cost import REPAYMENT_METHODS
 from services.finance.rules.names import OFFER_STATUS, REPAYMENT_METHOD
 from shared.events.finance import CURRENCY, OFFER_KINDS, OFFER_STATUSES
-from shared.http.fields import OrganisationRefSchema, ParkTime, Text, WholeNumber
+from shared.http.fields import OrganisationRefSchema, ParkTime, Readable, Text, WholeNumber
 from shared.http.languages import Label
 
 AMOUNT = validate.Length(min=1, max=40)
@@ -104,7 +104,7 @@ class OfferSchema(Schema):
     made_at = ParkTime(required=True)
     answered_by = fields.String(allow_none=True)
     answered_at = ParkTime(allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = Readable(allow_none=True)
     actions = fields.List(
         fields.String(), required=True, metadata={"description": "the answers the caller may give now"}
     )

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from services.finance.rules.names import DECLINE_REASON, REVIEW_STATUS
 from shared.events.finance import DECLINE_REASONS, REVIEW_STATUSES
-from shared.http.fields import OrganisationRefSchema, ParkTime, Text
+from shared.http.fields import OrganisationRefSchema, ParkTime, Readable, Text
 from shared.http.languages import Label
 
 NOTE = validate.Length(max=2000)
@@ -75,7 +75,7 @@ class ReviewSchema(Schema):
     resume_status = fields.String(allow_none=True, metadata={"description": "where the review resumes when answered"})
     decline_reason = fields.String(allow_none=True, metadata={"enum": list(DECLINE_REASONS)})
     decline_reason_label = Label(DECLINE_REASON, attribute="decline_reason")
-    reason = fields.String(allow_none=True)
+    reason = Readable(allow_none=True)
     routed_at = ParkTime(required=True)
     updated_at = ParkTime(required=True)
     actions = fields.List(
