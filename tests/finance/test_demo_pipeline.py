@@ -55,14 +55,14 @@ def park(demo_platform: Path, tmp_path: Path) -> Iterator[Park]:
     yield from running_park(demo_platform, tmp_path)
 
 
-def read(park: Park, user: str, path: str, status: int = 200, **headers: str) -> Any:
-    response = park.as_user(user, "GET", f"{FINANCE}{path}", headers=headers)
+def read(park: Park, user: str, path: str, status: int = 200, headers: dict[str, str] | None = None) -> Any:
+    response = park.as_user(user, "GET", f"{FINANCE}{path}", headers=headers or {})
     assert response.status_code == status, response.get_data(as_text=True)
     return response.json
 
 
-def by_purpose(park: Park, user: str, **headers: str) -> dict[str, dict[str, Any]]:
-    body = read(park, user, "/applications?page_size=100", **headers)
+def by_purpose(park: Park, user: str, headers: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    body = read(park, user, "/applications?page_size=100", headers=headers)
     assert body["total"] == len(body["items"])
     return {application["purpose"]: application for application in body["items"]}
 
@@ -99,7 +99,7 @@ def test_the_desk_and_park_admin_see_every_state_with_chinese_labels(park: Park)
     assert states == expected
     numbers = sorted(application["number"] for application in desk.values())
     assert numbers == [f"F-{numbers[0][2:6]}-{n:05d}" for n in range(1, len(demo.DEMO_APPLICATIONS) + 1)]
-    labels = {a["status"]: a["status_label"] for a in by_purpose(park, "desk", **ZH).values()}
+    labels = {a["status"]: a["status_label"] for a in by_purpose(park, "desk", headers=ZH).values()}
     assert labels["draft"] != "Draft" and all(chinese(label) for label in labels.values()), labels
 
 
@@ -118,7 +118,7 @@ def test_the_bank_s_information_request_waits_for_the_tenant(park: Park) -> None
 
 def test_two_offers_compare_by_their_all_in_cost(park: Park) -> None:
     application = by_purpose(park, "alice")[BY_STATE["offered"].purpose]
-    offers = read(park, "alice", f"/applications/{application['id']}/offers", **ZH)["items"]
+    offers = read(park, "alice", f"/applications/{application['id']}/offers", headers=ZH)["items"]
     assert [offer["rank"] for offer in offers] == [1, 2]
     cheap, dear = offers
     assert cheap["partner"]["name"] == demo.RONGCHENG_BANK and dear["partner"]["name"] == demo.SHUDU_BANK
@@ -134,7 +134,7 @@ def test_two_offers_compare_by_their_all_in_cost(park: Park) -> None:
 def test_the_accepted_loan_paid_a_tranche_approved_by_a_second_person(park: Park) -> None:
     application = by_purpose(park, "carol")[BY_STATE["disbursing"].purpose]
     assert application["accepted_partner"]["name"] == demo.SHUDU_BANK
-    payouts = read(park, "carol", f"/applications/{application['id']}/disbursements", **ZH)
+    payouts = read(park, "carol", f"/applications/{application['id']}/disbursements", headers=ZH)
     assert payouts["contract_number"] and payouts["contract_signed_on"]
     assert (payouts["accepted_amount"], payouts["disbursed_total"], payouts["remaining"]) == (
         "1000000.00",
@@ -177,7 +177,7 @@ def test_the_ip_pledge_loan_lists_its_patent_and_the_closed_loan_its_trail(park:
 def test_the_pipeline_report_shows_the_pipeline_in_json_and_csv(park: Park) -> None:
     today = (datetime.now(UTC) + timedelta(hours=8)).date()
     period = f"from={today - timedelta(days=30)}&to={today}"
-    report = read(park, "admin", f"/reports/pipeline?{period}", **ZH)
+    report = read(park, "admin", f"/reports/pipeline?{period}", headers=ZH)
     counts: dict[str, int] = {}
     for group in report["groups"]:
         for line in group["by_status"]:

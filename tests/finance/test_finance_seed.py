@@ -1,7 +1,8 @@
 """Finance's demo seed: the park's products (a subsidy call open now, a guaranteed loan of two
 banks with the guarantee company, a guide fund, a lease, an IP-pledge loan) with their providers,
 and the demo tenants' company profiles, through the API's handlers; a second run changes nothing;
-a provider the gateway does not hold skips its product whole."""
+a provider the gateway does not hold skips its product whole. With the demo users, the demo
+applications in every state, played once through the handlers."""
 
 from __future__ import annotations
 
@@ -9,14 +10,25 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.seed import DEMO, TENANTS
 from services.finance.handlers.products import PROVIDER_KINDS
-from services.finance.models import CompanyProfile, Product, ProductProvider, database
+from services.finance.models import (
+    Application,
+    ApplicationTransition,
+    CompanyProfile,
+    Disbursement,
+    Offer,
+    Product,
+    ProductProvider,
+    database,
+    directory,
+)
 from services.finance.queries.products import product_views, stored_window
 from services.finance.rules.products import window_state
-from services.finance.seed import RONGCHENG_BANK, SHUDU_BANK, seed
+from services.finance.seed import DEMO_APPLICATIONS, RONGCHENG_BANK, SHUDU_BANK, seed
+from shared.principal import Principal
 from shared.settings import Settings
 
 NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
@@ -88,3 +100,78 @@ def test_a_missing_provider_skips_its_product_whole(settings: Settings) -> None:
     with database(settings).reading() as session:
         assert session.scalar(select(Product.id).where(Product.kind == "guaranteed_loan")) is None
     assert "  products: 1 added" in seed(settings, ORGANISATIONS, now=NOW)
+
+
+USERS = {
+    user.username: Principal(
+        subject=f"user:{user.username}",
+        org_id=ORGANISATIONS[organisation.name],
+        org_kind=organisation.kind,
+        roles=frozenset(user.roles),
+        name=user.display_name,
+    )
+    for organisation in DEMO
+    for user in organisation.users
+}
+"""The demo users as their tokens name them (the CLI reads them from the gateway's database)."""
+
+
+def put_in_directory(settings: Settings) -> None:
+    """The demo organisations in finance's directory, as identity's events put them."""
+    with database(settings).unit_of_work() as uow:
+        for organisation in DEMO:
+            uow.session.execute(
+                directory.insert().values(
+                    id=ORGANISATIONS[organisation.name],
+                    name=organisation.name,
+                    name_zh=organisation.name_zh,
+                    kind=organisation.kind,
+                    status="active",
+                    version=1,
+                    updated_at=datetime.now(UTC),
+                )
+            )
+        uow.commit()
+
+
+def applications(settings: Settings) -> list[tuple[str, str, int]]:
+    with database(settings).reading() as session:
+        return sorted((a.purpose, a.status, a.version) for a in session.scalars(select(Application)))
+
+
+def test_the_demo_applications_are_played_once_through_the_handlers(settings: Settings) -> None:
+    put_in_directory(settings)
+    lines = seed(settings, ORGANISATIONS, USERS)
+    assert f"  applications: {len(DEMO_APPLICATIONS)} added" in lines
+    played = applications(settings)
+    assert sorted(purpose for purpose, _, _ in played) == sorted(a.purpose for a in DEMO_APPLICATIONS)
+    assert {status for _, status, _ in played} == {
+        "draft",
+        "submitted",
+        "pre_review",
+        "routed",
+        "disbursing",
+        "disbursed",
+        "withdrawn",
+        "closed",
+    }
+    with database(settings).reading() as session:
+        # the handlers' own records: numbered, an audit line per step, the maker-checker's two people
+        numbers = sorted(session.scalars(select(Application.number)))
+        assert len(set(numbers)) == len(DEMO_APPLICATIONS)
+        audit = session.scalar(select(func.count()).select_from(ApplicationTransition)) or 0
+        assert audit > 5 * len(DEMO_APPLICATIONS)
+        tranches = list(session.scalars(select(Disbursement).where(Disbursement.status == "approved")))
+        assert len(tranches) == 3 and all(t.recorded_by != t.approved_by for t in tranches)
+        assert sorted(o.status for o in session.scalars(select(Offer))) == ["accepted"] * 3 + ["made"] * 2
+
+    assert "  applications: 0 added" in seed(settings, ORGANISATIONS, USERS)
+    assert applications(settings) == played
+
+
+def test_without_a_demo_user_no_application_is_played(settings: Settings) -> None:
+    without = {name: user for name, user in USERS.items() if name != "bureau2"}
+    lines = seed(settings, ORGANISATIONS, without)
+    assert "  applications skipped: no bureau2" in lines
+    assert applications(settings) == []
+    assert "  applications skipped: no bureau2" not in seed(settings, ORGANISATIONS)  # no users: no line
