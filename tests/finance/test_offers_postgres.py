@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 
 from migrations import upgrade
+from shared.db import Database
 from shared.settings import Settings
 from tests.booking.conftest import Api
 from tests.conftest import make_settings
-from tests.finance.conftest import USERS
+from tests.finance.conftest import USERS, Products
 from tests.finance.test_offers import two_offers
 from tests.finance.test_reviews import if_match
 from tests.servers import PostgresDatabases
@@ -53,7 +55,9 @@ def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
     return answers
 
 
-def test_two_offers_accepted_at_once_make_one_acceptance(api, db, app: Flask, settings: Settings, signing_key):
+def test_two_offers_accepted_at_once_make_one_acceptance(
+    api: Api, db: Database, app: Flask, settings: Settings, signing_key: rsa.RSAPrivateKey
+) -> None:
     application_id, dear, cheap = two_offers(api, db)
     offers = [dear, cheap]
     clients = []
@@ -77,3 +81,27 @@ def test_two_offers_accepted_at_once_make_one_acceptance(api, db, app: Flask, se
     assert str(refused["type"]).split("/problems/", 1)[1] == "rule/offer-answered", refused
     listed = api.get(f"/applications/{application_id}/offers", user="alice").get_json()["items"]
     assert [o["status"] for o in listed].count("accepted") == 1, listed
+
+
+def test_drafts_made_at_once_take_distinct_consecutive_numbers(
+    api: Api, app: Flask, settings: Settings, signing_key: rsa.RSAPrivateKey
+) -> None:
+    """The first drafts of a year at once: one creates the year's counter, the others wait for
+    its lock (or read the row it created) and take the next numbers."""
+    count = 4
+    clients = []
+    for _ in range(count):
+        client = Api(app.test_client(), settings, signing_key, prefix="/api/v1/finance")
+        client.users = USERS
+        clients.append(client)
+
+    def draft(index: int) -> tuple[int, Any]:
+        body = {"product_id": Products.loan, "amount": "500000.00", "term_months": 24}
+        response = clients[index].post("/applications", body, user="alice")
+        return response.status_code, response.get_json()
+
+    answers = at_once(count, draft)
+    assert [status for status, _body in answers] == [201] * count, answers
+    numbers = sorted(body["number"] for _status, body in answers)
+    year = numbers[0].split("-")[1]
+    assert numbers == [f"F-{year}-{n:05d}" for n in range(1, count + 1)]

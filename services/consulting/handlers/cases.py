@@ -21,30 +21,17 @@ from services.consulting.permissions import RIGHTS, sees_tenant_names
 from services.consulting.queries.cases import case_detail
 from services.consulting.rules import CALLER_ACTIONS, check_rating, check_reason, check_start, next_status
 from services.consulting.rules.intake import check_answers
-from shared.clock import PARK_TZ, utcnow
+from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, RuleViolation, check_version
 from shared.i18n import _
+from shared.yearly_numbers import next_yearly_number
 
 
 def case_number(uow: UnitOfWork, at: datetime) -> str:
-    """The next human number of the park year of ``at``: ``C-2026-00042``. The year's counter
-    row is read ``FOR UPDATE`` (PostgreSQL), so two submissions never share a number; the first
-    case of a year creates the row in a savepoint (another request creating it at the same moment
-    makes this one read theirs)."""
-    year = at.astimezone(PARK_TZ).year
-    session = uow.session
-    counter = session.get(CaseCounter, year, with_for_update=True, populate_existing=True)
-    if counter is None:
-        try:
-            with session.begin_nested():
-                counter = CaseCounter(year=year, last=0)
-                session.add(counter)
-        except IntegrityError:
-            counter = session.get(CaseCounter, year, with_for_update=True, populate_existing=True)
-            assert counter is not None  # the other request's row
-    counter.last += 1
-    return f"C-{year}-{counter.last:05d}"
+    """The next human number of the park year of ``at``: ``C-2026-00042``, distinct under
+    concurrent submissions (:func:`shared.yearly_numbers.next_yearly_number`)."""
+    return next_yearly_number(uow.session, CaseCounter, "C", at)
 
 
 def submit_case(cmd: SubmitCase, *, uow: UnitOfWork) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from services.finance.commands.applications import ActOnApplication, DraftApplication, EditApplication
 from services.finance.handlers.common import load_application, money_text, new_id, record, utc_text
@@ -51,6 +50,7 @@ from shared.db import UnitOfWork
 from shared.errors import RuleViolation, check_version
 from shared.i18n import Message, _
 from shared.principal import Principal
+from shared.yearly_numbers import next_yearly_number
 
 
 @dataclass(frozen=True)
@@ -69,23 +69,9 @@ MAX_ANSWERS = 100
 
 
 def application_number(uow: UnitOfWork, at: datetime) -> str:
-    """The next number of the park year of ``at``: ``F-2026-00042``. The year's counter row is
-    read ``FOR UPDATE`` (PostgreSQL), so two drafts never share a number; the first of a year
-    creates the row in a savepoint (another request creating it at the same moment makes this one
-    read theirs)."""
-    year = at.astimezone(PARK_TZ).year
-    session = uow.session
-    counter = session.get(ApplicationCounter, year, with_for_update=True, populate_existing=True)
-    if counter is None:
-        try:
-            with session.begin_nested():
-                counter = ApplicationCounter(year=year, last=0)
-                session.add(counter)
-        except IntegrityError:
-            counter = session.get(ApplicationCounter, year, with_for_update=True, populate_existing=True)
-            assert counter is not None  # the other request's row
-    counter.last += 1
-    return f"F-{year}-{counter.last:05d}"
+    """The next number of the park year of ``at``: ``F-2026-00042``, distinct under concurrent
+    drafts (:func:`shared.yearly_numbers.next_yearly_number`)."""
+    return next_yearly_number(uow.session, ApplicationCounter, "F", at)
 
 
 def _product(uow: UnitOfWork, product_id: str) -> Product:

@@ -307,7 +307,7 @@ def approve_subsidy(cmd: ApproveSubsidy, *, uow: UnitOfWork) -> dict[str, Any]:
 def _load_offer(uow: UnitOfWork, actor: Principal, offer_id: str) -> tuple[Offer, Application]:
     """The offer and its application (both locked) if ``actor`` may read the offer; 404 else.
 
-    The application is locked first, then the offer (read again under its lock), the order every
+    The application is locked first, then the offer, the order every
     change of an application's offers takes: locking the offer first deadlocked two acceptances of
     two offers at once (each held its offer and wanted the other's to withdraw it)."""
     # Only the application's id before the lock: an offer loaded now would be stale under it.
