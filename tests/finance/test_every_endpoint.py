@@ -20,7 +20,7 @@ import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -435,9 +435,10 @@ def if_match(api: Api, row: Row, target: Target) -> dict[str, str]:
 def call(api: Api, method: str, rule: str, target: Target, row: Row, user: str | None) -> Any:
     headers = if_match(api, row, target)
     url = PREFIX + url_of(rule, target) + row.query
-    if method in ("GET", "DELETE"):
-        sender = api.get if method == "GET" else api.delete
-        return sender(url, user=user, headers=headers)
+    if method == "GET":
+        return api.get(url, user=user, headers=headers)
+    if method == "DELETE":
+        return api.delete(url, user=user, **headers)
     if row.body == "multipart":
         items = MultiDict([("doc_type", "business_plan"), ("file", FileStorage(io.BytesIO(PDF), filename="plan.pdf"))])
         boundary, data = encode_multipart(items)
@@ -448,8 +449,8 @@ def call(api: Api, method: str, rule: str, target: Target, row: Row, user: str |
     body = row.body() if callable(row.body) else None
     if method == "POST" and row.status == 201:
         headers["Idempotency-Key"] = str(uuid.uuid4())
-    sender = {"POST": api.post, "PUT": api.put, "PATCH": api.patch}[method]
-    return sender(url, body, user=user, **headers)
+    senders: dict[str, Callable[..., Any]] = {"POST": api.post, "PUT": api.put, "PATCH": api.patch}
+    return senders[method](url, body, user=user, **headers)
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -524,3 +525,126 @@ def test_every_caller_of_every_endpoint(api: Api, db: Database, rule: str, metho
         assert response.status_code == row.status, (user, response.status_code, response.get_json())
     if method != "GET" and row.status < 300:
         assert snapshot(db) != before, f"{method} {rule} by who may changed nothing"
+
+
+# What each answer holds -------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """ORG_A's loan routed to BANK and BANK2, each with an offer of its own; ORG_A's subsidy routed
+    to the bureau; ORG_B's loan submitted (carol writes its company profile first), all over HTTP."""
+
+    applications: dict[str, str]
+    offers: dict[str, str]
+    """The loan's offers by the partner that made them."""
+
+
+@pytest.fixture
+def world(api: Api, db: Database) -> World:
+    loan = stage(api, db, "offered")
+    assert loan.offer is not None
+    offers = {BANK: str(loan.offer["id"])}
+    listed = api.get(f"/applications/{loan.application_id}/offers", user="desk").json["items"]
+    offers[BANK2] = next(str(o["id"]) for o in listed if o["partner"]["id"] == BANK2)
+    subsidy = _routed(api, db, Products.subsidy, (BUREAU,))
+    profiled = api.put("/profile", company(), user="carol", **{"If-Match": '"0"'})
+    assert profiled.status_code == 200, profiled.json
+    created = api.post("/applications", new_loan(), user="dave", **{"Idempotency-Key": str(uuid.uuid4())})
+    assert created.status_code == 201, created.json
+    org_b = str(created.json["id"])
+    for doc_type in ("business_licence", "financial_statements"):
+        assert upload_document(api, org_b, doc_type, user="dave").status_code == 201
+    _act(api, org_b, "submit", "carol")
+    return World({"loan": loan.application_id, "subsidy": subsidy, "org_b": org_b}, offers)
+
+
+LISTS: dict[str, set[str]] = {
+    "alice": {"loan", "subsidy"},
+    "bob": {"loan", "subsidy"},
+    "carol": {"org_b"},
+    "dave": {"org_b"},
+    "bank": {"loan"},
+    "bank2": {"loan"},
+    "banker": {"loan"},
+    "guarantor": set(),
+    "bureau": {"subsidy"},
+    "bureau2": {"subsidy"},
+    "lawyer": set(),
+    "desk": {"loan", "subsidy", "org_b"},
+    "desk2": {"loan", "subsidy", "org_b"},
+    "admin": {"loan", "subsidy", "org_b"},
+}
+"""Whose applications each user's GET /applications holds: a tenant their organisation's, a
+partner those routed to it (the guarantee company provides the loan but was not routed to),
+staff all."""
+
+
+def test_each_list_holds_exactly_the_applications_its_reader_may_read(api: Api, world: World) -> None:
+    for user in EVERYONE:
+        listed = api.get("/applications", user=user)
+        assert listed.status_code == 200, (user, listed.json)
+        assert {a["id"] for a in listed.json["items"]} == {world.applications[n] for n in LISTS[user]}, user
+        for name, application_id in world.applications.items():
+            for path in ("", "/history", "/documents", "/reviews", "/offers"):
+                read = api.get(f"/applications/{application_id}{path}", user=user)
+                if name in LISTS[user]:
+                    assert read.status_code == 200, (user, name, path, read.json)
+                else:
+                    refused(read, 404, f"{user} reading {name}{path}")
+
+
+OFFERS: dict[str, set[str]] = {
+    "alice": {BANK, BANK2},
+    "bob": {BANK, BANK2},
+    "bank": {BANK},
+    "bank2": {BANK},
+    "banker": {BANK2},
+    "desk": {BANK, BANK2},
+    "desk2": {BANK, BANK2},
+    "admin": {BANK, BANK2},
+}
+"""Whose offers and reviews of the loan each reader gets: a partner its own only."""
+
+
+def test_a_partner_never_sees_another_partners_offer_or_review(api: Api, world: World) -> None:
+    loan = world.applications["loan"]
+    for user in EVERYONE:
+        mine = OFFERS.get(user, set())
+        offers = api.get(f"/applications/{loan}/offers", user=user)
+        reviews = api.get(f"/applications/{loan}/reviews", user=user)
+        if not mine:
+            refused(offers, 404, f"{user}'s offers")
+            refused(reviews, 404, f"{user}'s reviews")
+        else:
+            assert {o["partner"]["id"] for o in offers.json["items"]} == mine, (user, offers.json)
+            assert {r["partner"]["id"] for r in reviews.json["items"]} == mine, (user, reviews.json)
+        for partner, offer_id in world.offers.items():
+            offer = api.get(f"/offers/{offer_id}", user=user)
+            review = api.get(f"/applications/{loan}/reviews/{partner}", user=user)
+            if partner in mine:
+                assert offer.status_code == 200 and offer.json["partner"]["id"] == partner, (user, offer.json)
+                assert review.status_code == 200 and review.json["partner"]["id"] == partner, (user, review.json)
+            else:
+                refused(offer, 404, f"{user} reading {partner}'s offer")
+                refused(review, 404, f"{user} reading {partner}'s review")
+        if mine:
+            answers = [api.get(f"/applications/{loan}{path}", user=user).json for path in ("", "/history")]
+            text = str(answers) + str(offers.json) + str(reviews.json)
+            for partner, offer_id in world.offers.items():
+                assert (offer_id in text) == (partner in mine), (user, partner)
+                if user in PARTNERS:  # not even its name: which partner was also asked is not its to know
+                    assert (partner in text) == (partner in mine), (user, partner)
+
+
+def test_only_the_tenant_admin_is_offered_accept_and_decline(api: Api, world: World) -> None:
+    """alice (admin of ORG_A) may accept or decline an offer; bob (member) reads it but may not:
+    the answers an offer shows and the 403 he gets agree."""
+    offer_id = world.offers[BANK]
+    alice = api.get(f"/offers/{offer_id}", user="alice").json
+    bob = api.get(f"/offers/{offer_id}", user="bob").json
+    assert {"accept", "decline"} <= set(alice["actions"]), alice
+    assert not {"accept", "decline"} & set(bob["actions"]), bob
+    for action in ("accept", "decline"):
+        answer = api.post(f"/offers/{offer_id}/{action}", None, user="bob", **{"If-Match": f'"{bob["version"]}"'})
+        refused(answer, 403, f"bob {action}ing")
