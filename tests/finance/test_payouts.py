@@ -13,7 +13,7 @@ from services.finance.models import Application, ApplicationTransition, Decision
 from shared.clock import PARK_TZ
 from shared.db import Database
 from shared.events.contracts import validate
-from tests.booking.conftest import Api
+from tests.booking.conftest import BANK, Api, User
 from tests.finance.conftest import Products, outbox
 from tests.finance.test_payouts_rig import accepted_application
 
@@ -301,3 +301,23 @@ def test_an_application_still_paying_out_is_not_closed(api: Api, db: Database) -
     zh = problem(close(api, app_id, **ZH), 409, "rule/state-transition")
     en = problem(close(api, app_id), 409, "rule/state-transition")
     assert zh["detail"] != en["detail"]
+
+
+def test_a_partners_api_client_is_no_second_person(api: Api, db: Database) -> None:
+    """Maker-checker needs two people: the bank's API client (an integration its people drive)
+    approving what its agent recorded would let one person record and approve through two
+    paths. A client may record (a person then checks it); only a person approves."""
+    api.users = {**api.users, "ledger": User("client:bank-ledger", BANK, "bank", ("partner_agent",), "Bank ledger")}
+    app_id = accepted_application(db, amount="500000.00", accepted="300000.00")
+    sign(api, app_id)
+    by_agent = record(api, app_id, "100000.00")
+    assert by_agent.status_code == 201, by_agent.json
+    refused = problem(approve(api, app_id, by_agent.json, "ledger"), 409, "rule/checker-not-person")
+    assert refused["detail"] == "An approval is a person's: an API client cannot approve."
+    zh = problem(approve(api, app_id, by_agent.json, "ledger", **ZH), 409, "rule/checker-not-person")
+    assert zh["detail"] == "审批须由人作出：API 客户端不能审批。"
+    with db.reading() as session:
+        assert session.get(Disbursement, by_agent.json["id"]).status == "pending"  # nothing written
+    by_client = record(api, app_id, "50000.00", user="ledger")
+    assert by_client.status_code == 201, by_client.json
+    assert approve(api, app_id, by_client.json, "bank").status_code == 200  # a person checks the client

@@ -34,12 +34,23 @@ MAKER_CHECKER = ("disbursement", "subsidy_payout")
 _CENT = Decimal("0.01")
 _MAX = Decimal("999999999999.99")
 
+API_CLIENT_PREFIX = "client:"
+"""How the subject of a partner's API client starts (the gateway's tokens)."""
+
 
 def check_second_person(maker: str, checker: str) -> None:
     """The checker approves what another recorded: ``rule/same-person`` (409) when ``checker``
-    is the ``maker`` (subjects compared as they are: one person, one subject)."""
+    is the ``maker`` (subjects compared as they are: one person, one subject);
+    ``rule/checker-not-person`` (409) when the checker is an API client (``client:...``): a
+    partner's integration is driven by its people, so approving through it would let one person
+    record and approve by two paths. A client may be the maker (a person then checks it)."""
     if not maker or not checker:
         raise ValueError("maker and checker are subjects")
+    if checker.startswith(API_CLIENT_PREFIX):
+        raise Conflict(
+            _("An approval is a person's: an API client cannot approve."),
+            code="rule/checker-not-person",
+        )
     if maker == checker:
         raise Conflict(
             _("You recorded this; another person must approve it."),
