@@ -25,19 +25,19 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from services.consulting.models import Base
 from services.consulting.queries.calendar import DEFAULT_HOURS
 from shared.clock import PARK_TZ
 from shared.db import Database
-from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON
 from tests.booking.conftest import ORG_A, Api, User
 from tests.consulting.conftest import IPA, LAW, LAW2, USERS, Catalogue
 from tests.consulting.test_attachments import PDF, upload
 from tests.consulting.test_calendar import LAST, MANUAL_DAYS, OUT_OF_SOURCE
 from tests.consulting.test_cases_support import case_in, done, submitted
 from tests.consulting.test_catalogue import new_item
+from tests.endpoint_matrix import refused, served_routes
+from tests.endpoint_matrix import snapshot as every_row
 
 PREFIX = "/api/v1/consulting"
 ERIN = User("user:erin", ORG_A, "tenant", ("tenant_member",), "Erin Wu")
@@ -362,11 +362,7 @@ def call(api: Api, method: str, where: Target, row: Row, user: str | None) -> An
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table of consulting's database, the outbox and the directory included."""
-    with db.reading() as session:
-        return {
-            table.name: sorted((tuple(row) for row in session.execute(select(table))), key=repr)
-            for table in Base.metadata.sorted_tables
-        }
+    return every_row(db, Base.metadata)
 
 
 def expected(row: Row, user: str) -> int:
@@ -379,13 +375,7 @@ ROUTES = sorted(MATRIX)
 
 
 def test_the_matrix_lists_every_route_and_method_the_app_serves(app: Flask) -> None:
-    served = {
-        (rule.rule.removeprefix(PREFIX), method)
-        for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(PREFIX + "/")
-        for method in rule.methods or ()
-        if method not in ("HEAD", "OPTIONS")
-    }
+    served = served_routes(app, PREFIX)
     assert sorted(served - set(MATRIX)) == [], "routes without a row: say who may call them"
     assert sorted(set(MATRIX) - served) == [], "rows of routes the app no longer serves"
 
@@ -395,15 +385,6 @@ def test_every_row_names_everybody_once() -> None:
         assert set(row.may).isdisjoint(row.forbidden), route
         assert set(row.may) | set(row.forbidden) <= set(EVERYONE), route
         assert row.on == "world" or row.on in STAGES, route
-
-
-def refused(response: Any, status: int, what: str) -> None:
-    assert response.status_code == status, (what, response.status_code, response.get_json())
-    assert response.mimetype == PROBLEM_JSON, what
-    problem = response.get_json()
-    code = {401: "unauthorized", 403: "forbidden", 404: "not-found"}[status]
-    assert problem["type"] == PROBLEM_BASE + code, (what, problem)
-    assert problem["status"] == status and problem["detail"], (what, problem)
 
 
 @pytest.mark.parametrize(("rule", "method"), ROUTES, ids=[f"{m} {r}" for r, m in ROUTES])

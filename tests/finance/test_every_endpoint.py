@@ -25,15 +25,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from services.finance.models import Base
 from shared.clock import PARK_TZ
 from shared.db import Database
-from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON
 from tests.booking.conftest import BANK, ORG_A, Api
+from tests.endpoint_matrix import refused, served_routes
+from tests.endpoint_matrix import snapshot as every_row
 from tests.finance.conftest import BANK2, BUREAU, USERS, Products
 from tests.finance.test_documents import PDF
 from tests.finance.test_documents import upload as upload_document
@@ -455,11 +455,7 @@ def call(api: Api, method: str, rule: str, target: Target, row: Row, user: str |
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every finance table, the outbox and the directory included."""
-    with db.reading() as session:
-        return {
-            table.name: sorted((tuple(row) for row in session.execute(select(table))), key=repr)
-            for table in Base.metadata.sorted_tables
-        }
+    return every_row(db, Base.metadata)
 
 
 def expected(row: Row, user: str) -> int:
@@ -470,28 +466,11 @@ def expected(row: Row, user: str) -> int:
     return 403 if user in row.forbidden else 404
 
 
-def refused(response: Any, status: int, what: str) -> None:
-    assert response.status_code == status, (what, response.status_code, response.get_json())
-    assert response.mimetype == PROBLEM_JSON, what
-    problem = response.get_json()
-    assert str(problem["type"]).startswith(PROBLEM_BASE) and problem["type"] != PROBLEM_BASE, (what, problem)
-    if status in (401, 403, 404):
-        code = {401: "unauthorized", 403: "forbidden", 404: "not-found"}[status]
-        assert problem["type"] == PROBLEM_BASE + code, (what, problem)
-    assert problem["status"] == status and problem["detail"], (what, problem)
-
-
 ROUTES = sorted(MATRIX)
 
 
 def test_the_matrix_lists_every_route_and_method_the_app_serves(app: Flask) -> None:
-    served = {
-        (rule.rule.removeprefix(PREFIX), method)
-        for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(PREFIX + "/")
-        for method in rule.methods or ()
-        if method not in ("HEAD", "OPTIONS")
-    }
+    served = served_routes(app, PREFIX)
     assert sorted(served - set(MATRIX)) == [], "routes without a row: say who may call them"
     assert sorted(set(MATRIX) - served) == [], "rows of routes the app no longer serves"
 
