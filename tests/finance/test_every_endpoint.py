@@ -627,3 +627,38 @@ def test_only_the_tenant_admin_is_offered_accept_and_decline(api: Api, world: Wo
     for action in ("accept", "decline"):
         answer = api.post(f"/offers/{offer_id}/{action}", None, user="bob", **{"If-Match": f'"{bob["version"]}"'})
         refused(answer, 403, f"bob {action}ing")
+
+
+def test_a_partner_whose_offer_lost_never_reads_which_offer_won(api: Api, db: Database) -> None:
+    """alice accepts BANK's offer: BANK2 (whose offer lapsed) reads that the application was
+    accepted, never which offer: not in the application, not in its offers' comparison."""
+    loan = stage(api, db, "offered")
+    assert loan.offer is not None
+    accepted = api.post(
+        f"/offers/{loan.offer['id']}/accept",
+        None,
+        user="alice",
+        **if_match(api, MATRIX[("/offers/<uuid:offer_id>/accept", "POST")], loan),
+    )
+    assert accepted.status_code == 200, accepted.json
+    for user, shown in (("alice", True), ("bank", True), ("desk", True), ("banker", False)):
+        application = api.get(f"/applications/{loan.application_id}", user=user).json
+        offers = api.get(f"/applications/{loan.application_id}/offers", user=user).json
+        winner = loan.offer["id"] if shown else None
+        assert application["accepted_offer_id"] == winner, (user, application)
+        assert offers["accepted_offer_id"] == winner, (user, offers)
+        if not shown:
+            assert loan.offer["id"] not in str(application) + str(offers), user
+
+
+def test_every_line_of_the_history_is_named(api: Api, db: Database) -> None:
+    """Every line of a paid-out loan's history (contract, tranche recorded and approved) reads with
+    a name in the reader's language, never the action's code."""
+    paid = stage(api, db, "paid_out")
+    for language in ("en", "zh"):
+        history = api.get(
+            f"/applications/{paid.application_id}/history", user="desk", headers={"Accept-Language": language}
+        )
+        assert history.status_code == 200, history.json
+        unnamed = [line["action"] for line in history.json["items"] if line["action_label"] == line["action"]]
+        assert unnamed == [], (language, unnamed)
