@@ -428,3 +428,15 @@ def test_the_withdrawal_by_another_acceptance_reads_in_the_readers_language(api,
         line for line in history if line["subject"] in {"offer", "review"} and line["action"] in {"withdraw", "cancel"}
     ]
     assert ended and {line["reason"] for line in ended} == {chinese}
+
+
+def test_a_partner_never_reads_which_other_partner_won(api, db):
+    """The history a partner reads names no other partner: the acceptance of another's offer is
+    there (the application moved), without the winner's id."""
+    application_id, dear, cheap = two_offers(api, db)
+    assert answer(api, cheap, "accept", "alice").status_code == 200
+    history = api.get(f"/applications/{application_id}/history", user="bank").get_json()["items"]
+    assert "accept_offer" in [line["action"] for line in history]
+    assert {line["partner_org_id"] for line in history} <= {None, BANK}, history
+    application = api.get(f"/applications/{application_id}", user="bank").get_json()
+    assert BANK2 not in str(application), application

@@ -317,7 +317,8 @@ def test_a_partners_api_client_is_no_second_person(api: Api, db: Database) -> No
     zh = problem(approve(api, app_id, by_agent.json, "ledger", **ZH), 409, "rule/checker-not-person")
     assert zh["detail"] == "审批须由人作出：API 客户端不能审批。"
     with db.reading() as session:
-        assert session.get(Disbursement, by_agent.json["id"]).status == "pending"  # nothing written
+        tranche = session.get(Disbursement, by_agent.json["id"])
+        assert tranche is not None and tranche.status == "pending"  # nothing written
     by_client = record(api, app_id, "50000.00", user="ledger")
     assert by_client.status_code == 201, by_client.json
     assert approve(api, app_id, by_client.json, "bank").status_code == 200  # a person checks the client

@@ -110,6 +110,8 @@ def application_view(
 ) -> dict[str, Any]:
     """An application as ``actor`` reads it (module docstring: who sees which reviews)."""
     reviews = [r for r in application.reviews if sees_partner(actor, r.partner_org_id)]
+    accepted = application.accepted_partner_org_id
+    winner_shown = accepted is None or sees_partner(actor, accepted)
     return {
         "id": application.id,
         "number": application.number,
@@ -135,8 +137,11 @@ def application_view(
         "reason": application.reason,
         "partner_org_ids": [r.partner_org_id for r in reviews],
         "reviews": [review_view(r, organisations) for r in reviews],
-        "accepted_offer_id": application.accepted_offer_id,
-        "accepted_partner": organisation_ref(organisations, application.accepted_partner_org_id),
+        # A partner whose offer lost reads that the application was accepted, not whose offer.
+        "accepted_offer_id": application.accepted_offer_id if winner_shown else None,
+        "accepted_partner": organisation_ref(organisations, application.accepted_partner_org_id)
+        if winner_shown
+        else None,
         "documents_count": documents,
         "submitted_at": application.submitted_at,
         "closed_at": application.closed_at,
@@ -184,7 +189,9 @@ def transition_view(line: ApplicationTransition, actor: Principal) -> dict[str, 
         "from_status_label": _line_status_label(line, line.from_status, actor),
         "to_status": line.to_status,
         "to_status_label": _line_status_label(line, line.to_status, actor),
-        "partner_org_id": line.partner_org_id,
+        # A partner reads that the application moved (another's offer accepted, say), never
+        # which other partner it moved for.
+        "partner_org_id": line.partner_org_id if own or not actor.is_partner else None,
         "actor": line.actor,
         "actor_name": actor_name_shown(line.actor, line.actor_name),
         "reason": reason_shown(line.reason),
