@@ -121,6 +121,17 @@ def test_the_tenant_withdraws_before_acceptance(api: Api, db: Database) -> None:
     assert again.json["allowed"] == ["draft", "submitted", "pre_review", "routed"]
 
 
+def test_a_reason_with_a_nul_character_is_a_field_error_and_nothing_is_written(api: Api, db: Database) -> None:
+    """A reason is text a person reads: a NUL in it is the field's error (422), as in every other
+    reason, not stored (SQLite took it) nor a database refusal (PostgreSQL's value-not-storable)."""
+    created = draft(api).json
+    refused = act(api, created, "withdraw", "alice", {"reason": "moving\x00out"})
+    assert refused.status_code == 422 and code(refused) == "validation-failed", refused.json
+    assert "reason" in refused.json["errors"]
+    assert api.get(f"/applications/{created['id']}").json["status"] == "draft"
+    assert types(db) == []
+
+
 def test_a_draft_is_withdrawn_without_reviews(api: Api, db: Database) -> None:
     created = draft(api).json
     answer = act(api, created, "withdraw", "alice")

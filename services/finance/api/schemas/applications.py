@@ -47,7 +47,7 @@ class ApplicationEditSchema(Schema):
 
 
 class ApplicationReasonSchema(Schema):
-    reason = fields.String(load_default=None, allow_none=True, validate=REASON)
+    reason = Text(load_default=None, allow_none=True, validate=REASON)
 
 
 class ApplicationRouteSchema(Schema):
