@@ -39,8 +39,8 @@ def sign(api: Api, app_id: str, user: str = "bank", **body: Any) -> Any:
     return api.post(f"/applications/{app_id}/contract", payload, user=user, **{"If-Match": etag(api, app_id)})
 
 
-def record(api: Api, app_id: str, amount: Any, user: str = "bank", **headers: str) -> Any:
-    body = {"amount": amount, "disbursed_on": TODAY.isoformat(), "reference": "TRX-1"}
+def record(api: Api, app_id: str, amount: Any, user: str = "bank", disbursed_on: str = "", **headers: str) -> Any:
+    body = {"amount": amount, "disbursed_on": disbursed_on or TODAY.isoformat(), "reference": "TRX-1"}
     return api.post(f"/applications/{app_id}/disbursements", body, user=user, **headers)
 
 
@@ -322,3 +322,18 @@ def test_a_partners_api_client_is_no_second_person(api: Api, db: Database) -> No
     by_client = record(api, app_id, "50000.00", user="ledger")
     assert by_client.status_code == 201, by_client.json
     assert approve(api, app_id, by_client.json, "bank").status_code == 200  # a person checks the client
+
+
+def test_days_out_of_any_plausible_range_are_field_errors(api: Api, db: Database) -> None:
+    """A contract signed, a tranche paid in year 1 is a typing slip, not a day: 422 on the field
+    (the kernel's plausible day), nothing written."""
+    app_id = accepted_application(db, amount="500000.00", accepted="300000.00")
+    refused = sign(api, app_id, signed_on="0001-01-01")
+    assert refused.status_code == 422 and "signed_on" in refused.json["errors"], refused.json
+    with db.reading() as session:
+        application = session.get(Application, app_id)
+        assert application is not None and application.contract_signed_on is None
+    assert sign(api, app_id).status_code == 200
+    early = record(api, app_id, "100000.00", disbursed_on="0001-01-01")
+    assert early.status_code == 422 and "disbursed_on" in early.json["errors"], early.json
+    assert count(db, Disbursement) == 0

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from services.finance.queries.payouts import DISBURSEMENT_STATUSES
 from services.finance.rules.names import APPLICATION_STATUS
 from shared.events.finance import APPLICATION_STATUSES
-from shared.http.fields import ParkTime, Text
+from shared.http.fields import ParkTime, Text, plausible_day
 from shared.http.languages import Label
 
 _MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["500000.00"]}
@@ -18,7 +18,9 @@ _MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["500000.00"
 
 class ContractInSchema(Schema):
     contract_number = Text(required=True, validate=validate.Length(min=1, max=64))
-    signed_on = fields.Date(required=True, metadata={"description": "the park day it was signed; not in the future"})
+    signed_on = fields.Date(
+        required=True, validate=plausible_day, metadata={"description": "the park day it was signed; not in the future"}
+    )
 
 
 class DisbursementInSchema(Schema):
@@ -27,7 +29,9 @@ class DisbursementInSchema(Schema):
         validate=validate.Length(min=1, max=40),
         metadata={"description": 'yuan as a decimal string with at most two places, such as "200000.00"'},
     )
-    disbursed_on = fields.Date(required=True, metadata={"description": "the park day it was paid; not in the future"})
+    disbursed_on = fields.Date(
+        required=True, validate=plausible_day, metadata={"description": "the park day it was paid; not in the future"}
+    )
     reference = Text(
         load_default=None,
         allow_none=True,
