@@ -440,3 +440,16 @@ def test_a_partner_never_reads_which_other_partner_won(api, db):
     assert {line["partner_org_id"] for line in history} <= {None, BANK}, history
     application = api.get(f"/applications/{application_id}", user="bank").get_json()
     assert BANK2 not in str(application), application
+
+
+def test_an_offer_expiring_beyond_any_plausible_day_is_a_field_error(api, db):
+    """An offer open until year 9999 never expires: 422 on ``expires_at`` (the kernel's plausible
+    day), no offer written."""
+    application_id = routed_application(api, db)
+    started(api, application_id, BANK, "bank")
+    refused = api.post(
+        f"/applications/{application_id}/offers", terms(expires_at="9999-12-31T00:00:00+08:00"), user="bank"
+    )
+    assert refused.status_code == 422 and "expires_at" in refused.get_json()["errors"], refused.get_json()
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Offer)) == 0

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from services.finance.rules.cost import REPAYMENT_METHODS
 from services.finance.rules.names import OFFER_STATUS, REPAYMENT_METHOD
 from shared.events.finance import CURRENCY, OFFER_KINDS, OFFER_STATUSES
-from shared.http.fields import OrganisationRefSchema, ParkTime, Readable, Text, WholeNumber
+from shared.http.fields import OrganisationRefSchema, ParkTime, Readable, Text, WholeNumber, plausible_day
 from shared.http.languages import Label
 
 AMOUNT = validate.Length(min=1, max=40)
@@ -40,7 +40,11 @@ class OfferInSchema(Schema):
     repayment_method = fields.String(required=True, metadata={"enum": list(REPAYMENT_METHODS)})
     fees = fields.List(fields.Nested(OfferFeeInSchema), load_default=list, validate=validate.Length(max=10))
     conditions = Text(load_default=None, allow_none=True, validate=validate.Length(max=4000))
-    expires_at = ParkTime(required=True, metadata={"description": "after now; the offer cannot be accepted then"})
+    expires_at = ParkTime(
+        required=True,
+        validate=plausible_day,
+        metadata={"description": "after now, by 2100; the offer cannot be accepted then"},
+    )
 
 
 class ApprovalInSchema(Schema):
