@@ -1,7 +1,8 @@
-"""Offers on PostgreSQL, where two requests really overlap: two tenant admins (or a double click)
+"""Finance on PostgreSQL, where two requests really overlap: two tenant admins (or a double click)
 accepting two offers of one application at once get one acceptance and one clear refusal (409
 with a rule's code), never two accepted offers and never a deadlock rolled back as
-``conflict/concurrent-change``."""
+``conflict/concurrent-change``; drafts at once take distinct numbers; two tranches approved at
+once complete the payout once."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from shared.db import Database
 from shared.settings import Settings
 from tests.booking.conftest import Api
 from tests.conftest import make_settings
-from tests.finance.conftest import USERS, Products
+from tests.finance.conftest import USERS, Products, outbox
 from tests.finance.test_offers import two_offers
+from tests.finance.test_payouts import approve, record, sign
+from tests.finance.test_payouts_rig import accepted_application
 from tests.finance.test_reviews import if_match
 from tests.servers import PostgresDatabases
 
@@ -105,3 +108,32 @@ def test_drafts_made_at_once_take_distinct_consecutive_numbers(
     numbers = sorted(body["number"] for _status, body in answers)
     year = numbers[0].split("-")[1]
     assert numbers == [f"F-{year}-{n:05d}" for n in range(1, count + 1)]
+
+
+def test_two_tranches_approved_at_once_complete_the_payout_once(
+    api: Api, db: Database, app: Flask, settings: Settings, signing_key: rsa.RSAPrivateKey
+) -> None:
+    """Two checkers approving the two tranches that pay the accepted amount at once: both count,
+    in turn (the application's row lock), and exactly one of them is the final one."""
+    app_id = accepted_application(db, amount="500000.00", accepted="300000.00")
+    assert sign(api, app_id).status_code == 200
+    first = record(api, app_id, "100000.00").json
+    second = record(api, app_id, "200000.00").json
+    clients = []
+    for _ in range(2):
+        client = Api(app.test_client(), settings, signing_key, prefix="/api/v1/finance")
+        client.users = USERS
+        clients.append(client)
+    checkers = [("bank2", first), ("desk", second)]
+
+    def check(index: int) -> tuple[int, Any]:
+        user, tranche = checkers[index]
+        response = approve(clients[index], app_id, tranche, user)
+        return response.status_code, response.get_json()
+
+    answers = at_once(2, check)
+    assert [status for status, _body in answers] == [200, 200], answers
+    payouts = api.get(f"/applications/{app_id}/disbursements", user="desk").json
+    assert (payouts["status"], payouts["disbursed_total"]) == ("disbursed", "300000.00")
+    finals = [e["data"]["tranche"]["final"] for e in outbox(db) if e["type"] == "finance.application.disbursed"]
+    assert sorted(finals) == [False, True]
