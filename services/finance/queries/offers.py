@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from services.finance.models import Application, Offer, directory
 from services.finance.permissions import RIGHTS, sees_offer
 from services.finance.queries.applications import visible_application
+from services.finance.queries.views import sees_partner
 from services.finance.rules.cost import AllInCost, all_in_cost, offer
 from services.finance.rules.lifecycle import offer_expired
 from services.finance.rules.names import reason_shown
@@ -160,7 +161,9 @@ def comparison(session: Session, actor: Principal, application_id: str, status: 
         if view["open"]:
             rank += 1
             view["rank"] = rank
-    return {"application_id": application.id, "accepted_offer_id": application.accepted_offer_id, "items": views}
+    # A partner whose offer lost reads that one was accepted (its own is withdrawn), not which.
+    accepted = application.accepted_offer_id if sees_partner(actor, application.accepted_partner_org_id) else None
+    return {"application_id": application.id, "accepted_offer_id": accepted, "items": views}
 
 
 def one_offer(session: Session, actor: Principal, offer_id: str) -> dict[str, Any]:

@@ -258,9 +258,11 @@ RECORDED_ACTIONS = (
     "record_valuation",
     "record_pledge",
     "release_pledge",
+    "record_disbursement",
 )
 """Lines of the audit trail that move no machine: the draft's creation, its documents and patents,
-the valuation and the pledge (each with its name in ``names.APPLICATION_ACTION``)."""
+the valuation and the pledge, a tranche recorded before its approval (each with its name in
+``names.APPLICATION_ACTION``)."""
 REVIEW_OPEN = ("routed", "under_review", "info_requested", "offer_made")
 
 REVIEW_EVENT_OF_ACTION: Mapping[str, str | None] = {

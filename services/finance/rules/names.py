@@ -116,6 +116,7 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "record_valuation": _("Valuation recorded"),
         "record_pledge": _("Pledge registered"),
         "release_pledge": _("Pledge released"),
+        "record_disbursement": _("Tranche recorded, awaiting approval"),
     },
     REVIEW_STATUS: {  # shared/events/finance.py: REVIEW_STATUSES
         "routed": _("Routed, not yet reviewed"),
