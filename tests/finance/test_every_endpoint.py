@@ -217,6 +217,21 @@ MATRIX: dict[tuple[str, str], Row] = {
         body=lambda: {"answers": ["Three hospitals"]},
         if_match="review",
     ),
+    # The short paths: the partner's own review; the one review asking the tenant.
+    ("/applications/<uuid:application_id>/request-info", "POST"): Row(
+        (*BANKS, "banker"),
+        forbidden=NOT_PARTNERS,
+        on="in_review",
+        body=lambda: {"questions": ["Your largest customers?"]},
+        if_match="*",
+    ),
+    ("/applications/<uuid:application_id>/provide-info", "POST"): Row(
+        APPLICANT,
+        forbidden=NOT_TENANTS,
+        on="info_requested",
+        body=lambda: {"answers": ["Three hospitals"]},
+        if_match="review",
+    ),
     ("/applications/<uuid:application_id>/reviews/<string:partner_org_id>/decline", "POST"): Row(
         BANKS, forbidden=NOT_PARTNERS, on="in_review", body=lambda: {"reason_code": "credit_history"}, if_match="review"
     ),

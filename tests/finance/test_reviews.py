@@ -386,3 +386,35 @@ def test_each_reader_is_offered_the_steps_it_may_take(api, db):
     assert review_of(api, application_id, BANK, "bob")["actions"] == ["provide_info"]
     subsidy = subsidy_application(api, db)
     assert started(api, subsidy, BUREAU, "bureau")["actions"] == ["request_info", "decline", "approve"]
+
+
+def test_the_short_paths_find_the_review_they_mean(api, db):
+    """``/applications/{id}/request-info`` is the calling partner's own review;
+    ``/applications/{id}/provide-info`` answers the one partner waiting: none waiting is a 409,
+    two waiting a 422 naming them (each is then answered at its review's path)."""
+    application_id = routed_application(api, db)
+    started(api, application_id, BANK, "bank")
+    started(api, application_id, BANK2, "banker")
+    short = f"/applications/{application_id}"
+    nobody = api.post(f"{short}/provide-info", {"answers": ["x"]}, user="alice", **{"If-Match": "*"})
+    assert (nobody.status_code, code_of(nobody)) == (409, "rule/no-info-request")
+
+    version = review_of(api, application_id, BANK, "bank")["version"]
+    asked = api.post(f"{short}/request-info", {"questions": ["Who buys?"]}, user="bank", **if_match(version))
+    assert asked.status_code == 200, asked.get_json()
+    assert (asked.get_json()["partner"]["id"], asked.get_json()["status"]) == (BANK, "info_requested")
+    answered = api.post(
+        f"{short}/provide-info", {"answers": ["Three hospitals"]}, user="alice", **if_match(asked.get_json()["version"])
+    )
+    assert answered.status_code == 200, answered.get_json()
+    assert answered.get_json()["status"] == "under_review"
+
+    for partner, user in ((BANK, "bank"), (BANK2, "banker")):
+        assert step(api, application_id, partner, "request-info", {"questions": ["Q?"]}, user).status_code == 200
+    several = api.post(f"{short}/provide-info", {"answers": ["x"]}, user="alice", **{"If-Match": "*"})
+    assert (several.status_code, code_of(several)) == (422, "rule/partner-required")
+    assert sorted(several.get_json()["partner_org_ids"]) == sorted([BANK, BANK2])
+    in_chinese = api.post(
+        f"{short}/provide-info", {"answers": ["x"]}, user="alice", **{"Accept-Language": "zh", "If-Match": "*"}
+    )
+    assert in_chinese.get_json()["detail"] == "有多家合作机构索要了资料：请在各自审查的路径分别答复。"

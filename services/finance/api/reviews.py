@@ -42,7 +42,7 @@ def answer(review: dict[str, Any]) -> Any:
     return review, 200, versioned_headers(review["version"])
 
 
-def act(action: str, application_id: Any, partner_org_id: str, body: dict[str, Any] | None) -> Any:
+def act(action: str, application_id: Any, partner_org_id: str | None, body: dict[str, Any] | None) -> Any:
     """Run one step of the review under ``If-Match``."""
     body = body or {}
     command = ActOnReview(
@@ -117,6 +117,31 @@ class ReviewProvideInfo(MethodView):
         ``rule/info-incomplete`` otherwise). The review resumes where it was; publishes
         ``info_provided``."""
         return act("provide_info", application_id, partner_org_id, body)
+
+
+@blp.route("/applications/<uuid:application_id>/request-info")
+class RequestInfo(MethodView):
+    @RIGHTS.guard("request_info", current_principal)
+    @blp.arguments(InfoRequestSchema)
+    @blp.response(200, ReviewSchema)
+    @blp.doc(parameters=[IF_MATCH])
+    def post(self, body: dict[str, Any], application_id: Any) -> Any:
+        """The short path of ``/reviews/{partner}/request-info``: the caller's own review (its
+        ``ETag`` in ``If-Match``)."""
+        return act("request_info", application_id, None, body)
+
+
+@blp.route("/applications/<uuid:application_id>/provide-info")
+class ProvideInfo(MethodView):
+    @RIGHTS.guard("provide_info", current_principal)
+    @blp.arguments(InfoAnswerSchema)
+    @blp.response(200, ReviewSchema)
+    @blp.doc(parameters=[IF_MATCH])
+    def post(self, body: dict[str, Any], application_id: Any) -> Any:
+        """The short path of ``/reviews/{partner}/provide-info``: the answer goes to the one
+        partner waiting for it (409 ``rule/no-info-request`` when none is; 422
+        ``rule/partner-required`` when several are: answer each at its review's path)."""
+        return act("provide_info", application_id, None, body)
 
 
 @blp.route("/applications/<uuid:application_id>/reviews/<string:partner_org_id>/decline")

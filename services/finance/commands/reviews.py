@@ -18,7 +18,9 @@ class ActOnReview:
 
     actor: Principal
     application_id: str
-    partner_org_id: str
+    partner_org_id: str | None
+    """``None``: the caller's own review (a partner), or the one review asking the tenant
+    (``provide_info``): :func:`services.finance.handlers.reviews.find_review`."""
     action: str
     expected_versions: frozenset[int] | None = None
     document_types: tuple[str, ...] = ()

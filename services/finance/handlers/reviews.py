@@ -54,9 +54,28 @@ def check_in_review(application: Application) -> None:
         )
 
 
-def find_review(application: Application, actor: Principal, partner_org_id: str) -> Review:
+def find_review(application: Application, actor: Principal, partner_org_id: str | None) -> Review:
     """The review of ``partner_org_id`` on ``application``. A partner sees only its own review:
-    another partner's is a 404 for it, as one that does not exist."""
+    another partner's is a 404 for it, as one that does not exist. Without a partner (the short
+    paths ``/applications/{id}/request-info|provide-info``): a partner's own review; for anyone
+    else the one review waiting on the tenant's answer (409 ``rule/no-info-request`` when none
+    does, 422 ``rule/partner-required`` naming them when several do)."""
+    if partner_org_id is None:
+        if actor.is_partner:
+            partner_org_id = actor.org_id
+        else:
+            asking = [r.partner_org_id for r in application.reviews if r.status == "info_requested"]
+            if not asking:
+                raise Conflict(
+                    _("No partner is waiting for information on this application."), code="rule/no-info-request"
+                )
+            if len(asking) > 1:
+                raise RuleViolation(
+                    _("Several partners asked for information: answer each at its review's own path."),
+                    code="rule/partner-required",
+                    partner_org_ids=asking,
+                )
+            partner_org_id = asking[0]
     for review in application.reviews:
         if review.partner_org_id == partner_org_id and not (actor.is_partner and actor.org_id != partner_org_id):
             return review
