@@ -337,3 +337,20 @@ def test_days_out_of_any_plausible_range_are_field_errors(api: Api, db: Database
     early = record(api, app_id, "100000.00", disbursed_on="0001-01-01")
     assert early.status_code == 422 and "disbursed_on" in early.json["errors"], early.json
     assert count(db, Disbursement) == 0
+
+
+def test_the_tenant_reads_the_payouts_status_as_on_the_application(api: Api, db: Database) -> None:
+    """The tenant's name of a state is the same on the application and on its payouts (staff read
+    the staff's name on both)."""
+    app_id = accepted_application(db)
+    assert sign(api, app_id).status_code == 200
+    tranche = record(api, app_id, "100000.00").json
+    assert approve(api, app_id, tranche, "desk").status_code == 200  # a part paid: disbursing
+    for user in ("alice", "desk"):
+        zh = {"Accept-Language": "zh"}
+        application = api.get(f"/applications/{app_id}", user=user, headers=zh).json
+        payouts = api.get(f"/applications/{app_id}/disbursements", user=user, headers=zh).json
+        assert payouts["status_label"] == application["status_label"], user
+    tenant = api.get(f"/applications/{app_id}/disbursements", user="alice").json["status_label"]
+    staff = api.get(f"/applications/{app_id}/disbursements", user="desk").json["status_label"]
+    assert (tenant, staff) == ("Being paid out", "Being disbursed")

@@ -65,7 +65,7 @@ def sign_contract(cmd: SignContract, *, uow: UnitOfWork) -> dict[str, Any]:
         details={"contract_number": number, "signed_on": cmd.signed_on.isoformat()},
         event_extra={"contract_number": number, "signed_on": cmd.signed_on.isoformat()},
     )
-    return payouts_view(uow.session, application)
+    return payouts_view(uow.session, application, cmd.actor)
 
 
 def _check_can_disburse(application: Application, actor: Principal) -> None:
@@ -234,4 +234,4 @@ def close_application(cmd: CloseApplication, *, uow: UnitOfWork) -> dict[str, An
         partner_org_id=application.accepted_partner_org_id,
         details=details,
     )
-    return payouts_view(uow.session, application)
+    return payouts_view(uow.session, application, cmd.actor)

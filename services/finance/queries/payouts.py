@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.finance.models import Application, Disbursement, Offer
 from services.finance.permissions import can_see
+from services.finance.queries.views import status_label
 from services.finance.rules.money import format_amount
 from shared.errors import NotFound
 from shared.i18n import _
@@ -27,7 +28,7 @@ def get_payouts(session: Session, actor: Principal, application_id: str) -> dict
     application = session.get(Application, application_id)
     if application is None or not can_see(actor, application) or not _sees_accepted_offer(actor, application):
         raise NotFound(_("There is no application {id}.", id=application_id), code="not-found")
-    return payouts_view(session, application)
+    return payouts_view(session, application, actor)
 
 
 def _sees_accepted_offer(actor: Principal, application: Application) -> bool:
@@ -73,8 +74,9 @@ def disbursement_view(tranche: Disbursement, application: Application) -> dict[s
     }
 
 
-def payouts_view(session: Session, application: Application) -> dict[str, Any]:
-    """The application's payouts: ``accepted_amount``, ``disbursed_total`` (approved tranches
+def payouts_view(session: Session, application: Application, actor: Principal) -> dict[str, Any]:
+    """The application's payouts, its status named as ``actor`` reads it (a tenant the tenant's
+    name): ``accepted_amount``, ``disbursed_total`` (approved tranches
     only: a pending one has not counted yet), ``pending_total``, ``remaining``, the contract, the
     pledge's release and ``items`` (every tranche). ``version`` is the application's (its ETag)."""
     items = tranches(session, application.id)
@@ -84,6 +86,7 @@ def payouts_view(session: Session, application: Application) -> dict[str, Any]:
     return {
         "application_id": application.id,
         "status": application.status,
+        "status_label": status_label(application.status, actor),
         "product_kind": application.product_kind,
         "currency": application.currency,
         "accepted_amount": format_amount(accepted),

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from services.finance.queries.payouts import DISBURSEMENT_STATUSES
 from services.finance.rules.names import APPLICATION_STATUS
 from shared.events.finance import APPLICATION_STATUSES
-from shared.http.fields import ParkTime, Text, plausible_day
+from shared.http.fields import ParkTime, Readable, Text, plausible_day
 from shared.http.languages import Label
 
 _MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["500000.00"]}
@@ -72,7 +72,7 @@ class DisbursementSchema(Schema):
 class PayoutsSchema(Schema):
     application_id = fields.UUID(required=True)
     status = fields.String(required=True, metadata={"enum": list(APPLICATION_STATUSES)})
-    status_label = Label(APPLICATION_STATUS, attribute="status")
+    status_label = Readable(metadata={"description": "the status as the reader names it (a tenant: the tenant's name)"})
     product_kind = fields.String(required=True)
     currency = fields.String(required=True)
     accepted_amount = fields.String(required=True, metadata=_MONEY)
