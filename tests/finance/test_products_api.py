@@ -122,7 +122,7 @@ def test_a_product_answers_what_a_tenant_compares(api: Api) -> None:
     expected = all_in_cost(offer(Decimal("1000000.00"), 12, Decimal("4.725"), "equal_instalments", LOAN_FEES))
     example = loan["example_cost"]
     assert example["amount"] == "1000000.00" and example["term_months"] == 12
-    assert example["nominal_rate"] == "4.725"
+    assert example["nominal_rate"] == "4.7250"
     assert example["annual_rate"] == f"{expected.annual_rate:.2f}"
     assert Decimal(example["annual_rate"]) > Decimal("4.725")  # the fee costs something
     assert example["total_cost"] == f"{expected.total_cost:.2f}"

@@ -59,7 +59,7 @@ def example_cost(product: Product) -> dict[str, Any] | None:
         "amount": format_amount(amount),
         "currency": "CNY",
         "term_months": term,
-        "nominal_rate": f"{rate.normalize():f}",
+        "nominal_rate": _percent(rate),
         "repayment_method": method,
         "annual_rate": f"{cost.annual_rate:.2f}",
         "effective_annual_rate": f"{cost.effective_annual_rate:.2f}",
