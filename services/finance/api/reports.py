@@ -11,12 +11,11 @@ from services.finance.api.schemas.reports import PipelineCsvQuerySchema, Pipelin
 from services.finance.permissions import RIGHTS
 from services.finance.queries import reports
 from shared.clock import utcnow
-from shared.csv import csv_lines
 from shared.http.auth import current_principal
 from shared.http.blueprint import Blueprint
+from shared.http.downloads import CSV_RESPONSE, csv_download
 from shared.http.languages import current_locale
 from shared.http.views import reading
-from shared.i18n import render
 
 blp = Blueprint("finance-reports", "parkhub.finance.reports", description="The pipeline per product and partner.")
 
@@ -53,23 +52,10 @@ class PipelineReport(MethodView):
 class PipelineReportCsv(MethodView):
     @RIGHTS.guard("reports", current_principal)
     @blp.arguments(PipelineCsvQuerySchema, location="query")
-    @blp.doc(
-        responses={
-            "200": {
-                "description": "The pipeline report as CSV, one row per group (UTF-8 with a byte order mark; "
-                "headers in the reader's language unless header=keys).",
-                "content": {"text/csv": {"schema": {"type": "string"}}},
-            }
-        }
-    )
+    @blp.doc(responses={"200": CSV_RESPONSE})
     def get(self, args: dict[str, Any]) -> Response:
         """The same report as CSV: one row per group, a column per measure."""
         report = _report(args)
-        columns = reports.csv_columns()
-        locale = current_locale()
-        head = list(columns) if args["header"] == "keys" else [render(text, locale) for text in columns.values()]
         rows = [reports.csv_row(group, group["display_name"]) for group in report["groups"]]
-        response = Response("".join(csv_lines(head, list(columns), rows)), mimetype="text/csv")
         filename = f"pipeline-{args['group_by']}-{args['from_']}-{args['to']}.csv"
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return csv_download(reports.csv_columns(), rows, header=args["header"], filename=filename)

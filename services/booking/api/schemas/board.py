@@ -10,11 +10,11 @@ from services.booking.rules.names import CHECK_IN_STATE, LAYOUT, PLATE_KIND, RES
 from services.booking.rules.policy import CHECK_IN_STATES
 from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
 from shared.http.display_names import DisplayName
+from shared.http.downloads import HEADERS
 from shared.http.fields import ParkTime
 from shared.http.languages import Label
 
 FORMATS = ("json", "csv", "html")
-HEADERS = ("labels", "keys")
 
 
 def _format() -> fields.String:

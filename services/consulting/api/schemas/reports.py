@@ -7,10 +7,9 @@ from marshmallow import Schema, fields, validate
 from services.consulting.queries.reports import GROUPINGS
 from services.consulting.rules.names import CASE_STATUS, REPORT_GROUP_BY, SLA_CLOCK, SLA_TARGET
 from shared.events.consulting import CASE_STATUSES, SLA_CLOCKS, SLA_TARGETS
+from shared.http.downloads import HEADERS
 from shared.http.fields import ParkTime, plausible_day
 from shared.http.languages import Label
-
-HEADERS = ("labels", "keys")
 
 
 class SlaReportQuerySchema(Schema):

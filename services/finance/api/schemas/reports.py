@@ -6,10 +6,10 @@ from marshmallow import Schema, fields, validate
 
 from services.finance.queries.reports import GROUPINGS, REPORTED_STATUSES
 from services.finance.rules.names import APPLICATION_STATUS
+from shared.http.downloads import HEADERS
 from shared.http.fields import ParkTime, plausible_day
 from shared.http.languages import Label
 
-HEADERS = ("labels", "keys")
 _MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["500000.00"]}
 
 
