@@ -11,7 +11,6 @@ firm LAW2; ``ipagent`` of the IP agency IPA; ``bank`` of a bank (a partner servi
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,13 +20,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
-from sqlalchemy import select
 
 from services.consulting.app import create_app
 from services.consulting.models import Category, FirmCategory, ServiceItem, directory
 from services.consulting.models import database as consulting_database
 from shared.db import Database
 from shared.settings import Settings
+from tests import service_rig
 from tests.booking.conftest import BANK, OPERATOR, ORG_A, ORG_B, Api, User, signing_key, write_jwks
 
 __all__ = ["signing_key"]
@@ -101,20 +100,7 @@ class Catalogue:
 
 def register_organisations(database: Database) -> None:
     """The test organisations in consulting's directory, as identity's events would put them."""
-    with database.unit_of_work() as uow:
-        for org_id, name, name_zh, kind in ORGANISATIONS:
-            uow.session.execute(
-                directory.insert().values(
-                    id=org_id,
-                    name=name,
-                    name_zh=name_zh,
-                    kind=kind,
-                    status="active",
-                    version=1,
-                    updated_at=datetime.now(UTC),
-                )
-            )
-        uow.commit()
+    service_rig.register_organisations(database, directory, ORGANISATIONS)
 
 
 def load_catalogue(database: Database) -> None:
@@ -203,7 +189,4 @@ def api(app: Flask, settings: Settings, signing_key: rsa.RSAPrivateKey) -> Api:
 
 
 def outbox(db: Database, type_prefix: str = "consulting.") -> list[dict[str, Any]]:
-    table = db.messaging.outbox
-    with db.reading() as session:
-        query = select(table.c.envelope).where(table.c.type.startswith(type_prefix)).order_by(table.c.id)
-        return [json.loads(r.envelope) for r in session.execute(query)]
+    return service_rig.published(db, type_prefix)
