@@ -19,27 +19,27 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def test_new_secrets_are_whsec_base64_and_never_repeat():
+def test_new_secrets_are_whsec_base64_and_never_repeat() -> None:
     first, second = new_secret(), new_secret()
     assert first.startswith("whsec_") and first != second
     assert check_secret(first) == first
 
 
 @pytest.mark.parametrize("secret", ["", "whsec_", "whsec_!!!", "sk_abc", "whsec_" + "QUJD"])
-def test_bad_secrets_are_refused(secret):
+def test_bad_secrets_are_refused(secret: str) -> None:
     with pytest.raises(RuleViolation) as caught:
         check_secret(secret)
     assert caught.value.code == "rule/webhook-secret-invalid"
 
 
-def test_a_receiver_verifies_a_signed_delivery():
+def test_a_receiver_verifies_a_signed_delivery() -> None:
     secret = new_secret()
     sent = headers("msg_1", BODY, Secrets(secret), now())
     assert set(sent) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
     assert Webhook(secret).verify(BODY, sent) == json.loads(BODY)
 
 
-def test_a_tampered_body_or_another_secret_fails():
+def test_a_tampered_body_or_another_secret_fails() -> None:
     secret = new_secret()
     sent = headers("msg_1", BODY, Secrets(secret), now())
     with pytest.raises(WebhookVerificationError):
@@ -50,14 +50,14 @@ def test_a_tampered_body_or_another_secret_fails():
         Webhook(secret).verify(BODY, {**sent, "webhook-id": "msg_2"})
 
 
-def test_an_old_timestamp_fails():
+def test_an_old_timestamp_fails() -> None:
     secret = new_secret()
     sent = headers("msg_1", BODY, Secrets(secret), now() - timedelta(minutes=10))
     with pytest.raises(WebhookVerificationError, match="too old"):
         Webhook(secret).verify(BODY, sent)
 
 
-def test_during_the_grace_both_secrets_verify_afterwards_only_the_new():
+def test_during_the_grace_both_secrets_verify_afterwards_only_the_new() -> None:
     old, new = new_secret(), new_secret()
     rotated_at = now()
     keys = Secrets(old).rotate(new, rotated_at)
@@ -75,6 +75,6 @@ def test_during_the_grace_both_secrets_verify_afterwards_only_the_new():
         Webhook(old).verify(BODY, sent)
 
 
-def test_a_rotation_refuses_a_bad_new_secret():
+def test_a_rotation_refuses_a_bad_new_secret() -> None:
     with pytest.raises(RuleViolation):
         Secrets(new_secret()).rotate("nope", now())
