@@ -64,7 +64,7 @@ def test_a_notice_names_what_the_event_carries() -> None:
 
 def test_a_notice_speaks_chinese() -> None:
     quoted = notice_for("consulting.case.quoted", DATA)
-    assert render(quoted.title, "zh") == "收到报价"
+    assert render(quoted.title, "zh") == "收到服务报价"
     body = render(quoted.body, "zh")
     assert "1200.00" in body and CASE_ID[:8] in body and body != render(quoted.body, "en")
 
