@@ -15,6 +15,7 @@ from shared.errors import Conflict, RuleViolation
 from shared.events.consulting import CASE_STATUSES
 from shared.i18n import Message, Text, _
 from shared.rights import alternatives
+from shared.transitions import next_state
 
 STATUSES = CASE_STATUSES
 
@@ -87,18 +88,15 @@ def next_status(status: str, action: str, *, for_tenant: bool = False) -> str:
     naming the states it is possible from (in the tenant's names for a tenant, ``for_tenant``)."""
     if action not in _MOVES:
         raise ValueError(f"unknown case action {action!r}")
-    try:
-        return _MOVES[action][status]
-    except KeyError:
-        allowed = allowed_from(action)
-        names = alternatives(tuple(status_name(s, for_tenant=for_tenant) for s in allowed))
-        raise Conflict(
-            _REFUSALS[action](names, status_name(status, for_tenant=for_tenant)),
-            code="rule/state-transition",
-            case_status=status,
-            action=action,
-            allowed=list(allowed),
-        ) from None
+    return next_state(
+        _MOVES,
+        status,
+        action,
+        states=STATUSES,
+        name=lambda s: status_name(s, for_tenant=for_tenant),
+        refusal=_REFUSALS[action],
+        subject="case",
+    )
 
 
 # One text per action; {allowed} names the states it is possible from (those of _MOVES).

@@ -26,6 +26,7 @@ from shared.errors import Conflict, RuleViolation
 from shared.events.finance import APPLICATION_STATUSES, DECLINE_REASONS, OFFER_STATUSES, REVIEW_STATUSES
 from shared.i18n import Message, Text, _, label
 from shared.rights import alternatives
+from shared.transitions import next_state
 
 STATUSES = APPLICATION_STATUSES
 
@@ -117,18 +118,15 @@ def next_status(status: str, action: str, *, subsidy: bool = False, for_tenant: 
             action=action,
             subsidy=subsidy,
         )
-    try:
-        return table[action][status]
-    except KeyError:
-        allowed = allowed_from(action, subsidy=subsidy)
-        names = alternatives(tuple(application_status_name(s, for_tenant=for_tenant) for s in allowed))
-        raise Conflict(
-            _REFUSALS[action](names, application_status_name(status, for_tenant=for_tenant)),
-            code="rule/state-transition",
-            application_status=status,
-            action=action,
-            allowed=list(allowed),
-        ) from None
+    return next_state(
+        table,
+        status,
+        action,
+        states=STATUSES,
+        name=lambda s: application_status_name(s, for_tenant=for_tenant),
+        refusal=_REFUSALS[action],
+        subject="application",
+    )
 
 
 # One text per action; {allowed} names the states it is possible from (those of the tables).
@@ -285,22 +283,20 @@ def next_review_status(status: str, action: str) -> str:
     the states it is possible from."""
     if action not in _REVIEW_MOVES:
         raise ValueError(f"unknown review action {action!r}")
-    try:
-        return _REVIEW_MOVES[action][status]
-    except KeyError:
-        allowed = tuple(s for s in REVIEW_STATUSES if s in _REVIEW_MOVES[action])
-        raise Conflict(
-            _(
-                "This step of the partner's review ({action}) needs it to be {allowed}; it is {status}.",
-                action=label("finance-application-action", action),
-                status=label(REVIEW_STATUS, status),
-                allowed=alternatives(tuple(label(REVIEW_STATUS, s) for s in allowed)),
-            ),
-            code="rule/state-transition",
-            review_status=status,
-            action=action,
-            allowed=list(allowed),
-        ) from None
+    return next_state(
+        _REVIEW_MOVES,
+        status,
+        action,
+        states=REVIEW_STATUSES,
+        name=lambda s: label(REVIEW_STATUS, s),
+        refusal=lambda allowed, now: _(
+            "This step of the partner's review ({action}) needs it to be {allowed}; it is {status}.",
+            action=label("finance-application-action", action),
+            status=now,
+            allowed=allowed,
+        ),
+        subject="review",
+    )
 
 
 def check_decline(reason_code: str | None, reason: str | None = None) -> str:
