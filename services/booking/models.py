@@ -234,6 +234,10 @@ class Reservation(Base):
     occurrence: Mapped[int | None] = mapped_column(Integer)
     """The index of this occurrence in its series (0 is the series' first start)."""
     reason: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(String(20))
+    """What an event booking is for: ``roadshow`` (a financing roadshow, ``purpose_ref`` the
+    financing round) or ``product_launch``; None for an ordinary booking."""
+    purpose_ref: Mapped[str | None] = mapped_column(String(64))
     checked_in_at: Mapped[datetime | None] = mapped_column(TS)
     sequence: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
@@ -386,3 +390,20 @@ class CalendarFeed(Base):
     owner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     secret: Mapped[str] = mapped_column(String(64), unique=True)
     rotated_at: Mapped[datetime] = mapped_column(TS)
+
+
+class FinancingRound(Base):
+    """A tenant's accepted venture-capital or guide-fund offer, as finance announced it
+    (``finance.application.offer_accepted``): what entitles it to book a financing roadshow."""
+
+    __tablename__ = "financing_rounds"
+
+    application_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(64), index=True)
+    product_kind: Mapped[str] = mapped_column(String(20))
+    partner_org_id: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    accepted_at: Mapped[datetime] = mapped_column(TS)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(TS)
+    """Set when the application was withdrawn or closed unpaid: no roadshow any more."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -207,11 +208,25 @@ class Case(Base):
     solution: Mapped[str | None] = mapped_column(Text)
     solution_proposed_at: Mapped[datetime | None] = mapped_column(TS)
     closed_at: Mapped[datetime | None] = mapped_column(TS)
+    origin: Mapped[str | None] = mapped_column(String(20))
+    """The service that opened the case on the tenant's behalf (``finance`` for an IP valuation),
+    None for a case the tenant submitted."""
+    origin_ref: Mapped[str | None] = mapped_column(String(64))
+    """The request of ``origin`` the case answers (finance's valuation request id): one case each."""
+    origin_subject: Mapped[str | None] = mapped_column(String(64))
+    """What the request is about in ``origin`` (the financing application's id)."""
+    valuation_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    valuation_currency: Mapped[str | None] = mapped_column(String(3))
+    valuation_report_id: Mapped[str | None] = mapped_column(String(36))
+    """The attachment holding the appraisal report of a valuation case."""
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(TS)
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_cases_status_category_code", "status", "category_code"),)
+    __table_args__ = (
+        Index("ix_cases_status_category_code", "status", "category_code"),
+        UniqueConstraint("origin", "origin_ref", name="uq_cases_origin_origin_ref"),
+    )
 
 
 class CaseTransition(Base):
@@ -386,3 +401,46 @@ class CaseCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer)
+
+
+# Meetings ----------------------------------------------------------------------------------------
+
+
+class Meeting(Base):
+    """A meeting the tenant or the firm asked for on a case, and the room booking holds for it.
+
+    Consulting asks booking with ``booking.room_hold.requested`` (``request_id``; a retry after no
+    answer asks again under a new one) and follows booking's answer: ``status`` is requested,
+    pending_approval (the room waits for the desk), confirmed (``reservation_id``, the space),
+    rejected (``rule`` and the nearest free ``alternatives``), no_answer (booking did not answer in
+    time; staff may retry or cancel), cancelled (by a person, or the case's cancellation, which
+    releases the room)."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(120))
+    requested_by_name: Mapped[str | None] = mapped_column(String(200))
+    requested_by_org_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(TS)
+    ends_at: Mapped[datetime] = mapped_column(TS)
+    attendees: Mapped[int] = mapped_column(Integer)
+    needs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """What the room must offer: ``space_kind``, ``layout``, ``equipment``, ``note``."""
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    reservation_id: Mapped[str | None] = mapped_column(String(36))
+    space_name: Mapped[str | None] = mapped_column(String(200))
+    space_name_zh: Mapped[str | None] = mapped_column(String(200))
+    rule: Mapped[str | None] = mapped_column(String(60))
+    reason: Mapped[str | None] = mapped_column(Text)
+    alternatives: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+    requested_at: Mapped[datetime] = mapped_column(TS)
+    answered_at: Mapped[datetime | None] = mapped_column(TS)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(TS)
+
+    __mapper_args__ = {"version_id_col": version}

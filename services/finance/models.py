@@ -366,3 +366,38 @@ class Disbursement(Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (UniqueConstraint("application_id", "number"),)
+
+
+# Valuations asked of consulting ----------------------------------------------------------------
+
+
+class ValuationRequest(Base):
+    """A valuation of an IP-pledge application's patents, asked of consulting
+    (``finance.ip_valuation.requested``, ``id`` is the request id consulting answers to).
+
+    ``status``: requested (no answer yet), opened (consulting opened case ``case_number``),
+    valued (``amount`` recorded on the application), failed (the case was cancelled or every firm
+    declined: ``reason``), no_answer (consulting did not open a case in time). A failed or
+    unanswered request is for the desk to act on: ask again (a new request) or record a valuation
+    by hand."""
+
+    __tablename__ = "valuation_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    appraiser_org_id: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(36))
+    case_number: Mapped[str | None] = mapped_column(String(20))
+    amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    report_name: Mapped[str | None] = mapped_column(String(200))
+    report_attachment_id: Mapped[str | None] = mapped_column(String(36))
+    reason: Mapped[str | None] = mapped_column(Text)
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+    requested_by: Mapped[str] = mapped_column(String(120))
+    requested_at: Mapped[datetime] = mapped_column(TS)
+    answered_at: Mapped[datetime | None] = mapped_column(TS)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}

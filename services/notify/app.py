@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from services.notify.api import notifications, preferences, timeline, webhooks
 from services.notify.models import TABLES
 from services.notify.worker import participant
 from shared.http.app import service_app
@@ -16,6 +17,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         TABLES,
         participant(settings),
         settings,
+        blueprints=[notifications.blp, preferences.blp, webhooks.blp, timeline.blp],
         title="ParkHub Notify",
-        description="Notifications to tenants and staff, and webhooks to partner systems.",
+        description="Notifications to tenants, partners and staff (in the app and by e-mail), partner webhooks "
+        "signed by the Standard Webhooks specification, and each organisation's timeline across services.",
     )

@@ -57,6 +57,9 @@ class UtcDateTime(fields.AwareDateTime):
 
 
 PLATE_KINDS = ("mainland", "other")
+PURPOSES = ("roadshow", "product_launch")
+"""What an event booking (exhibition hall, release square) is for: a financing roadshow of a
+tenant with an accepted venture-capital or guide-fund offer, or a product launch."""
 
 
 class VisitorV1(Schema):
@@ -98,10 +101,33 @@ class ReservationV1(Schema):
     visitors = fields.List(fields.Nested(VisitorV1), load_default=list)
     reason = fields.String(load_default=None, allow_none=True)
     request_id = fields.String(load_default=None, allow_none=True)
+    purpose = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(PURPOSES),
+        metadata={"description": "what an event booking is for; null for an ordinary booking"},
+    )
+    purpose_ref = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=64),
+        metadata={"description": "roadshow: the financing application whose accepted offer it presents"},
+    )
     previous_starts_at = UtcDateTime(load_default=None, allow_none=True)
     previous_ends_at = UtcDateTime(load_default=None, allow_none=True)
     previous_space_id = fields.UUID(load_default=None, allow_none=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class AlternativeV1(Schema):
+    """A free slot near a room hold booking could not place: another fitting space at the asked
+    time, or the asked space at another time, nearest first."""
+
+    space_id = fields.UUID(required=True)
+    space_name = fields.String(required=True)
+    space_name_zh = fields.String(required=True)
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
 
 
 class ReservationRejectedV1(ReservationV1):
@@ -121,6 +147,11 @@ class ReservationRejectedV1(ReservationV1):
     currency = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("CNY",)))
     version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     rule = fields.String(load_default=None, allow_none=True, metadata={"description": "problem code of the rule"})
+    alternatives = fields.List(
+        fields.Nested(AlternativeV1),
+        load_default=list,
+        metadata={"description": "a room hold that could not be placed: the nearest free slots (at most 3)"},
+    )
 
 
 class RoomHoldRequestedV1(Schema):
@@ -140,6 +171,16 @@ class RoomHoldRequestedV1(Schema):
     layout = fields.String(load_default=None, allow_none=True)
     equipment = fields.List(fields.String(), load_default=list)
     visitors = fields.List(fields.Nested(VisitorV1), load_default=list)
+
+
+class RoomHoldReleasedV1(Schema):
+    """The service that asked for a room hold no longer needs it (its meeting or case was
+    cancelled): booking cancels the reservation it placed for (``requester``, ``request_id``),
+    without a fee, or does nothing when it placed none or it ended already."""
+
+    request_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    requester = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 class BoothsChangedV1(Schema):
@@ -229,4 +270,12 @@ RESERVATION_REJECTED = register(
 )
 ROOM_HOLD_REQUESTED = register(
     Contract("booking.room_hold.requested", 1, RoomHoldRequestedV1, "Hold a meeting room on behalf of a tenant.")
+)
+ROOM_HOLD_RELEASED = register(
+    Contract(
+        "booking.room_hold.released",
+        1,
+        RoomHoldReleasedV1,
+        "The requester of a room hold no longer needs it: booking cancels the reservation it placed, without a fee.",
+    )
 )

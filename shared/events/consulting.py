@@ -148,3 +148,61 @@ CASE_REOPENED = _case("reopened", "The tenant rejected the solution (reason); th
 CASE_CANCELLED = _case("cancelled", "A case was cancelled before work started (previous_status says where).")
 CASE_SLA_WARNING = _case("sla_warning", "An SLA target of a case is near (clock, target).", CaseSlaV1)
 CASE_SLA_BREACHED = _case("sla_breached", "An SLA target of a case was missed (clock, target).", CaseSlaV1)
+
+
+VALUATION_FAILURES = ("cancelled", "declined_by_all")
+"""Why a valuation case ended without a valuation: cancelled, or every appraisal firm declined."""
+
+
+class ValuationV1(Schema):
+    """Consulting's answer to ``finance.ip_valuation.requested`` (``request_id``): the case it
+    opened, and later the valuation or why there is none."""
+
+    request_id = fields.UUID(required=True)
+    application_id = fields.UUID(required=True)
+    org_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    case_id = fields.UUID(required=True)
+    case_number = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    appraiser_org_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+
+
+class ValuationCompletedV1(ValuationV1):
+    amount = fields.Decimal(
+        required=True, as_string=True, places=2, validate=validate.Range(min=0, min_inclusive=False)
+    )
+    currency = fields.String(required=True, validate=validate.OneOf((CURRENCY,)))
+    report_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    report_attachment_id = fields.UUID(
+        required=True, metadata={"description": "the report, readable by the tenant through consulting's API"}
+    )
+
+
+class ValuationFailedV1(ValuationV1):
+    failure = fields.String(required=True, validate=validate.OneOf(VALUATION_FAILURES))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+VALUATION_OPENED = register(
+    Contract(
+        "consulting.valuation.opened",
+        1,
+        ValuationV1,
+        "Consulting opened a valuation case for finance's request (case_number; the firm once routed).",
+    )
+)
+VALUATION_COMPLETED = register(
+    Contract(
+        "consulting.valuation.completed",
+        1,
+        ValuationCompletedV1,
+        "The appraisal firm closed a valuation case with an amount and a report.",
+    )
+)
+VALUATION_FAILED = register(
+    Contract(
+        "consulting.valuation.failed",
+        1,
+        ValuationFailedV1,
+        "A valuation case ended without a valuation: cancelled, or declined by every appraisal firm.",
+    )
+)

@@ -222,6 +222,12 @@ class IpValuationRequestedV1(Schema):
     """The park asks an IP appraisal firm to value the patents an IP-pledge application pledges."""
 
     application_id = fields.UUID(required=True)
+    request_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "finance's valuation request: consulting answers to it, one case each"},
+    )
+    application_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
     org_id = fields.String(required=True, validate=_ORG)
     patent_numbers = fields.List(
         fields.String(validate=validate.Regexp(r"^ZL(\d{12}|\d{8})\.[0-9X]$")),

@@ -1,4 +1,4 @@
-"""Contracts of the events the gateway publishes about organisations (``identity.*``)."""
+"""Contracts of the events the gateway publishes about organisations and users (``identity.*``)."""
 
 from __future__ import annotations
 
@@ -39,4 +39,25 @@ ORGANISATION_REGISTERED = register(
 )
 ORGANISATION_UPDATED = register(
     Contract("identity.organisation.updated", 1, OrganisationV1, "An organisation's details or status changed.")
+)
+
+
+class UserV1(Schema):
+    """What other services may know about a person who signs in (never a password or a token):
+    notify writes to them, in their organisation's role. ``username`` is the token's subject,
+    the name other events carry (``booked_by``, ``applicant``)."""
+
+    id = fields.UUID(required=True)
+    username = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    org_id = fields.UUID(required=True)
+    roles = fields.List(fields.String(validate=validate.Length(min=1, max=40)), required=True)
+    active = fields.Boolean(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+USER_REGISTERED = register(Contract("identity.user.registered", 1, UserV1, "A user was created."))
+USER_UPDATED = register(
+    Contract("identity.user.updated", 1, UserV1, "A user's name, e-mail, roles or active flag changed.")
 )

@@ -82,7 +82,7 @@ def test_short_id() -> None:
 def test_an_event_delivered_twice_makes_one_notification_per_recipient() -> None:
     event_id = str(uuid.uuid4())
     alice = Recipient("submitter", user="alice")
-    admins = Recipient("org_admins", org_id="ORG_A", role="org_admin")
+    admins = Recipient("org_admins", org_id="ORG_A", role="tenant_admin")
     assert dedupe_key(event_id, alice) == dedupe_key(event_id, Recipient("booker", user="alice"))
     keys = {dedupe_key(event_id, r) for r in (alice, admins, Recipient("desk", role="desk_staff"))}
     assert len(keys) == 3

@@ -3,7 +3,7 @@
 An audience is a symbol (``booker``, ``org_admins``, ``assigned_firm`` ...); :func:`recipients`
 resolves the audiences of an event's row into concrete :class:`Recipient` s from the event's data
 alone: a user (by subject), an organisation (every member of it, ``role`` None), or the holders of
-a role (``org_admin`` within an organisation, ``desk_staff`` park-wide). An audience whose field is
+a role (``tenant_admin`` within an organisation, ``desk_staff`` park-wide). An audience whose field is
 null in the event (no firm yet, a room hold's rejection without a booker) resolves to nobody.
 
 A row may be empty: the event is a request between services (``booking.room_hold.requested``,
@@ -60,7 +60,7 @@ PARTNER_AUDIENCES: frozenset[str] = frozenset(
 SERVICES: tuple[str, ...] = ("booking", "consulting", "finance")
 """The services whose every event type has a row below."""
 
-ROLE_ORG_ADMIN = "org_admin"
+ROLE_ORG_ADMIN = "tenant_admin"
 ROLE_DESK_STAFF = "desk_staff"
 
 # The table -----------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Notify's HTTP API, one blueprint per resource."""

@@ -1,0 +1,1 @@
+"""Notify's request and response schemas, a module per resource."""

@@ -1,0 +1,1 @@
+"""Notify's commands, a module per area; each names who asks (``actor``)."""

@@ -1,0 +1,1 @@
+"""Notify's read side: the feed, preferences, webhook endpoints and deliveries, timelines."""
