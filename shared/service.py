@@ -76,7 +76,7 @@ def participant(
         tables.name,
         database,
         inbox,
-        jobs=tuple(scheduled(database, work, every_seconds=every_seconds) for work in jobs),
+        jobs=tuple(scheduled(database, work, every_seconds=settings.job_seconds or every_seconds) for work in jobs),
     )
 
 

@@ -50,6 +50,9 @@ class Settings:
     finance_files: str = "database"
     """Where finance keeps applications' documents: ``database`` (the default) or a directory:
     ``PARKHUB_FINANCE_FILES``."""
+    job_seconds: float | None = None
+    """Every scheduled job's period when set (PARKHUB_JOB_SECONDS): demos and end-to-end tests
+    run the workers' jobs every second instead of each service's own period."""
 
     @property
     def bus_is_volatile(self) -> bool:
@@ -102,6 +105,7 @@ class Settings:
                 retry_base_seconds=float(env.get("PARKHUB_RETRY_BASE_SECONDS", "0.2")),
                 consulting_files=env.get("PARKHUB_CONSULTING_FILES", "database").strip() or "database",
                 finance_files=env.get("PARKHUB_FINANCE_FILES", "database").strip() or "database",
+                job_seconds=float(env["PARKHUB_JOB_SECONDS"]) if env.get("PARKHUB_JOB_SECONDS") else None,
             )
         except ValueError as exc:
             raise SettingsError(f"malformed PARKHUB_* setting: {exc}") from exc
