@@ -96,3 +96,37 @@ class EmbeddedDriver:
 
     def wait_for(self, condition: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
         return poll(condition, what, timeout)
+
+
+class DistributedDriver:
+    """The distributed platform (``tests.integration.platform.Platform``): a client of nginx only."""
+
+    mode = "distributed"
+
+    def __init__(self, platform: Any) -> None:
+        self.platform = platform
+
+    def call(
+        self,
+        user: str | None,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        data: Any = None,
+    ) -> Answer:
+        kwargs: dict[str, Any] = {"headers": dict(headers or {})}
+        if json is not None:
+            kwargs["json"] = json
+        if data is not None:
+            kwargs["data"] = data
+        response = self.platform.request(method, path, user=user, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return Answer(response.status_code, body, dict(response.headers), response.text)
+
+    def wait_for(self, condition: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
+        return self.platform.wait_for(condition, what, timeout)
