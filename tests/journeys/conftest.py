@@ -1,15 +1,19 @@
-"""The journeys' rig: ``embedded`` drives a fresh embedded platform over the seeded demo data."""
+"""The journeys' rig: ``embedded`` drives a fresh embedded platform over the seeded demo data, its
+workers' jobs run every second (PARKHUB_JOB_SECONDS) as on the distributed platform of
+test_distributed_journeys.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
 import pytest
 
 from tests.journeys.driver import EmbeddedDriver
+from tests.park import running_park
 
 
 @pytest.fixture
-def embedded(park: Any) -> Iterator[EmbeddedDriver]:
-    yield EmbeddedDriver(park)
+def embedded(seeded_platform: Path, tmp_path: Path) -> Iterator[EmbeddedDriver]:
+    for park in running_park(seeded_platform, tmp_path, PARKHUB_JOB_SECONDS="1"):
+        yield EmbeddedDriver(park)
