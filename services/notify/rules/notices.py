@@ -89,6 +89,19 @@ def _tranche(d: Data) -> dict[str, str]:
     }
 
 
+def _valuation(d: Data) -> dict[str, str]:
+    return {"id": short_id(d.get("application_id")), "case": str(d.get("case_number") or short_id(d.get("case_id")))}
+
+
+def _valuation_failure(d: Data) -> Message | str:
+    failure = d.get("failure")
+    if failure == "cancelled":
+        return _("the case was cancelled")
+    if failure == "declined_by_all":
+        return _("every appraisal firm declined")
+    return str(d.get("reason") or failure or "-")
+
+
 def _reason(d: Data) -> str:
     return str(d.get("reason") or d.get("rule") or "-")
 
@@ -166,6 +179,11 @@ NOTICES: Mapping[str, Builder] = {
         _("Room requested"),
         _("A room was requested for “{title}”.", title=str(d.get("title") or "")),
     ),
+    "booking.room_hold.released": lambda d: Notice(
+        BOOKING,
+        _("Room released"),
+        _("The room held for request {request} is no longer needed.", request=str(d.get("request_id") or "")),
+    ),
     "consulting.case.submitted": lambda d: Notice(
         CASE, _("New case"), _("Case {id} ({category}) was submitted and waits for triage.", **_case(d))
     ),
@@ -209,6 +227,30 @@ NOTICES: Mapping[str, Builder] = {
     ),
     "consulting.case.sla_breached": lambda d: Notice(
         SLA, _("Case deadline missed"), _("A deadline of case {id} was missed.", **_case(d))
+    ),
+    "consulting.valuation.opened": lambda d: Notice(
+        APPLICATION,
+        _("Valuation case opened"),
+        _("Case {case} was opened to value the patents of application {id}.", **_valuation(d)),
+    ),
+    "consulting.valuation.completed": lambda d: Notice(
+        APPLICATION,
+        _("Valuation completed"),
+        _(
+            "The patents of application {id} were valued at {amount} {currency} (case {case}).",
+            **_valuation(d),
+            amount=str(d.get("amount") or ""),
+            currency=str(d.get("currency") or "CNY"),
+        ),
+    ),
+    "consulting.valuation.failed": lambda d: Notice(
+        APPLICATION,
+        _("Valuation failed"),
+        _(
+            "The valuation for application {id} ended without a value: {failure} (case {case}).",
+            **_valuation(d),
+            failure=_valuation_failure(d),
+        ),
     ),
     "finance.application.submitted": lambda d: Notice(
         APPLICATION,

@@ -79,6 +79,7 @@ AUDIENCES_BY_EVENT: Mapping[str, tuple[str, ...]] = {
     "booking.reservation.no_show": (BOOKER, ORG_ADMINS),
     "booking.reservation.completed": (),
     "booking.room_hold.requested": (),
+    "booking.room_hold.released": (),
     # consulting: the tenant who submitted, the desk that triages, the firm on the case.
     "consulting.case.submitted": (DESK,),
     "consulting.case.triaged": (SUBMITTER,),
@@ -94,6 +95,11 @@ AUDIENCES_BY_EVENT: Mapping[str, tuple[str, ...]] = {
     "consulting.case.cancelled": (ASSIGNED_FIRM, DESK),
     "consulting.case.sla_warning": (DESK, ASSIGNED_FIRM),
     "consulting.case.sla_breached": (DESK, ASSIGNED_FIRM),
+    # consulting's answers to finance's valuation request: the opening is a step between
+    # services; the outcome is news for the tenant's admins and the desk that acts on it.
+    "consulting.valuation.opened": (),
+    "consulting.valuation.completed": (ORG_ADMINS, DESK),
+    "consulting.valuation.failed": (ORG_ADMINS, DESK),
     # finance: the applicant, the desk that routes, the partner the change is about.
     "finance.application.submitted": (DESK,),
     "finance.application.routed": (NEWLY_ROUTED_PARTNERS, APPLICANT),
