@@ -43,7 +43,13 @@ from gateway.passwords import hash_secret
 from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound, check_version
-from shared.events.identity import ORGANISATION_REGISTERED, ORGANISATION_UPDATED, PARTNER_KINDS
+from shared.events.identity import (
+    ORGANISATION_REGISTERED,
+    ORGANISATION_UPDATED,
+    PARTNER_KINDS,
+    USER_REGISTERED,
+    USER_UPDATED,
+)
 from shared.i18n import Message, _
 from shared.principal import Principal
 
@@ -110,6 +116,7 @@ def create_user(cmd: CreateUser, *, uow: UnitOfWork) -> User:
     uow.session.add(user)
     _flush_unique(uow, _username_taken(username), "username-taken")
     _audit(uow, cmd.actor, "user", user.id, "created", before=None, after=_user_state(user))
+    uow.publish(USER_REGISTERED.type, user.event_data(), subject=user.id, orgid=user.organisation_id)
     return user
 
 
@@ -135,6 +142,8 @@ def update_user(cmd: UpdateUser, *, uow: UnitOfWork) -> User:
     uow.session.flush()  # the UPDATE checks and raises the version
     after = _user_state(user) | ({"password_changed": True} if password is not None else {})
     _audit(uow, cmd.actor, "user", user.id, "updated", before=before, after=after)
+    if changed:  # a new password alone is nobody else's business
+        uow.publish(USER_UPDATED.type, user.event_data(), subject=user.id, orgid=user.organisation_id)
     return user
 
 

@@ -111,6 +111,19 @@ class User(Base):
     def subject(self) -> str:
         return f"user:{self.id}"
 
+    def event_data(self) -> dict[str, Any]:
+        """The ``data`` of ``identity.user.*`` events (contract UserV1): never a password."""
+        return {
+            "id": self.id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "email": self.email,
+            "org_id": self.organisation_id,
+            "roles": list(self.roles),
+            "active": self.active,
+            "version": self.version,
+        }
+
 
 class ApiClient(Base):
     """A partner's machine client (OAuth2 client credentials); the secret is kept only hashed."""

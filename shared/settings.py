@@ -50,9 +50,32 @@ class Settings:
     finance_files: str = "database"
     """Where finance keeps applications' documents: ``database`` (the default) or a directory:
     ``PARKHUB_FINANCE_FILES``."""
+    webhook_allow_private: bool = False
+    """Whether partner webhooks may go to private, loopback or link-local addresses
+    (``PARKHUB_WEBHOOK_ALLOW_PRIVATE=1``): tests and closed installations only."""
+    webhook_ca_bundle: str | None = None
+    """A CA bundle (PEM file) to verify partners' HTTPS with (``PARKHUB_WEBHOOK_CA_BUNDLE``); None: the system's."""
+    webhook_timeout_seconds: float = 10.0
+    """How long one webhook request may take, connecting and answering (``PARKHUB_WEBHOOK_TIMEOUT_SECONDS``)."""
     job_seconds: float | None = None
     """Every scheduled job's period when set (PARKHUB_JOB_SECONDS): demos and end-to-end tests
     run the workers' jobs every second instead of each service's own period."""
+    smtp_host: str | None = None
+    """Notify's SMTP server (``PARKHUB_SMTP_HOST``); None (unset or empty): e-mail is off, and the
+    e-mails notify queues are marked ``skipped`` instead of sent (docs/NOTIFY.md)."""
+    smtp_port: int = 25
+    """``PARKHUB_SMTP_PORT``."""
+    smtp_from: str = "ParkHub <noreply@parkhub.local>"
+    """The ``From`` of notify's e-mails: ``PARKHUB_SMTP_FROM``."""
+    smtp_starttls: bool = False
+    """Upgrade the connection with STARTTLS before anything is sent: ``PARKHUB_SMTP_STARTTLS``
+    (``1``/``true``/``yes``)."""
+    smtp_username: str | None = None
+    """Log in with these when set: ``PARKHUB_SMTP_USERNAME`` and ``PARKHUB_SMTP_PASSWORD``."""
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_timeout_seconds: float = 10.0
+    """How long notify waits for the SMTP server per connection and command:
+    ``PARKHUB_SMTP_TIMEOUT_SECONDS``."""
 
     @property
     def bus_is_volatile(self) -> bool:
@@ -106,6 +129,17 @@ class Settings:
                 consulting_files=env.get("PARKHUB_CONSULTING_FILES", "database").strip() or "database",
                 finance_files=env.get("PARKHUB_FINANCE_FILES", "database").strip() or "database",
                 job_seconds=float(env["PARKHUB_JOB_SECONDS"]) if env.get("PARKHUB_JOB_SECONDS") else None,
+                webhook_allow_private=env.get("PARKHUB_WEBHOOK_ALLOW_PRIVATE", "").strip().lower()
+                in ("1", "true", "yes"),
+                webhook_ca_bundle=env.get("PARKHUB_WEBHOOK_CA_BUNDLE", "").strip() or None,
+                webhook_timeout_seconds=float(env.get("PARKHUB_WEBHOOK_TIMEOUT_SECONDS", "10")),
+                smtp_host=env.get("PARKHUB_SMTP_HOST", "").strip() or None,
+                smtp_port=int(env.get("PARKHUB_SMTP_PORT", "25")),
+                smtp_from=env.get("PARKHUB_SMTP_FROM", "").strip() or "ParkHub <noreply@parkhub.local>",
+                smtp_starttls=env.get("PARKHUB_SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes", "on"),
+                smtp_username=env.get("PARKHUB_SMTP_USERNAME") or None,
+                smtp_password=env.get("PARKHUB_SMTP_PASSWORD") or None,
+                smtp_timeout_seconds=float(env.get("PARKHUB_SMTP_TIMEOUT_SECONDS", "10")),
             )
         except ValueError as exc:
             raise SettingsError(f"malformed PARKHUB_* setting: {exc}") from exc
