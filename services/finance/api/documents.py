@@ -44,9 +44,9 @@ from services.finance.handlers.documents import (
     delete_patent,
     record_pledge,
     record_valuation,
-    request_valuation,
     upload_document,
 )
+from services.finance.handlers.valuations import request_valuation
 from services.finance.models import DocumentBlob
 from services.finance.permissions import RIGHTS
 from services.finance.queries import documents as queries

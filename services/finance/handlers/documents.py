@@ -10,7 +10,7 @@ Decisions (docs/FINANCE.md, "Documents, patents and pledges"):
 - a document is deleted only in a draft (what partners read stays);
 - patents are listed and removed in a draft of an IP-pledge application; each is answered with
   the pledge registration's pre-check (:func:`services.finance.rules.ip_pledge.check_patents`);
-- the desk asks for a valuation (``finance.ip_valuation.requested``); the desk or the accepted
+- the desk asks for a valuation (handlers/valuations.py); the desk or the accepted
   partner records its amount, and the loan-to-value ratio is computed from the application's
   amount; the pledge's registration is recorded after acceptance and released at closing
   (:func:`release_pledge`, called by the closing handler).
@@ -29,17 +29,15 @@ from services.finance.commands.documents import (
     DeletePatent,
     RecordPledge,
     RecordValuation,
-    RequestValuation,
     UploadDocument,
 )
-from services.finance.handlers.common import SYSTEM, load_application, new_id, record, utc_text
+from services.finance.handlers.common import SYSTEM, load_application, new_id, record
 from services.finance.models import Application, Document, DocumentBlob, Patent, Product, Review, directory
 from services.finance.permissions import RIGHTS
 from services.finance.queries.documents import (
     asked_types,
     checklist,
     document_view,
-    listed_patents,
     load_document,
     park_day,
     patent_view,
@@ -250,53 +248,6 @@ def delete_patent(cmd: DeletePatent, *, uow: UnitOfWork) -> None:
 
 
 # Valuation and pledge -------------------------------------------------------------------------
-
-
-def request_valuation(cmd: RequestValuation, *, uow: UnitOfWork) -> dict[str, Any]:
-    """The desk asks an appraisal firm to value the patents (the ``request_valuation`` right):
-    publishes ``finance.ip_valuation.requested``. 409 ``rule/not-ip-pledge``,
-    ``rule/valuation-state`` (a draft, or an application that ended); 422 ``rule/patent-none``,
-    ``rule/appraiser`` (not an IP agency of the directory)."""
-    application = load_application(uow, cmd.actor, cmd.application_id, for_update=True)
-    RIGHTS.require(cmd.actor, "request_valuation", application)
-    check_version(application.version, cmd.expected_versions)
-    _ip_pledge(application)
-    if application.status == "draft" or application.status in ENDED:
-        raise Conflict(
-            _("A valuation is requested for a submitted application that has not ended."),
-            code="rule/valuation-state",
-        )
-    patents = listed_patents(uow.session, application)
-    if not patents:
-        raise RuleViolation(_("An IP-pledge loan lists at least one patent."), code="rule/patent-none")
-    _check_appraiser(uow, cmd.appraiser_org_id)
-    now = utcnow()
-    record(
-        uow,
-        application,
-        "request_valuation",
-        from_status=application.status,
-        actor=cmd.actor,
-        at=now,
-        appraiser_org_id=cmd.appraiser_org_id,
-        patent_numbers=[p.number for p in patents],
-    )
-    application.updated_at = now
-    uow.session.flush()
-    uow.publish(
-        "finance.ip_valuation.requested",
-        {
-            "application_id": application.id,
-            "org_id": application.org_id,
-            "patent_numbers": [p.number for p in patents],
-            "appraiser_org_id": cmd.appraiser_org_id,
-            "requested_by": cmd.actor.subject,
-            "requested_at": utc_text(now),
-        },
-        subject=f"applications/{application.id}",
-        orgid=application.org_id,
-    )
-    return valuation_view(application)
 
 
 def _check_appraiser(uow: UnitOfWork, org_id: str | None) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.finance.models import Application, ApplicationTransition, Document, Product, Review, directory
 from services.finance.permissions import can_see, list_scope
+from services.finance.queries.valuations import latest_requests, valuation_view
 from services.finance.queries.views import application_view, line_shown, transition_view
 from shared.errors import NotFound
 from shared.i18n import _
@@ -52,8 +53,14 @@ def _views(session: Session, actor: Principal, applications: list[Application]) 
     }
     shown = [o for a in applications for o in (a.org_id, a.accepted_partner_org_id, *a.partner_org_ids)]
     names = organisations(session, shown)
+    requests = latest_requests(session, [a.id for a in applications if a.product_kind == "ip_pledge_loan"])
     return [
-        application_view(a, actor, product=products[a.product_id], organisations=names, documents=counts.get(a.id, 0))
+        {
+            **application_view(
+                a, actor, product=products[a.product_id], organisations=names, documents=counts.get(a.id, 0)
+            ),
+            "valuation": valuation_view(actor, a, requests.get(a.id)),
+        }
         for a in applications
     ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.finance.api.schemas.valuations import ValuationShownSchema
 from services.finance.rules.names import DECLINE_REASON, PRODUCT_KIND, REVIEW_STATUS
 from shared.events.finance import APPLICATION_STATUSES, PRODUCT_KINDS, REVIEW_STATUSES
 from shared.http.fields import NamedSchema, OrganisationRefSchema, ParkTime, Readable, Text, WholeNumber
@@ -122,6 +123,9 @@ class ApplicationSchema(Schema):
     accepted_offer_id = fields.String(allow_none=True)
     accepted_partner = fields.Nested(OrganisationRefSchema, allow_none=True)
     documents_count = fields.Integer(required=True)
+    valuation = fields.Nested(
+        ValuationShownSchema, allow_none=True, metadata={"description": "an IP-pledge loan's latest valuation request"}
+    )
     submitted_at = ParkTime(allow_none=True)
     closed_at = ParkTime(allow_none=True)
     created_at = ParkTime(required=True)
