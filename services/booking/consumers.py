@@ -3,19 +3,22 @@
 - ``identity.organisation.*`` keep booking's directory of organisations (names, kinds, status).
 - ``booking.room_hold.requested``: another service asks for a meeting room for a tenant;
   answered by the reservation's own events, or ``booking.reservation.rejected`` (see
-  :mod:`services.booking.handlers.holds`).
+  :mod:`services.booking.handlers.holds`), with the nearest free alternatives when refused.
+- ``booking.room_hold.released``: the requester no longer needs it; the reservation placed for it
+  is cancelled without a fee.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.booking.handlers.holds import hold_room
+from services.booking.handlers.holds import hold_room, release_room
 from services.booking.models import directory
 from shared.directory import directory_handlers
-from shared.events.booking import ROOM_HOLD_REQUESTED
+from shared.events.booking import ROOM_HOLD_RELEASED, ROOM_HOLD_REQUESTED
 
 HANDLERS: dict[str, Callable[..., None]] = {
     **directory_handlers(directory),
     ROOM_HOLD_REQUESTED.type: hold_room,
+    ROOM_HOLD_RELEASED.type: release_room,
 }
