@@ -1,0 +1,87 @@
+"""A real SMTP server in the test process (aiosmtpd) that keeps what it receives, and the way to
+run notify's e-mail job as the worker does (its scheduled ``send-due`` job, settings from the
+environment as in a worker process)."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from services.notify.worker import participant
+from shared.settings import Settings
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound and released: a connection to it is refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server accepted; ``delay`` seconds of sleep before answering DATA."""
+
+    delay: float = 0.0
+    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append((list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for rcpts, message in self.messages if address in rcpts]
+
+
+class SmtpServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(
+            self.inbox, hostname="127.0.0.1", port=self.port, server_hostname="smtp.test", ready_timeout=5
+        )
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """An SMTP server on a free port of 127.0.0.1, already started; the worker's environment
+    points notify's e-mail at it (``PARKHUB_SMTP_*``) with a short timeout. (``server_hostname``:
+    without it the server looks up its own name on every connection, which can take seconds.)"""
+    server = SmtpServer(free_port())
+    monkeypatch.setenv("PARKHUB_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PARKHUB_SMTP_PORT", str(server.port))
+    monkeypatch.setenv("PARKHUB_SMTP_TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("PARKHUB_SMTP_FROM", "Tianfu Park <noreply@tianfu-park.cn>")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def run_mail_job(settings: Settings) -> int:
+    """One run of the worker's e-mail job (its own unit of work, committed); how many were sent."""
+    (job,) = [job for job in participant(settings).jobs if job.name == "send-due"]
+    return int(job.run())
