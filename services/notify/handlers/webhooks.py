@@ -1,16 +1,320 @@
-"""Partner webhooks: queue an event's deliveries; the worker delivers them (``deliver_due``)."""
+"""Partner webhooks: queue an event's deliveries (``enqueue``, from the inbox); the worker delivers
+them (``deliver_due``, every 5 s); a partner replays one from its log (``prepare_replay``, the
+request, ``record_replay``).
+
+- A delivery per ACTIVE endpoint whose organisation may receive the event
+  (rules/recipients.partner_may_receive) and whose patterns match its type; its id (``msg_`` + a
+  time-ordered random id) is the ``webhook-id`` of every attempt and replay; one per endpoint and
+  event (an event handled twice queues nothing new). Its payload is what that partner may see
+  (rules/payloads.py), stored as it is sent.
+- ``deliver_due`` takes at most :data:`BATCH` due deliveries of active endpoints (PostgreSQL:
+  ``FOR UPDATE SKIP LOCKED``, so two workers never send the same one), sends them concurrently
+  (at most :data:`MAX_CONCURRENT` requests: a slow partner delays nobody else), and records each
+  attempt; what an answer means and when to try again is rules/deliveries.py's.
+- An endpoint answering 410, or failing repeatedly (``FailureRun``), is disabled, and its
+  organisation told by a notification in its feed (:func:`tell_owner`).
+Nothing here commits.
+"""
 
 from __future__ import annotations
 
+import secrets as _random
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from services.notify.commands.webhooks import PrepareReplay, RecordReplay
+from services.notify.handlers import sending
+from services.notify.models import Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from services.notify.queries.webhooks import attempt_view, delivery_detail, load_delivery, load_endpoint
+from services.notify.rules import deliveries as schedule
+from services.notify.rules.endpoints import matches
+from services.notify.rules.payloads import PARTNER_EVENT_TYPES, payload
+from services.notify.rules.recipients import partner_may_receive, partner_organisations
+from services.notify.rules.signing import Secrets
+from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
+from shared.errors import Conflict
 from shared.events import Event
+from shared.i18n import Message, _
+from shared.metrics import WEBHOOK_DELIVERIES
+from shared.settings import Settings
+
+BATCH = 20
+"""Deliveries one run takes (and holds) at most."""
+MAX_CONCURRENT = 8
+"""Requests in flight at once."""
+NOTICE_KIND = "webhook"
+NOTICE_AUDIENCE = "partner"
+DISABLED_EVENT_TYPE = "notify.webhook_endpoint.disabled"
+
+
+def delivery_id(now: datetime) -> str:
+    """``msg_`` + 12 hex digits of the time in ms + 20 random hex digits (36 characters): ids
+    sort by creation, and cannot be guessed."""
+    return f"msg_{int(now.timestamp() * 1000):012x}{_random.token_hex(10)}"
 
 
 def enqueue(event: Event, *, uow: UnitOfWork) -> None:
     """A delivery per active endpoint that subscribed to ``event``'s type and whose organisation
     may receive it (rules/recipients.partner_may_receive), with the payload that partner may see."""
+    if event.type not in PARTNER_EVENT_TYPES:
+        return
+    organisations = partner_organisations(event.type, event.data)
+    if not organisations:
+        return
+    endpoints = uow.session.scalars(
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.org_id.in_(sorted(organisations)), WebhookEndpoint.status == "active")
+        .order_by(WebhookEndpoint.id)
+    ).all()
+    if not endpoints:
+        return
+    queued = set(
+        uow.session.scalars(
+            select(WebhookDelivery.endpoint_id).where(
+                WebhookDelivery.event_id == event.id, WebhookDelivery.endpoint_id.in_([e.id for e in endpoints])
+            )
+        )
+    )
+    now = utcnow()
+    for endpoint in endpoints:
+        if endpoint.id in queued or not any(matches(pattern, event.type) for pattern in endpoint.event_types):
+            continue
+        if not partner_may_receive(event.type, event.data, endpoint.org_id):
+            continue
+        body = payload(
+            event_id=event.id,
+            event_type=event.type,
+            source=event.source,
+            time=event.time,
+            subject=event.subject,
+            data=event.data,
+            org_id=endpoint.org_id,
+        )
+        uow.session.add(
+            WebhookDelivery(
+                id=delivery_id(now),
+                endpoint_id=endpoint.id,
+                event_id=event.id,
+                event_type=event.type,
+                payload=body,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    uow.session.flush()
 
 
-def deliver_due(*, uow: UnitOfWork) -> int:
-    """Attempt the deliveries that are due (a job of the worker); how many were attempted."""
-    return 0
+def keys_of(endpoint: WebhookEndpoint) -> Secrets:
+    return Secrets(
+        endpoint.secret,
+        endpoint.previous_secret,
+        as_utc(endpoint.secret_rotated_at) if endpoint.secret_rotated_at else None,
+    )
+
+
+def request_of(delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> sending.Request:
+    return sending.Request(delivery.id, endpoint.url, dict(delivery.payload), keys_of(endpoint))
+
+
+# The owner is told -------------------------------------------------------------------------------
+
+
+def _disabled_texts(endpoint: WebhookEndpoint, reason: str) -> tuple[Message, Message]:
+    title = _("Webhook endpoint disabled")
+    if reason == "gone":
+        body = _(
+            "Your webhook endpoint {url} answered 410 Gone, so nothing more is sent to it. "
+            "Enable it again when it receives deliveries.",
+            url=endpoint.url,
+        )
+    else:
+        body = _(
+            "Your webhook endpoint {url} was disabled after {count} deliveries in a row failed. "
+            "Deliveries wait until you enable it again.",
+            url=endpoint.url,
+            count=endpoint.failed_in_a_row,
+        )
+    return title, body
+
+
+def tell_owner(endpoint: WebhookEndpoint, reason: str, at: datetime, *, uow: UnitOfWork) -> Notification:
+    """A notification to every member of the endpoint's organisation that it was disabled."""
+    title, body = _disabled_texts(endpoint, reason)
+    notification = Notification(
+        id=str(uuid.uuid4()),
+        dedupe_key=f"webhook-disabled:{endpoint.id}:{at.isoformat()}"[:200],
+        event_id=str(uuid.uuid4()),
+        event_type=DISABLED_EVENT_TYPE,
+        kind=NOTICE_KIND,
+        audience=NOTICE_AUDIENCE,
+        recipient_user=None,
+        recipient_org_id=endpoint.org_id,
+        recipient_role=None,
+        org_id=endpoint.org_id,
+        subject_id=endpoint.id,
+        title_en=title.render("en"),
+        title_zh=title.render("zh"),
+        body_en=body.render("en"),
+        body_zh=body.render("zh"),
+        correlation_id=uow.context.get("correlationid"),
+        created_at=at,
+    )
+    uow.session.add(notification)
+    return notification
+
+
+def disable(endpoint: WebhookEndpoint, reason: str, at: datetime, *, uow: UnitOfWork) -> None:
+    """Disable ``endpoint`` (``gone``, ``failing``, or ``owner``); the owner is told unless it
+    disabled it itself."""
+    if endpoint.status == "disabled":
+        return
+    endpoint.status = "disabled"
+    endpoint.disabled_reason = reason
+    endpoint.disabled_at = at
+    endpoint.updated_at = at
+    if reason != "owner":
+        tell_owner(endpoint, reason, at, uow=uow)
+
+
+# Recording an attempt ----------------------------------------------------------------------------
+
+
+def record(
+    delivery: WebhookDelivery,
+    endpoint: WebhookEndpoint,
+    result: sending.Result,
+    at: datetime,
+    *,
+    uow: UnitOfWork,
+    replay: bool = False,
+    requested_by: str | None = None,
+) -> WebhookAttempt:
+    """Record one attempt of ``delivery`` and what it means (rules/deliveries.py): delivered,
+    gone (the endpoint is disabled), or tried again on the schedule (failed after the last). A
+    replay does not count towards the schedule and never makes a delivery ``failed``."""
+    number = (uow.session.scalar(select(func.count()).where(WebhookAttempt.delivery_id == delivery.id)) or 0) + 1
+    attempt = WebhookAttempt(
+        delivery_id=delivery.id,
+        number=number,
+        replay=replay,
+        at=at,
+        status_code=result.status,
+        duration_ms=result.duration_ms,
+        error=result.error,
+        requested_by=requested_by,
+    )
+    uow.session.add(attempt)
+    delivery.last_attempt_at = at
+    delivery.last_status_code = result.status
+    delivery.last_error = result.error
+    if not replay:
+        delivery.attempts += 1
+    outcome = "retry" if result.refused else schedule.outcome(result.status)
+    if outcome == "delivered":
+        delivery.status = "delivered"
+        delivery.delivered_at = at
+        delivery.next_attempt_at = None
+        endpoint.failed_in_a_row = 0
+        endpoint.failing_since = None
+        WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()
+    elif outcome == "gone":
+        delivery.status = "gone"
+        delivery.next_attempt_at = None
+        disable(endpoint, "gone", at, uow=uow)
+        WEBHOOK_DELIVERIES.labels(outcome="gone").inc()
+    elif replay:
+        WEBHOOK_DELIVERIES.labels(outcome="refused" if result.refused else "failed").inc()
+    else:
+        due = schedule.next_attempt(delivery.attempts, at, retry_after_header=result.retry_after)
+        if due is not None:
+            delivery.next_attempt_at = due
+            WEBHOOK_DELIVERIES.labels(outcome="refused" if result.refused else "retry").inc()
+        else:
+            delivery.status = "failed"
+            delivery.next_attempt_at = None
+            since = as_utc(endpoint.failing_since) if endpoint.failing_since else None
+            run = schedule.FailureRun(endpoint.failed_in_a_row, since).failed(at)
+            endpoint.failed_in_a_row, endpoint.failing_since = run.count, run.since
+            if run.disables(at):
+                disable(endpoint, "failing", at, uow=uow)
+            WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
+    uow.session.flush()
+    return attempt
+
+
+# The worker's job --------------------------------------------------------------------------------
+
+
+def deliver_due(*, uow: UnitOfWork, settings: Settings | None = None, now: datetime | None = None) -> int:
+    """Attempt the deliveries that are due (a job of the worker); how many were attempted.
+    ``settings``: the process's (from the environment) unless given; ``now``: the clock's."""
+    settings = settings or Settings.from_env()
+    clock = now
+    now = now or utcnow()
+    due = (
+        uow.session.scalars(
+            select(WebhookDelivery)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookEndpoint.status == "active",
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
+        )
+        .unique()
+        .all()
+    )
+    if not due:
+        return 0
+    endpoints = {
+        e.id: e
+        for e in uow.session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.id.in_({d.endpoint_id for d in due}))
+        )
+    }
+    requests = [request_of(delivery, endpoints[delivery.endpoint_id]) for delivery in due]
+    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT, len(requests))) as pool:
+        results = list(pool.map(lambda request: sending.send(request, settings), requests))
+    at = clock or utcnow()  # when the answers came
+    for delivery, result in zip(due, results, strict=True):
+        endpoint = endpoints[delivery.endpoint_id]
+        if endpoint.status != "active":  # disabled by a 410 earlier in this batch: left pending
+            continue
+        record(delivery, endpoint, result, at, uow=uow)
+    return len(due)
+
+
+# A partner's replay ------------------------------------------------------------------------------
+
+
+def prepare_replay(cmd: PrepareReplay, *, uow: UnitOfWork) -> sending.Request:
+    """What a replay sends: the delivery as it was stored, to the endpoint's URL, signed anew when
+    it is sent. 404 for another organisation's endpoint or delivery; 409
+    ``rule/webhook-endpoint-disabled`` when the endpoint is disabled (enable it first)."""
+    endpoint = load_endpoint(uow.session, cmd.actor, cmd.endpoint_id)
+    delivery = load_delivery(uow.session, endpoint, cmd.delivery_id)
+    if endpoint.status != "active":
+        raise Conflict(
+            _("This webhook endpoint is disabled; enable it before replaying a delivery."),
+            code="rule/webhook-endpoint-disabled",
+        )
+    return request_of(delivery, endpoint)
+
+
+def record_replay(cmd: RecordReplay, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Record what a replay got; answers the attempt and the delivery as it is now."""
+    endpoint = load_endpoint(uow.session, cmd.actor, cmd.endpoint_id, for_update=True)
+    delivery = load_delivery(uow.session, endpoint, cmd.delivery_id, for_update=True)
+    result = sending.Result(cmd.status, cmd.error, cmd.duration_ms, cmd.retry_after, cmd.refused)
+    attempt = record(delivery, endpoint, result, utcnow(), uow=uow, replay=True, requested_by=cmd.actor.subject)
+    return {"attempt": attempt_view(attempt), "delivery": delivery_detail(uow.session, delivery)}
