@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from services.notify.app import create_app
@@ -266,8 +267,10 @@ def test_a_500_is_retried_on_the_schedule_and_retry_after_lengthens_it(
     receiver.secrets = [endpoint["secret"]]
     queue(db, routed(BANK))
     now = datetime.now(UTC)
+    retries = REGISTRY.get_sample_value("parkhub_webhook_deliveries_total", {"outcome": "retry"}) or 0
     receiver.answer(500)
     assert run_job(db, settings, now) == 1
+    assert REGISTRY.get_sample_value("parkhub_webhook_deliveries_total", {"outcome": "retry"}) == retries + 1
     [delivery] = deliveries_of(db)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
     assert as_utc(delivery.next_attempt_at) == now + timedelta(seconds=30)

@@ -32,6 +32,7 @@ from services.notify.models import Notification, WebhookAttempt, WebhookDelivery
 from services.notify.queries.webhooks import attempt_view, delivery_detail, load_delivery, load_endpoint
 from services.notify.rules import deliveries as schedule
 from services.notify.rules.endpoints import matches
+from services.notify.rules.notices import WEBHOOK
 from services.notify.rules.payloads import PARTNER_EVENT_TYPES, payload
 from services.notify.rules.recipients import partner_may_receive, partner_organisations
 from services.notify.rules.signing import Secrets
@@ -47,7 +48,7 @@ BATCH = 20
 """Deliveries one run takes (and holds) at most."""
 MAX_CONCURRENT = 8
 """Requests in flight at once."""
-NOTICE_KIND = "webhook"
+NOTICE_KIND = WEBHOOK
 NOTICE_AUDIENCE = "partner"
 DISABLED_EVENT_TYPE = "notify.webhook_endpoint.disabled"
 

@@ -38,6 +38,7 @@ NOTICE_KIND_NAMES: Mapping[str, Message] = {
     "application": _("Financing applications"),
     "offer": _("Offers"),
     "payout": _("Payouts"),
+    "webhook": _("Webhook endpoints"),
 }
 
 LABELS: Mapping[str, Mapping[str, Message]] = {AUDIENCE: AUDIENCE_NAMES, NOTICE_KIND: NOTICE_KIND_NAMES}

@@ -29,7 +29,9 @@ SLA = "sla"
 APPLICATION = "application"
 OFFER = "offer"
 PAYOUT = "payout"
-KINDS: tuple[str, ...] = (BOOKING, CASE, QUOTE, SLA, APPLICATION, OFFER, PAYOUT)
+WEBHOOK = "webhook"
+"""A partner's webhook endpoint was disabled (a 410, or repeated failure): handlers/webhooks.tell_owner."""
+KINDS: tuple[str, ...] = (BOOKING, CASE, QUOTE, SLA, APPLICATION, OFFER, PAYOUT, WEBHOOK)
 
 
 @dataclass(frozen=True)
