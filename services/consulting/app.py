@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.consulting.api import calendar, cases, catalogue, firms, messages, quotes, reports
+from services.consulting.api import calendar, cases, catalogue, firms, meetings, messages, quotes, reports
 from services.consulting.models import TABLES
 from services.consulting.worker import participant
 from shared.http.app import service_app
@@ -17,7 +17,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         TABLES,
         participant(settings),
         settings,
-        blueprints=[catalogue.blp, firms.blp, calendar.blp, cases.blp, quotes.blp, messages.blp, reports.blp],
+        blueprints=[
+            catalogue.blp,
+            firms.blp,
+            calendar.blp,
+            cases.blp,
+            quotes.blp,
+            meetings.blp,
+            messages.blp,
+            reports.blp,
+        ],
         title="ParkHub Consulting",
         description="Professional services brokered by the park: tax, legal, IP, HR, R&D and manufacturing "
         "outsourcing. Tenants submit cases, the desk triages them, partner firms work them under SLAs "

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from shared.i18n import _
 from shared.principal import Principal
@@ -53,6 +54,39 @@ FIRM_ITSELF = Who("firm_itself", _("an agent of the firm itself"), frozenset(PAR
 categories, never another firm's."""
 
 _TENANT_SIDE = (SUBMITTER, TENANT_ADMIN_OF_ORGANISATION)
+
+
+def _asked_for_it(actor: Principal, meeting: object) -> bool:
+    asker, asker_org = getattr(meeting, "requested_by", None), getattr(meeting, "requested_by_org_id", None)
+    return bool(actor.org_id) and asker == actor.subject and asker_org == actor.org_id
+
+
+MEETING_REQUESTER = Who(
+    "meeting_requester",
+    _("who asked for the meeting"),
+    frozenset({"tenant_member", "tenant_admin", "partner_agent"}),
+    _asked_for_it,
+)
+"""Who asked for a meeting (its ``requested_by``), while of the organisation they asked from."""
+
+
+@dataclass(frozen=True)
+class MeetingOnCase:
+    """The subject of a meeting's rows: its case's organisation and who asked for it, from where."""
+
+    org_id: str
+    requested_by: str
+    requested_by_org_id: str
+
+
+def meeting_subject(case: object, meeting: object) -> MeetingOnCase:
+    return MeetingOnCase(
+        str(getattr(case, "org_id", "")),
+        str(getattr(meeting, "requested_by", "")),
+        str(getattr(meeting, "requested_by_org_id", "")),
+    )
+
+
 _INVOLVED = (*_TENANT_SIDE, ASSIGNED_FIRM, *_STAFF)
 
 RIGHTS = Rights(
@@ -108,6 +142,25 @@ RIGHTS = Rights(
     Right("propose_quote", _("propose a fee"), (ASSIGNED_FIRM,)),
     Right("accept_quote", _("accept a quote"), _TENANT_SIDE),
     Right("reject_quote", _("reject a quote"), _TENANT_SIDE),
+    # Meetings: a room booking holds for a meeting on the case (read with the case).
+    Right(
+        "request_meeting",
+        _("ask for a meeting on a case"),
+        (*_TENANT_SIDE, ASSIGNED_FIRM),
+        note=_("booking is asked to hold a room"),
+    ),
+    Right(
+        "cancel_meeting",
+        _("cancel a meeting"),
+        (MEETING_REQUESTER, TENANT_ADMIN_OF_ORGANISATION, *_STAFF),
+        note=_("its room is released"),
+    ),
+    Right(
+        "retry_meeting",
+        _("ask booking again for a meeting"),
+        _STAFF,
+        note=_("after no answer or a refusal, under a new request"),
+    ),
     # The catalogue, the calendar, reports.
     Right("read_catalogue", _("read the categories and service items"), (SIGNED_IN,)),
     Right("manage_catalogue", _("create or change categories and service items"), (PARK_ADMIN,)),

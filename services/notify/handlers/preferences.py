@@ -1,0 +1,55 @@
+"""Saving a person's preferences: the whole document at once, under ``If-Match``.
+
+The language is kept on the person (``Person.language``); a caller notify has not heard of from
+identity yet gets a person row with what their token says and the oldest time there is, so
+identity's first event about them fills in the rest (handlers/people.py) and keeps the language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from services.notify.commands.preferences import SavePreferences
+from services.notify.handlers.people import NOT_FROM_IDENTITY
+from services.notify.models import Person, Preference
+from services.notify.queries.preferences import choices_of, preferences_view
+from services.notify.rules.preferences import check_kinds, version_of
+from shared.clock import utcnow
+from shared.db import UnitOfWork
+from shared.errors import check_version
+
+
+def save_preferences(cmd: SavePreferences, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Replace the caller's preferences; answers them as they now are. 412 when ``If-Match``
+    misses the current version; 422 for an unknown or repeated kind."""
+    wanted = check_kinds(cmd.kinds)
+    session = uow.session
+    subject = cmd.actor.subject
+    person = session.get(Person, subject, with_for_update=True)
+    check_version(version_of(person.language if person else None, choices_of(session, subject)), cmd.expected_versions)
+    now = utcnow()
+    if person is None:
+        person = Person(
+            subject=subject,
+            user_id=None,
+            display_name=cmd.actor.name or subject,
+            email=None,
+            org_id=cmd.actor.org_id,
+            roles=sorted(cmd.actor.roles),
+            active=True,
+            updated_at=NOT_FROM_IDENTITY,
+        )
+        session.add(person)
+    person.language = cmd.language
+    rows = {row.kind: row for row in session.scalars(select(Preference).where(Preference.subject == subject))}
+    for kind, choice in wanted.items():
+        row = rows.get(kind)
+        if row is None:
+            row = Preference(subject=subject, kind=kind)
+            session.add(row)
+        if row.in_app != choice.in_app or row.email != choice.email or row.updated_at is None:
+            row.in_app, row.email, row.updated_at = choice.in_app, choice.email, now
+    session.flush()
+    return preferences_view(cmd.language, wanted)
