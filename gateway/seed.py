@@ -161,7 +161,11 @@ PARTNERS = (
         users=(DemoUser("hr", "Helen Luo 罗慧 (HR consultant)", ("partner_agent",)),),
     ),
     DemoOrganisation(
-        "Tianfu Biomedical Industry Guide Fund", "天府生物医药产业引导基金", "fund", "invest@tianfu-biofund.cn"
+        "Tianfu Biomedical Industry Guide Fund",
+        "天府生物医药产业引导基金",
+        "fund",
+        "invest@tianfu-biofund.cn",
+        users=(DemoUser("fund", "Yun Deng 邓芸 (investment manager)", ("partner_agent",)),),
     ),
     DemoOrganisation(
         "Sichuan Medical Equipment Leasing Co., Ltd.", "四川医疗设备融资租赁有限公司", "lessor", "lease@sc-medlease.cn"

@@ -7,6 +7,7 @@ from flask import Flask
 from services.booking.api import availability, board, calendars, quotas, reports, reservations, series, spaces
 from services.booking.api.booths import blp as booths_blp
 from services.booking.api.park_days import blp as park_calendar_blp
+from services.booking.api.rounds import blp as rounds_blp
 from services.booking.models import TABLES
 from services.booking.worker import participant
 from shared.http.app import service_app
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             quotas.blp,
             booths_blp,
             park_calendar_blp,
+            rounds_blp,
         ],
         title="ParkHub Booking",
         description="Conference rooms, halls and courts of Tianfu Life Science Park.",

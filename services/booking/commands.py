@@ -68,6 +68,10 @@ class RequestReservation:
     org_id: str | None = None
     request_id: str | None = None
     requester: str | None = None
+    purpose: str | None = None
+    """``roadshow`` or ``product_launch`` (an event booking: rules/purposes.py); None for an ordinary one."""
+    purpose_ref: str | None = None
+    """A roadshow's financing round: the finance application whose venture-capital or guide-fund offer was accepted."""
 
 
 @dataclass(frozen=True)

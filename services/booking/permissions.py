@@ -125,6 +125,13 @@ RIGHTS = Rights(
     Right("day_board", _("read the day board"), _STAFF),
     Right("gate_list", _("read the gate list"), _STAFF),
     Right("utilisation_report", _("read the utilisation report"), (PARK_ADMIN,)),
+    # Event bookings: the financing rounds a roadshow presents (finance's accepted offers).
+    Right(
+        "read_financing_rounds",
+        _("list the financing rounds a roadshow may present"),
+        _BOOKERS,
+        note=_("a tenant: their organisation's; staff: every organisation's"),
+    ),
 )
 """Every action of booking and who may do it (docs/BOOKING.md, "Who may do what", renders it)."""
 

@@ -269,6 +269,10 @@ def read_park_calendar_history(api, user, headers):
     return api.get("/park-calendar/history", user=user, headers=headers)
 
 
+def read_financing_rounds(api, user, headers):
+    return api.get("/financing-rounds", user=user, headers=headers)
+
+
 def utilisation_report(api, user, headers):
     day = park_day(1).isoformat()
     return api.get(f"/reports/utilisation?from={day}&to={day}", user=user, headers=headers)
@@ -326,6 +330,7 @@ CASES: dict[str, Case] = {
     "day_board": Case(day_board, STAFF, "alice"),
     "gate_list": Case(gate_list, STAFF, "alice"),
     "utilisation_report": Case(utilisation_report, ("admin",), "desk"),
+    "read_financing_rounds": Case(read_financing_rounds, TENANTS_AND_STAFF, "bank"),
 }
 """For each row: the users it allows (``None``: nobody signed in), and one it refuses (for rows of a
 reservation's organiser, someone of another organisation, who is told it does not exist; for the

@@ -91,8 +91,13 @@ class Reservations(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Book a space. Confirmed at once, or ``pending_approval`` where the space needs desk
         approval. A broken rule is a 422 naming it (``rule/...``); a taken slot a 409
-        (``rule/no-double-booking``)."""
-        command = RequestReservation(**booking_fields(body))
+        (``rule/no-double-booking``). ``purpose`` (``roadshow``, ``product_launch``) makes it an
+        event booking of the exhibition hall or the design release square, which always waits for
+        the desk; a roadshow names its financing round in ``purpose_ref``
+        (``rule/roadshow-without-round``, ``rule/purpose-space``, ``rule/purpose-ref``)."""
+        command = RequestReservation(
+            **booking_fields(body), purpose=body.get("purpose"), purpose_ref=body.get("purpose_ref")
+        )
         return answer(execute(handlers.request_reservation, command), 201)
 
 

@@ -238,6 +238,8 @@ def publish(uow: UnitOfWork, reservation: Reservation, verb: str, **extra: Any) 
         ],
         "reason": reservation.reason,
         "request_id": reservation.request_id,
+        "purpose": reservation.purpose,
+        "purpose_ref": reservation.purpose_ref,
         "version": reservation.version,
     }
     for key, value in extra.items():

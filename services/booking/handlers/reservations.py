@@ -37,6 +37,7 @@ from services.booking.handlers.common import (
     record,
     shown,
 )
+from services.booking.handlers.rounds import round_stands
 from services.booking.handlers.transitions import confirmed_seating_of
 from services.booking.models import Reservation, Space, Visitor
 from services.booking.permissions import RIGHTS, confirmed_at_once, desk_leeway
@@ -52,6 +53,7 @@ from services.booking.rules.booths import check_booths_fit, check_layout_keeps_b
 from services.booking.rules.names import STATUS_NAMES
 from services.booking.rules.plates import unchecked_plate
 from services.booking.rules.policy import Seating, check_seating, seating_needs_approval
+from services.booking.rules.purposes import check_purpose, check_round, event_needs_approval
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, RuleViolation, check_version
@@ -92,10 +94,14 @@ def place(
     occurrence: int | None = None,
     request_id: str | None = None,
     requester: str | None = None,
+    purpose: str | None = None,
+    purpose_ref: str | None = None,
     now: datetime | None = None,
 ) -> Reservation:
     """Check every rule, take the slot, price it and publish ``requested`` (when it waits for
-    approval) or ``confirmed``. Raises the broken rule; ``rule/no-double-booking`` is a 409."""
+    approval) or ``confirmed``. Raises the broken rule; ``rule/no-double-booking`` is a 409.
+    An event booking (``purpose``, checked by the caller: :func:`check_event_booking`) always
+    waits for the desk unless staff book it."""
     now = now or utcnow()
     policy = policy_for(uow, space, usage)
     hold = policy.hold_of(usage)
@@ -110,7 +116,7 @@ def place(
     )
     check_free(uow, space.id, hold)
     price = pricing(uow, space, org_id, org_kind, usage)
-    waits = needs_approval(policy, attendees) and not confirmed_at_once(actor)
+    waits = (needs_approval(policy, attendees) or event_needs_approval(purpose)) and not confirmed_at_once(actor)
     reservation = Reservation(
         id=new_id(),
         space=space,
@@ -135,6 +141,8 @@ def place(
         occurrence=occurrence,
         request_id=request_id,
         requester=requester,
+        purpose=purpose,
+        purpose_ref=purpose_ref,
         correlation_id=uow.context.get("correlationid"),
         sequence=0,
         created_at=now,
@@ -159,11 +167,22 @@ def place(
     return reservation
 
 
+def check_event_booking(
+    uow: UnitOfWork, org_id: str, space: Space, purpose: str | None, purpose_ref: str | None
+) -> None:
+    """A roadshow or product launch only in an event space; a roadshow presents a financing round
+    of the booking organisation that still stands (``rule/roadshow-without-round``, 422)."""
+    check_purpose(purpose, purpose_ref, space.kind)
+    if purpose == "roadshow" and purpose_ref:
+        check_round(purpose_ref, round_stands(uow, org_id, purpose_ref))
+
+
 def request_reservation(cmd: RequestReservation, *, uow: UnitOfWork) -> dict[str, Any]:
     """Book a space; returns the new reservation as the caller sees it. Publishes ``requested``
     or ``confirmed``."""
     org_id, org_kind = booking_organisation(uow, cmd.actor, cmd.org_id)
     space = load_space(uow, cmd.space_id)
+    check_event_booking(uow, org_id, space, cmd.purpose, cmd.purpose_ref)
     reservation = place(
         uow,
         actor=cmd.actor,
@@ -178,6 +197,8 @@ def request_reservation(cmd: RequestReservation, *, uow: UnitOfWork) -> dict[str
         visitors=cmd.visitors,
         request_id=cmd.request_id,
         requester=cmd.requester,
+        purpose=cmd.purpose,
+        purpose_ref=cmd.purpose_ref,
     )
     quota.settle(uow)
     return shown(uow, cmd.actor, reservation)
@@ -214,9 +235,10 @@ def move(
         closures=closures_meeting(uow, space.id, hold),
         staff=desk_leeway(actor),
     )
+    check_purpose(reservation.purpose, reservation.purpose_ref, space.kind)  # an event stays in an event space
     if (
         reservation.status == "confirmed"
-        and needs_approval(policy, reservation.attendees)
+        and (needs_approval(policy, reservation.attendees) or event_needs_approval(reservation.purpose))
         and not confirmed_at_once(actor)
     ):
         raise RuleViolation(

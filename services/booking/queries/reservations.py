@@ -82,6 +82,10 @@ def list_reservations(session: Session, actor: Principal, args: dict[str, Any]) 
         query = query.where(Reservation.space_id == str(args["space_id"]))
     if args.get("series_id"):
         query = query.where(Reservation.series_id == str(args["series_id"]))
+    if args.get("purpose") == "none":
+        query = query.where(Reservation.purpose.is_(None))
+    elif args.get("purpose"):
+        query = query.where(Reservation.purpose == args["purpose"])
     if args.get("from_"):
         query = query.where(Reservation.ends_at > as_utc(args["from_"]))
     if args.get("to"):

@@ -114,6 +114,8 @@ def reservation_view(reservation: Reservation, actor: Principal, org_name: str |
         "series_id": reservation.series_id,
         "occurrence": reservation.occurrence,
         "request_id": reservation.request_id,
+        "purpose": reservation.purpose,
+        "purpose_ref": reservation.purpose_ref,
         "reason": reservation.reason,
         "visitors": [
             {"name": v.name, "company": v.company, "car_plate": v.car_plate, "plate_kind": v.plate_kind}

@@ -20,8 +20,9 @@ from services.booking.rules.names import (
     SPACE_KIND,
 )
 from services.booking.rules.plates import PLATE_KINDS, car_plate
+from services.booking.rules.purposes import RESERVATION_PURPOSE
 from shared.errors import RuleViolation
-from shared.events.booking import RESERVATION_STATUSES, SPACE_KINDS
+from shared.events.booking import PURPOSES, RESERVATION_STATUSES, SPACE_KINDS
 from shared.http.display_names import DisplayName
 from shared.http.fields import ParkTime, Readable, Text, WholeNumber
 from shared.http.languages import Label
@@ -89,9 +90,30 @@ class ReservationInSchema(Schema):
         validate=ORG_ID,
         metadata={"description": "desk staff booking for an organisation in booking's directory"},
     )
+    purpose = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(PURPOSES),
+        metadata={
+            "description": "an event booking in the exhibition hall or the design release square: a financing "
+            "roadshow or a product launch; always needs desk approval"
+        },
+    )
+    purpose_ref = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "a roadshow's financing round: the application_id of GET /financing-rounds "
+            "(an accepted venture-capital or guide-fund offer of the organisation)"
+        },
+    )
 
 
 class SeriesInSchema(ReservationInSchema):
+    class Meta:
+        exclude = ("purpose", "purpose_ref")  # an event booking is one reservation, not a series
+
     rrule = fields.String(
         required=True,
         validate=validate.Length(min=6, max=500),
@@ -183,6 +205,9 @@ class ReservationSchema(Schema):
     series_id = fields.String(allow_none=True)
     occurrence = fields.Integer(allow_none=True, metadata={"description": "its index in the series, from 0"})
     request_id = fields.String(allow_none=True)
+    purpose = fields.String(allow_none=True, metadata={"enum": [*PURPOSES, None]})
+    purpose_label = Label(RESERVATION_PURPOSE, attribute="purpose", allow_none=True)
+    purpose_ref = fields.String(allow_none=True, metadata={"description": "a roadshow's financing application"})
     reason = Reason(allow_none=True, metadata={"description": "why it was rejected, cancelled or released"})
     visitors = fields.List(fields.Nested(VisitorViewSchema), required=True)
     can_manage = fields.Boolean(required=True)
@@ -199,6 +224,10 @@ class ReservationQuerySchema(PageArgs):
     from_ = moment(data_key="from", metadata={"description": "ending after"})
     to = moment(metadata={"description": "starting before"})
     organisation_id = fields.String(metadata={"description": "staff only, with scope=all"})
+    purpose = fields.String(
+        validate=validate.OneOf((*PURPOSES, "none")),
+        metadata={"description": "event bookings of this purpose (roadshow, product_launch), or none"},
+    )
     order = fields.String(load_default="asc", validate=validate.OneOf(("asc", "desc")))
     q = Text(
         validate=validate.Length(min=1, max=100),
