@@ -11,6 +11,10 @@
     parkhub nginx-config [--listen P]         render nginx's config from the route table
 
 Configuration comes from ``PARKHUB_*`` environment variables (see shared/settings.py).
+
+Metrics (docs/OPERATIONS.md): ``gateway`` and ``api`` answer ``/metrics`` on their own port, their
+gunicorn workers adding up through a multiprocess directory (``PROMETHEUS_MULTIPROC_DIR``, made
+here when unset); ``worker`` and ``serve`` answer it on ``PARKHUB_METRICS_PORT`` when it is set.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
+import shutil
 import signal
 import sys
 from typing import Any
@@ -99,6 +105,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from embedded import EmbeddedPlatform
 
     platform = EmbeddedPlatform(settings)
+    if settings.metrics_port:
+        from shared.metrics import serve
+
+        serve(settings.metrics_port, platform.metrics, addr=args.host)
     platform.start()
     server = make_server(args.host, args.port, platform.wsgi, threaded=True)
     signal.signal(signal.SIGTERM, _exit_on_signal)  # shutdown() from here would deadlock serve_forever
@@ -117,6 +127,7 @@ def _exit_on_signal(signum: int, _frame: Any) -> None:
 
 
 def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
+    metrics_dir = _multiprocess_metrics(name)  # before anything imports prometheus-client's values
     from gunicorn.app.base import BaseApplication
 
     from gateway.routes import DEFAULT_PORTS
@@ -132,6 +143,7 @@ def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
             self.cfg.set("timeout", 30)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("proc_name", f"parkhub-{name}")
+            self.cfg.set("child_exit", _metrics_child_exit)
             if "control_socket_disable" in self.cfg.settings:
                 # gunicorn >= 24 opens a control socket at one path per user ($HOME/.gunicorn):
                 # the gateway and every service API on one host would take it from each other.
@@ -140,8 +152,36 @@ def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
         def load(self) -> Any:
             return _app(name, settings)
 
-    Application().run()
+    try:
+        Application().run()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _multiprocess_metrics(name: str) -> str | None:
+    """Give this gunicorn's workers one private, empty multiprocess directory for their metrics
+    (a fresh temporary one, removed at exit: gunicorn masters on one host or one shared volume
+    never mix their files), unless ``PROMETHEUS_MULTIPROC_DIR`` names one already (then its
+    owner keeps it empty between runs). Returns the directory made here."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix=f"parkhub-metrics-{name}-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    values = sys.modules.get("prometheus_client.values")
+    if values is not None:  # imported already: metrics made from now on write to the directory
+        values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]
+    return path
+
+
+def _metrics_child_exit(_server: Any, worker: Any) -> None:
+    """gunicorn's hook: a worker that ended leaves its live gauges out of later scrapes."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def _topology() -> Any:
@@ -154,7 +194,12 @@ def _topology() -> Any:
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from shared.bus.worker import ServiceWorker
 
-    worker = ServiceWorker(settings, _participant(args.service, settings), topology=_topology())
+    participant = _participant(args.service, settings)
+    worker = ServiceWorker(settings, participant, topology=_topology())
+    if settings.metrics_port:
+        from shared.metrics import scrape_registry, serve
+
+        serve(settings.metrics_port, scrape_registry([participant.database]))
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     signal.signal(signal.SIGINT, lambda *_: worker.stop())
     worker.run()

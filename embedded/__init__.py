@@ -2,7 +2,10 @@
 
 Every app is the same one the distributed mode runs under gunicorn; only the wiring differs:
 the edge dispatches in-process, and one :class:`EmbeddedBus` thread relays every outbox and
-feeds every inbox.
+feeds every inbox. One registry of metrics serves them all (:attr:`EmbeddedPlatform.metrics`:
+every app's requests, every inbox's events, every database's outbox), at ``/metrics`` on
+``PARKHUB_METRICS_PORT`` when set (``parkhub serve``), never on the public port: the edge answers
+``/metrics`` with a 404 there.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from gateway.edge import Edge
 from gateway.routes import route_table
 from gateway.upstreams import InProcessUpstreams
 from shared.bus.embedded_bus import EmbeddedBus
+from shared.metrics import scrape_registry
 from shared.settings import SERVICES, Settings
 
 
@@ -38,6 +42,9 @@ class EmbeddedPlatform:
             settings, upstreams=InProcessUpstreams(self.service_apps), bus_health=self.bus_health
         )
         self.wsgi = Edge(settings, self.gateway_app, self.service_apps, route_table(settings))
+        databases = tuple(p.database for p in participants)
+        self.metrics = scrape_registry(lambda: databases)
+        """What ``/metrics`` answers for the whole platform (see the module docstring)."""
 
     def bus_health(self) -> dict[str, Any]:
         return {"transport": "memory", "status": "ok" if self.bus.running else "down"}

@@ -5,6 +5,8 @@ over the size limit (413); apply the per-client rate limit (429 with ``Retry-Aft
 ``/api/v1/<service>/...`` to that service's app in-process (no socket hop) and the rest to the
 gateway. Errors made here are problem+json like everything else, in the language
 ``Accept-Language`` asks for (``Content-Language`` and ``Vary: Accept-Language`` say so).
+Every request it passes on is marked as public (:data:`shared.http.telemetry.PUBLIC`): an app
+answers ``/metrics`` with its 404 problem then, as nginx does in the distributed mode.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from gateway.routes import Route, body_limit, route_for
 from shared.http.languages import negotiate
 from shared.http.problems import PROBLEM_JSON, problem_body
 from shared.http.requests import REQUEST_ID
+from shared.http.telemetry import PUBLIC
 from shared.i18n import CONTENT_LANGUAGE, Message, _
 from shared.settings import Settings
 
@@ -52,6 +55,7 @@ class Edge:
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         environ["HTTP_X_REQUEST_ID"] = request_id
+        environ[PUBLIC] = True
         origin = environ.get("HTTP_ORIGIN", "")
         cors = self._cors_headers(origin)
 

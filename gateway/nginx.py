@@ -11,6 +11,10 @@ q=1), which is exactly what the platform picks for browsers (``zh-CN,zh;q=0.9,en
 rankings get English here, while the platform behind it weighs every q-value
 (``shared.http.languages``). Such a problem also says ``Content-Language``.
 
+``/metrics`` is not public: every process serves its Prometheus metrics on its own port, and nginx
+answers a 404 problem for ``/metrics`` (and below it) instead of passing it to the gateway
+(docs/OPERATIONS.md, "Metrics").
+
 Run it in the foreground, all its files under one prefix folder::
 
     parkhub nginx-config --listen 8080 > /srv/parkhub/nginx.conf
@@ -41,6 +45,7 @@ PROXY_TIMEOUT = "30s"  # an API answer slower than this is a 504 problem, not a 
 
 _PROBLEMS: dict[int, tuple[str, Message]] = {  # nginx's own errors: (code in the problem type, detail)
     400: ("bad-request", _("The request could not be read.")),
+    404: ("not-found", _("No resource lives at this URL.")),
     413: ("payload-too-large", _("The body is over the limit of {limit} bytes.")),
     414: ("uri-too-long", _("The URL is too long.")),
     429: ("too-many-requests", _("Too many requests from this client; slow down.")),
@@ -93,6 +98,9 @@ def render(settings: Settings, listen: str) -> str:
         *[f"        error_page {status} @problem_{status};" for status in _PROBLEMS],
         "        # nginx's own liveness, for the container's health check.",
         "        location = /healthz { access_log off; default_type application/json; return 200 '{}'; }",
+        "        # Metrics are served on each process's own port, never at the edge.",
+        "        location = /metrics { return 404; }",
+        "        location ^~ /metrics/ { return 404; }",
     ]
     for route in routes:
         lines += [

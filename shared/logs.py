@@ -1,4 +1,5 @@
-"""Structured logs: JSON lines through structlog, the request id bound to every line."""
+"""Structured logs: JSON lines through structlog, the request id bound to every line, and the
+current trace's ``trace_id`` and ``span_id`` while a span is current (:mod:`shared.tracing`)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from typing import Any
 
 import structlog
 
+from shared.tracing import add_trace_ids
+
 
 def configure_logging(level: str | None = None) -> None:
     """Route stdlib logging and structlog through one JSON renderer (idempotent)."""
     level = level or os.environ.get("PARKHUB_LOG_LEVEL", "INFO")
     shared_processors: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

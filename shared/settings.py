@@ -60,6 +60,9 @@ class Settings:
     job_seconds: float | None = None
     """Every scheduled job's period when set (PARKHUB_JOB_SECONDS): demos and end-to-end tests
     run the workers' jobs every second instead of each service's own period."""
+    metrics_port: int = 0
+    """Where a worker and ``parkhub serve`` answer ``/metrics`` (``PARKHUB_METRICS_PORT``; 0: they
+    do not). An API process and the gateway answer it on their own port (docs/OPERATIONS.md)."""
     smtp_host: str | None = None
     """Notify's SMTP server (``PARKHUB_SMTP_HOST``); None (unset or empty): e-mail is off, and the
     e-mails notify queues are marked ``skipped`` instead of sent (docs/NOTIFY.md)."""
@@ -129,6 +132,7 @@ class Settings:
                 consulting_files=env.get("PARKHUB_CONSULTING_FILES", "database").strip() or "database",
                 finance_files=env.get("PARKHUB_FINANCE_FILES", "database").strip() or "database",
                 job_seconds=float(env["PARKHUB_JOB_SECONDS"]) if env.get("PARKHUB_JOB_SECONDS") else None,
+                metrics_port=int(env.get("PARKHUB_METRICS_PORT", "0") or "0"),
                 webhook_allow_private=env.get("PARKHUB_WEBHOOK_ALLOW_PRIVATE", "").strip().lower()
                 in ("1", "true", "yes"),
                 webhook_ca_bundle=env.get("PARKHUB_WEBHOOK_CA_BUNDLE", "").strip() or None,

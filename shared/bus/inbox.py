@@ -17,6 +17,11 @@
   it did not answer the inbox's first query (:class:`DatabaseUnavailable`), dropped the connection
   under the handler, or could not take the dead letter. Such a delivery is no attempt: the caller
   redelivers the message later with the same ``attempt``.
+
+Every delivery is counted (``parkhub_events_handled_total{service,type,outcome}``, outcome
+handled, duplicate, retried, dead_lettered or ignored; a delivery that raised is no attempt and
+is not counted), and an event is handled under a child span of its envelope's ``traceparent``
+(:mod:`shared.tracing`): the handler's log lines and the events it publishes carry that trace.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from sqlalchemy.exc import DBAPIError
 from shared.bus.tables import MessagingTables
 from shared.events import ContractViolation, Event, InvalidEnvelope, validate
 from shared.events.contracts import versions_handled
+from shared.metrics import EVENTS_HANDLED, INVALID_TYPE
 from shared.settings import Settings
+from shared.tracing import SpanKind, span
 
 if TYPE_CHECKING:
     from shared.db import Database, UnitOfWork
@@ -62,6 +69,10 @@ class Outcome(Enum):
     IGNORED = "ignored"
     RETRY = "retry"
     DEAD_LETTERED = "dead_lettered"
+
+
+_OUTCOME_LABELS = {outcome: outcome.value for outcome in Outcome} | {Outcome.RETRY: "retried"}
+"""An outcome as ``parkhub_events_handled_total`` names it (a retry is counted as ``retried``)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,25 @@ class Inbox:
                 body = json.loads(body)
             event = Event.from_dict(body)
         except (InvalidEnvelope, ValueError) as exc:
-            return self._dead_letter(body, None, f"invalid envelope: {exc}", 0, dead_letter_id)
+            outcome = self._dead_letter(body, None, f"invalid envelope: {exc}", 0, dead_letter_id)
+            self._count(INVALID_TYPE, outcome)
+            return outcome
+        with span(
+            f"{self.service} handles {event.type}",
+            traceparent=event.traceparent,
+            tracestate=event.tracestate,
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.message.id": event.id, "parkhub.service": self.service, "parkhub.attempt": attempt},
+        ):
+            outcome = self._deliver(body, event, attempt, dead_letter_id)
+        self._count(event.type, outcome)
+        return outcome
+
+    def _count(self, type: str, outcome: Outcome) -> None:
+        EVENTS_HANDLED.labels(self.service, type, _OUTCOME_LABELS[outcome]).inc()
+
+    def _deliver(self, body: Any, event: Event, attempt: int, dead_letter_id: int | None) -> Outcome:
+        """:meth:`deliver` of a valid envelope, under its span."""
         handler = self.handlers.get(event.type)
         if handler is None or event.version not in versions_handled(handler):
             # Not ours, or a version this service has not moved to: its publisher sends the

@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from shared.bus.tables import MessagingTables
 from shared.clock import PARK_TZ, as_utc, utcnow
 from shared.events import Event, validate
+from shared.tracing import current_trace
 
 if TYPE_CHECKING:
     from shared.db import Database, UnitOfWork
@@ -61,9 +62,13 @@ def enqueue(
     orgid: str | None,
     version: int | None = None,
 ) -> str:
-    """Validate and add one event to ``uow``'s outbox; see :meth:`shared.db.UnitOfWork.publish`."""
+    """Validate and add one event to ``uow``'s outbox; see :meth:`shared.db.UnitOfWork.publish`.
+
+    The event carries the current span's ``traceparent`` (the request's, or the handler's that
+    publishes it; :mod:`shared.tracing`), so its consumers continue the same trace."""
     version, payload = validate(type, version, dict(data))
     tables: MessagingTables = uow.database.messaging
+    traceparent, tracestate = current_trace()
     event = Event(
         type=type,
         source=f"/parkhub/{uow.database.name}",
@@ -73,6 +78,8 @@ def enqueue(
         orgid=orgid,
         correlationid=uow.context.get("correlationid"),
         causationid=uow.context.get("causationid"),
+        traceparent=traceparent,
+        tracestate=tracestate,
     )
     uow.session.execute(
         insert(tables.outbox).values(

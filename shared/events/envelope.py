@@ -3,6 +3,11 @@
 Extensions: ``correlationid`` (the request that started it all), ``causationid`` (the event that
 caused this one), ``orgid`` (the tenant or partner the event concerns). ``dataschema`` names the
 contract and its version, e.g. ``urn:parkhub:identity.organisation.registered:1``.
+
+Tracing: ``traceparent`` and ``tracestate`` of the CloudEvents Distributed Tracing extension (W3C
+trace context; :mod:`shared.tracing`). They are read loosely: a malformed ``traceparent`` is
+dropped with its ``tracestate`` (the event is handled under a new trace), never a reason to
+dead-letter the event.
 """
 
 from __future__ import annotations
@@ -18,6 +23,11 @@ MAX_ID_LENGTH = 36
 """Our event ids are UUIDs; the inboxes and dead letters keep ids of at most this length."""
 _TYPE = re.compile(r"^[a-z]+\.[a-z_]+\.[a-z_]+$")
 _SCHEMA = re.compile(r"^urn:parkhub:(?P<type>[a-z_.]+):(?P<version>\d+)$")
+_TRACEPARENT = re.compile(
+    r"^(?P<version>[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-[0-9a-f]{2}(?P<rest>-.*)?$"
+)
+MAX_TRACESTATE_LENGTH = 512
+"""W3C's limit a tracestate must be kept within when it is passed on."""
 
 
 class InvalidEnvelope(ValueError):
@@ -42,6 +52,8 @@ class Event:
     orgid: str | None = None
     correlationid: str | None = None
     causationid: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -54,7 +66,7 @@ class Event:
             "dataschema": dataschema(self.type, self.version),
             "data": self.data,
         }
-        for name in ("subject", "orgid", "correlationid", "causationid"):
+        for name in ("subject", "orgid", "correlationid", "causationid", "traceparent", "tracestate"):
             value = getattr(self, name)
             if value is not None:
                 body[name] = value
@@ -85,6 +97,7 @@ class Event:
             raise InvalidEnvelope(f"time is not RFC 3339: {exc}") from exc
         if time.tzinfo is None:
             raise InvalidEnvelope("time needs an offset")
+        traceparent = valid_traceparent(body.get("traceparent"))
         return cls(
             type=body["type"],
             source=str(body["source"]),
@@ -96,7 +109,32 @@ class Event:
             orgid=body.get("orgid"),
             correlationid=body.get("correlationid"),
             causationid=body.get("causationid"),
+            traceparent=traceparent,
+            tracestate=valid_tracestate(body.get("tracestate")) if traceparent else None,
         )
 
     def as_record(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def valid_traceparent(value: Any) -> str | None:
+    """``value`` when it is a W3C ``traceparent`` (version 00, or a later version's longer form;
+    neither id all zeros), else ``None``."""
+    if not isinstance(value, str):
+        return None
+    match = _TRACEPARENT.match(value)
+    if not match or match["version"] == "ff" or (match["version"] == "00" and match["rest"]):
+        return None
+    if set(match["trace"]) == {"0"} or set(match["span"]) == {"0"}:
+        return None
+    return value
+
+
+def valid_tracestate(value: Any) -> str | None:
+    """``value`` when it may be a W3C ``tracestate`` (printable ASCII, at most 512 characters),
+    else ``None``; its members are the tracing system's business."""
+    if not isinstance(value, str) or not value or len(value) > MAX_TRACESTATE_LENGTH:
+        return None
+    if not value.isascii() or not value.isprintable():
+        return None
+    return value

@@ -2,7 +2,9 @@
 
 ``create_service_app`` gives each service, under ``/api/v1/<service>``:
 ``/health`` (no token), ``/openapi.json``, the staff endpoints for dead letters, and the
-service's own blueprints. No I/O happens here: databases are connected on first use.
+service's own blueprints; and at the root ``/metrics`` (no token, Prometheus: served on the
+process's own port, never through the edge) with every request measured and traced
+(:mod:`shared.http.telemetry`). No I/O happens here: databases are connected on first use.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from shared.http.blueprint import Blueprint
 from shared.http.languages import init_languages
 from shared.http.problems import PROBLEM_JSON, ProblemSchema, register_problem_handlers
 from shared.http.requests import init_request_ids
+from shared.http.telemetry import init_telemetry
 from shared.http.views import unit_of_work
 from shared.service import ServiceTables
 from shared.settings import Settings
@@ -150,6 +153,7 @@ def create_service_app(
     app.extensions["parkhub.api"] = api  # the gateway merges every service's spec
     register_problem_handlers(app)  # after Api: ours replace flask-smorest's JSON errors
     init_request_ids(app, name)
+    init_telemetry(app, name, database)  # after the request id: its log line is inside the span
     init_languages(app)
     init_auth(app, settings)
 

@@ -1,0 +1,100 @@
+"""Every app's request metrics, its trace span, and its ``/metrics`` (docs/OPERATIONS.md).
+
+- ``parkhub_http_requests_total{service,method,route,status}`` and
+  ``parkhub_http_request_duration_seconds{service,method,route}``: ``route`` is the URL rule that
+  matched (``/api/v1/consulting/cases/<case_id>``), never the raw path, so the labels' values stay
+  bounded; a request no rule matched is ``<unmatched>``. The labelled children are looked up once
+  per (method, route, status) and kept: a request costs two dictionary look-ups, one increment
+  and one observation, never registry work.
+- A span per request (:func:`shared.tracing.span`): a child of the request's ``traceparent``
+  header, or a new trace. It is current from before the view to the end of the request, so every
+  log line and every event the request publishes carries it.
+- ``GET /metrics`` at the root of the app's own port, without a token: the Prometheus text format
+  (OpenMetrics when asked for) of this process (under gunicorn, of all its workers), with the
+  outbox gauges of the app's database. The edge (nginx, the embedded edge) answers 404 for it:
+  protect the processes' own ports by network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
+
+from flask import Flask, Response, abort, g, request
+from prometheus_client import Counter, Histogram
+from prometheus_client.exposition import choose_encoder
+
+from shared.db import Database
+from shared.metrics import HTTP_DURATION, HTTP_REQUESTS, UNMATCHED_ROUTE, scrape_registry
+from shared.tracing import SpanKind, set_attribute, span
+
+METRICS_PATH = "/metrics"
+PUBLIC = "parkhub.public"
+"""WSGI environ key the embedded edge sets on every request it passes on: such a request came
+from the public port, where ``/metrics`` is a 404 (nginx answers it itself)."""
+
+
+def init_telemetry(app: Flask, service: str, database: Database) -> None:
+    """Measure and trace every request of ``app``; serve ``/metrics`` with ``database``'s outbox."""
+    children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    @app.before_request
+    def _begin() -> None:
+        g.telemetry_started = time.perf_counter()
+        stack = ExitStack()
+        stack.enter_context(
+            span(
+                f"{request.method} {_route()}",
+                traceparent=request.headers.get("traceparent"),
+                tracestate=request.headers.get("tracestate"),
+                kind=SpanKind.SERVER,
+                attributes={"http.request.method": request.method, "http.route": _route(), "parkhub.service": service},
+            )
+        )
+        g.telemetry_span = stack
+
+    @app.after_request
+    def _measure(response: Response) -> Response:
+        started = g.pop("telemetry_started", None)
+        if started is not None:
+            key = (request.method, _route(), response.status_code)
+            measures = children.get(key)
+            if measures is None:
+                measures = children.setdefault(
+                    key,
+                    (
+                        HTTP_REQUESTS.labels(service, key[0], key[1], str(key[2])),
+                        HTTP_DURATION.labels(service, key[0], key[1]),
+                    ),
+                )
+            measures[0].inc()
+            measures[1].observe(time.perf_counter() - started)
+            set_attribute("http.response.status_code", response.status_code)
+        return response
+
+    @app.teardown_request
+    def _end(_error: BaseException | None) -> None:
+        stack = g.pop("telemetry_span", None)
+        if stack is not None:
+            stack.close()
+
+    app.add_url_rule(METRICS_PATH, "metrics", metrics_view(scrape_registry(lambda: (database,))))
+
+
+def metrics_view(registry: Any) -> Callable[[], Response]:
+    """A view answering ``registry`` in the format the scraper accepts."""
+
+    def metrics() -> Response:
+        if request.environ.get(PUBLIC):
+            abort(404)
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return Response(encoder(registry), status=200, headers={"Content-Type": content_type})
+
+    return metrics
+
+
+def _route() -> str:
+    rule = request.url_rule
+    return rule.rule if rule is not None else UNMATCHED_ROUTE
