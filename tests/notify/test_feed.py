@@ -139,6 +139,8 @@ def test_texts_are_in_the_readers_language(api: Api, settings: Settings) -> None
     assert en["title"] == "Booking confirmed"
     assert zh["title"] == "预订已确认"
     assert "Board meeting" in zh["body"] and zh["body"] != en["body"]
+    assert "A-101会议室" in zh["body"] and "Room A-101" not in zh["body"]  # the space's Chinese name
+    assert "Room A-101" in en["body"]
 
 
 # Unread and read ---------------------------------------------------------------------------------

@@ -51,11 +51,22 @@ def short_id(value: Any) -> str:
     return str(value or "")[:8]
 
 
-def _space(d: Data) -> str:
-    return str(d.get("space_name") or d.get("space_id") or "")
+@dataclass(frozen=True)
+class Named(Message):
+    """A name the event carries in both languages (a space's ``space_name``/``space_name_zh``):
+    rendered as the reader's language names it, the English name when there is no Chinese one."""
+
+    zh: str = ""
+
+    def render(self, locale: str) -> str:
+        return self.zh if locale == "zh" and self.zh else self.msgid
 
 
-def _booking(d: Data) -> dict[str, str]:
+def _space(d: Data) -> Named:
+    return Named(str(d.get("space_name") or d.get("space_id") or ""), zh=str(d.get("space_name_zh") or ""))
+
+
+def _booking(d: Data) -> dict[str, Any]:
     return {"title": str(d.get("title") or ""), "space": _space(d), "id": short_id(d.get("reservation_id"))}
 
 

@@ -11,25 +11,13 @@ Pure: no Flask, no database, no bus.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from services.notify.rules.notices import notice_for, short_id
+from services.notify.rules.notices import Named, notice_for, short_id
 from services.notify.rules.recipients import SERVICES
 from shared.i18n import Message, _
 
 Data = Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Named(Message):
-    """A name the event carries in both languages (a space's ``space_name``/``space_name_zh``):
-    rendered as the reader's language names it, the English name when there is no Chinese one."""
-
-    zh: str = ""
-
-    def render(self, locale: str) -> str:
-        return self.zh if locale == "zh" and self.zh else self.msgid
 
 
 def concerns_timeline(event_type: str) -> bool:
