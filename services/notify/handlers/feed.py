@@ -65,7 +65,7 @@ def notify(event: Event, *, uow: UnitOfWork) -> list[Notification]:
             recipient_role=recipient.role,
             org_id=org_id,
             subject_id=subject_id,
-            correlation_id=event.correlationid,
+            correlation_id=event.correlationid[:128] if event.correlationid else None,
             created_at=created_at,
             **texts,
         )

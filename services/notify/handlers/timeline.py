@@ -39,7 +39,7 @@ def record(event: Event, *, uow: UnitOfWork) -> None:
         subject_id=subject_of(event.data),
         title_en=render(title, "en")[:300],
         title_zh=render(title, "zh")[:300],
-        correlation_id=event.correlationid,
+        correlation_id=event.correlationid[:128] if event.correlationid else None,
     )
     try:
         with session.begin_nested():
