@@ -186,3 +186,17 @@ def test_every_event_type_makes_a_line_in_both_languages(db: Database) -> None:
     for entry in entries:
         assert entry.title_en and entry.title_zh and "{" not in entry.title_en + entry.title_zh, entry.event_type
         assert entry.org_id == ORG_A
+
+
+def test_edge_times_and_nul_characters_are_no_server_error(api: Api) -> None:
+    for query in (
+        "?from=0001-01-01T00:00:00%2B08:00",
+        "?to=9999-12-31T23:59:59-08:00",
+        "?event_type=%00",
+        "?org_id=%00",
+    ):
+        answer = api.get(f"/timeline{query}", user="desk")
+        assert answer.status_code < 500 and answer.mimetype in ("application/json", PROBLEM), query
+    for path in ("/timeline?event_type=%00", "/timeline?org_id=a%00b", "/notifications?event_type=%00"):
+        answer = api.get(path, user="desk")  # PostgreSQL cannot compare text with a NUL in it
+        assert answer.status_code == 422 and answer.mimetype == PROBLEM, path

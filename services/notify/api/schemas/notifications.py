@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from services.notify.rules.notices import KINDS
-from shared.http.fields import ParkTime
+from shared.http.fields import ParkTime, Text
 from shared.http.languages import current_locale
 from shared.http.pagination import PageArgs
 
@@ -24,7 +24,7 @@ def in_reader_language(name: str) -> fields.Function:
 class NotificationQuerySchema(PageArgs):
     unread = fields.Boolean(load_default=False, metadata={"description": "only those the caller has not read"})
     kind = fields.String(validate=validate.OneOf(KINDS), metadata={"description": "one kind of notice"})
-    event_type = fields.String(validate=validate.Length(min=1, max=120))
+    event_type = Text(validate=validate.Length(min=1, max=120), metadata={"description": "one type of event"})
 
 
 class NotificationSchema(Schema):

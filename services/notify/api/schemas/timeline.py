@@ -7,13 +7,13 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.notify.api.schemas.notifications import in_reader_language
-from shared.http.fields import ParkTime
+from shared.http.fields import ParkTime, Text
 from shared.http.pagination import PageArgs
 from shared.i18n import _
 
 
 class TimelineQuerySchema(PageArgs):
-    org_id = fields.String(
+    org_id = Text(
         validate=validate.Length(min=1, max=64),
         metadata={"description": "staff: the organisation to read (default: the caller's own)"},
     )
@@ -24,7 +24,7 @@ class TimelineQuerySchema(PageArgs):
         validate=validate.OneOf(("asc", "desc")),
         metadata={"description": "asc: oldest first (default); desc: newest first"},
     )
-    event_type = fields.String(validate=validate.Length(min=1, max=120))
+    event_type = Text(validate=validate.Length(min=1, max=120), metadata={"description": "one type of event"})
 
     @validates_schema
     def period(self, data: dict[str, Any], **_kwargs: Any) -> None:
