@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from services.notify.handlers import feed
@@ -314,3 +315,30 @@ def test_another_organisations_member_sees_nothing_of_org_a(api: Api, settings: 
     assert [n["audience"] for n in items(api, "dave")] == ["applicant"]
     assert [n["audience"] for n in items(api, "carol")] == ["org_admins"]
     assert len(items(api, "alice")) == 1
+
+
+def test_a_page_of_the_feed_reads_as_many_statements_for_one_notice_as_for_many(
+    api: Api, settings: Settings, db: Database
+) -> None:
+    def statements(path: str) -> int:
+        seen: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            seen.append(statement)
+
+        sa_event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert api.get(path, user="alice").status_code == 200
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    publish(settings, "booking.reservation.confirmed")
+    statements("/notifications")  # warm up
+    one, count_one = statements("/notifications"), statements("/notifications/unread-count")
+    assert one >= 3 and count_one >= 1  # the page, its total and the unread count; the count alone
+    for _ in range(8):
+        publish(settings, "consulting.case.quoted")
+    assert len(items(api, "alice")) == 9
+    assert statements("/notifications") == one
+    assert statements("/notifications/unread-count") == count_one
