@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.consulting.api import calendar, cases, catalogue, firms, meetings, messages, quotes, reports
+from services.consulting.api import calendar, cases, catalogue, firms, meetings, messages, quotes, reports, valuations
 from services.consulting.models import TABLES
 from services.consulting.worker import participant
 from shared.http.app import service_app
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             quotes.blp,
             meetings.blp,
             messages.blp,
+            valuations.blp,
             reports.blp,
         ],
         title="ParkHub Consulting",

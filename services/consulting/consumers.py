@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.consulting.handlers.meetings import ANSWER_OF_EVENT, on_booking_answer
+from services.consulting.handlers.valuations import on_ip_valuation_requested
 from services.consulting.models import TABLES
 from shared.directory import directory_handlers
 
 HANDLERS: dict[str, Callable[..., None]] = {
     **directory_handlers(TABLES.directory),
+    # Finance's IP valuations: one valuation case per request (handlers.valuations).
+    "finance.ip_valuation.requested": on_ip_valuation_requested,
     # Booking's answers to the room holds of meetings, matched on request_id (handlers.meetings).
     **{event_type: on_booking_answer for event_type in ANSWER_OF_EVENT},
     "booking.reservation.rescheduled": on_booking_answer,

@@ -110,6 +110,12 @@ RIGHTS = Rights(
     Right("wait", _("put a case to wait on the tenant"), (ASSIGNED_FIRM, *_STAFF), note=_("saying what is asked")),
     Right("resume", _("resume work on a case"), _INVOLVED, note=_("the tenant, once they have answered")),
     Right("propose_solution", _("propose a solution"), (ASSIGNED_FIRM,)),
+    Right(
+        "record_valuation",
+        _("record the valuation of a valuation case"),
+        (ASSIGNED_FIRM,),
+        note=_("amount and report, before proposing the solution"),
+    ),
     Right("accept_solution", _("accept a solution"), _TENANT_SIDE),
     Right("reject_solution", _("reject a solution"), _TENANT_SIDE, note=_("with a reason; the case reopens")),
     Right(

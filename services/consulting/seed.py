@@ -530,6 +530,22 @@ ITEMS = (
             ),
         ],
     ),
+    DemoItem(
+        "intellectual_property",
+        "ip_valuation",
+        "IP valuation",
+        "知识产权评估",
+        "An appraisal firm values the patents an IP-pledge loan pledges, with a signed report. Opened "
+        "for you by the park's finance desk when your application asks for it.",
+        "评估机构对知识产权质押贷款所质押的专利进行价值评估并出具评估报告。由园区金融服务台在您的申请需要时代为发起。",
+        "Usually 0.3 to 1 % of the appraised value; agreed with the bank.",
+        "通常为评估值的0.3%至1%，与银行协商确定。",
+        None,
+        None,
+        False,
+        PROFESSIONAL,
+        [],
+    ),
     # Human resources.
     DemoItem(
         "human_resources",

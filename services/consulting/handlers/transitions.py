@@ -71,3 +71,7 @@ def transition(
         if action in FIRM_CHANGES:
             extra["previous_firm_org_id"] = from_firm
         publish_case(uow, case, event, previous_status=from_status, at=at, reason=reason, **extra)
+    if case.origin == "finance":  # a valuation case: finance hears of its outcome
+        from services.consulting.handlers.valuations import after_transition
+
+        after_transition(uow, case, action, at=at)
