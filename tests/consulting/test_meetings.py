@@ -320,3 +320,18 @@ def test_a_refused_meeting_is_asked_again_at_an_alternative(api, db, settings, c
 def test_the_worker_runs_the_no_answer_job(settings, db):
     names = [job.name for job in participant(settings).jobs]
     assert "mark-unanswered-meetings" in names
+
+
+def test_the_case_lists_its_meetings_in_brief(api, settings, case):
+    first = asked(api, case)
+    second = asked(api, case, "lawyer")
+    answer(settings, first["request_id"], "confirmed", meeting=first, reservation_id=ROOM_RES)
+    shown = api.get(f"/cases/{case['id']}", user="bob", headers={"Accept-Language": "zh"}).json
+    briefs = {m["id"]: m for m in shown["meetings"]}
+    assert set(briefs) == {first["id"], second["id"]}
+    assert (briefs[first["id"]]["status"], briefs[first["id"]]["space_display_name"]) == ("confirmed", "3A会议室")
+    assert briefs[second["id"]]["status"] == "requested"
+    listed = api.get("/cases", user="bob").json["items"]
+    assert [c.get("meetings") for c in listed if c["id"] == case["id"]] == [None]
+    cancelled = done(api, api.get(f"/cases/{case['id']}", user="alice").json, "cancel", "alice")
+    assert {m["status"] for m in cancelled["meetings"]} == {"cancelled"}

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from services.consulting.models import Case, CaseTransition, Category, Rating, ServiceItem, SlaClock
+from services.consulting.models import Case, CaseTransition, Category, Meeting, Rating, ServiceItem, SlaClock
 from services.consulting.permissions import can_see, list_scope
 from services.consulting.queries.organisations import organisation_ref, organisations
 from services.consulting.queries.sla import sla_view
@@ -127,7 +127,27 @@ def _views(
 
 def case_detail(session: Session, actor: Principal, case: Case, *, now: datetime | None = None) -> dict[str, Any]:
     """``case`` as ``actor`` reads it, with its SLA clocks and the actions open to the caller."""
-    return _views(session, actor, [case], now=now, with_sla=True)[0]
+    view = _views(session, actor, [case], now=now, with_sla=True)[0]
+    view["meetings"] = meeting_briefs(session, case.id)
+    return view
+
+
+def meeting_briefs(session: Session, case_id: str) -> list[dict[str, Any]]:
+    """The case's meetings in brief, newest first: each read whole at
+    ``/cases/{id}/meetings/{meeting_id}`` (whoever reads the case reads its meetings)."""
+    query = select(Meeting).where(Meeting.case_id == case_id).order_by(Meeting.requested_at.desc(), Meeting.id.desc())
+    return [
+        {
+            "id": m.id,
+            "title": m.title,
+            "starts_at": m.starts_at,
+            "ends_at": m.ends_at,
+            "status": m.status,
+            "space_name": m.space_name,
+            "space_name_zh": m.space_name_zh,
+        }
+        for m in session.scalars(query)
+    ]
 
 
 def get_case(session: Session, actor: Principal, case_id: str) -> dict[str, Any]:

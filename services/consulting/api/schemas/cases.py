@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.consulting.queries.cases import SLA_STATES
+from services.consulting.queries.meetings import MEETING_STATUS, MEETING_STATUSES
 from services.consulting.rules.names import CASE_ACTION, CASE_PRIORITY, SLA_CLOCK, SLA_STATE, SLA_TARGET
 from shared.events.consulting import CASE_STATUSES, PRIORITIES, SLA_CLOCKS, SLA_TARGETS
 from shared.http.display_names import DisplayName
@@ -159,6 +160,20 @@ class SlaSchema(Schema):
     stopped_at = ParkTime(allow_none=True)
 
 
+class MeetingBriefSchema(Schema):
+    """A meeting of the case in brief: read it whole at ``/cases/{id}/meetings/{meeting_id}``."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    starts_at = ParkTime(required=True)
+    ends_at = ParkTime(required=True)
+    status = fields.String(required=True, metadata={"enum": list(MEETING_STATUSES)})
+    status_label = Label(MEETING_STATUS, attribute="status")
+    space_name = fields.String(allow_none=True)
+    space_name_zh = fields.String(allow_none=True)
+    space_display_name = DisplayName(name="space_name", name_zh="space_name_zh")
+
+
 class CaseSchema(Schema):
     id = fields.String(required=True)
     number = fields.String(required=True, metadata={"example": "C-2026-00042"})
@@ -212,6 +227,11 @@ class CaseSchema(Schema):
         },
     )
     sla_state_label = Label(SLA_STATE, attribute="sla_state")
+    meetings = fields.List(
+        fields.Nested(MeetingBriefSchema),
+        allow_none=True,
+        metadata={"description": "the case's meetings in brief, newest first (GET .../meetings/{id}); null in lists"},
+    )
     actions = fields.List(
         fields.String(),
         required=True,
