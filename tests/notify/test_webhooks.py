@@ -305,6 +305,10 @@ def test_after_the_last_attempt_a_delivery_fails_and_a_dead_endpoint_is_disabled
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", 9, None)
     body = api.get(f"/webhooks/{endpoint['id']}", user="bank").get_json()
     assert (body["status"], body["disabled_reason"], body["failed_in_a_row"]) == ("disabled", "failing", 5)
+    log = f"/webhooks/{endpoint['id']}/deliveries"
+    assert api.get(f"{log}?status=failed", user="bank").get_json()["total"] == 1
+    assert api.get(f"{log}?status=pending", user="bank").get_json()["total"] == 0
+    assert api.get(f"{log}?status=lost", user="bank").status_code == 422
     with db.session() as session:
         [notice] = session.scalars(select(Notification).where(Notification.subject_id == endpoint["id"]))
     assert (notice.recipient_org_id, notice.kind) == (BANK, "webhook") and receiver.url in notice.body_en
@@ -418,6 +422,17 @@ def test_a_slow_partner_does_not_hold_up_the_others(
     first, second = receiver.wait_for(2)
     assert abs(second.at - first.at) < 0.9  # the second was sent while the first waited for its answer
     assert [d.status for d in deliveries_of(db)] == ["delivered", "delivered"]
+
+
+def test_a_missing_ca_bundle_is_a_failed_attempt_not_a_failed_run(
+    api: Api, db: Database, settings: Settings, receiver: Receiver
+) -> None:
+    register(api, "bank", receiver.url)
+    queue(db, routed(BANK))
+    assert run_job(db, dataclasses.replace(settings, webhook_ca_bundle="/nonexistent/ca.pem")) == 1
+    [delivery] = deliveries_of(db)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
+    assert delivery.last_error
 
 
 def test_a_timeout_is_an_attempt_without_an_answer(

@@ -18,6 +18,7 @@ Nothing here commits.
 
 from __future__ import annotations
 
+import logging
 import secrets as _random
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,8 @@ from shared.events import Event
 from shared.i18n import Message, _
 from shared.metrics import WEBHOOK_DELIVERIES
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 BATCH = 20
 """Deliveries one run takes (and holds) at most."""
@@ -253,6 +256,16 @@ def record(
 # The worker's job --------------------------------------------------------------------------------
 
 
+def _send(request: sending.Request, settings: Settings) -> sending.Result:
+    """:func:`sending.send`, where anything unexpected (a CA bundle that is missing, say) is one
+    failed attempt of that delivery, never a failed run that would hold up every other one."""
+    try:
+        return sending.send(request, settings)
+    except Exception as exc:  # noqa: BLE001 - recorded as the attempt's error and retried
+        log.exception("webhook delivery %s could not be sent", request.delivery_id)
+        return sending.Result(None, f"{type(exc).__name__}: could not send", 0)
+
+
 def deliver_due(*, uow: UnitOfWork, settings: Settings | None = None, now: datetime | None = None) -> int:
     """Attempt the deliveries that are due (a job of the worker); how many were attempted.
     ``settings``: the process's (from the environment) unless given; ``now``: the clock's."""
@@ -285,7 +298,7 @@ def deliver_due(*, uow: UnitOfWork, settings: Settings | None = None, now: datet
     }
     requests = [request_of(delivery, endpoints[delivery.endpoint_id]) for delivery in due]
     with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT, len(requests))) as pool:
-        results = list(pool.map(lambda request: sending.send(request, settings), requests))
+        results = list(pool.map(lambda request: _send(request, settings), requests))
     at = clock or utcnow()  # when the answers came
     for delivery, result in zip(due, results, strict=True):
         endpoint = endpoints[delivery.endpoint_id]
