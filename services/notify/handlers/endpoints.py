@@ -77,16 +77,16 @@ def update(cmd: UpdateEndpoint, *, uow: UnitOfWork) -> dict[str, Any]:
     return endpoint_view(endpoint)
 
 
-def act(cmd: EndpointAction, *, uow: UnitOfWork) -> dict[str, Any] | None:
+def act(cmd: EndpointAction, *, uow: UnitOfWork) -> dict[str, Any]:
     """``rotate`` (answers the new secret; the old one signs for 24 h more), ``enable`` (also
-    starts a new failure run), ``disable``, ``delete`` (with its log; answers None)."""
+    starts a new failure run), ``disable``, ``delete`` (with its log; answers ``{"id"}`` only)."""
     endpoint = load_endpoint(uow.session, cmd.actor, cmd.endpoint_id, for_update=True)
     check_version(endpoint.version, cmd.expected_versions)
     now = utcnow()
     if cmd.action == "delete":
         uow.session.delete(endpoint)
         uow.session.flush()
-        return None
+        return {"id": cmd.endpoint_id}
     if cmd.action == "rotate":
         rotated_at = as_utc(endpoint.secret_rotated_at) if endpoint.secret_rotated_at else None
         keys = Secrets(endpoint.secret, endpoint.previous_secret, rotated_at).rotate(new_secret(), now)
