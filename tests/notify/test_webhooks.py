@@ -113,6 +113,15 @@ def test_an_endpoint_is_its_organisations_and_its_secret_is_shown_once(api: Api,
     assert api.post("/webhooks", {"url": receiver.url, "event_types": ["*"]}, user="alice").status_code == 403
 
 
+def test_registering_twice_with_one_key_makes_one_endpoint(api: Api, receiver: Receiver) -> None:
+    body = {"url": receiver.url, "event_types": ["consulting.case.*"]}
+    first = api.post("/webhooks", body, user="lawyer", **{"Idempotency-Key": "register-1"})
+    again = api.post("/webhooks", body, user="lawyer", **{"Idempotency-Key": "register-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.get_json()["id"] == first.get_json()["id"]
+    assert len(api.get("/webhooks", user="lawyer").get_json()["items"]) == 1
+
+
 def test_subscriptions_are_checked_against_what_a_partner_can_receive(api: Api, receiver: Receiver) -> None:
     for patterns in (["finance.aplication.*"], ["booking.reservation.confirmed"], []):
         response = api.post("/webhooks", {"url": receiver.url, "event_types": patterns}, user="bank")
