@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from flask import Flask
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import MetaData
@@ -209,14 +210,14 @@ def test_the_platform_serves_one_metrics_for_all_and_the_edge_hides_it(park: Par
 # The cost of measuring ------------------------------------------------------------------------------
 
 
-def test_measuring_and_tracing_a_request_costs_microseconds() -> None:
+def test_measuring_and_tracing_a_request_costs_a_small_part_of_the_request() -> None:
     """What every request adds: a span, the two labelled children looked up in a dict, one
-    increment, one observation. Measured here without the request; docs/OPERATIONS.md gives the
-    figures."""
+    increment, one observation. Compared with the bare cost of a request to a Flask app with one
+    trivial view, timed in the same process (so a loaded machine slows both alike); the figures
+    are in docs/OPERATIONS.md."""
     children: dict[tuple[str, str, int], Any] = {}
-    rounds = 2000
-    started = time.perf_counter()
-    for _ in range(rounds):
+
+    def measured() -> None:
         with span("GET /api/v1/booking/spaces", traceparent=None, kind=SpanKind.SERVER):
             key = ("GET", "/api/v1/booking/spaces", 200)
             measures = children.get(key)
@@ -230,5 +231,23 @@ def test_measuring_and_tracing_a_request_costs_microseconds() -> None:
                 )
             measures[0].inc()
             measures[1].observe(0.003)
-    per_request = (time.perf_counter() - started) / rounds
-    assert per_request < 100e-6, f"{per_request * 1e6:.1f} µs per request"
+
+    bare = Flask("bare")
+    bare.add_url_rule("/ping", "ping", lambda: "pong")
+    client = bare.test_client()
+
+    def request() -> None:
+        client.get("/ping")
+
+    def per_call(call: Any, rounds: int) -> float:
+        call()
+        best = float("inf")
+        for _ in range(3):  # the best of three: a busy machine's pauses are not the code's cost
+            started = time.perf_counter()
+            for _ in range(rounds):
+                call()
+            best = min(best, (time.perf_counter() - started) / rounds)
+        return best
+
+    cost, request_cost = per_call(measured, 2000), per_call(request, 300)
+    assert cost < 0.25 * request_cost, f"{cost * 1e6:.1f} µs against a bare request's {request_cost * 1e6:.1f} µs"

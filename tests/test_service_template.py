@@ -107,7 +107,7 @@ def test_every_booking_endpoint_is_written_out_where_it_is_routed(settings):
     """Grepping a path finds its view: no route is assembled from pieces in a loop."""
     app = importlib.import_module("services.booking.app").create_app(settings)
     sources = "\n".join(p.read_text() for p in (ROOT / "services" / "booking" / "api").glob("*.py"))
-    kernel = ("/health", "/openapi.json", "/dead-letters", "/directory/", "/static")
+    kernel = ("/health", "/openapi.json", "/dead-letters", "/directory/", "/static", "/metrics")
     routed = [
         rule.rule.removeprefix("/api/v1/booking")
         for rule in app.url_map.iter_rules()

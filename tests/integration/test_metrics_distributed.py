@@ -171,3 +171,32 @@ def test_nginx_answers_metrics_with_a_404_problem_and_never_forwards_it() -> Non
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
         shutil.rmtree(prefix, ignore_errors=True)
+
+
+def test_parkhub_serve_answers_metrics_on_its_metrics_port_only(
+    seeded_platform: Path, processes: Any, tmp_path: Path
+) -> None:
+    var = tmp_path / "var"
+    shutil.copytree(seeded_platform, var)
+    port, metrics_port = free_port(), free_port()
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    settings = Settings.from_env({"PARKHUB_VAR_DIR": str(var), "PARKHUB_BUS_NAMESPACE": "serve-metrics"})
+    serve = processes(
+        sys.executable,
+        "-m",
+        "parkhub_cli",
+        "serve",
+        "--port",
+        str(port),
+        env=env_of(settings, PARKHUB_METRICS_PORT=str(metrics_port)),
+        name="serve",
+    )
+    health = wait_for(f"http://127.0.0.1:{port}/api/v1/health", deadline, serve, tmp_path / "serve.log")
+    assert health.status_code == 200
+    public = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    assert public.status_code == 404 and public.headers["Content-Type"] == "application/problem+json"
+
+    text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+    for database in ("gateway", *SERVICES):
+        assert sample(text, "parkhub_outbox_backlog", service=database) is not None, database
+    assert sample(text, "parkhub_http_requests_total", service="gateway", route="/api/v1/health", status="200")
