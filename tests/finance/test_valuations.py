@@ -145,3 +145,17 @@ def test_an_unanswered_request_is_marked_no_answer(api, db):
         uow.commit()
     shown = valuation_of(api, application_id)
     assert shown["status"] == "no_answer" and "request_valuation" in shown["actions"]
+
+
+def test_a_late_opening_reopens_an_unanswered_request_unless_the_desk_asked_again(api, db):
+    application_id = submitted_with_patent(db, status="pre_review")
+    assert request(api, application_id).status_code == 200
+    first = outbox(db, "finance.ip_valuation")[0]["data"]["request_id"]
+    with db.unit_of_work() as uow:
+        unanswered_valuations(30)(uow=uow, now=utcnow() + timedelta(minutes=31))
+        uow.commit()
+    assert request(api, application_id).status_code == 200  # the desk asks again
+    deliver(db, on_valuation_opened, "consulting.valuation.opened", answer(first, application_id))
+    with db.reading() as session:
+        statuses = {r.id: r.status for r in session.query(ValuationRequest).all()}
+    assert statuses[first] == "no_answer" and sorted(statuses.values()) == ["no_answer", "requested"]

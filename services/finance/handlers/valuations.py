@@ -141,12 +141,15 @@ def _case(request: ValuationRequest, data: dict[str, Any]) -> None:
 
 def on_valuation_opened(event: Event, *, uow: UnitOfWork) -> None:
     """``consulting.valuation.opened``: the request is ``opened`` (its case's number); a request
-    the job gave up on (``no_answer``) is opened after all."""
+    the job gave up on (``no_answer``) is opened after all, unless the desk asked again meanwhile
+    (one open request per application)."""
     request = _request_of(uow, event)
     if request is None:
         return
     _case(request, event.data)
-    if request.status in ("requested", "no_answer"):
+    if request.status == "requested" or (
+        request.status == "no_answer" and open_request(uow, request.application_id) is None
+    ):
         request.status = "opened"
     uow.session.flush()
 
