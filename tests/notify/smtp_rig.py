@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from services.notify.worker import participant
 from shared.settings import Settings
@@ -47,14 +48,25 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self, port: int) -> None:
+    """The server; with ``login`` (username, password) it refuses mail from a client that did not
+    log in with them (AUTH over plain text, as a test may)."""
+
+    def __init__(self, port: int, login: tuple[str, str] | None = None) -> None:
         self.port = port
         self.inbox = Inbox()
+        self.login = login
         self.controller: Controller | None = None
 
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        given = (data.login.decode(), data.password.decode()) if isinstance(data, LoginPassword) else None
+        return AuthResult(success=given == self.login)
+
     def start(self) -> None:
+        auth: dict[str, Any] = {}
+        if self.login is not None:
+            auth = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
         self.controller = Controller(
-            self.inbox, hostname="127.0.0.1", port=self.port, server_hostname="smtp.test", ready_timeout=5
+            self.inbox, hostname="127.0.0.1", port=self.port, server_hostname="smtp.test", ready_timeout=5, **auth
         )
         self.controller.start()
 

@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from services.notify.handlers.mail import send_due
@@ -186,4 +187,26 @@ def test_with_email_off_the_job_sends_nothing_and_skips_what_is_due(settings: Se
 def _env_settings(settings: Settings, **changes: Any) -> Settings:
     from dataclasses import replace
 
-    return replace(Settings.from_env(), **changes)
+    return replace(Settings.from_env() if settings.smtp_host is None else settings, **changes)
+
+
+# aiosmtpd warns that AUTH without TLS is unsafe: true, and this test server is on loopback only.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_a_server_that_needs_a_login_gets_the_configured_one(settings: Settings, db: Database) -> None:
+    server = SmtpServer(free_port(), login=("parkhub", "s3cret"))
+    server.start()
+    try:
+        deliver(settings, quoted())
+        base = _env_settings(settings, smtp_host="127.0.0.1", smtp_port=server.port, smtp_timeout_seconds=3.0)
+        with db.unit_of_work() as uow:  # without a login: refused, kept for a retry
+            assert send_due(uow=uow, settings=base) == 0
+            uow.commit()
+        (row,) = emails(db)
+        assert row.status == "pending" and "SMTP" in (row.last_error or "")
+        logged_in = _env_settings(base, smtp_username="parkhub", smtp_password="s3cret")
+        with db.unit_of_work() as uow:
+            assert send_due(uow=uow, settings=logged_in, now=utcnow() + timedelta(minutes=2)) == 1
+            uow.commit()
+        assert len(server.inbox.to("alice@example.cn")) == 1
+    finally:
+        server.stop()
