@@ -181,7 +181,7 @@ def _metrics_child_exit(_server: Any, worker: Any) -> None:
     """gunicorn's hook: a worker that ended leaves its live gauges out of later scrapes."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 def _topology() -> Any:

@@ -21,7 +21,7 @@ import logging
 import os
 import random
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -184,7 +184,7 @@ def set_attribute(name: str, value: Any) -> None:
     trace.get_current_span().set_attribute(name, value)
 
 
-def add_trace_ids(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def add_trace_ids(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: the current span's ``trace_id`` and ``span_id`` on every log line."""
     context = trace.get_current_span().get_span_context()
     if context.is_valid:
