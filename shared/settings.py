@@ -77,8 +77,8 @@ class Settings:
     """Log in with these when set: ``PARKHUB_SMTP_USERNAME`` and ``PARKHUB_SMTP_PASSWORD``."""
     smtp_password: str | None = field(default=None, repr=False)
     smtp_timeout_seconds: float = 10.0
-    """How long notify waits for the SMTP server per connection and command:
-    ``PARKHUB_SMTP_TIMEOUT_SECONDS``."""
+    """How long notify waits for the SMTP server to take one e-mail, its whole exchange (and each
+    command within it): ``PARKHUB_SMTP_TIMEOUT_SECONDS``."""
 
     @property
     def bus_is_volatile(self) -> bool:
