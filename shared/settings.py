@@ -60,6 +60,12 @@ class Settings:
     job_seconds: float | None = None
     """Every scheduled job's period when set (PARKHUB_JOB_SECONDS): demos and end-to-end tests
     run the workers' jobs every second instead of each service's own period."""
+    meeting_answer_minutes: float = 10.0
+    """How long consulting waits for booking to answer a meeting's room hold before the meeting
+    shows ``no_answer`` for staff to retry (``PARKHUB_MEETING_ANSWER_MINUTES``)."""
+    valuation_answer_minutes: float = 30.0
+    """How long finance waits for consulting to open a valuation case before the request shows
+    ``no_answer`` for the desk to act on (``PARKHUB_VALUATION_ANSWER_MINUTES``)."""
     metrics_port: int = 0
     """Where a worker and ``parkhub serve`` answer ``/metrics`` (``PARKHUB_METRICS_PORT``; 0: they
     do not). An API process and the gateway answer it on their own port (docs/OPERATIONS.md)."""
@@ -133,6 +139,8 @@ class Settings:
                 finance_files=env.get("PARKHUB_FINANCE_FILES", "database").strip() or "database",
                 job_seconds=float(env["PARKHUB_JOB_SECONDS"]) if env.get("PARKHUB_JOB_SECONDS") else None,
                 metrics_port=int(env.get("PARKHUB_METRICS_PORT", "0") or "0"),
+                meeting_answer_minutes=float(env.get("PARKHUB_MEETING_ANSWER_MINUTES", "10")),
+                valuation_answer_minutes=float(env.get("PARKHUB_VALUATION_ANSWER_MINUTES", "30")),
                 webhook_allow_private=env.get("PARKHUB_WEBHOOK_ALLOW_PRIVATE", "").strip().lower()
                 in ("1", "true", "yes"),
                 webhook_ca_bundle=env.get("PARKHUB_WEBHOOK_CA_BUNDLE", "").strip() or None,

@@ -44,8 +44,8 @@ ORGANISATION_UPDATED = register(
 
 class UserV1(Schema):
     """What other services may know about a person who signs in (never a password or a token):
-    notify writes to them, in their organisation's role. ``username`` is the token's subject,
-    the name other events carry (``booked_by``, ``applicant``)."""
+    notify writes to them, in their organisation's role. ``user:<id>`` is the token's subject, the
+    name other events carry (``booked_by``, ``applicant``); ``username`` is what they sign in with."""
 
     id = fields.UUID(required=True)
     username = fields.String(required=True, validate=validate.Length(min=1, max=120))
