@@ -1,44 +1,11 @@
 """Journey 3 on the embedded platform (tests/journeys/roadshow.py), and its refusal: a roadshow
-without a financing round is a 422 that writes nothing.
-
-The journey needs the whole demo (``parkhub seed``: booking's spaces, finance's products and
-profiles), not only the identity the shared ``seeded_platform`` holds: this module's ``embedded``
-runs over it, its workers' jobs every second as in tests/journeys/conftest.py.
-"""
+without a financing round is a 422 that writes nothing."""
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from migrations import upgrade_all
-from parkhub_cli import _seed
-from shared.db import forget_databases
-from tests.conftest import make_settings
 from tests.journeys import roadshow
 from tests.journeys.driver import EmbeddedDriver
 from tests.journeys.roadshow import BOOKING, book_event, event_day, space_of_kind
-from tests.park import running_park
-
-
-@pytest.fixture(scope="module")
-def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A var/ with every database migrated and ``parkhub seed`` run (copied per test)."""
-    var = tmp_path_factory.mktemp("roadshow-journey")
-    settings = make_settings(var)
-    upgrade_all(settings)
-    assert _seed(settings, argparse.Namespace()) == 0
-    forget_databases()
-    return var
-
-
-@pytest.fixture
-def embedded(demo_platform: Path, tmp_path: Path) -> Iterator[EmbeddedDriver]:
-    for park in running_park(demo_platform, tmp_path, PARKHUB_JOB_SECONDS="1"):
-        yield EmbeddedDriver(park)
 
 
 def test_event_space_for_a_roadshow_or_a_product_launch(embedded: EmbeddedDriver) -> None:
