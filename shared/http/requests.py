@@ -39,7 +39,7 @@ def init_request_ids(app: Flask, service: str) -> None:
         started = getattr(g, "started", None)
         # Health probes (a supervisor's every few seconds, and the gateway asking each service in
         # process) would drown the log of real traffic: they are logged at debug level.
-        quiet = request.path.endswith("/health") or request.environ.get(SUBREQUEST)
+        quiet = request.path.endswith(("/health", "/metrics")) or request.environ.get(SUBREQUEST)
         (log.debug if quiet else log.info)(
             "request",
             method=request.method,
