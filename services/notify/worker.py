@@ -1,7 +1,9 @@
 """Notify on the bus: ``participant`` is the worker's entry point (its outbox, inbox and jobs).
 
-Jobs, each run by the kernel's job runner in one unit of work: send the e-mails that are due,
-and attempt the webhook deliveries that are due (first attempts and retries).
+Jobs: send the e-mails that are due, and attempt the webhook deliveries that are due (first
+attempts and retries). Both talk to the outside world, so both are ``shared.service.Dispatch`` jobs:
+the kernel claims (and leases) what is due in one short unit of work, sends with no transaction
+open, and records the outcomes in a second one. Both are given the process's settings.
 """
 
 from __future__ import annotations

@@ -43,9 +43,7 @@ def test_two_workers_at_once_send_each_email_once(settings: Settings, db: Databa
 
     def worker(index: int) -> None:
         start.wait()
-        with db.unit_of_work() as uow:
-            sent[index] = send_due(uow=uow, settings=mail_settings)
-            uow.commit()
+        sent[index] = send_due.run(db, mail_settings)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
     for thread in threads:

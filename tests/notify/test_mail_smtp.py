@@ -4,13 +4,14 @@ notify's inbox, the worker's e-mail job run, and what the server received."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from services.notify.handlers.mail import send_due
+from services.notify.handlers.mail import send_due, sender
 from services.notify.models import Email, Person, Preference
 from shared.clock import as_utc, utcnow
 from shared.db import Database
@@ -22,6 +23,19 @@ from tests.notify.smtp_rig import SmtpServer, free_port, run_mail_job, smtp
 __all__ = ["smtp"]
 
 QUOTED = "consulting.case.quoted"
+
+
+@pytest.fixture
+def settings(settings: Settings, smtp: SmtpServer) -> Settings:
+    """The rig's settings with e-mail pointed at the test's SMTP server: the worker's job is given
+    its process's settings (these), never the environment."""
+    return replace(
+        settings,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_timeout_seconds=3.0,
+        smtp_from="Tianfu Park <noreply@tianfu-park.cn>",
+    )
 
 
 def quoted() -> Any:
@@ -128,9 +142,7 @@ def test_a_dead_server_leaves_the_email_pending_with_its_error_until_it_is_back(
     assert emails(db)[0].attempts == 1
 
     smtp.start()
-    with db.unit_of_work() as uow:  # a minute later
-        assert send_due(uow=uow, now=utcnow() + timedelta(minutes=1, seconds=1)) == 1
-        uow.commit()
+    assert send_due.run(db, settings, now=utcnow() + timedelta(minutes=1, seconds=1)) == 1  # a minute later
     (row,) = emails(db)
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
     assert len(smtp.inbox.to("alice@example.cn")) == 1
@@ -142,9 +154,7 @@ def test_retries_back_off_then_fail(settings: Settings, db: Database, smtp: Smtp
     waits = []
     now = utcnow()
     for _ in range(5):
-        with db.unit_of_work() as uow:
-            send_due(uow=uow, now=now)
-            uow.commit()
+        send_due.run(db, settings, now=now)
         (row,) = emails(db)
         if row.status == "failed":
             break
@@ -161,9 +171,7 @@ def test_a_slow_server_never_holds_the_job_past_its_bound(settings: Settings, db
         deliver(settings, quoted())  # four events: four e-mails to alice
     assert len(emails(db)) == 4
     started = time.monotonic()
-    with db.unit_of_work() as uow:
-        sent = send_due(uow=uow, settings=_env_settings(settings, smtp_timeout_seconds=0.5), budget_seconds=1.0)
-        uow.commit()
+    sent = sender(budget_seconds=1.0).run(db, _env_settings(settings, smtp_timeout_seconds=0.5))
     elapsed = time.monotonic() - started
     assert sent == 0
     assert elapsed < 2.0  # not 4 x (0.5 s or 3 s)
@@ -177,17 +185,13 @@ def test_with_email_off_the_job_sends_nothing_and_skips_what_is_due(settings: Se
     port = free_port()
     deliver(settings, quoted())
     off = _env_settings(settings, smtp_host=None, smtp_port=port)
-    with db.unit_of_work() as uow:
-        assert send_due(uow=uow, settings=off) == 0
-        uow.commit()
+    assert send_due.run(db, off) == 0
     (row,) = emails(db)
     assert row.status == "skipped"
 
 
 def _env_settings(settings: Settings, **changes: Any) -> Settings:
-    from dataclasses import replace
-
-    return replace(Settings.from_env() if settings.smtp_host is None else settings, **changes)
+    return replace(settings, **changes)
 
 
 # aiosmtpd warns that AUTH without TLS is unsafe: true, and this test server is on loopback only.
@@ -198,15 +202,11 @@ def test_a_server_that_needs_a_login_gets_the_configured_one(settings: Settings,
     try:
         deliver(settings, quoted())
         base = _env_settings(settings, smtp_host="127.0.0.1", smtp_port=server.port, smtp_timeout_seconds=3.0)
-        with db.unit_of_work() as uow:  # without a login: refused, kept for a retry
-            assert send_due(uow=uow, settings=base) == 0
-            uow.commit()
+        assert send_due.run(db, base) == 0  # without a login: refused, kept for a retry
         (row,) = emails(db)
         assert row.status == "pending" and "SMTP" in (row.last_error or "")
         logged_in = _env_settings(base, smtp_username="parkhub", smtp_password="s3cret")
-        with db.unit_of_work() as uow:
-            assert send_due(uow=uow, settings=logged_in, now=utcnow() + timedelta(minutes=2)) == 1
-            uow.commit()
+        assert send_due.run(db, logged_in, now=utcnow() + timedelta(minutes=2)) == 1
         assert len(server.inbox.to("alice@example.cn")) == 1
     finally:
         server.stop()

@@ -68,10 +68,7 @@ def queue(db: Database, evt: Event) -> None:
 
 
 def run_job(db: Database, settings: Settings, now: datetime | None = None) -> int:
-    with db.unit_of_work() as uow:
-        count = deliver_due(uow=uow, settings=settings, now=now)
-        uow.commit()
-    return count
+    return deliver_due.run(db, settings, now=now)
 
 
 def deliveries_of(db: Database, endpoint_id: str | None = None) -> list[WebhookDelivery]:

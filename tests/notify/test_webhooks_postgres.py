@@ -54,9 +54,7 @@ def test_two_jobs_at_once_send_every_delivery_once(
 
     def run() -> None:
         start.wait()
-        with db.unit_of_work() as uow:
-            counts.append(deliver_due(uow=uow, settings=settings))
-            uow.commit()
+        counts.append(deliver_due.run(db, settings))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:

@@ -7,8 +7,11 @@
   one ``Email`` each, rendered in the person's language (rules/mail.py). Its ``dedupe_key`` is
   the event and the person, so an event handled twice, or a person reached by two of an event's
   notifications (the booker who is also an organisation admin), gets one e-mail.
-- ``send_due``: at most :data:`BATCH` due pending e-mails (PostgreSQL: ``FOR UPDATE SKIP LOCKED``,
-  so two workers never send one twice), each through ``smtplib`` (STARTTLS and login when set).
+- ``send_due``: a :class:`shared.service.Dispatch` job. It claims at most :data:`BATCH` due pending
+  e-mails (PostgreSQL: ``FOR UPDATE SKIP LOCKED``) and leases them in one short unit of work, sends
+  each through ``smtplib`` (STARTTLS and login when set) with no transaction open, and records
+  what happened in a second one; so two workers never send one twice, and a slow server holds no
+  lock of notify's (on SQLite, its write lock).
   Sent: ``sent``. Refused or unreachable: tried again after 1 min, 5 min, 30 min, 2 h, then
   ``failed``, with ``last_error``. Each e-mail's whole exchange with the server is bounded by
   ``smtp_timeout_seconds``, and a run starts no new e-mail once that could take it past
@@ -22,11 +25,11 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -36,8 +39,9 @@ from sqlalchemy import select, update
 
 from services.notify.models import Email, Notification, Person, Preference
 from services.notify.rules import mail as rules
-from shared.clock import utcnow
+from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
+from shared.service import Dispatch, Lease, Sent
 from shared.settings import Settings
 
 BATCH = 50
@@ -145,7 +149,7 @@ def queue(notifications: Sequence[Notification], *, uow: UnitOfWork) -> None:
 # Sending (the worker's job) ----------------------------------------------------------------------
 
 
-def message_of(email: Email, settings: Settings) -> EmailMessage:
+def message_of(email: Letter, settings: Settings) -> EmailMessage:
     """The MIME message of ``email``: plain text with an HTML alternative, UTF-8 headers."""
     message = EmailMessage()
     message["From"] = settings.smtp_from
@@ -180,18 +184,34 @@ def _recipient_ok(address: str) -> bool:
     return True
 
 
-def send_due(
-    *,
-    uow: UnitOfWork,
-    settings: Settings | None = None,
-    now: datetime | None = None,
-    budget_seconds: float | None = None,
-) -> int:
-    """Send the e-mails that are due (a job of the worker); how many were sent. ``settings``: the
-    process's (from the environment) unless given; ``now``: the clock's."""
-    settings = settings or Settings.from_env()
-    clock = now
-    now = now or utcnow()
+@dataclass(frozen=True)
+class Letter:
+    """A claimed e-mail as plain values (no row: it is sent with no transaction open)."""
+
+    id: str
+    to_address: str
+    language: str
+    subject_line: str
+    text_body: str
+    html_body: str
+    due: datetime
+    lease: Lease
+
+
+@dataclass(frozen=True)
+class Handed:
+    """What one attempt got: ``error`` is None when the server took the e-mail."""
+
+    error: str | None
+
+    @property
+    def timed_out(self) -> bool:
+        return self.error is not None and self.error.startswith("timed out")
+
+
+def claim(*, uow: UnitOfWork, settings: Settings, now: datetime, lease_until: datetime) -> list[Letter]:
+    """Phase 1: at most :data:`BATCH` due pending e-mails (PostgreSQL: ``FOR UPDATE SKIP LOCKED``),
+    leased until ``lease_until``. E-mail off: the due ones are marked ``skipped`` and none taken."""
     due_query = (
         select(Email)
         .where(Email.status == PENDING, Email.next_attempt_at <= now)
@@ -207,52 +227,85 @@ def send_due(
                 .where(Email.id.in_(due_ids))
                 .values(status=SKIPPED, last_error="e-mail is off (no SMTP host)")
             )
-        return 0
-    due = list(uow.session.scalars(due_query))
-    if not due:
-        return 0
-    budget = BUDGET_SECONDS if budget_seconds is None else budget_seconds
+        return []
+    letters = []
+    for email in uow.session.scalars(due_query):
+        letters.append(
+            Letter(
+                email.id,
+                email.to_address,
+                email.language,
+                email.subject_line,
+                email.text_body,
+                email.html_body,
+                as_utc(email.next_attempt_at),
+                Lease(email.attempts, lease_until),
+            )
+        )
+        email.next_attempt_at = lease_until
+    uow.session.flush()
+    return letters
+
+
+def send(letter: Letter, settings: Settings) -> Handed:
+    """Phase 2: hand ``letter`` to the server within ``smtp_timeout_seconds`` (the exchange runs in
+    a thread this stops waiting for); never raises."""
+    if not _recipient_ok(letter.to_address):
+        return Handed(f"invalid address {letter.to_address!r}")
     timeout = settings.smtp_timeout_seconds
-    started = time.monotonic()
-    sent = 0
+    late = f"timed out after {timeout:g} s talking to {settings.smtp_host}:{settings.smtp_port}"
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify-smtp")
     try:
-        for number, email in enumerate(due):
-            if number and time.monotonic() - started + timeout > budget:
-                break  # the rest wait for the next run
-            error = _attempt(pool, email, settings, timeout)
-            if error is None:
-                email.status, email.sent_at, email.last_error = SENT, clock or utcnow(), None
-                email.attempts += 1
-                sent += 1
-                continue
-            email.attempts += 1
-            email.last_error = error[:2000]
-            retry = rules.next_attempt(email.attempts, clock or utcnow())
-            if retry is None or error.startswith("invalid address"):
-                email.status = FAILED
-            else:
-                email.next_attempt_at = retry
-            if error.startswith("timed out"):
-                break  # a server this slow would hold every next one as long
-    finally:
-        pool.shutdown(wait=False)
-    uow.session.flush()
-    return sent
-
-
-def _attempt(pool: ThreadPoolExecutor, email: Email, settings: Settings, timeout: float) -> str | None:
-    """Send ``email`` within ``timeout`` seconds; None when sent, else why not."""
-    if not _recipient_ok(email.to_address):
-        return f"invalid address {email.to_address!r}"
-    message = message_of(email, settings)
-    future = pool.submit(smtp_send, message, settings)
-    try:
+        future = pool.submit(smtp_send, message_of(letter, settings), settings)
         future.result(timeout=timeout)
     except FutureTimeout:
-        return f"timed out after {timeout:g} s talking to {settings.smtp_host}:{settings.smtp_port}"
+        return Handed(late)
     except (OSError, smtplib.SMTPException) as exc:  # refused, reset, timed out, answered 4xx/5xx
-        if isinstance(exc, TimeoutError):
-            return f"timed out after {timeout:g} s talking to {settings.smtp_host}:{settings.smtp_port}"
-        return f"{type(exc).__name__}: {exc}"
-    return None
+        return Handed(late if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a message that cannot be built is that e-mail's failure
+        return Handed(f"{type(exc).__name__}: {exc}")
+    finally:
+        pool.shutdown(wait=False)
+    return Handed(None)
+
+
+def record(sent: Sequence[Sent[Letter, Handed]], *, uow: UnitOfWork, settings: Settings, now: datetime) -> int:
+    """Phase 3: each e-mail re-read by id; one no longer under this run's lease is left alone.
+    Sent: ``sent``. Failed: tried again on the schedule (rules/mail.py), then ``failed``; an address
+    that is not one fails at once. Not sent this run: due again at once. Answers how many were sent."""
+    done = 0
+    for letter, handed in ((s.item, s.result) for s in sent):
+        email = uow.session.get(Email, letter.id, with_for_update=True)
+        if email is None or email.status != PENDING or not letter.lease.holds(email):
+            continue
+        if handed is None:
+            email.next_attempt_at = letter.due
+            continue
+        email.attempts += 1
+        if handed.error is None:
+            email.status, email.sent_at, email.last_error = SENT, now, None
+            done += 1
+            continue
+        email.last_error = handed.error[:2000]
+        retry = rules.next_attempt(email.attempts, now)
+        if retry is None or handed.error.startswith("invalid address"):
+            email.status = FAILED
+        else:
+            email.next_attempt_at = retry
+    uow.session.flush()
+    return done
+
+
+def sender(budget_seconds: float = BUDGET_SECONDS) -> Dispatch[Letter, Handed]:
+    """The e-mail job: one e-mail after another, starting no new one once that could take the run
+    past ``budget_seconds``, and none after a time-out (a server that slow would hold each as long)."""
+
+    def keep_sending(results: Sequence[Handed], elapsed: float, settings: Settings) -> bool:
+        return not results[-1].timed_out and elapsed + settings.smtp_timeout_seconds <= budget_seconds
+
+    return Dispatch("send_due", claim, send, record, keep_sending=keep_sending)
+
+
+send_due = sender()
+"""Send the e-mails that are due (the worker's job, every 5 s): :func:`claim`, :func:`send`,
+:func:`record` run by the kernel (``shared.service.Dispatch``)."""

@@ -7,10 +7,12 @@ request, ``record_replay``).
   time-ordered random id) is the ``webhook-id`` of every attempt and replay; one per endpoint and
   event (an event handled twice queues nothing new). Its payload is what that partner may see
   (rules/payloads.py), stored as it is sent.
-- ``deliver_due`` takes at most :data:`BATCH` due deliveries of active endpoints (PostgreSQL:
-  ``FOR UPDATE SKIP LOCKED``, so two workers never send the same one), sends them concurrently
-  (at most :data:`MAX_CONCURRENT` requests: a slow partner delays nobody else), and records each
-  attempt; what an answer means and when to try again is rules/deliveries.py's.
+- ``deliver_due`` (a :class:`shared.service.Dispatch` job) claims at most :data:`BATCH` due
+  deliveries of active endpoints (PostgreSQL: ``FOR UPDATE SKIP LOCKED``) and leases them in one
+  short unit of work, so two workers never send the same one; sends them concurrently with no
+  transaction open (at most :data:`MAX_CONCURRENT` requests: a slow partner delays nobody else,
+  and holds no lock of notify's); and records each attempt in a second unit of work; what an
+  answer means and when to try again is rules/deliveries.py's.
 - An endpoint answering 410, or failing repeatedly (``FailureRun``), is disabled, and its
   organisation told by a notification in its feed (:func:`tell_owner`).
 Nothing here commits.
@@ -21,7 +23,8 @@ from __future__ import annotations
 import logging
 import secrets as _random
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +46,7 @@ from shared.errors import Conflict
 from shared.events import Event
 from shared.i18n import Message, _
 from shared.metrics import WEBHOOK_DELIVERIES
+from shared.service import Dispatch, Lease, Sent
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -256,22 +260,19 @@ def record(
 # The worker's job --------------------------------------------------------------------------------
 
 
-def _send(request: sending.Request, settings: Settings) -> sending.Result:
-    """:func:`sending.send`, where anything unexpected (a CA bundle that is missing, say) is one
-    failed attempt of that delivery, never a failed run that would hold up every other one."""
-    try:
-        return sending.send(request, settings)
-    except Exception as exc:  # noqa: BLE001 - recorded as the attempt's error and retried
-        log.exception("webhook delivery %s could not be sent", request.delivery_id)
-        return sending.Result(None, f"{type(exc).__name__}: could not send", 0)
+@dataclass(frozen=True)
+class Parcel:
+    """A claimed delivery as plain values: what to send, and the lease it was claimed under."""
+
+    request: sending.Request
+    endpoint_id: str
+    due: datetime
+    lease: Lease
 
 
-def deliver_due(*, uow: UnitOfWork, settings: Settings | None = None, now: datetime | None = None) -> int:
-    """Attempt the deliveries that are due (a job of the worker); how many were attempted.
-    ``settings``: the process's (from the environment) unless given; ``now``: the clock's."""
-    settings = settings or Settings.from_env()
-    clock = now
-    now = now or utcnow()
+def claim(*, uow: UnitOfWork, settings: Settings, now: datetime, lease_until: datetime) -> list[Parcel]:
+    """Phase 1: at most :data:`BATCH` due deliveries of active endpoints (PostgreSQL: ``FOR UPDATE
+    SKIP LOCKED``), leased until ``lease_until``, with their requests built."""
     due = (
         uow.session.scalars(
             select(WebhookDelivery)
@@ -289,23 +290,77 @@ def deliver_due(*, uow: UnitOfWork, settings: Settings | None = None, now: datet
         .all()
     )
     if not due:
-        return 0
+        return []
     endpoints = {
         e.id: e
         for e in uow.session.scalars(
             select(WebhookEndpoint).where(WebhookEndpoint.id.in_({d.endpoint_id for d in due}))
         )
     }
-    requests = [request_of(delivery, endpoints[delivery.endpoint_id]) for delivery in due]
-    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT, len(requests))) as pool:
-        results = list(pool.map(lambda request: _send(request, settings), requests))
-    at = clock or utcnow()  # when the answers came
-    for delivery, result in zip(due, results, strict=True):
-        endpoint = endpoints[delivery.endpoint_id]
-        if endpoint.status != "active":  # disabled by a 410 earlier in this batch: left pending
+    parcels = []
+    for delivery in due:
+        assert delivery.next_attempt_at is not None  # due: it has one
+        parcels.append(
+            Parcel(
+                request_of(delivery, endpoints[delivery.endpoint_id]),
+                delivery.endpoint_id,
+                as_utc(delivery.next_attempt_at),
+                Lease(delivery.attempts, lease_until),
+            )
+        )
+        delivery.next_attempt_at = lease_until
+    uow.session.flush()
+    return parcels
+
+
+def send(parcel: Parcel, settings: Settings) -> sending.Result:
+    """Phase 2: :func:`sending.send`, where anything unexpected (a CA bundle that is missing, say)
+    is one failed attempt of that delivery, never a failed run that would hold up every other one."""
+    try:
+        return sending.send(parcel.request, settings)
+    except Exception as exc:  # noqa: BLE001 - recorded as the attempt's error and retried
+        log.exception("webhook delivery %s could not be sent", parcel.request.delivery_id)
+        return sending.Result(None, f"{type(exc).__name__}: could not send", 0)
+
+
+def record_sent(
+    sent: Sequence[Sent[Parcel, sending.Result]], *, uow: UnitOfWork, settings: Settings, now: datetime
+) -> int:
+    """Phase 3: each attempt recorded (:func:`record`) on its delivery re-read by id, the endpoints
+    locked first (in id order, as a replay locks its endpoint before its delivery). A delivery no
+    longer under this run's lease (recorded by a replay, or taken by a later run) is left alone; one
+    of an endpoint disabled meanwhile (by a 410 earlier in this batch, or its owner) is left pending,
+    due again as it was. Answers how many attempts were recorded."""
+    endpoints = {
+        e.id: e
+        for e in uow.session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.id.in_(sorted({s.item.endpoint_id for s in sent})))
+            .order_by(WebhookEndpoint.id)
+            .with_for_update()
+        )
+    }
+    done = 0
+    for parcel, result in sorted(((s.item, s.result) for s in sent), key=lambda p: p[0].request.delivery_id):
+        delivery = uow.session.get(WebhookDelivery, parcel.request.delivery_id, with_for_update=True)
+        if delivery is None or delivery.status != "pending" or not parcel.lease.holds(delivery):
             continue
-        record(delivery, endpoint, result, at, uow=uow)
-    return len(due)
+        endpoint = endpoints.get(parcel.endpoint_id)
+        if result is None or endpoint is None or endpoint.status != "active":
+            delivery.next_attempt_at = parcel.due
+            continue
+        record(delivery, endpoint, result, now, uow=uow)
+        done += 1
+    uow.session.flush()
+    return done
+
+
+deliver_due: Dispatch[Parcel, sending.Result] = Dispatch(
+    "deliver_due", claim, send, record_sent, concurrency=MAX_CONCURRENT
+)
+"""Attempt the deliveries that are due (the worker's job, every 5 s; first attempts and retries):
+:func:`claim`, :func:`send` (at most :data:`MAX_CONCURRENT` at once), :func:`record_sent`, run by
+the kernel (``shared.service.Dispatch``) with no transaction open while partners answer."""
 
 
 # A partner's replay ------------------------------------------------------------------------------
