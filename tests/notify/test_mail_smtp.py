@@ -3,6 +3,7 @@ notify's inbox, the worker's e-mail job run, and what the server received."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from services.notify.handlers.mail import send_due, sender
 from services.notify.models import Email, Person, Preference
+from shared.bus.inbox import Outcome
 from shared.clock import as_utc, utcnow
 from shared.db import Database
 from shared.settings import Settings
@@ -210,3 +212,33 @@ def test_a_server_that_needs_a_login_gets_the_configured_one(settings: Settings,
         assert len(server.inbox.to("alice@example.cn")) == 1
     finally:
         server.stop()
+
+
+def _leased(db: Database) -> bool:
+    """Whether the job has claimed (leased) every pending e-mail: it is sending them now."""
+    later = utcnow() + timedelta(minutes=1)
+    return all(as_utc(row.next_attempt_at) > later for row in emails(db) if row.status == "pending")
+
+
+def test_while_a_slow_server_is_waited_on_notify_handles_events(
+    settings: Settings, db: Database, smtp: SmtpServer
+) -> None:
+    """The e-mail job sends with no transaction open: on SQLite, notify's write lock is free, so the
+    inbox handles an event (and writes its notification and e-mail) while the server takes its time."""
+    smtp.inbox.delay = 2.0
+    deliver(settings, quoted())
+    job = threading.Thread(target=run_mail_job, args=(settings,))
+    job.start()
+    try:
+        deadline = time.monotonic() + 5.0
+        while not _leased(db):
+            assert time.monotonic() < deadline, "the job never claimed the e-mail"
+            time.sleep(0.01)
+        started = time.monotonic()
+        assert deliver(settings, quoted()) is Outcome.HANDLED
+        assert time.monotonic() - started < 1.5
+        assert job.is_alive() and smtp.inbox.messages == []  # the server is still answering
+    finally:
+        job.join(10.0)
+    assert len(smtp.inbox.messages) == 1
+    assert sorted(row.status for row in emails(db)) == ["pending", "sent"]  # the new one: at the next run

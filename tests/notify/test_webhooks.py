@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from services.notify.handlers.webhooks import deliver_due, enqueue
 from services.notify.models import Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from services.notify.rules.payloads import PARTNER_EVENT_TYPES
 from services.notify.rules.recipients import partner_may_receive
+from shared.bus.inbox import Outcome
 from shared.clock import as_utc
 from shared.db import Database
 from shared.events import Event
@@ -428,6 +431,29 @@ def test_a_slow_partner_does_not_hold_up_the_others(
     first, second = receiver.wait_for(2)
     assert abs(second.at - first.at) < 0.9  # the second was sent while the first waited for its answer
     assert [d.status for d in deliveries_of(db)] == ["delivered", "delivered"]
+
+
+def test_while_a_slow_partner_is_waited_on_notify_handles_events(
+    api: Api, db: Database, settings: Settings, receiver: Receiver
+) -> None:
+    """The job sends with no transaction open: on SQLite, notify's write lock is free, so the inbox
+    handles an event (and queues its deliveries) while a partner takes its time to answer."""
+    register(api, "bank", receiver.url)
+    queue(db, routed(BANK))
+    receiver.answer(204, delay=1.5)
+    counts: list[int] = []
+    job = threading.Thread(target=lambda: counts.append(run_job(db, settings)))
+    job.start()
+    try:
+        receiver.wait_for(1)  # the request is out; the partner has not answered yet
+        started = time.monotonic()
+        assert deliver(settings, routed(BANK)) is Outcome.HANDLED
+        assert time.monotonic() - started < 1.0
+        assert job.is_alive()
+    finally:
+        job.join(10.0)
+    assert counts == [1]
+    assert sorted(d.status for d in deliveries_of(db)) == ["delivered", "pending"]  # the new one: at the next run
 
 
 def test_a_missing_ca_bundle_is_a_failed_attempt_not_a_failed_run(
