@@ -3,7 +3,8 @@
 A service declares its name and tables (``models.py``: :func:`service_tables`), its consumers
 (``consumers.py``: a ``HANDLERS`` mapping) and its scheduled work (``worker.py``); this module
 builds its :class:`~shared.bus.runtime.Participant`: database, inbox with the retry policy of the
-settings, and each job run by :func:`scheduled`, the one job runner. No web framework here:
+settings, and each job run by :func:`scheduled`, the one job runner (a job that talks to the
+outside world: a :class:`Dispatch`, run in two units of work with the sending between them). No web framework here:
 workers and CLIs import it. The HTTP side is :func:`shared.http.app.service_app`.
 """
 
