@@ -152,19 +152,23 @@ def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
         def load(self) -> Any:
             return _app(name, settings)
 
+    master = os.getpid()
     try:
         Application().run()
     finally:
-        if metrics_dir is not None:
+        # A worker is a fork of this process: its exit comes through here too, and must leave the
+        # directory the master and the other workers share (gunicorn boots its replacement in it).
+        if metrics_dir is not None and os.getpid() == master:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
 def _multiprocess_metrics(name: str) -> str | None:
     """Give this gunicorn's workers one private, empty multiprocess directory for their metrics
-    (a fresh temporary one, removed at exit: gunicorn masters on one host or one shared volume
-    never mix their files), unless ``PROMETHEUS_MULTIPROC_DIR`` names one already (then its
-    owner keeps it empty between runs). Returns the directory made here."""
+    (a fresh temporary one, removed when the master exits, never when a worker does: gunicorn
+    masters on one host or one shared volume never mix their files), unless
+    ``PROMETHEUS_MULTIPROC_DIR`` names one already (then its owner keeps it empty between runs).
+    Returns the directory made here."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return None
     import tempfile

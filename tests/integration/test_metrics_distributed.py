@@ -200,3 +200,68 @@ def test_parkhub_serve_answers_metrics_on_its_metrics_port_only(
     for database in ("gateway", *SERVICES):
         assert sample(text, "parkhub_outbox_backlog", service=database) is not None, database
     assert sample(text, "parkhub_http_requests_total", service="gateway", route="/api/v1/health", status="200")
+
+
+def test_a_gunicorn_worker_ending_leaves_the_multiprocess_directory_to_its_master(
+    settings: Settings, processes: Any, tmp_path: Path
+) -> None:
+    """One worker ending (TERM) must not remove the directory the master and the other workers
+    share: gunicorn boots a replacement and the API still answers ``/health`` and ``/metrics``."""
+    port = free_port()
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    api = processes(
+        sys.executable,
+        "-m",
+        "parkhub_cli",
+        "api",
+        "notify",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        env=env_of(settings, TMPDIR=str(scratch)),
+        name="api",
+    )
+    base, log = f"http://127.0.0.1:{port}", tmp_path / "api.log"
+    assert wait_for(f"{base}/api/v1/notify/health", deadline, api, log).status_code == 200
+    (directory,) = scratch.glob("parkhub-metrics-notify-*")
+    workers = children_of(api.pid, deadline, at_least=2)
+
+    os.kill(workers[0], signal.SIGTERM)
+    while True:  # the ended worker is replaced by a new one
+        now = children_of(api.pid, deadline)
+        if len(now) == 2 and workers[0] not in now:
+            break
+        assert api.poll() is None, f"the master ended:\n{log.read_text()[-3000:]}"
+        assert time.monotonic() < deadline, f"no replacement worker: {now}\n{log.read_text()[-3000:]}"
+        time.sleep(0.1)
+
+    assert directory.is_dir(), "a worker's exit removed the shared multiprocess directory"
+    # Fresh connections reach either worker, the replacement too.
+    assert all(requests.get(f"{base}/api/v1/notify/health", timeout=10).status_code == 200 for _ in range(10))
+    metrics = requests.get(f"{base}/metrics", timeout=10)
+    assert metrics.status_code == 200 and "parkhub_http_requests_total" in metrics.text
+    assert api.poll() is None, log.read_text()[-3000:]
+
+    os.killpg(api.pid, signal.SIGTERM)
+    api.wait(timeout=15)
+    assert not directory.exists(), "the master left its multiprocess directory behind"
+
+
+def children_of(pid: int, deadline: float, at_least: int = 1) -> list[int]:
+    """The live child processes of ``pid`` (Linux: /proc), waiting until there are ``at_least``."""
+    while True:
+        found: list[int] = []
+        for status in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = status.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(status.parent.name))
+        if len(found) >= at_least:
+            return sorted(found)
+        assert time.monotonic() < deadline, f"{pid} has no children"
+        time.sleep(0.1)
