@@ -51,7 +51,12 @@ def test_whether_a_job_takes_settings_is_decided_once(settings: Settings, monkey
 
     asked: list[Callable[..., Any]] = []
     original = service.takes_settings
-    monkeypatch.setattr(service, "takes_settings", lambda work: asked.append(work) or original(work))
+
+    def counting(work: Callable[..., Any]) -> bool:
+        asked.append(work)
+        return original(work)
+
+    monkeypatch.setattr(service, "takes_settings", counting)
 
     def counted(*, uow: UnitOfWork, settings: Settings) -> int:
         return 1
