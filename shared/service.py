@@ -29,6 +29,7 @@ from shared.clock import as_utc, utcnow
 from shared.db import Database, database_for
 from shared.directory import define_directory_table
 from shared.settings import Settings
+from shared.tracing import span
 
 Work = Callable[..., int]
 """A scheduled job's body: ``work(*, uow) -> int`` (how much it did); it never commits."""
@@ -84,7 +85,9 @@ def scheduled(
     )
 
     def run() -> int:
-        with database.unit_of_work(correlationid=f"job:{work.__name__}") as uow:
+        # A span per run: the events a job publishes carry its trace, so every consumer of one
+        # job's event continues one trace instead of starting its own.
+        with span(f"job {job_name}"), database.unit_of_work(correlationid=f"job:{work.__name__}") as uow:
             done = body(uow=uow)
             uow.commit()
         return done
@@ -215,7 +218,8 @@ def dispatching(
     """``dispatch`` as a job of the worker, with the process's ``settings``."""
 
     def run() -> int:
-        return dispatch.run(database, settings)
+        with span(f"job {dispatch.name}"):
+            return dispatch.run(database, settings)
 
     return ScheduledJob(dispatch.name.replace("_", "-"), every_seconds, run)
 

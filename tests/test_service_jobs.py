@@ -284,3 +284,21 @@ def test_a_concurrent_job_sends_at_once_and_records_what_did_not_raise(rig: Rig,
     rows = rig.rows()
     assert [rows[id].status for id in ("p1", "p2", "p3")] == ["sent", "pending", "sent"]
     assert as_utc(rows["p2"].next_attempt_at) > utcnow() + LEASE - timedelta(minutes=1)  # still leased
+
+
+def test_a_jobs_events_carry_its_trace(settings: Settings) -> None:
+    """Each run is a span: every consumer of a job's event continues one trace."""
+    import json
+
+    from services.notify.models import database
+
+    db = database(settings)
+
+    def publish_one(*, uow: UnitOfWork) -> int:
+        uow.publish("booking.room_hold.released", {"request_id": "r1", "requester": "consulting"})
+        return 1
+
+    scheduled(db, publish_one, every_seconds=1).run()
+    with db.reading() as session:
+        envelope = json.loads(session.execute(select(db.messaging.outbox.c.envelope)).scalar_one())
+    assert envelope["traceparent"].startswith("00-")
