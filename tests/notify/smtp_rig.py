@@ -1,6 +1,6 @@
 """A real SMTP server in the test process (aiosmtpd) that keeps what it receives, and the way to
-run notify's e-mail job as the worker does (its scheduled ``send-due`` job, settings from the
-environment as in a worker process)."""
+run notify's e-mail job as the worker does (its scheduled ``send-due`` job, given the worker's
+settings)."""
 
 from __future__ import annotations
 
@@ -77,15 +77,11 @@ class SmtpServer:
 
 
 @pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    """An SMTP server on a free port of 127.0.0.1, already started; the worker's environment
-    points notify's e-mail at it (``PARKHUB_SMTP_*``) with a short timeout. (``server_hostname``:
-    without it the server looks up its own name on every connection, which can take seconds.)"""
+def smtp() -> Iterator[SmtpServer]:
+    """An SMTP server on a free port of 127.0.0.1, already started (the tests' settings point
+    notify's e-mail at it). (``server_hostname``: without it the server looks up its own name on
+    every connection, which can take seconds.)"""
     server = SmtpServer(free_port())
-    monkeypatch.setenv("PARKHUB_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("PARKHUB_SMTP_PORT", str(server.port))
-    monkeypatch.setenv("PARKHUB_SMTP_TIMEOUT_SECONDS", "3")
-    monkeypatch.setenv("PARKHUB_SMTP_FROM", "Tianfu Park <noreply@tianfu-park.cn>")
     server.start()
     try:
         yield server
