@@ -107,6 +107,16 @@ def test_metrics_are_not_in_the_services_openapi_document(api: Api) -> None:
     assert not any(path.endswith("/metrics") for path in paths)
 
 
+def test_the_method_label_is_one_of_the_http_methods_or_other(api: Api) -> None:
+    for _ in range(50):  # methods a client made up: each would be a label value of its own
+        answer = api.client.open("/api/v1/consulting/cases", method=f"X{uuid.uuid4().hex[:8].upper()}")
+        assert answer.status_code == 405
+    found = samples(api.client.get("/metrics").get_data(as_text=True))
+    methods = {labels["method"] for labels in labels_of(found, "parkhub_http_") if labels["service"] == "consulting"}
+    assert len(methods) <= 8 and "<other>" in methods, methods
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "<other>"}
+
+
 # The inbox -----------------------------------------------------------------------------------------
 
 

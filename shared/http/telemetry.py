@@ -3,9 +3,10 @@
 - ``parkhub_http_requests_total{service,method,route,status}`` and
   ``parkhub_http_request_duration_seconds{service,method,route}``: ``route`` is the URL rule that
   matched (``/api/v1/consulting/cases/<case_id>``), never the raw path, so the labels' values stay
-  bounded; a request no rule matched is ``<unmatched>``. The labelled children are looked up once
-  per (method, route, status) and kept: a request costs two dictionary look-ups, one increment
-  and one observation, never registry work.
+  bounded; a request no rule matched is ``<unmatched>``. ``method`` is one of GET, HEAD, POST,
+  PUT, PATCH, DELETE and OPTIONS; any other method a client sends is ``<other>``. The labelled
+  children are looked up once per (method, route, status) and kept: a request costs two
+  dictionary look-ups, one increment and one observation, never registry work.
 - A span per request (:func:`shared.tracing.span`): a child of the request's ``traceparent``
   header, or a new trace. It is current from before the view to the end of the request, so every
   log line and every event the request publishes carries it.
@@ -34,6 +35,10 @@ METRICS_PATH = "/metrics"
 PUBLIC = "parkhub.public"
 """WSGI environ key the embedded edge sets on every request it passes on: such a request came
 from the public port, where ``/metrics`` is a 404 (nginx answers it itself)."""
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "<other>"
+"""The method label (and span name) of a request whose method is none of :data:`METHODS`: the
+method is whatever a client sends, so its values would be unbounded."""
 
 
 def init_telemetry(app: Flask, service: str, database: Database) -> None:
@@ -43,14 +48,15 @@ def init_telemetry(app: Flask, service: str, database: Database) -> None:
     @app.before_request
     def _begin() -> None:
         g.telemetry_started = time.perf_counter()
+        method = _method()
         stack = ExitStack()
         stack.enter_context(
             span(
-                f"{request.method} {_route()}",
+                f"{method} {_route()}",
                 traceparent=request.headers.get("traceparent"),
                 tracestate=request.headers.get("tracestate"),
                 kind=SpanKind.SERVER,
-                attributes={"http.request.method": request.method, "http.route": _route(), "parkhub.service": service},
+                attributes={"http.request.method": method, "http.route": _route(), "parkhub.service": service},
             )
         )
         g.telemetry_span = stack
@@ -59,7 +65,7 @@ def init_telemetry(app: Flask, service: str, database: Database) -> None:
     def _measure(response: Response) -> Response:
         started = g.pop("telemetry_started", None)
         if started is not None:
-            key = (request.method, _route(), response.status_code)
+            key = (_method(), _route(), response.status_code)
             measures = children.get(key)
             if measures is None:
                 measures = children.setdefault(
@@ -93,6 +99,10 @@ def metrics_view(registry: Any) -> Callable[[], Response]:
         return Response(encoder(registry), status=200, headers={"Content-Type": content_type})
 
     return metrics
+
+
+def _method() -> str:
+    return request.method if request.method in METHODS else OTHER_METHOD
 
 
 def _route() -> str:
