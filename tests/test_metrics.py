@@ -117,6 +117,36 @@ def test_the_method_label_is_one_of_the_http_methods_or_other(api: Api) -> None:
     assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "<other>"}
 
 
+class DiskFull(OSError):
+    """What a write to a memory-mapped file of the multiprocess directory can raise."""
+
+
+def disk_full(*_args: Any, **_kwargs: Any) -> Any:
+    raise DiskFull(28, "No space left on device")
+
+
+def test_a_failing_metric_or_span_never_fails_a_request(api: Api, monkeypatch: Any, caplog: Any) -> None:
+    import shared.http.telemetry as telemetry
+
+    monkeypatch.setattr(HTTP_REQUESTS, "labels", disk_full)
+    for _ in range(2):
+        answer = api.get("/cases", user="bob")
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    assert [r.levelname for r in caplog.records if "DiskFull" in r.getMessage()] == ["WARNING"]  # once
+
+    monkeypatch.undo()
+    monkeypatch.setattr(telemetry, "span", disk_full)  # tracing fails before the view
+    assert api.get("/cases", user="bob").status_code == 200
+    assert value(
+        samples(api.client.get("/metrics").get_data(as_text=True)),
+        "parkhub_http_requests_total",
+        service="consulting",
+        route="/api/v1/consulting/cases",
+        method="GET",
+        status="200",
+    )
+
+
 # The inbox -----------------------------------------------------------------------------------------
 
 
@@ -166,6 +196,36 @@ def test_the_inbox_counts_handled_duplicate_retried_and_dead_lettered(notify_db:
     assert value(found, "parkhub_events_handled_total", service=service, type=REGISTERED, outcome="handled") == 1
     assert value(found, "parkhub_outbox_backlog", service="notify") == 0
     assert value(found, "parkhub_outbox_oldest_age_seconds", service="notify") == 0
+
+
+def test_a_failing_counter_or_span_never_fails_a_delivery(notify_db: Database, monkeypatch: Any) -> None:
+    from contextlib import contextmanager
+
+    from shared.bus import inbox as inbox_module
+
+    effects = Effects(notify_db)
+    inbox = Inbox("notify", notify_db, {REGISTERED: effects}, retry=RetryPolicy(attempts=2, base_seconds=0.0))
+
+    monkeypatch.setattr(inbox_module.EVENTS_HANDLED, "labels", disk_full)
+    counted_body = envelope()
+    assert inbox.deliver(counted_body) is Outcome.HANDLED
+    assert inbox.deliver(b"not json") is Outcome.DEAD_LETTERED
+    monkeypatch.undo()
+
+    monkeypatch.setattr(inbox_module, "span", disk_full)  # tracing fails before the handler
+    traced_body = envelope()
+    assert inbox.deliver(traced_body) is Outcome.HANDLED
+
+    @contextmanager
+    def failing_exit(*_args: Any, **_kwargs: Any) -> Any:
+        yield
+        raise DiskFull(28, "No space left on device")
+
+    monkeypatch.setattr(inbox_module, "span", failing_exit)  # and after it
+    ended_body = envelope()
+    assert inbox.deliver(ended_body) is Outcome.HANDLED
+    assert inbox.deliver(ended_body) is Outcome.DUPLICATE
+    assert [event_id for event_id, _ in effects.rows()] == [counted_body["id"], traced_body["id"], ended_body["id"]]
 
 
 def test_a_database_that_does_not_answer_is_left_out_of_a_scrape(settings: Settings, tmp_path: Any) -> None:

@@ -22,13 +22,17 @@ Every delivery is counted (``parkhub_events_handled_total{service,type,outcome}`
 handled, duplicate, retried, dead_lettered or ignored; a delivery that raised is no attempt and
 is not counted), and an event is handled under a child span of its envelope's ``traceparent``
 (:mod:`shared.tracing`): the handler's log lines and the events it publishes carry that trace.
+Counting and tracing never fail a delivery: an error in them (a full disk under the multiprocess
+directory, a broken exporter) is logged as a warning, once per kind, and the delivery goes on
+untraced or uncounted with its outcome unchanged.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -48,6 +52,8 @@ if TYPE_CHECKING:
     from shared.db import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
+
+_warned: set[tuple[str, type[BaseException]]] = set()
 
 Handler = Callable[[Event], None]
 """A consumer: ``handler(event, *, uow)``; it must not commit (the inbox does)."""
@@ -126,19 +132,43 @@ class Inbox:
             outcome = self._dead_letter(body, None, f"invalid envelope: {exc}", 0, dead_letter_id)
             self._count(INVALID_TYPE, outcome)
             return outcome
-        with span(
-            f"{self.service} handles {event.type}",
-            traceparent=event.traceparent,
-            tracestate=event.tracestate,
-            kind=SpanKind.CONSUMER,
-            attributes={"messaging.message.id": event.id, "parkhub.service": self.service, "parkhub.attempt": attempt},
-        ):
+        with self._span(event, attempt):
             outcome = self._deliver(body, event, attempt, dead_letter_id)
         self._count(event.type, outcome)
         return outcome
 
     def _count(self, type: str, outcome: Outcome) -> None:
-        EVENTS_HANDLED.labels(self.service, type, _OUTCOME_LABELS[outcome]).inc()
+        try:
+            EVENTS_HANDLED.labels(self.service, type, _OUTCOME_LABELS[outcome]).inc()
+        except Exception as exc:  # noqa: BLE001 - counting never fails a delivery
+            _failed("counting a delivery", exc)
+
+    @contextmanager
+    def _span(self, event: Event, attempt: int) -> Iterator[None]:
+        """The block under the event's span; without one if tracing fails (entering or leaving)."""
+        stack = ExitStack()
+        try:
+            stack.enter_context(
+                span(
+                    f"{self.service} handles {event.type}",
+                    traceparent=event.traceparent,
+                    tracestate=event.tracestate,
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.message.id": event.id,
+                        "parkhub.service": self.service,
+                        "parkhub.attempt": attempt,
+                    },
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - tracing never fails a delivery
+            _failed("tracing a delivery", exc)
+        try:
+            yield
+        except BaseException as exc:
+            _leave(stack, exc)
+            raise
+        _leave(stack, None)
 
     def _deliver(self, body: Any, event: Event, attempt: int, dead_letter_id: int | None) -> Outcome:
         """:meth:`deliver` of a valid envelope, under its span."""
@@ -222,3 +252,22 @@ class Inbox:
                 )
             uow.commit()
         return Outcome.DEAD_LETTERED
+
+
+def _failed(what: str, exc: Exception) -> None:
+    """Log a failure of the counting or tracing as a warning, once per kind of error and step."""
+    if (what, type(exc)) not in _warned:
+        _warned.add((what, type(exc)))
+        log.warning("%s failed, the delivery goes on: %s: %s", what, type(exc).__name__, exc)
+
+
+def _leave(stack: ExitStack, raised: BaseException | None) -> None:
+    """Leave the span (it sees the block's exception, if any); a failure of its own is logged."""
+    try:
+        if raised is None:
+            stack.close()
+        else:
+            stack.__exit__(type(raised), raised, raised.__traceback__)
+    except Exception as exc:  # noqa: BLE001 - tracing never fails a delivery
+        if exc is not raised:
+            _failed("ending a delivery's span", exc)

@@ -14,10 +14,14 @@
   (OpenMetrics when asked for) of this process (under gunicorn, of all its workers), with the
   outbox gauges of the app's database. The edge (nginx, the embedded edge) answers 404 for it:
   protect the processes' own ports by network.
+- Measuring and tracing never fail a request: an error in them (a full disk under the
+  multiprocess directory, a broken exporter) is logged as a warning, once per kind of error and
+  hook, and the request is answered as if nothing was measured.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -31,6 +35,8 @@ from shared.db import Database
 from shared.metrics import HTTP_DURATION, HTTP_REQUESTS, UNMATCHED_ROUTE, scrape_registry
 from shared.tracing import SpanKind, set_attribute, span
 
+log = logging.getLogger(__name__)
+
 METRICS_PATH = "/metrics"
 PUBLIC = "parkhub.public"
 """WSGI environ key the embedded edge sets on every request it passes on: such a request came
@@ -39,6 +45,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 OTHER_METHOD = "<other>"
 """The method label (and span name) of a request whose method is none of :data:`METHODS`: the
 method is whatever a client sends, so its values would be unbounded."""
+_warned: set[tuple[str, type[BaseException]]] = set()
 
 
 def init_telemetry(app: Flask, service: str, database: Database) -> None:
@@ -48,21 +55,31 @@ def init_telemetry(app: Flask, service: str, database: Database) -> None:
     @app.before_request
     def _begin() -> None:
         g.telemetry_started = time.perf_counter()
-        method = _method()
-        stack = ExitStack()
-        stack.enter_context(
-            span(
-                f"{method} {_route()}",
-                traceparent=request.headers.get("traceparent"),
-                tracestate=request.headers.get("tracestate"),
-                kind=SpanKind.SERVER,
-                attributes={"http.request.method": method, "http.route": _route(), "parkhub.service": service},
+        try:
+            method, route = _method(), _route()
+            stack = ExitStack()
+            stack.enter_context(
+                span(
+                    f"{method} {route}",
+                    traceparent=request.headers.get("traceparent"),
+                    tracestate=request.headers.get("tracestate"),
+                    kind=SpanKind.SERVER,
+                    attributes={"http.request.method": method, "http.route": route, "parkhub.service": service},
+                )
             )
-        )
-        g.telemetry_span = stack
+            g.telemetry_span = stack
+        except Exception as exc:  # noqa: BLE001 - tracing never fails a request
+            _failed("tracing a request", exc)
 
     @app.after_request
     def _measure(response: Response) -> Response:
+        try:
+            _count(response)
+        except Exception as exc:  # noqa: BLE001 - measuring never fails a request
+            _failed("measuring a request", exc)
+        return response
+
+    def _count(response: Response) -> None:
         started = g.pop("telemetry_started", None)
         if started is not None:
             key = (_method(), _route(), response.status_code)
@@ -78,13 +95,15 @@ def init_telemetry(app: Flask, service: str, database: Database) -> None:
             measures[0].inc()
             measures[1].observe(time.perf_counter() - started)
             set_attribute("http.response.status_code", response.status_code)
-        return response
 
     @app.teardown_request
     def _end(_error: BaseException | None) -> None:
         stack = g.pop("telemetry_span", None)
         if stack is not None:
-            stack.close()
+            try:
+                stack.close()
+            except Exception as exc:  # noqa: BLE001 - tracing never fails a request
+                _failed("ending a request's span", exc)
 
     app.add_url_rule(METRICS_PATH, "metrics", metrics_view(scrape_registry(lambda: (database,))))
 
@@ -99,6 +118,13 @@ def metrics_view(registry: Any) -> Callable[[], Response]:
         return Response(encoder(registry), status=200, headers={"Content-Type": content_type})
 
     return metrics
+
+
+def _failed(what: str, exc: Exception) -> None:
+    """Log a failure of the telemetry as a warning, once per hook and kind of error."""
+    if (what, type(exc)) not in _warned:
+        _warned.add((what, type(exc)))
+        log.warning("%s failed, the request goes on unmeasured: %s: %s", what, type(exc).__name__, exc)
 
 
 def _method() -> str:
