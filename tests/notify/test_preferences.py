@@ -137,6 +137,15 @@ def test_a_person_notify_does_not_know_yet_can_set_preferences(api: Api, db: Dat
         assert (newbie.language, newbie.org_id, newbie.email) == ("en", ORG_A, None)
 
 
+def test_a_stale_first_save_of_a_person_notify_does_not_know_leaves_no_person(api: Api, db: Database) -> None:
+    """The person row a save makes first is undone with the save when If-Match misses."""
+    api.users = {**api.users, "newbie": User("user:newbie", ORG_A, "tenant", ("tenant_member",), "New Person")}
+    stale = api.put("/preferences", document("en"), user="newbie", **{"If-Match": '"not-the-version"'})
+    assert stale.status_code == 412 and stale.content_type == PROBLEM
+    with db.reading() as session:
+        assert session.get(Person, "user:newbie") is None
+
+
 def test_without_a_token_it_is_401(api: Api) -> None:
     assert api.get("/preferences", user=None).status_code == 401
     assert api.put("/preferences", document(), user=None).status_code == 401

@@ -3,6 +3,9 @@
 The language is kept on the person (``Person.language``); a caller notify has not heard of from
 identity yet gets a person row with what their token says and the oldest time there is, so
 identity's first event about them fills in the rest (handlers/people.py) and keeps the language.
+Two first saves at once, or a save racing identity's event, share the one row
+(:func:`~services.notify.handlers.people.person_for_update`): neither fails, and the later save's
+document is the one kept.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from services.notify.commands.preferences import SavePreferences
-from services.notify.handlers.people import NOT_FROM_IDENTITY
-from services.notify.models import Person, Preference
+from services.notify.handlers.people import person_for_update
+from services.notify.models import Preference
 from services.notify.queries.preferences import choices_of, preferences_view
 from services.notify.rules.preferences import check_kinds, version_of
 from shared.clock import utcnow
@@ -27,21 +30,11 @@ def save_preferences(cmd: SavePreferences, *, uow: UnitOfWork) -> dict[str, Any]
     wanted = check_kinds(cmd.kinds)
     session = uow.session
     subject = cmd.actor.subject
-    person = session.get(Person, subject, with_for_update=True)
-    check_version(version_of(person.language if person else None, choices_of(session, subject)), cmd.expected_versions)
+    person = person_for_update(
+        session, subject, display_name=cmd.actor.name or subject, org_id=cmd.actor.org_id, roles=sorted(cmd.actor.roles)
+    )
+    check_version(version_of(person.language, choices_of(session, subject)), cmd.expected_versions)
     now = utcnow()
-    if person is None:
-        person = Person(
-            subject=subject,
-            user_id=None,
-            display_name=cmd.actor.name or subject,
-            email=None,
-            org_id=cmd.actor.org_id,
-            roles=sorted(cmd.actor.roles),
-            active=True,
-            updated_at=NOT_FROM_IDENTITY,
-        )
-        session.add(person)
     person.language = cmd.language
     rows = {row.kind: row for row in session.scalars(select(Preference).where(Preference.subject == subject))}
     for kind, choice in wanted.items():
