@@ -11,7 +11,7 @@ from __future__ import annotations
 from services.consulting.consumers import HANDLERS
 from services.consulting.handlers.calendar import keep_official_years
 from services.consulting.handlers.closing import close_unanswered
-from services.consulting.handlers.meetings import MEETING_ANSWER_MINUTES, mark_unanswered
+from services.consulting.handlers.meetings import mark_unanswered
 from services.consulting.handlers.routing import route_triaged
 from services.consulting.handlers.sla import detect_breaches
 from services.consulting.models import TABLES
@@ -25,7 +25,7 @@ JOBS = (route_triaged, close_unanswered, detect_breaches, keep_official_years)
 
 
 def participant(settings: Settings) -> Participant:
-    minutes = int(getattr(settings, "meeting_answer_minutes", MEETING_ANSWER_MINUTES))
+    minutes = settings.meeting_answer_minutes
 
     def mark_unanswered_meetings(*, uow: UnitOfWork) -> int:
         """Meetings booking left unanswered for ``meeting_answer_minutes`` show ``no_answer``."""

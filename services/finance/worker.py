@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from services.finance.consumers import HANDLERS
 from services.finance.handlers.offers import expire_offers
-from services.finance.handlers.valuations import DEFAULT_ANSWER_MINUTES, unanswered_valuations
+from services.finance.handlers.valuations import unanswered_valuations
 from services.finance.models import TABLES
 from shared.bus.runtime import Participant
 from shared.service import participant as service_participant
@@ -20,6 +20,5 @@ JOBS = (expire_offers,)
 
 
 def participant(settings: Settings) -> Participant:
-    minutes = getattr(settings, "valuation_answer_minutes", DEFAULT_ANSWER_MINUTES)
-    jobs = (*JOBS, unanswered_valuations(minutes))
+    jobs = (*JOBS, unanswered_valuations(settings.valuation_answer_minutes))
     return service_participant(TABLES, settings, HANDLERS, jobs=jobs, every_seconds=JOB_EVERY_SECONDS)

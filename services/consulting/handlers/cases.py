@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from services.consulting.commands.cases import ActOnCase, RateCase, SubmitCase
 from services.consulting.handlers import sla
 from services.consulting.handlers.common import load_case, new_id, record
-from services.consulting.handlers.meetings import release_case_meetings
 from services.consulting.handlers.routing import route_case
 from services.consulting.handlers.transitions import publish_case, transition
 from services.consulting.models import Case, CaseCounter, Category, FirmCategory, Quote, Rating, ServiceItem, directory
@@ -213,8 +212,6 @@ def act_on_case(cmd: ActOnCase, *, uow: UnitOfWork) -> dict[str, Any]:
     transition(uow, case, cmd.action, actor=cmd.actor, at=now, reason=reason, changes=changes, details=details)
     if cmd.action == "triage":
         route_case(uow, case, now=now)
-    if cmd.action == "cancel":  # the rooms held for its meetings are released
-        release_case_meetings(uow, case, now=now)
     if cmd.action == "accept_solution" and cmd.stars is not None:
         rate(uow, case, RateCase(cmd.actor, case.id, cmd.stars, cmd.comment), now)
     return case_detail(uow.session, cmd.actor, case, now=now)

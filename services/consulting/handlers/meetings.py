@@ -25,13 +25,19 @@ from services.consulting.commands.meetings import CancelMeeting, RequestMeeting,
 from services.consulting.handlers.common import load_case, new_id, utc_text
 from services.consulting.models import Case, Meeting
 from services.consulting.permissions import RIGHTS, meeting_subject, sees_tenant_names
-from services.consulting.queries.meetings import meeting_view
+from services.consulting.queries.meetings import (
+    ASKED_AGAIN,
+    CASE_CANCELLED,
+    MEETING_CANCELLED,
+    MEETING_REASON,
+    meeting_view,
+)
 from services.consulting.rules.names import status_name
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound, RuleViolation, check_version
 from shared.events import Event
-from shared.i18n import _
+from shared.i18n import DEFAULT_LOCALE, _, label, render
 from shared.principal import Principal
 from shared.rights import alternatives
 
@@ -51,23 +57,20 @@ HELD = ("requested", "pending_approval", "confirmed", "no_answer")
 CANCELLABLE = (*HELD, "rejected")
 RETRYABLE = ("no_answer", "rejected")
 
-MEETING_ANSWER_MINUTES = 10
-"""Minutes booking has to answer a request before the meeting shows ``no_answer`` (the setting
-``meeting_answer_minutes``, when the platform's settings have it)."""
+MEETING_ANSWER_MINUTES = 10.0
+"""Minutes booking has to answer a request before the meeting shows ``no_answer`` by default (the
+worker passes the setting ``meeting_answer_minutes``)."""
 
 ANSWER_MOVES: dict[str, tuple[str, ...]] = {
-    "pending_approval": ("requested", "no_answer"),
+    "pending_approval": ("requested", "no_answer", "pending_approval"),
     "confirmed": ("requested", "pending_approval", "no_answer", "confirmed"),
     "rejected": ("requested", "pending_approval", "no_answer"),
     "cancelled": ("requested", "pending_approval", "confirmed", "no_answer"),
 }
 """Booking's answer (the state it brings) → the meeting states it is taken from. ``confirmed``
-from ``confirmed`` is a reschedule of the held room (new times or room); anything else from a
-state not listed is late or repeated, and ignored."""
-
-CASE_CANCELLED = _("The case was cancelled.")
-MEETING_CANCELLED = _("The meeting was cancelled.")
-ASKED_AGAIN = _("The meeting was asked for again.")
+from ``confirmed`` and ``pending_approval`` from ``pending_approval`` are a reschedule of the held
+room (the desk moved it: new times or room; a repeat of the same answer changes nothing); anything
+else from a state not listed is late or repeated, and ignored."""
 
 
 @contextmanager
@@ -141,11 +144,17 @@ def _ask_booking(uow: UnitOfWork, case: Case, meeting: Meeting) -> None:
         )
 
 
+def released_reason(stored: str) -> str:
+    """The reason a release tells booking: a person's words as written, consulting's own (a code
+    of :data:`MEETING_REASON`) in English, as events carry texts."""
+    return render(label(MEETING_REASON, stored), DEFAULT_LOCALE)
+
+
 def _release(uow: UnitOfWork, case: Case, meeting: Meeting, request_id: str, reason: str) -> None:
     with in_saga(uow, meeting):
         uow.publish(
             "booking.room_hold.released",
-            {"request_id": request_id, "requester": REQUESTER, "reason": reason},
+            {"request_id": request_id, "requester": REQUESTER, "reason": released_reason(reason)},
             subject=f"cases/{case.id}/meetings/{meeting.id}",
             orgid=case.org_id,
         )
@@ -212,12 +221,13 @@ def cancel_meeting(cmd: CancelMeeting, *, uow: UnitOfWork) -> dict[str, Any]:
             allowed=list(CANCELLABLE),
         )
     reason = cmd.reason.strip() if cmd.reason and cmd.reason.strip() else None
-    cancel(uow, case, meeting, reason=reason or str(MEETING_CANCELLED), now=cmd.at or utcnow())
+    cancel(uow, case, meeting, reason=reason or MEETING_CANCELLED, now=cmd.at or utcnow())
     return meeting_view(meeting)
 
 
 def cancel(uow: UnitOfWork, case: Case, meeting: Meeting, *, reason: str, now: datetime) -> None:
-    """``meeting`` is cancelled; the room is released when booking holds, or may yet hold, one."""
+    """``meeting`` is cancelled; the room is released when booking holds, or may yet hold, one.
+    ``reason`` is a person's words or a code of :data:`MEETING_REASON` (never an English text)."""
     held = meeting.status in HELD
     meeting.status = "cancelled"
     meeting.reason = reason
@@ -236,7 +246,7 @@ def release_case_meetings(uow: UnitOfWork, case: Case, *, now: datetime) -> int:
     )
     released = 0
     for meeting in list(held):
-        cancel(uow, case, meeting, reason=str(CASE_CANCELLED), now=now)
+        cancel(uow, case, meeting, reason=CASE_CANCELLED, now=now)
         released += 1
     return released
 
@@ -266,7 +276,7 @@ def retry_meeting(cmd: RetryMeeting, *, uow: UnitOfWork) -> dict[str, Any]:
     else:
         check_times(meeting.starts_at, meeting.ends_at, now)
     if meeting.status == "no_answer":
-        _release(uow, case, meeting, meeting.request_id, str(ASKED_AGAIN))
+        _release(uow, case, meeting, meeting.request_id, ASKED_AGAIN)
     meeting.request_id = new_id()
     meeting.status = "requested"
     meeting.reservation_id = meeting.space_name = meeting.space_name_zh = None
@@ -330,7 +340,7 @@ def on_booking_answer(event: Event, *, uow: UnitOfWork) -> None:
     uow.session.flush()
 
 
-def mark_unanswered(*, uow: UnitOfWork, now: datetime | None = None, minutes: int = MEETING_ANSWER_MINUTES) -> int:
+def mark_unanswered(*, uow: UnitOfWork, now: datetime | None = None, minutes: float = MEETING_ANSWER_MINUTES) -> int:
     """The worker's job: a meeting booking has not answered for ``minutes`` is ``no_answer``
     (staff may ask again or cancel it; a late answer is still taken). Returns how many."""
     now = now or utcnow()

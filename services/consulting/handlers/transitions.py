@@ -1,6 +1,7 @@
 """One step of a case's lifecycle, whoever takes it (a caller, the routing rule, the automatic
 close): the state checked and moved (:func:`services.consulting.rules.next_status`), the case's
-fields that go with it, one audit line, the SLA clocks told, the action's event. Never commits."""
+fields that go with it, one audit line, the SLA clocks told, the action's event; a cancel releases
+the rooms held for the case's meetings, whoever cancels. Never commits."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from services.consulting.handlers import sla
 from services.consulting.handlers.common import case_payload, record
+from services.consulting.handlers.meetings import release_case_meetings
 from services.consulting.models import Case
 from services.consulting.permissions import sees_tenant_names
 from services.consulting.rules import EVENT_OF_ACTION, next_status
@@ -53,7 +55,9 @@ def transition(
     flush (the version moves), write the audit line (``details``), move the SLA clocks
     (``sla.on_transition``) and publish ``rules.EVENT_OF_ACTION[action]`` (``closed`` says whether
     it was ``automatic``; ``declined`` and ``assigned`` name the firm that held the case before,
-    ``previous_firm_org_id``, null when none did)."""
+    ``previous_firm_org_id``, null when none did). A ``cancel`` releases the rooms held for the
+    case's meetings (:func:`..meetings.release_case_meetings`), whoever cancels: a caller, or the
+    system when every appraisal firm declined a valuation case."""
     from_status, from_firm = case.status, case.firm_org_id
     case.status = next_status(from_status, action, for_tenant=sees_tenant_names(actor))
     for name, value in (changes or {}).items():
@@ -71,6 +75,8 @@ def transition(
         if action in FIRM_CHANGES:
             extra["previous_firm_org_id"] = from_firm
         publish_case(uow, case, event, previous_status=from_status, at=at, reason=reason, **extra)
+    if action == "cancel":
+        release_case_meetings(uow, case, now=at)
     if case.origin == "finance":  # a valuation case: finance hears of its outcome
         from services.consulting.handlers.valuations import after_transition
 

@@ -13,8 +13,11 @@ Decisions (docs/CONSULTING.md, "Valuations"):
 - the case's close (the tenant accepts the solution, or the automatic close) publishes
   ``consulting.valuation.completed``; its cancellation ``consulting.valuation.failed``
   (``cancelled``); a decline that leaves no serving firm that has not declined cancels the case
-  as the system, and publishes ``failed`` (``declined_by_all``). A case closes or is cancelled once,
-  so each is published once.
+  as the system, and publishes ``failed`` (``declined_by_all``, no reason: the failure says it);
+  the case keeps the code :data:`~services.consulting.rules.names.DECLINED_BY_ALL` as its reason
+  (no English text), shown to each reader in their language. A case closes or is cancelled once,
+  so each is published once. The cancel releases the rooms of the case's meetings
+  (:func:`..transitions.transition`), whoever cancels.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from services.consulting.handlers.routing import eligible_firms, route_case
 from services.consulting.handlers.transitions import publish_case, transition
 from services.consulting.models import Attachment, Case, CaseCounter, ServiceItem
 from services.consulting.permissions import RIGHTS
+from services.consulting.rules.names import DECLINED_BY_ALL
 from shared.clock import utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, RuleViolation, check_version
@@ -155,7 +159,7 @@ def after_transition(uow: UnitOfWork, case: Case, action: str, *, at: datetime) 
             case,
             "consulting.valuation.failed",
             failure="declined_by_all" if declined_by_all else "cancelled",
-            reason=case.reason,
+            reason=None if case.reason == DECLINED_BY_ALL else case.reason,
         )
     elif action == "decline" and not eligible_firms(uow, case):
         transition(
@@ -164,7 +168,7 @@ def after_transition(uow: UnitOfWork, case: Case, action: str, *, at: datetime) 
             "cancel",
             actor=SYSTEM,
             at=at,
-            reason="Every appraisal firm serving the category declined the valuation.",
+            changes={"reason": DECLINED_BY_ALL},
             details={"declined_by": list(case.declined_by or [])},
         )
 

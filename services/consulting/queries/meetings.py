@@ -15,7 +15,7 @@ from services.consulting.models import Meeting
 from services.consulting.queries.cases import visible_case
 from shared.clock import as_utc
 from shared.errors import NotFound
-from shared.i18n import _, register_labels
+from shared.i18n import Text, _, label, register_labels
 from shared.principal import Principal
 
 API = "/api/v1/consulting"
@@ -33,6 +33,29 @@ register_labels(
         "cancelled": _("Cancelled"),
     },
 )
+
+
+MEETING_REASON = "meeting-system-reason"
+CASE_CANCELLED = "case_cancelled"
+MEETING_CANCELLED = "meeting_cancelled"
+ASKED_AGAIN = "asked_again"
+register_labels(
+    MEETING_REASON,
+    {
+        CASE_CANCELLED: _("The case was cancelled."),
+        MEETING_CANCELLED: _("The meeting was cancelled."),
+        ASKED_AGAIN: _("The meeting was asked for again."),
+    },
+)
+"""The reasons consulting itself gives for a meeting's end: a meeting keeps the code (never an
+English text), :func:`reason_shown` gives the reader its text in their language."""
+
+
+def reason_shown(stored: str | None) -> Text | None:
+    """A meeting's stored ``reason`` for people: consulting's own (a code of
+    :data:`MEETING_REASON`) in the reader's language, anybody else's (booking's, a person's) as
+    written."""
+    return None if stored is None else label(MEETING_REASON, stored)
 
 
 def meeting_url(meeting: Mapping[str, Any]) -> str:
@@ -73,7 +96,7 @@ def meeting_view(row: Meeting) -> dict[str, Any]:
         "space_name": row.space_name,
         "space_name_zh": row.space_name_zh,
         "rule": row.rule,
-        "reason": row.reason,
+        "reason": reason_shown(row.reason),
         "alternatives": [_alternative(a) for a in row.alternatives or ()],
         "requested_by": row.requested_by,
         "requested_by_name": row.requested_by_name,

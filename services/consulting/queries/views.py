@@ -24,7 +24,7 @@ from services.consulting.models import Case, CaseTransition, Category, Rating, S
 from services.consulting.permissions import RIGHTS, sees_tenant_names
 from services.consulting.queries.organisations import organisation_ref
 from services.consulting.rules import CALLER_ACTIONS, TRANSITIONS
-from services.consulting.rules.names import status_name
+from services.consulting.rules.names import case_reason_name, is_system_reason, status_name
 from shared.i18n import Text, _
 from shared.principal import Principal
 
@@ -51,9 +51,13 @@ def status_label(status: str | None, actor: Principal) -> Text | None:
     return status_name(status, for_tenant=sees_tenant_names(actor))
 
 
-def reason_shown(actor: Principal, case: Case, reason_action: str | None) -> str | None:
-    """``case.reason`` as ``actor`` reads it: the staff always; anybody else unless the action
-    that wrote it (``reason_action``) is one only the staff read (a firm's decline)."""
+def reason_shown(actor: Principal, case: Case, reason_action: str | None) -> Text | None:
+    """``case.reason`` as ``actor`` reads it: one the system gave (a code: every appraisal firm
+    declined a valuation case) to everybody, in their language; a person's words to the staff
+    always, to anybody else unless the action that wrote them (``reason_action``) is one only the
+    staff read (a firm's decline)."""
+    if is_system_reason(case.reason):
+        return case_reason_name(str(case.reason))
     if actor.is_staff or reason_action not in STAFF_ONLY_ACTIONS:
         return case.reason
     return None

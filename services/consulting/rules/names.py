@@ -26,6 +26,10 @@ SLA_CLOCK = "sla-clock"
 SLA_TARGET = "sla-target"
 SLA_STATE = "sla-state"
 REPORT_GROUP_BY = "report-group-by"
+CASE_SYSTEM_REASON = "case-system-reason"
+DECLINED_BY_ALL = "declined_by_all"
+"""The reason a valuation case keeps when the system cancels it because every appraisal firm
+serving the category declined it: a code, shown in the reader's language (:func:`case_reason_name`)."""
 
 STATUS_NAMES: Mapping[str, Message] = {
     "submitted": _("Submitted"),
@@ -115,11 +119,25 @@ LABELS: Mapping[str, Mapping[str, Message]] = {
         "category": _("Category"),
         "firm": _("Firm"),
     },
+    CASE_SYSTEM_REASON: {  # the reasons consulting itself gives a case: stored as codes, never English
+        DECLINED_BY_ALL: _("Every appraisal firm declined the valuation"),
+    },
 }
 """Every kind of code consulting shows, with its names: registered here once, each kind whole."""
 
 for _kind, _names in LABELS.items():
     register_labels(_kind, _names)
+
+
+def is_system_reason(stored: str | None) -> bool:
+    """Whether a case's stored ``reason`` is one consulting gave itself (a code of
+    :data:`CASE_SYSTEM_REASON`), not a person's words."""
+    return stored is not None and stored in LABELS[CASE_SYSTEM_REASON]
+
+
+def case_reason_name(stored: str) -> Text:
+    """A system reason's text in the reader's language."""
+    return label(CASE_SYSTEM_REASON, stored)
 
 
 def status_name(status: str, *, for_tenant: bool = False) -> Text:

@@ -13,8 +13,10 @@ Decisions (docs/FINANCE.md, "Valuations"):
   application in ``pre_review`` moves on: it is routed to every provider of its product (the
   system routes, as the desk would); ``failed`` → ``failed`` with the reason, for the desk to ask
   again or record a valuation by hand (``PUT /applications/{id}/valuation``);
-- answers are taken once: an answer to a request that is not open any more (answered, or
-  given up by the job) changes nothing but the case's number;
+- answers are taken once: an answer to a request answered already (``valued``, ``failed``)
+  changes nothing; one to a request the job gave up on (``no_answer``) is taken after all while
+  no newer request of the application is open; once the desk asked again (a newer request open),
+  it only records the case's number on the old request (:func:`_superseded`);
 - :func:`unanswered_valuations`: a request still ``requested`` after ``minutes`` becomes
   ``no_answer``.
 """
@@ -139,6 +141,12 @@ def _case(request: ValuationRequest, data: dict[str, Any]) -> None:
         request.appraiser_org_id = data["appraiser_org_id"]
 
 
+def _superseded(uow: UnitOfWork, request: ValuationRequest) -> bool:
+    """A request the job gave up on (``no_answer``) after which the desk asked again: a newer
+    request of the application is open, so a late answer to this one must not act."""
+    return request.status == "no_answer" and open_request(uow, request.application_id) is not None
+
+
 def on_valuation_opened(event: Event, *, uow: UnitOfWork) -> None:
     """``consulting.valuation.opened``: the request is ``opened`` (its case's number); a request
     the job gave up on (``no_answer``) is opened after all, unless the desk asked again meanwhile
@@ -147,9 +155,7 @@ def on_valuation_opened(event: Event, *, uow: UnitOfWork) -> None:
     if request is None:
         return
     _case(request, event.data)
-    if request.status == "requested" or (
-        request.status == "no_answer" and open_request(uow, request.application_id) is None
-    ):
+    if request.status in ("requested", "no_answer") and not _superseded(uow, request):
         request.status = "opened"
     uow.session.flush()
 
@@ -157,9 +163,14 @@ def on_valuation_opened(event: Event, *, uow: UnitOfWork) -> None:
 def on_valuation_completed(event: Event, *, uow: UnitOfWork) -> None:
     """``consulting.valuation.completed``: the request is ``valued``; the application records the
     valuation (amount, appraisal firm, loan-to-value) and, in ``pre_review``, is routed to its
-    product's providers. Once: a request valued or failed already changes nothing."""
+    product's providers. Once: a request valued or failed already changes nothing; a request given
+    up on while a newer one is open records the case's number only."""
     request = _request_of(uow, event)
     if request is None or request.status in ("valued", "failed"):
+        return
+    if _superseded(uow, request):
+        _case(request, event.data)
+        uow.session.flush()
         return
     data = event.data
     now = utcnow()
@@ -237,9 +248,14 @@ def _route_to_providers(uow: UnitOfWork, application: Application, now: datetime
 
 def on_valuation_failed(event: Event, *, uow: UnitOfWork) -> None:
     """``consulting.valuation.failed``: the request is ``failed`` with the reason (the case was
-    cancelled, or every appraisal firm declined it); the desk asks again or records by hand."""
+    cancelled, or every appraisal firm declined it); the desk asks again or records by hand. A
+    request given up on while a newer one is open records the case's number only."""
     request = _request_of(uow, event)
     if request is None or request.status in ("valued", "failed"):
+        return
+    if _superseded(uow, request):
+        _case(request, event.data)
+        uow.session.flush()
         return
     data = event.data
     now = utcnow()

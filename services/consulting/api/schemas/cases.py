@@ -205,7 +205,13 @@ class CaseSchema(Schema):
         required=True,
         metadata={"description": "the answers in the form's order with the questions' labels, for people"},
     )
-    reason = fields.String(allow_none=True, metadata={"description": "the reason of the last change that had one"})
+    reason = Readable(
+        allow_none=True,
+        metadata={
+            "description": "the reason of the last change that had one (a person's words as written; "
+            "the system's in the reader's language)"
+        },
+    )
     solution = fields.String(allow_none=True)
     submitted_at = ParkTime(required=True)
     assigned_at = ParkTime(allow_none=True)

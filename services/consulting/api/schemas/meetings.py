@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from services.consulting.queries.meetings import MEETING_STATUS, MEETING_STATUSES
 from shared.events.booking import SPACE_KINDS
 from shared.http.display_names import DisplayName
-from shared.http.fields import ParkTime, Text, WholeNumber, no_nul
+from shared.http.fields import ParkTime, Readable, Text, WholeNumber, no_nul
 from shared.http.languages import Label
 
 MAX_ATTENDEES = 200
@@ -66,7 +66,13 @@ class MeetingSchema(Schema):
     space_name_zh = fields.String(allow_none=True)
     space_display_name = DisplayName(name="space_name", name_zh="space_name_zh")
     rule = fields.String(allow_none=True, metadata={"description": "rejected: the problem code of booking's rule"})
-    reason = fields.String(allow_none=True, metadata={"description": "rejected or cancelled: why (booking's words)"})
+    reason = Readable(
+        allow_none=True,
+        metadata={
+            "description": "rejected or cancelled: why (booking's or a person's words as written; "
+            "consulting's own reasons in the reader's language)"
+        },
+    )
     alternatives = fields.List(
         fields.Nested(AlternativeSchema),
         required=True,
