@@ -303,6 +303,7 @@ def test_every_event_of_the_issue_is_registered():
     verbs = "submitted|triaged|assigned|accepted|declined|quoted|quote_accepted|waiting|solution_proposed|closed|"
     verbs += "reopened|cancelled|sla_warning|sla_breached"
     expected = {f"consulting.case.{verb}" for verb in verbs.split("|")}
+    expected |= {f"consulting.valuation.{verb}" for verb in ("opened", "completed", "failed")}  # journey 2
     registered = {c.type for c in all_contracts() if c.type.startswith("consulting.")}
     assert registered == expected
     assert {e for e in EVENT_OF_ACTION.values() if e} <= expected

@@ -32,11 +32,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Case:
-    """What the rows read of a case."""
+    """What the rows read of a case (and of a meeting on it: who asked for it, from where)."""
 
     org_id: str = "org-a"
     submitted_by: str = "bob"
     firm_org_id: str | None = "firm-law"
+    requested_by: str = "bob"
+    requested_by_org_id: str = "org-a"
 
 
 def _p(subject: str, org_id: str, org_kind: str, *roles: str) -> Principal:
@@ -76,6 +78,7 @@ EXPECTED: dict[str, set[str]] = {
     "wait": {"firm"} | STAFF,
     "resume": INVOLVED,
     "propose_solution": {"firm"},
+    "record_valuation": {"firm"},
     "accept_solution": TENANT_SIDE,
     "reject_solution": TENANT_SIDE,
     "cancel": TENANT_SIDE | STAFF,
@@ -97,8 +100,12 @@ EXPECTED: dict[str, set[str]] = {
     "read_calendar": EVERYBODY,
     "manage_calendar": {"park_admin"},
     "reports": {"park_admin"},
+    "request_meeting": TENANT_SIDE | {"firm"},
+    "cancel_meeting": {"submitter"} | {"tenant_admin"} | STAFF,  # bob asked for it, from org-a
+    "retry_meeting": STAFF,
 }
-"""Who may do each action to the case above (org-a's, submitted by bob, assigned to firm-law)."""
+"""Who may do each action to the case above (org-a's, submitted by bob, assigned to firm-law),
+and to a meeting on it bob asked for from org-a."""
 
 
 def test_the_table_has_every_action_of_the_issue():

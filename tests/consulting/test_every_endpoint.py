@@ -9,7 +9,8 @@ fails it, so an endpoint cannot be added without saying who may call it.
 The world is built over HTTP: bob (member of ORG_A) submits a case; the desk triages it and
 assigns it to LAW2, whose lawyer declines it; the desk assigns it to LAW, whose lawyer accepts
 it and proposes a fee; the lawyer writes a firm note, the desk a desk note, bob a message with a
-file. Erin (another member of ORG_A, who did not submit it) and dave (ORG_B) submit cases of
+file, and asks for a meeting. Meetings to cancel or retry and a valuation case finance asked
+for (accepted by the IP agency, its report attached) are staged per call. Erin (another member of ORG_A, who did not submit it) and dave (ORG_B) submit cases of
 their own; carol's (ORG_B) patent case goes to the IP agency. Each refused call must leave every
 row of consulting's database as it was (cases, history, messages, attachments, quotes, SLA
 clocks, catalogue, calendar, the outbox...). Writes by who may run after the refusals, each on a
@@ -26,16 +27,19 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from services.consulting.models import Base
+from services.consulting.models import Base, ServiceItem
 from services.consulting.queries.calendar import DEFAULT_HOURS
 from shared.clock import PARK_TZ
 from shared.db import Database
+from shared.settings import Settings
 from tests.booking.conftest import ORG_A, Api, User
 from tests.consulting.conftest import IPA, LAW, LAW2, USERS, Catalogue
 from tests.consulting.test_attachments import PDF, upload
 from tests.consulting.test_calendar import LAST, MANUAL_DAYS, OUT_OF_SOURCE
 from tests.consulting.test_cases_support import case_in, done, submitted
 from tests.consulting.test_catalogue import new_item
+from tests.consulting.test_meetings_support import answer, asked, meeting_in
+from tests.consulting.test_valuation_cases import VALUATION_ITEM_ID, add_valuation_item, case_of, requested
 from tests.endpoint_matrix import refused, served_routes
 from tests.endpoint_matrix import snapshot as every_row
 
@@ -60,13 +64,15 @@ class Row:
     rest of :data:`EVERYONE` a 404. ``on`` names the thing the path's parameters point at (a
     case state from :data:`STAGES`, or ``"world"`` for the world's case and objects); ``body``
     and ``if_match`` (``"case"``, ``"quote"`` or a literal) and ``query`` are what every caller sends.
-    ``public``: answered without a token (to everyone, ``status``)."""
+    ``public``: answered without a token (to everyone, ``status``). ``body_of``: a body that
+    names the target's own things (the report attached to a staged valuation case)."""
 
     may: tuple[str, ...]
     status: int = 200
     forbidden: tuple[str, ...] = ()
     on: str = "world"
     body: Callable[[], Any] | None = None
+    body_of: Callable[[Target], Any] | None = None
     if_match: str | None = None
     query: str = ""
     public: bool = False
@@ -209,6 +215,29 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/cases/<uuid:case_id>/quotes/<uuid:quote_id>/reject", "POST"): Row(
         TENANT_SIDE, forbidden=(*PARTNERS, *STAFF), on="quoted", body=reason("Too dear."), if_match="quote"
     ),
+    # Meetings: the world's case has one bob asked for.
+    ("/cases/<uuid:case_id>/meetings", "GET"): Row(SEE_THE_CASE),
+    ("/cases/<uuid:case_id>/meetings", "POST"): Row((*TENANT_SIDE, *LAW_AGENTS), 201, forbidden=STAFF, body=meeting_in),
+    ("/cases/<uuid:case_id>/meetings/<uuid:meeting_id>", "GET"): Row(SEE_THE_CASE),
+    # The firm reads the case but did not ask for the meeting: refused by the row.
+    ("/cases/<uuid:case_id>/meetings/<uuid:meeting_id>/cancel", "POST"): Row(
+        (*TENANT_SIDE, *STAFF), forbidden=LAW_AGENTS, on="meeting", body=reason("We met online."), if_match="meeting"
+    ),
+    ("/cases/<uuid:case_id>/meetings/<uuid:meeting_id>/retry", "POST"): Row(
+        STAFF, forbidden=(*TENANTS, *PARTNERS), on="meeting_rejected", body=dict, if_match="meeting"
+    ),
+    # A valuation case finance asked for (ORG_A's), routed to the IP agency, accepted, its report attached.
+    ("/cases/<uuid:case_id>/valuation", "POST"): Row(
+        ("ipagent",),
+        forbidden=(*TENANTS, *STAFF),
+        on="valuation",
+        body_of=lambda where: {
+            "amount": "2600000.00",
+            "currency": "CNY",
+            "report_attachment_id": where.report_id,
+        },
+        if_match="case",
+    ),
 }
 """Every (route, method) of consulting and who gets what; routes relative to /api/v1/consulting,
 written as the url_map writes them."""
@@ -226,6 +255,10 @@ class World:
     attachment_id: str
     message_id: str
     """bob's message with the file ``attachment_id``: the tenant's to read."""
+    meeting: dict[str, Any]
+    """A meeting bob asked for on the world's case."""
+    db: Database
+    settings: Settings
     cases: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     """An attachment of a message of each visibility."""
@@ -248,7 +281,7 @@ DECLINED = "We act for the other side."
 
 
 @pytest.fixture
-def world(people: Api) -> World:
+def world(people: Api, db: Database, settings: Settings) -> World:
     case = submitted(people, "bob")
     case = done(people, case, "triage", "desk")
     case = done(people, case, "assign", "desk", {"firm_org_id": LAW2})
@@ -274,12 +307,16 @@ def world(people: Api) -> World:
     patent = submitted(people, "carol", item_id=Catalogue.patent, answers={})
     patent = done(people, patent, "triage", "desk")  # IP is routed round robin: to its one firm
     assert patent["status"] == "assigned" and patent["firm"]["id"] == IPA, patent
+    meeting = asked(people, case, "bob")
     case = people.get(f"/cases/{case['id']}", user="desk").json
     return World(
         case=case,
         quote=quoted.json,
         attachment_id=files["tenant"],
         message_id=with_file.get_json()["id"],
+        meeting=meeting,
+        db=db,
+        settings=settings,
         files=files,
         cases={"bob": case["id"], "erin": erin["id"], "dave": dave["id"], "carol": patent["id"]},
     )
@@ -295,7 +332,37 @@ STAGES = (
     "waiting_on_tenant",
     "solution_proposed",
     "closed",
+    "meeting",
+    "meeting_rejected",
+    "valuation",
 )
+
+
+def staged_valuation(api: Api, world: World) -> tuple[dict[str, Any], str]:
+    """A valuation case finance asked for (ORG_A's, routed to the IP agency), accepted by it, with
+    a report attached; and the report's id."""
+    with world.db.reading() as session:
+        has_item = session.get(ServiceItem, VALUATION_ITEM_ID) is not None
+    if not has_item:
+        add_valuation_item(world.db)
+    case_id = case_of(world.db, requested(world.db)).id
+    case = api.get(f"/cases/{case_id}", user="ipagent").json
+    accepted = api.post(f"/cases/{case_id}/accept", {}, user="ipagent", **{"If-Match": f'"{case["version"]}"'})
+    assert accepted.status_code == 200, accepted.json
+    report = upload(api, case_id, "ipagent", [(PDF, "report.pdf")], body="The report.")
+    assert report.status_code == 201, report.get_json()
+    return api.get(f"/cases/{case_id}", user="desk").json, report.get_json()["attachments"][0]["id"]
+
+
+def staged_meeting(api: Api, world: World, *, rejected: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An accepted case of bob's (LAW) with a meeting bob asked for; booking refused it if
+    ``rejected``."""
+    case = case_in(api, "accepted")
+    meeting = asked(api, case, "bob")
+    if rejected:
+        answer(world.settings, meeting["request_id"], "rejected", meeting=meeting, rule="rule/no-space-fits")
+    meeting = api.get(f"/cases/{case['id']}/meetings/{meeting['id']}", user="bob").json
+    return api.get(f"/cases/{case['id']}", user="desk").json, meeting
 
 
 def staged(api: Api, on: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -319,13 +386,25 @@ class Target:
     url: str
     case: dict[str, Any] | None
     quote: dict[str, Any] | None
+    meeting: dict[str, Any] | None = None
+    report_id: str | None = None
 
 
 def target(api: Api, world: World, rule: str, on: str) -> Target:
-    case, quote = (world.case, world.quote) if on == "world" else staged(api, on)
+    meeting: dict[str, Any] | None = world.meeting
+    report_id = None
+    if on == "world":
+        case, quote = world.case, world.quote
+    elif on in ("meeting", "meeting_rejected"):
+        (case, meeting), quote = staged_meeting(api, world, rejected=on == "meeting_rejected"), None
+    elif on == "valuation":
+        (case, report_id), quote = staged_valuation(api, world), None
+    else:
+        case, quote = staged(api, on)
     values = {
         "case_id": case["id"],
         "quote_id": quote["id"] if quote else "",
+        "meeting_id": meeting["id"] if meeting else "",
         "attachment_id": world.attachment_id,
         "message_id": world.message_id,
         "code": Catalogue.legal,
@@ -339,7 +418,7 @@ def target(api: Api, world: World, rule: str, on: str) -> Target:
         start, end = url.index("<"), url.index(">")
         name = url[start + 1 : end].split(":")[-1]
         url = url[:start] + values[name] + url[end + 1 :]
-    return Target(url, case, quote)
+    return Target(url, case, quote, meeting, report_id)
 
 
 def call(api: Api, method: str, where: Target, row: Row, user: str | None) -> Any:
@@ -350,12 +429,15 @@ def call(api: Api, method: str, where: Target, row: Row, user: str | None) -> An
     elif row.if_match == "quote":
         assert where.quote is not None
         headers["If-Match"] = f'"{where.quote["version"]}"'
+    elif row.if_match == "meeting":
+        assert where.meeting is not None
+        headers["If-Match"] = f'"{where.meeting["version"]}"'
     elif row.if_match is not None:
         headers["If-Match"] = row.if_match
     url = PREFIX + where.url + row.query
     if method == "GET":
         return api.get(url, user=user, headers=headers)
-    body = row.body() if row.body is not None else None
+    body = row.body_of(where) if row.body_of is not None else row.body() if row.body is not None else None
     sender = {"POST": api.post, "PUT": api.put, "PATCH": api.patch}[method]
     return sender(url, body, user=user, **headers)
 
