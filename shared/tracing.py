@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-import random
+import secrets
 import threading
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -162,12 +162,14 @@ def span(
         otel_context.detach(token)
 
 
+# Ids come from the operating system, not the ``random`` module: a request must not move the
+# process's global random state (property-based tests replay it, and detect who moved it).
 def _trace_id() -> int:
-    return random.getrandbits(128) or 1  # noqa: S311 - an identifier, not a secret (as the SDK's)
+    return secrets.randbits(128) or 1
 
 
 def _span_id() -> int:
-    return random.getrandbits(64) or 1  # noqa: S311
+    return secrets.randbits(64) or 1
 
 
 def current_trace() -> tuple[str | None, str | None]:
