@@ -2,43 +2,16 @@
 that takes no meeting, a meeting cancelled before booking answers, a retry at an alternative.
 
 The journey needs the whole demo (``parkhub seed``: booking's spaces, consulting's catalogue and
-firms), not only the identity ``seeded_platform`` holds: this module's ``embedded`` runs over it.
+firms): the journeys' ``embedded`` (tests/journeys/conftest.py) runs over it.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from migrations import upgrade_all
-from parkhub_cli import _seed
-from shared.db import forget_databases
-from tests.conftest import make_settings
 from tests.journeys import meeting
 from tests.journeys.driver import EmbeddedDriver
 from tests.journeys.meeting import BOOKING, CONSULTING, act, ask, assigned_case, meeting_time, settled
-from tests.park import running_park
-
-
-@pytest.fixture(scope="module")
-def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A var/ with every database migrated and ``parkhub seed`` run (copied per test)."""
-    var = tmp_path_factory.mktemp("meeting-journey")
-    settings = make_settings(var)
-    upgrade_all(settings)
-    assert _seed(settings, argparse.Namespace()) == 0
-    forget_databases()
-    return var
-
-
-@pytest.fixture
-def embedded(demo_platform: Path, tmp_path: Path) -> Iterator[EmbeddedDriver]:
-    for park in running_park(demo_platform, tmp_path, PARKHUB_JOB_SECONDS="1"):
-        yield EmbeddedDriver(park)
 
 
 def test_a_meeting_for_a_case(embedded: EmbeddedDriver) -> None:
