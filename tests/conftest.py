@@ -70,6 +70,23 @@ def seeded_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return var
 
 
+@pytest.fixture(scope="session")
+def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A var/ with every database migrated and the whole demo loaded (``parkhub seed``: identity,
+    booking's spaces, consulting's catalogue, firms and cases, finance's products and applications),
+    copied per test."""
+    import argparse
+
+    from parkhub_cli import _seed
+
+    var = tmp_path_factory.mktemp("demo-platform")
+    settings = make_settings(var)
+    upgrade_all(settings)
+    assert _seed(settings, argparse.Namespace()) == 0
+    forget_databases()
+    return var
+
+
 @pytest.fixture
 def park(seeded_platform: Path, tmp_path: Path) -> Iterator[Any]:
     """The whole platform, embedded, over a fresh copy of the seeded databases."""

@@ -7,7 +7,6 @@ forgotten case missing its targets in the SLA report and escalated by the breach
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,13 +14,9 @@ from typing import Any
 
 import pytest
 
-from migrations import upgrade_all
-from parkhub_cli import _seed
 from services.consulting import seed as demo
 from services.consulting.handlers.sla import detect_breaches
 from services.consulting.models import database as consulting_database
-from shared.db import forget_databases
-from tests.conftest import make_settings
 from tests.park import Park, running_park
 
 CASES = "/api/v1/consulting/cases"
@@ -42,17 +37,6 @@ def final_firm(case: demo.DemoCase) -> str | None:
 
 
 FIRM_OF_USER = {"lawyer": demo.LAW_FIRM, "ipagent": demo.IP_AGENCY, "cpa": demo.ACCOUNTING_FIRM}
-
-
-@pytest.fixture(scope="module")
-def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A var/ with every database migrated and ``parkhub seed`` run (copied per test)."""
-    var = tmp_path_factory.mktemp("demo-desk")
-    settings = make_settings(var)
-    upgrade_all(settings)
-    assert _seed(settings, argparse.Namespace()) == 0
-    forget_databases()
-    return var
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ loan; the pipeline report in JSON and CSV; the labels in Chinese."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 from collections.abc import Iterator
@@ -19,11 +18,7 @@ from typing import Any
 
 import pytest
 
-from migrations import upgrade_all
-from parkhub_cli import _seed
 from services.finance import seed as demo
-from shared.db import forget_databases
-from tests.conftest import make_settings
 from tests.park import Park, running_park
 
 FINANCE = "/api/v1/finance"
@@ -37,17 +32,6 @@ ZH = {"Accept-Language": "zh"}
 
 def chinese(text: str) -> bool:
     return any("\u4e00" <= char <= "\u9fff" for char in text)
-
-
-@pytest.fixture(scope="module")
-def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A var/ with every database migrated and ``parkhub seed`` run (copied per test)."""
-    var = tmp_path_factory.mktemp("demo-pipeline")
-    settings = make_settings(var)
-    upgrade_all(settings)
-    assert _seed(settings, argparse.Namespace()) == 0
-    forget_databases()
-    return var
 
 
 @pytest.fixture

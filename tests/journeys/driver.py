@@ -64,6 +64,16 @@ def poll(
         time.sleep(0.1)
 
 
+def _request_options(headers: dict[str, str] | None, json: Any, data: Any) -> dict[str, Any]:
+    """The keyword arguments of one request, for Werkzeug's client and for requests alike."""
+    options: dict[str, Any] = {"headers": dict(headers or {})}
+    if json is not None:
+        options["json"] = json
+    if data is not None:
+        options["data"] = data
+    return options
+
+
 class EmbeddedDriver:
     """The embedded platform (``tests.park.Park``): one process, the in-memory bus."""
 
@@ -82,11 +92,7 @@ class EmbeddedDriver:
         headers: dict[str, str] | None = None,
         data: Any = None,
     ) -> Answer:
-        kwargs: dict[str, Any] = {"headers": dict(headers or {})}
-        if json is not None:
-            kwargs["json"] = json
-        if data is not None:
-            kwargs["data"] = data
+        kwargs = _request_options(headers, json, data)
         if user is None:
             response = self.park.client.open(path, method=method, **kwargs)
         else:
@@ -116,11 +122,7 @@ class DistributedDriver:
         headers: dict[str, str] | None = None,
         data: Any = None,
     ) -> Answer:
-        kwargs: dict[str, Any] = {"headers": dict(headers or {})}
-        if json is not None:
-            kwargs["json"] = json
-        if data is not None:
-            kwargs["data"] = data
+        kwargs = _request_options(headers, json, data)
         response = self.platform.request(method, path, user=user, **kwargs)
         try:
             body = response.json()
