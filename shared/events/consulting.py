@@ -2,9 +2,10 @@
 
 ``consulting.case.<verb>`` carries one case as a consumer needs it (notify writing to the tenant
 or the firm, finance invoicing an accepted quote, reports): the case's id, the tenant's
-organisation and who submitted it, the category and service item, the firm assigned (null before
-one is), its status and priority, times in UTC and, where the change had one, the reason. The
-subject and description stay in consulting: a tenant's request may be confidential, and a
+organisation and who submitted it, the category (its code and, optional since they were added,
+its English and Chinese names) and service item, the firm assigned (null before one is), its
+status and priority, times in UTC and, where the change had one, the reason. The subject and
+description stay in consulting: a tenant's request may be confidential, and a
 consumer that needs more asks consulting's API with its own rights.
 
 Quotes add the quote (``quoted``, ``quote_accepted``): a fee in CNY, a decimal string with two
@@ -55,6 +56,18 @@ class CaseV1(Schema):
     submitted_by = fields.String(required=True, validate=validate.Length(min=1, max=120))
     category = fields.String(
         required=True, validate=validate.Length(min=1, max=64), metadata={"description": "the category's code"}
+    )
+    category_name = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "the category's English name (optional: absent from earlier events)"},
+    )
+    category_name_zh = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "the category's Chinese name (optional: absent from earlier events)"},
     )
     item_id = fields.UUID(required=True, metadata={"description": "the service item of the catalogue"})
     firm_org_id = fields.String(

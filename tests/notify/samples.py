@@ -87,6 +87,8 @@ _CASE: dict[str, Any] = {
     "org_id": ORG_A,
     "submitted_by": ALICE,
     "category": "legal",
+    "category_name": "Legal affairs",
+    "category_name_zh": "法律服务",
     "item_id": ITEM_ID,
     "firm_org_id": None,
     "previous_firm_org_id": None,

@@ -10,7 +10,14 @@ from typing import Any
 from services.notify.rules.names import AUDIENCE, AUDIENCE_NAMES, NOTICE_KIND, NOTICE_KIND_NAMES
 from services.notify.rules.notices import KINDS, NOTICES, dedupe_key, notice_for, short_id
 from services.notify.rules.recipients import AUDIENCES, AUDIENCES_BY_EVENT, Recipient
+from shared.db import Database
+from shared.events.contracts import validate
 from shared.i18n import label, render
+from tests.booking.conftest import Api, signing_key
+from tests.consulting.conftest import api, app, db, outbox
+from tests.consulting.test_cases_support import submitted
+
+__all__ = ["api", "app", "db", "signing_key"]  # consulting's rig, as fixtures of this module
 
 CASE_ID = str(uuid.uuid4())
 APPLICATION_ID = str(uuid.uuid4())
@@ -67,6 +74,28 @@ def test_a_notice_speaks_chinese() -> None:
     assert render(quoted.title, "zh") == "收到服务报价"
     body = render(quoted.body, "zh")
     assert "1200.00" in body and CASE_ID[:8] in body and body != render(quoted.body, "en")
+
+
+def test_a_case_notice_names_its_category_in_the_readers_language() -> None:
+    named = {**DATA, "category_name": "Legal affairs", "category_name_zh": "法律服务"}
+    submitted = notice_for("consulting.case.submitted", named)
+    assert render(submitted.body, "en") == f"Case {CASE_ID[:8]} (Legal affairs) was submitted and waits for triage."
+    chinese = render(submitted.body, "zh")
+    assert "法律服务" in chinese and "legal" not in chinese.lower() and "Legal affairs" not in chinese
+    # No Chinese name: the English one; an event of before the names: the code.
+    english_only = notice_for("consulting.case.assigned", {**named, "category_name_zh": None})
+    assert "Legal affairs" in render(english_only.body, "zh")
+    assert "（legal）" in render(notice_for("consulting.case.assigned", DATA).body, "zh")
+
+
+def test_consultings_case_events_carry_the_names_a_notice_shows(api: Api, db: Database) -> None:
+    case = submitted(api, "bob")
+    [event] = [e for e in outbox(db) if e["type"] == "consulting.case.submitted" and e["data"]["case_id"] == case["id"]]
+    assert (event["data"]["category_name"], event["data"]["category_name_zh"]) == ("Legal", "法律")
+    _, data = validate(event["type"], event.get("dataversion"), event["data"], tolerant=True)
+    body = notice_for("consulting.case.submitted", data).body
+    assert "（法律）" in render(body, "zh") and event["data"]["category"] not in render(body, "zh")
+    assert "(Legal)" in render(body, "en")
 
 
 def test_a_missing_optional_field_does_not_break_a_notice() -> None:

@@ -10,7 +10,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from services.consulting.models import Case, CaseTransition
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
+from services.consulting.models import Case, CaseTransition, Category
 from services.consulting.permissions import can_see
 from services.consulting.queries.views import SYSTEM_NAME, SYSTEM_SUBJECT
 from shared.clock import as_utc
@@ -74,7 +77,9 @@ def record(
 
 def case_payload(case: Case, *, previous_status: str | None, at: datetime, reason: str | None = None) -> dict[str, Any]:
     """The body of a ``consulting.case.*`` event (:class:`shared.events.consulting.CaseV1`),
-    built from the case as it is after the change. Call it after the flush that bumps ``version``."""
+    built from the case as it is after the change. Call it after the flush that bumps ``version``.
+    The category's names come from :func:`category_names` (one read per unit of work)."""
+    names = category_names(case)
     return {
         "case_id": case.id,
         "status": case.status,
@@ -82,6 +87,8 @@ def case_payload(case: Case, *, previous_status: str | None, at: datetime, reaso
         "org_id": case.org_id,
         "submitted_by": case.submitted_by,
         "category": case.category_code,
+        "category_name": names[0],
+        "category_name_zh": names[1],
         "item_id": case.item_id,
         "firm_org_id": case.firm_org_id,
         "priority": case.priority,
@@ -90,3 +97,21 @@ def case_payload(case: Case, *, previous_status: str | None, at: datetime, reaso
         "reason": reason,
         "version": case.version,
     }
+
+
+def category_names(case: Case) -> tuple[str | None, str | None]:
+    """The English and Chinese names of ``case``'s category, (None, None) for a case in no session.
+    Every category's names are read once per session (the catalogue is small) and kept in its
+    ``info``: a job escalating many cases adds one read, not one per case."""
+    session = object_session(case)
+    if session is None:
+        return None, None
+    names = session.info.get(_CATEGORY_NAMES)
+    if names is None or case.category_code not in names:
+        rows = session.execute(select(Category.code, Category.name, Category.name_zh))
+        names = session.info[_CATEGORY_NAMES] = {code: (name, name_zh) for code, name, name_zh in rows}
+    found: tuple[str | None, str | None] = names.get(case.category_code, (None, None))
+    return found
+
+
+_CATEGORY_NAMES = "consulting.category_names"

@@ -2,8 +2,9 @@
 
 Texts are marked messages whose placeholders are filled from the event's data: the events carry
 no case or application number, so a notice names what they carry (a reservation's title and
-space, a short id, amounts as decimal strings with their currency). A person's language is chosen
-when the notice is rendered (:meth:`shared.i18n.Message.render`), not here.
+space, a case's category by its names, a short id, amounts as decimal strings with their
+currency). A person's language is chosen when the notice is rendered
+(:meth:`shared.i18n.Message.render`), not here.
 
 The kind (``booking``, ``case``, ``quote``, ``sla``, ``application``, ``offer``, ``payout``) is
 what a person's preferences are set per; :mod:`services.notify.rules.names` labels it.
@@ -70,8 +71,14 @@ def _booking(d: Data) -> dict[str, Any]:
     return {"title": str(d.get("title") or ""), "space": _space(d), "id": short_id(d.get("reservation_id"))}
 
 
-def _case(d: Data) -> dict[str, str]:
-    return {"id": short_id(d.get("case_id")), "category": str(d.get("category") or "")}
+def _category(d: Data) -> Named:
+    """A case's category as consulting names it (``category_name``/``category_name_zh``); its code
+    only when the event carries no name (events published before the names were added)."""
+    return Named(str(d.get("category_name") or d.get("category") or ""), zh=str(d.get("category_name_zh") or ""))
+
+
+def _case(d: Data) -> dict[str, Any]:
+    return {"id": short_id(d.get("case_id")), "category": _category(d)}
 
 
 def _application(d: Data) -> dict[str, str]:
@@ -87,7 +94,7 @@ def _offer(d: Data) -> dict[str, str]:
     }
 
 
-def _quote(d: Data) -> dict[str, str]:
+def _quote(d: Data) -> dict[str, Any]:
     quote = d.get("quote") or {}
     return {**_case(d), "fee": str(quote.get("fee") or ""), "currency": str(quote.get("currency") or "CNY")}
 
