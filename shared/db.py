@@ -144,6 +144,18 @@ class UnitOfWork:
         self.session.commit()
         self._committed = True
 
+    @contextmanager
+    def correlated(self, correlation_id: str | None) -> Iterator[None]:
+        """Within the block, publish under ``correlation_id`` (a saga's, kept on the row the saga
+        is about), whoever's request or event this unit of work serves; None changes nothing."""
+        saved = self.context.get("correlationid")
+        if correlation_id:
+            self.context["correlationid"] = correlation_id
+        try:
+            yield
+        finally:
+            self.context["correlationid"] = saved
+
     def publish(
         self,
         type: str,

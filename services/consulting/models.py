@@ -219,6 +219,9 @@ class Case(Base):
     valuation_currency: Mapped[str | None] = mapped_column(String(3))
     valuation_report_id: Mapped[str | None] = mapped_column(String(36))
     """The attachment holding the appraisal report of a valuation case."""
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+    """The saga's correlation id when another service opened the case (finance's valuation
+    request): every step of that saga is published under it, whoever takes the step."""
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(TS)
 

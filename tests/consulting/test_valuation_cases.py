@@ -161,3 +161,31 @@ def test_a_decline_by_every_serving_firm_fails_the_valuation(api, db):
     assert after.status == "cancelled" and after.declined_by == [IPA]
     (failed,) = outbox(db, "consulting.valuation.failed")
     assert failed["data"]["failure"] == "declined_by_all"
+
+
+def test_the_closing_step_carries_the_sagas_correlation_id(api: Any, db: Database) -> None:
+    """Journey 2 is one saga: consulting.valuation.completed is published under finance's
+    request's correlation id, not the tenant's acceptance's."""
+    add_valuation_item(db)
+    case = case_of(db, requested(db))
+    assert act(api, "ipagent", case.id, "accept").status_code == 200
+    assert act(api, "ipagent", case.id, "start").status_code == 200
+    report = upload(api, case.id, "ipagent", [(PDF, "report.pdf")]).get_json()["attachments"][0]
+    etag = api.get(f"/cases/{case.id}", user="ipagent").headers["ETag"]
+    recorded = api.post(
+        f"/cases/{case.id}/valuation",
+        {"amount": "100.00", "currency": "CNY", "report_attachment_id": report["id"]},
+        user="ipagent",
+        **{"If-Match": etag},
+    )
+    assert recorded.status_code == 200, recorded.get_json()
+    assert act(api, "ipagent", case.id, "propose-solution", {"solution": "Valued."}).status_code == 200
+    etag = api.get(f"/cases/{case.id}", user="alice").headers["ETag"]
+    accepted = api.post(
+        f"/cases/{case.id}/accept-solution", {}, user="alice", **{"If-Match": etag, "X-Request-ID": "alice-accept"}
+    )
+    assert accepted.status_code == 200, accepted.get_json()
+    (completed,) = outbox(db, "consulting.valuation.completed")
+    assert completed["correlationid"] == "saga-1"
+    (closed,) = outbox(db, "consulting.case.closed")
+    assert closed["correlationid"] == "alice-accept"

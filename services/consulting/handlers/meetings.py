@@ -14,8 +14,6 @@ is taken; a late or repeated one (a ``requested`` after ``confirmed``, anything 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,18 +71,6 @@ room (the desk moved it: new times or room; a repeat of the same answer changes 
 else from a state not listed is late or repeated, and ignored."""
 
 
-@contextmanager
-def in_saga(uow: UnitOfWork, meeting: Meeting) -> Iterator[None]:
-    """Publish under the meeting's correlation id (its saga's), whoever's unit of work it is."""
-    saved = uow.context.get("correlationid")
-    if meeting.correlation_id:
-        uow.context["correlationid"] = meeting.correlation_id
-    try:
-        yield
-    finally:
-        uow.context["correlationid"] = saved
-
-
 def check_case_takes_meetings(case: Case, actor: Principal) -> None:
     """409 ``rule/state-transition`` unless the case is in :data:`MEETING_CASE_STATES`."""
     if case.status in MEETING_CASE_STATES:
@@ -122,7 +108,7 @@ def check_times(starts_at: datetime, ends_at: datetime, now: datetime) -> tuple[
 
 def _ask_booking(uow: UnitOfWork, case: Case, meeting: Meeting) -> None:
     needs = meeting.needs or {}
-    with in_saga(uow, meeting):
+    with uow.correlated(meeting.correlation_id):
         uow.publish(
             "booking.room_hold.requested",
             {
@@ -151,7 +137,7 @@ def released_reason(stored: str) -> str:
 
 
 def _release(uow: UnitOfWork, case: Case, meeting: Meeting, request_id: str, reason: str) -> None:
-    with in_saga(uow, meeting):
+    with uow.correlated(meeting.correlation_id):
         uow.publish(
             "booking.room_hold.released",
             {"request_id": request_id, "requester": REQUESTER, "reason": released_reason(reason)},

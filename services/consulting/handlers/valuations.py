@@ -62,8 +62,11 @@ def _valuation_payload(case: Case, request_id: str) -> dict[str, Any]:
 
 
 def _publish(uow: UnitOfWork, case: Case, event: str, **extra: Any) -> None:
+    """Publish a step of the valuation saga under its correlation id (finance's request's), whoever
+    closes or cancels the case."""
     data = {**_valuation_payload(case, str(case.origin_ref)), **extra}
-    uow.publish(event, data, subject=f"cases/{case.id}", orgid=case.org_id)
+    with uow.correlated(case.correlation_id):
+        uow.publish(event, data, subject=f"cases/{case.id}", orgid=case.org_id)
 
 
 def on_ip_valuation_requested(event: Event, *, uow: UnitOfWork) -> None:
@@ -108,6 +111,7 @@ def on_ip_valuation_requested(event: Event, *, uow: UnitOfWork) -> None:
         origin=ORIGIN,
         origin_ref=request_id,
         origin_subject=str(data["application_id"]),
+        correlation_id=uow.context.get("correlationid"),
     )
     uow.session.add(case)
     uow.session.flush()
