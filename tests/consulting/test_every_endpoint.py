@@ -6,15 +6,16 @@ firm acting on another firm) and, for everybody else, a 404 (the thing exists bu
 know it). The test walks the url_map: a route the matrix lacks, or a row whose route is gone,
 fails it, so an endpoint cannot be added without saying who may call it.
 
-The world is built over HTTP: bob (member of ORG_A) submits a case; the desk triages it and
-assigns it to LAW2, whose lawyer declines it; the desk assigns it to LAW, whose lawyer accepts
-it and proposes a fee; the lawyer writes a firm note, the desk a desk note, bob a message with a
-file, and asks for a meeting. Meetings to cancel or retry and a valuation case finance asked
-for (accepted by the IP agency, its report attached) are staged per call. Erin (another member of ORG_A, who did not submit it) and dave (ORG_B) submit cases of
-their own; carol's (ORG_B) patent case goes to the IP agency. Each refused call must leave every
-row of consulting's database as it was (cases, history, messages, attachments, quotes, SLA
-clocks, catalogue, calendar, the outbox...). Writes by who may run after the refusals, each on a
-case of its own brought to the state the action needs, and must succeed.
+The world is built over HTTP: bob (member of ORG_A) submits a case; the desk triages it and assigns
+it to LAW2, whose lawyer declines it; the desk assigns it to LAW, whose lawyer accepts it and
+proposes a fee; the lawyer writes a firm note, the desk a desk note, bob a message with a file, and
+asks for a meeting. Meetings to cancel or retry and a valuation case finance asked for (accepted by
+the IP agency, its report attached) are staged per call. Erin (another member of ORG_A, who did not
+submit it) and dave (ORG_B) submit cases of their own; carol's (ORG_B) patent case goes to the IP
+agency. Each refused call must leave every row of consulting's database as it was (cases, history,
+messages, attachments, quotes, SLA clocks, catalogue, calendar, the outbox...). Writes by who may
+run after the refusals, each on a case of its own brought to the state the action needs, and must
+succeed.
 """
 
 from __future__ import annotations

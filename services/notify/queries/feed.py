@@ -14,6 +14,7 @@ Each is one SQL statement (no query per row); the conditions follow the table's 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
@@ -80,7 +81,7 @@ def unread_count(session: Session, actor: Principal) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def _listing(actor: Principal, args: Mapping[str, Any]) -> Select[Any]:
+def _listing(actor: Principal, args: Mapping[str, Any]) -> Select[Notification, datetime]:
     read_at = (
         select(NotificationRead.read_at)
         .where(NotificationRead.notification_id == Notification.id, NotificationRead.reader == actor.subject)
