@@ -160,17 +160,27 @@ def on_valuation_opened(event: Event, *, uow: UnitOfWork) -> None:
     uow.session.flush()
 
 
+def _final_answer_to(uow: UnitOfWork, event: Event) -> ValuationRequest | None:
+    """The request a ``completed`` or ``failed`` answers, when it may still take it: None for an
+    unknown request, one answered already (once only), or one given up on while a newer request
+    is open (then only the case's number is recorded on it)."""
+    request = _request_of(uow, event)
+    if request is None or request.status in ("valued", "failed"):
+        return None
+    if _superseded(uow, request):
+        _case(request, event.data)
+        uow.session.flush()
+        return None
+    return request
+
+
 def on_valuation_completed(event: Event, *, uow: UnitOfWork) -> None:
     """``consulting.valuation.completed``: the request is ``valued``; the application records the
     valuation (amount, appraisal firm, loan-to-value) and, in ``pre_review``, is routed to its
     product's providers. Once: a request valued or failed already changes nothing; a request given
     up on while a newer one is open records the case's number only."""
-    request = _request_of(uow, event)
-    if request is None or request.status in ("valued", "failed"):
-        return
-    if _superseded(uow, request):
-        _case(request, event.data)
-        uow.session.flush()
+    request = _final_answer_to(uow, event)
+    if request is None:
         return
     data = event.data
     now = utcnow()
@@ -250,12 +260,8 @@ def on_valuation_failed(event: Event, *, uow: UnitOfWork) -> None:
     """``consulting.valuation.failed``: the request is ``failed`` with the reason (the case was
     cancelled, or every appraisal firm declined it); the desk asks again or records by hand. A
     request given up on while a newer one is open records the case's number only."""
-    request = _request_of(uow, event)
-    if request is None or request.status in ("valued", "failed"):
-        return
-    if _superseded(uow, request):
-        _case(request, event.data)
-        uow.session.flush()
+    request = _final_answer_to(uow, event)
+    if request is None:
         return
     data = event.data
     now = utcnow()
