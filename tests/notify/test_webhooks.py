@@ -477,3 +477,73 @@ def test_a_timeout_is_an_attempt_without_an_answer(
     [delivery] = deliveries_of(db)
     assert (delivery.status, delivery.last_status_code) == ("pending", None)
     assert "timeout" in (delivery.last_error or "")
+
+
+def test_a_partner_trickling_its_answer_never_holds_the_run(
+    api: Api, db: Database, settings: Settings, receiver: Receiver
+) -> None:
+    """requests' timeout bounds each read, not the exchange: a partner sending a header line every
+    half second is given up after the timeout, wall clock, and the honest partner's delivery of the
+    same run is recorded."""
+    import socket
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(receiver.ca_file.parent / "server.pem", receiver.ca_file.parent / "server.key")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        with context.wrap_socket(connection, server_side=True) as tls:
+            tls.recv(65536)
+            tls.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.5):
+                try:
+                    tls.sendall(b"X-Slow: yes\r\n")
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    try:
+        slow = register(api, "bank", f"https://127.0.0.1:{port}/slow")
+        honest = register(api, "bank2", receiver.url)
+        queue(db, routed(BANK, BANK2))
+        started = time.monotonic()
+        assert run_job(db, settings) == 2
+        assert time.monotonic() - started < settings.webhook_timeout_seconds + 3
+        (given_up,) = deliveries_of(db, slow["id"])
+        assert given_up.status == "pending" and given_up.attempts == 1
+        assert given_up.last_error is not None and given_up.last_error.startswith("timeout")
+        (delivered,) = deliveries_of(db, honest["id"])
+        assert delivered.status == "delivered"
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_an_attempt_sent_while_its_owner_disables_the_endpoint_is_recorded(
+    api: Api, db: Database, settings: Settings, receiver: Receiver
+) -> None:
+    """The request went out: its answer is recorded (delivered), never lost and sent again on enabling."""
+    endpoint = register(api, "bank", receiver.url)
+    queue(db, routed(BANK))
+    receiver.answer(200, delay=1.5)
+    run = threading.Thread(target=lambda: run_job(db, settings), daemon=True)
+    run.start()
+    time.sleep(0.5)
+    disabled = api.post(
+        f"/webhooks/{endpoint['id']}/disable", {}, user="bank", **{"If-Match": f'"{endpoint["version"]}"'}
+    )
+    assert disabled.status_code == 200, disabled.get_json()
+    run.join(10)
+    (delivery,) = deliveries_of(db, endpoint["id"])
+    with db.reading() as session:
+        codes = list(
+            session.scalars(select(WebhookAttempt.status_code).where(WebhookAttempt.delivery_id == delivery.id))
+        )
+    assert delivery.status == "delivered" and delivery.attempts == 1
+    assert codes == [200]

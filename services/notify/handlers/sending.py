@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,23 +80,37 @@ def send(request: Request, settings: Settings) -> Result:
     body = body_text(request.payload)
     headers = signing.headers(request.delivery_id, body, request.keys, utcnow())
     headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})
+    # requests' timeout bounds each read, not the exchange: a partner answering a header line a
+    # second would hold the run (and every other partner's deliveries) for as long as it likes. The
+    # exchange runs in a thread of its own and is given up after the timeout, wall clock; the
+    # thread ends by itself at the partner's next silence of the timeout (its reads stay bounded).
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify-webhook")
     try:
-        answer = requests.post(
-            request.url,
-            data=body.encode("utf-8"),
-            headers=headers,
-            timeout=settings.webhook_timeout_seconds,
-            allow_redirects=False,
-            stream=True,  # the answer's body is never read: a partner cannot make us download much
-            verify=settings.webhook_ca_bundle or True,
-        )
-    except requests.Timeout:
+        future = pool.submit(_post, request.url, body, headers, settings)
+        status, retry_after = future.result(timeout=settings.webhook_timeout_seconds)
+    except (FutureTimeout, requests.Timeout):
         elapsed = int((time.monotonic() - started) * 1000)
         return Result(None, f"timeout after {settings.webhook_timeout_seconds:g} s", elapsed)
     except requests.RequestException as exc:
         elapsed = int((time.monotonic() - started) * 1000)
         return Result(None, _short(f"{type(exc).__name__}: {exc}"), elapsed)
+    finally:
+        pool.shutdown(wait=False)
     elapsed = int((time.monotonic() - started) * 1000)
+    error = None if 200 <= status < 300 else f"HTTP {status}"
+    return Result(status, error, elapsed, retry_after)
+
+
+def _post(url: str, body: str, headers: dict[str, str], settings: Settings) -> tuple[int, str | None]:
+    """One POST: the answer's status and ``Retry-After``; its body is never read."""
+    answer = requests.post(
+        url,
+        data=body.encode("utf-8"),
+        headers=headers,
+        timeout=settings.webhook_timeout_seconds,
+        allow_redirects=False,
+        stream=True,  # the answer's body is never read: a partner cannot make us download much
+        verify=settings.webhook_ca_bundle or True,
+    )
     answer.close()
-    error = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
-    return Result(answer.status_code, error, elapsed, answer.headers.get("Retry-After"))
+    return answer.status_code, answer.headers.get("Retry-After")

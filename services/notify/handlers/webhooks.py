@@ -329,8 +329,8 @@ def record_sent(
     """Phase 3: each attempt recorded (:func:`record`) on its delivery re-read by id, the endpoints
     locked first (in id order, as a replay locks its endpoint before its delivery). A delivery no
     longer under this run's lease (recorded by a replay, or taken by a later run) is left alone; one
-    of an endpoint disabled meanwhile (by a 410 earlier in this batch, or its owner) is left pending,
-    due again as it was. Answers how many attempts were recorded."""
+    of an endpoint disabled meanwhile (by a 410 earlier in this batch, or its owner) is recorded all the
+    same: it was sent. Answers how many attempts were recorded."""
     endpoints = {
         e.id: e
         for e in uow.session.scalars(
@@ -346,9 +346,12 @@ def record_sent(
         if delivery is None or delivery.status != "pending" or not parcel.lease.holds(delivery):
             continue
         endpoint = endpoints.get(parcel.endpoint_id)
-        if result is None or endpoint is None or endpoint.status != "active":
+        if result is None or endpoint is None:  # not sent: due again as it was
             delivery.next_attempt_at = parcel.due
             continue
+        # Sent, even if the endpoint was disabled meanwhile (its owner, a 410 earlier in this
+        # batch): the attempt is recorded, so an answer the partner gave is never lost nor the
+        # delivery sent again on enabling; a retry waits, as the claim skips disabled endpoints.
         record(delivery, endpoint, result, now, uow=uow)
         done += 1
     uow.session.flush()
