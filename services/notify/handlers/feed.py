@@ -7,7 +7,7 @@ unique by ``dedupe_key(event id, recipient)``, checked before inserting and, sho
 transaction insert the same key first, the insert is undone in its savepoint instead of failing.
 
 Preferences are applied when the feed is read (queries/feed.py), for a user as for a group: the
-notification is still made, so that an e-mail (helper ``mail``) follows a person's own e-mail
+notification is still made, so that an e-mail (handlers/mail.py) follows a person's own e-mail
 preference even when they turned the feed off for that kind.
 """
 
