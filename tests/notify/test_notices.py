@@ -125,3 +125,16 @@ def test_audiences_and_kinds_have_labels_in_both_languages() -> None:
     assert render(label(NOTICE_KIND, "payout"), "en") == "Payouts"
     assert render(label(NOTICE_KIND, "payout"), "zh") == "放款"
     assert render(label(AUDIENCE, "desk"), "zh") == "服务台"
+
+
+def test_an_sla_notice_says_which_of_a_cases_four_deadlines_it_is_about() -> None:
+    """Two breaches of one case (the park's promise and the firm's commitment) read apart."""
+    seen = set()
+    for clock in ("tenant", "firm"):
+        for target in ("first_response", "resolution"):
+            notice = notice_for("consulting.case.sla_breached", {**DATA, "clock": clock, "target": target})
+            seen.add((render(notice.title, "en"), render(notice.title, "zh")))
+    assert len(seen) == 4
+    park = notice_for("consulting.case.sla_warning", {**DATA, "clock": "tenant", "target": "first_response"})
+    assert render(park.title, "en") == "Deadline near: the park's first response"
+    assert render(park.body, "zh") == f"案件 {CASE_ID[:8]}：园区承诺的首次响应即将到期。"

@@ -77,6 +77,20 @@ def _category(d: Data) -> Named:
     return Named(str(d.get("category_name") or d.get("category") or ""), zh=str(d.get("category_name_zh") or ""))
 
 
+SLA_DEADLINES: Mapping[tuple[str, str], Message] = {
+    ("tenant", "first_response"): _("the park's first response"),
+    ("tenant", "resolution"): _("the park's resolution"),
+    ("firm", "first_response"): _("the firm's first response"),
+    ("firm", "resolution"): _("the firm's resolution"),
+}
+"""Which deadline an SLA event is about (its clock and target): a case has four, and a notice or a
+timeline line that says only "a deadline" reads the same for each."""
+
+
+def _deadline(d: Data) -> Message:
+    return SLA_DEADLINES.get((str(d.get("clock")), str(d.get("target"))), _("a deadline"))
+
+
 def _case(d: Data) -> dict[str, Any]:
     return {"id": short_id(d.get("case_id")), "category": _category(d)}
 
@@ -243,10 +257,14 @@ NOTICES: Mapping[str, Builder] = {
     ),
     "consulting.case.cancelled": lambda d: Notice(CASE, _("Case cancelled"), _("Case {id} was cancelled.", **_case(d))),
     "consulting.case.sla_warning": lambda d: Notice(
-        SLA, _("Case deadline near"), _("A deadline of case {id} is near.", **_case(d))
+        SLA,
+        _("Deadline near: {deadline}", deadline=_deadline(d)),
+        _("Case {id}: {deadline} is due soon.", deadline=_deadline(d), **_case(d)),
     ),
     "consulting.case.sla_breached": lambda d: Notice(
-        SLA, _("Case deadline missed"), _("A deadline of case {id} was missed.", **_case(d))
+        SLA,
+        _("Deadline missed: {deadline}", deadline=_deadline(d)),
+        _("Case {id}: {deadline} is overdue.", deadline=_deadline(d), **_case(d)),
     ),
     "consulting.valuation.opened": lambda d: Notice(
         APPLICATION,
