@@ -115,6 +115,14 @@ class Lease:
     attempts: int
     until: datetime
 
+    @classmethod
+    def take(cls, row: Any, until: datetime) -> Lease:
+        """Lease ``row`` (with ``attempts`` and ``next_attempt_at``) until ``until``: no other run
+        finds it due before then."""
+        lease = cls(row.attempts, until)
+        row.next_attempt_at = until
+        return lease
+
     def holds(self, row: Any) -> bool:
         """Whether ``row`` (with ``attempts`` and ``next_attempt_at``) is still under this lease."""
         stamp = getattr(row, "next_attempt_at", None) if row is not None else None

@@ -14,6 +14,7 @@ is taken; a late or repeated one (a ``requested`` after ``confirmed``, anything 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound, RuleViolation, check_version
 from shared.events import Event
-from shared.i18n import DEFAULT_LOCALE, _, label, render
+from shared.i18n import DEFAULT_LOCALE, Message, _, label, render
 from shared.principal import Principal
 from shared.rights import alternatives
 
@@ -191,6 +192,18 @@ def _meeting_of(uow: UnitOfWork, case: Case, meeting_id: str) -> Meeting:
     return meeting
 
 
+def _require_state(meeting: Meeting, action: str, allowed: Collection[str], refusal: Message) -> None:
+    """409 ``rule/state-transition`` (``refusal``) unless ``meeting`` is in one of ``allowed``."""
+    if meeting.status not in allowed:
+        raise Conflict(
+            refusal,
+            code="rule/state-transition",
+            action=action,
+            meeting_status=meeting.status,
+            allowed=list(allowed),
+        )
+
+
 def cancel_meeting(cmd: CancelMeeting, *, uow: UnitOfWork) -> dict[str, Any]:
     """Who asked, a tenant admin of the organisation or staff cancel a meeting (409 once it is
     cancelled); a room booking holds, or may yet hold, is released."""
@@ -198,14 +211,7 @@ def cancel_meeting(cmd: CancelMeeting, *, uow: UnitOfWork) -> dict[str, Any]:
     meeting = _meeting_of(uow, case, cmd.meeting_id)
     RIGHTS.require(cmd.actor, "cancel_meeting", meeting_subject(case, meeting))
     check_version(meeting.version, cmd.expected_versions)
-    if meeting.status not in CANCELLABLE:
-        raise Conflict(
-            _("This meeting has been cancelled already."),
-            code="rule/state-transition",
-            action="cancel_meeting",
-            meeting_status=meeting.status,
-            allowed=list(CANCELLABLE),
-        )
+    _require_state(meeting, "cancel_meeting", CANCELLABLE, _("This meeting has been cancelled already."))
     reason = cmd.reason.strip() if cmd.reason and cmd.reason.strip() else None
     cancel(uow, case, meeting, reason=reason or MEETING_CANCELLED, now=cmd.at or utcnow())
     return meeting_view(meeting)
@@ -245,14 +251,12 @@ def retry_meeting(cmd: RetryMeeting, *, uow: UnitOfWork) -> dict[str, Any]:
     meeting = _meeting_of(uow, case, cmd.meeting_id)
     RIGHTS.require(cmd.actor, "retry_meeting", meeting_subject(case, meeting))
     check_version(meeting.version, cmd.expected_versions)
-    if meeting.status not in RETRYABLE:
-        raise Conflict(
-            _("Only a meeting booking did not answer or refused can be asked for again."),
-            code="rule/state-transition",
-            action="retry_meeting",
-            meeting_status=meeting.status,
-            allowed=list(RETRYABLE),
-        )
+    _require_state(
+        meeting,
+        "retry_meeting",
+        RETRYABLE,
+        _("Only a meeting booking did not answer or refused can be asked for again."),
+    )
     check_case_takes_meetings(case, cmd.actor)
     now = cmd.at or utcnow()
     if (cmd.starts_at is None) != (cmd.ends_at is None):

@@ -79,16 +79,22 @@ def route_case(uow: UnitOfWork, case: Case, *, now: datetime) -> bool:
     if firm is None:
         return False
     category.last_routed_firm = firm
+    assign_by_system(uow, case, firm, at=now, routing=category.routing)
+    return True
+
+
+def assign_by_system(uow: UnitOfWork, case: Case, firm: str, *, at: datetime, **why: str) -> None:
+    """The system assigns ``case`` to ``firm`` (``why`` goes to the audit line: the routing rule,
+    or the service that asked for that firm)."""
     transition(
         uow,
         case,
         "assign",
         actor=SYSTEM,
-        at=now,
-        changes={"firm_org_id": firm, "assigned_at": now},
-        details={"routing": category.routing, "firm_org_id": firm},
+        at=at,
+        changes={"firm_org_id": firm, "assigned_at": at},
+        details={**why, "firm_org_id": firm},
     )
-    return True
 
 
 def route_triaged(*, uow: UnitOfWork, now: datetime | None = None) -> int:

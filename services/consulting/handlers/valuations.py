@@ -31,7 +31,7 @@ from sqlalchemy import select
 from services.consulting.commands.valuations import RecordCaseValuation
 from services.consulting.handlers import sla
 from services.consulting.handlers.common import SYSTEM, load_case, new_id, record, utc_text
-from services.consulting.handlers.routing import eligible_firms, route_case
+from services.consulting.handlers.routing import assign_by_system, eligible_firms, route_case
 from services.consulting.handlers.transitions import publish_case, transition
 from services.consulting.models import Attachment, Case, CaseCounter, ServiceItem
 from services.consulting.permissions import RIGHTS
@@ -122,15 +122,7 @@ def on_ip_valuation_requested(event: Event, *, uow: UnitOfWork) -> None:
     transition(uow, case, "triage", actor=SYSTEM, at=now)
     firm = data.get("appraiser_org_id")
     if firm and firm in eligible_firms(uow, case):
-        transition(
-            uow,
-            case,
-            "assign",
-            actor=SYSTEM,
-            at=now,
-            changes={"firm_org_id": firm, "assigned_at": now},
-            details={"firm_org_id": firm, "asked_by": ORIGIN},
-        )
+        assign_by_system(uow, case, firm, at=now, asked_by=ORIGIN)
     else:
         route_case(uow, case, now=now)
     _publish(uow, case, "consulting.valuation.opened")

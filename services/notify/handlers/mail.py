@@ -239,10 +239,9 @@ def claim(*, uow: UnitOfWork, settings: Settings, now: datetime, lease_until: da
                 email.text_body,
                 email.html_body,
                 as_utc(email.next_attempt_at),
-                Lease(email.attempts, lease_until),
+                Lease.take(email, lease_until),
             )
         )
-        email.next_attempt_at = lease_until
     uow.session.flush()
     return letters
 

@@ -305,10 +305,9 @@ def claim(*, uow: UnitOfWork, settings: Settings, now: datetime, lease_until: da
                 request_of(delivery, endpoints[delivery.endpoint_id]),
                 delivery.endpoint_id,
                 as_utc(delivery.next_attempt_at),
-                Lease(delivery.attempts, lease_until),
+                Lease.take(delivery, lease_until),
             )
         )
-        delivery.next_attempt_at = lease_until
     uow.session.flush()
     return parcels
 
