@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.audit import Chained, define_chain_heads
 from shared.bus.tables import BigId, define_messaging_tables
 from shared.db import Database, database_for, metadata
 from shared.events.identity import PARTNER_KINDS
@@ -37,6 +38,7 @@ class Base(DeclarativeBase):
 
 
 messaging = define_messaging_tables(Base.metadata)
+AUDIT_HEADS = define_chain_heads(Base.metadata)
 
 
 def database(settings: Settings) -> Database:
@@ -168,7 +170,7 @@ class RefreshToken(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
 
 
-class AuditEntry(Base):
+class AuditEntry(Chained, Base):
     """Append-only: who changed what, when, from which state to which, and why."""
 
     __tablename__ = "audit_entries"

@@ -21,6 +21,7 @@ from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine,
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared import audit  # noqa: F401  (installs the audit trail's seal on every session's commit)
 from shared.bus.tables import MessagingTables
 from shared.clock import as_utc
 
@@ -141,6 +142,8 @@ class UnitOfWork:
             self.database._committed()
 
     def commit(self) -> None:
+        """Commit; the audit rows this transaction inserted are sealed into their hash chains
+        first, in the same transaction (``shared.audit``: a session event, so any commit seals)."""
         self.session.commit()
         self._committed = True
 

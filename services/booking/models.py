@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from services.booking.rules import HOLDING, MAX_HOLD, SpacePolicy, parse_opening_hours
+from shared.audit import Chained, define_chain_heads
 from shared.clock import as_utc
 from shared.db import UtcDateTime, metadata
 from shared.service import service_tables
@@ -48,6 +49,7 @@ class Base(DeclarativeBase):
 
 
 TABLES = service_tables(NAME, Base.metadata)
+AUDIT_HEADS = define_chain_heads(Base.metadata)
 messaging = TABLES.messaging
 directory = TABLES.directory
 database = TABLES.database
@@ -333,7 +335,7 @@ class BoothBooking(Base):
     __table_args__ = (UniqueConstraint("reservation_id", "booth"),)
 
 
-class Transition(Base):
+class Transition(Chained, Base):
     """The append-only audit trail: who moved a reservation from what to what, when and why."""
 
     __tablename__ = "transitions"
@@ -350,7 +352,7 @@ class Transition(Base):
     at: Mapped[datetime] = mapped_column(TS)
 
 
-class AdminChange(Base):
+class AdminChange(Chained, Base):
     """The append-only audit trail of park admin's changes to spaces, closures and quotas."""
 
     __tablename__ = "admin_changes"

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.audit import Chained, define_chain_heads
 from shared.db import UtcDateTime, metadata
 from shared.service import service_tables
 
@@ -43,6 +44,7 @@ class Base(DeclarativeBase):
 
 
 TABLES = service_tables(NAME, Base.metadata)
+AUDIT_HEADS = define_chain_heads(Base.metadata)
 directory = TABLES.directory
 database = TABLES.database
 
@@ -232,7 +234,7 @@ class Case(Base):
     )
 
 
-class CaseTransition(Base):
+class CaseTransition(Chained, Base):
     """The audit trail: every change of a case's state (and its submission, assignment to
     another firm, escalation of priority), who made it, when and why."""
 

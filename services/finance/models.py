@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.audit import Chained, define_chain_heads
 from shared.db import UtcDateTime, metadata
 from shared.service import service_tables
 
@@ -45,6 +46,7 @@ class Base(DeclarativeBase):
 
 
 TABLES = service_tables(NAME, Base.metadata)
+AUDIT_HEADS = define_chain_heads(Base.metadata)
 directory = TABLES.directory
 database = TABLES.database
 
@@ -181,7 +183,7 @@ class Application(Base):
         return tuple(review.partner_org_id for review in self.reviews)
 
 
-class ApplicationTransition(Base):
+class ApplicationTransition(Chained, Base):
     """The audit trail: every change of an application's, a review's or an offer's state, who
     made it, when and why (``partner_org_id`` names the review or offer's partner)."""
 
@@ -326,7 +328,7 @@ class Patent(Base):
 # Decisions and money paid -------------------------------------------------------------------------
 
 
-class Decision(Base):
+class Decision(Chained, Base):
     """An immutable record of a decision (rules/decisions.py): its kind, who decided, when, and a
     snapshot of what was decided on with its digest. Never updated or deleted."""
 

@@ -1,0 +1,27 @@
+"""consulting, issue 11: cases' transitions are append-only and hash-chained.
+
+Steps in migrations/audit_chain_v1.py. The rows already there are sealed in id order, so the chain
+covers history.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-30 03:40:00
+"""
+
+from migrations.audit_chain_v1 import downgrade_audit_chain_v1, upgrade_audit_chain_v1
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+AUDIT_TABLES = {"case_transitions": ["id"]}
+"""Each audit table and the columns its existing rows are sealed by."""
+
+
+def upgrade() -> None:
+    upgrade_audit_chain_v1(AUDIT_TABLES)
+
+
+def downgrade() -> None:
+    downgrade_audit_chain_v1(list(AUDIT_TABLES))
