@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from marshmallow import fields
 from sqlalchemy import text
 
 from shared.bus.inbox import Inbox
@@ -98,6 +99,11 @@ class PlatformApi(Api):  # type: ignore[misc]  # flask-smorest has no types
 
     ERROR_SCHEMA = ProblemSchema
 
+    def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(decimal_text_property)
+        self.ma_plugin.converter.add_attribute_function(nullable_enum_property)
+
     def _register_responses(self) -> None:
         # flask-smorest's registration, with the problem media type instead of application/json.
         for status in HTTPStatus:
@@ -109,6 +115,30 @@ class PlatformApi(Api):  # type: ignore[misc]  # flask-smorest has no types
         default = {"description": "A problem (application/problem+json)", "schema": self.ERROR_SCHEMA}
         prepare_response(default, self.spec, PROBLEM_JSON)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+
+def decimal_text_property(converter: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """The document's type of a ``fields.Decimal(as_string=True)``: a string (``"500000.00"``), as
+    it is written, and not apispec's ``number`` (a client validating against the document would
+    refuse every amount); nullable still when the field allows ``None``."""
+    if not (isinstance(field, fields.Decimal) and field.as_string):
+        return {}
+    kind = ret.get("type")
+    if kind == "number":
+        return {"type": "string", "format": "decimal"}
+    if isinstance(kind, list) and "number" in kind:
+        return {"type": ["string" if item == "number" else item for item in kind], "format": "decimal"}
+    return {}
+
+
+def nullable_enum_property(converter: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """An ``enum`` of a field that allows ``None`` lists ``null`` too: apispec adds ``"null"`` to
+    the type but not to the enum, and JSON Schema checks both, so every ``null`` the field really
+    answers would break the document."""
+    enum = ret.get("enum")
+    if field.allow_none and isinstance(enum, list) and None not in enum:
+        return {"enum": [*enum, None]}
+    return {}
 
 
 def openapi_config(name: str, title: str, description: str) -> dict[str, Any]:

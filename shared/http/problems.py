@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 from flask import Flask, Response, current_app, g, has_request_context
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy import exc as sa
 from werkzeug.exceptions import HTTPException
 
@@ -33,9 +33,23 @@ PROBLEM_BASE = "https://parkhub.tianfu-lifescience.cn/problems/"
 PROBLEM_JSON = "application/problem+json"
 
 
+FIELD_ERRORS = {
+    "anyOf": [
+        {"type": "array", "items": {"type": "string"}, "description": "the field's messages"},
+        {"type": "object", "description": "a nested object's or a list's fields (by index), the same way"},
+    ]
+}
+"""What ``errors`` holds for one field: its messages, or for a nested object or a list (its items
+by index, a mapping's keys under ``key``/``value``) the same mapping one level down."""
+
+
 class ProblemSchema(Schema):
     """Every error answer of the platform (RFC 9457), as the OpenAPI documents show it. Members
-    beyond these name what a program needs to act (``allowed``, ``case_status``, ``limit``…)."""
+    beyond these name what a program needs to act (``allowed``, ``case_status``, ``limit``…): RFC
+    9457 extension members, so the document allows additional properties (``unknown = INCLUDE``)."""
+
+    class Meta:
+        unknown = INCLUDE
 
     type = fields.Url(required=True, metadata={"description": "the problem's kind; its last part is the code"})
     title = fields.String(required=True, metadata={"description": "the kind in the reader's language"})
@@ -44,8 +58,10 @@ class ProblemSchema(Schema):
     request_id = fields.String(metadata={"description": "quote it to the park's desk"})
     errors = fields.Dict(
         keys=fields.String(),
-        values=fields.List(fields.String()),
-        metadata={"description": "per field of the request: what is wrong with it"},
+        metadata={
+            "description": "per field of the request: what is wrong with it",
+            "additionalProperties": FIELD_ERRORS,
+        },
     )
 
 

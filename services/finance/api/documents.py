@@ -169,7 +169,7 @@ class ApplicationDocument(MethodView):
             "200": {
                 "description": "The file's bytes, of the type they are (Content-Type), as an attachment "
                 "with a safe name (Content-Disposition, RFC 6266); ETag is their sha256.",
-                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
             },
             "304": {"description": "If-None-Match named the ETag: the file has not changed."},
         }

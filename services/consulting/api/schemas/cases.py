@@ -125,6 +125,7 @@ class AnswerShownSchema(Schema):
     value_label = DisplayName(
         name="value_label_en",
         name_zh="value_label_zh",
+        allow_none=True,
         metadata={"description": "a choice's label (several joined); null for other answers"},
     )
 

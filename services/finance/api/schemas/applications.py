@@ -89,7 +89,7 @@ class ReviewShownSchema(Schema):
     status_label = Label(REVIEW_STATUS, attribute="status")
     requested = fields.Dict(allow_none=True)
     decline_reason = fields.String(allow_none=True)
-    decline_reason_label = Label(DECLINE_REASON, attribute="decline_reason")
+    decline_reason_label = Label(DECLINE_REASON, attribute="decline_reason", allow_none=True)
     reason = Readable(allow_none=True)
     routed_at = ParkTime(required=True)
     updated_at = ParkTime(required=True)

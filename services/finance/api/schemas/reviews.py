@@ -74,7 +74,7 @@ class ReviewSchema(Schema):
     )
     resume_status = fields.String(allow_none=True, metadata={"description": "where the review resumes when answered"})
     decline_reason = fields.String(allow_none=True, metadata={"enum": list(DECLINE_REASONS)})
-    decline_reason_label = Label(DECLINE_REASON, attribute="decline_reason")
+    decline_reason_label = Label(DECLINE_REASON, attribute="decline_reason", allow_none=True)
     reason = Readable(allow_none=True)
     routed_at = ParkTime(required=True)
     updated_at = ParkTime(required=True)
