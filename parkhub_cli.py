@@ -10,6 +10,8 @@
     parkhub keys rotate                       retire the gateway's signing key, make a new one
     parkhub nginx-config [--listen P]         render nginx's config from the route table
     parkhub audit verify [DATABASE...]        check each audit trail's hash chain (exit 1: broken)
+    parkhub backup DIR                        embedded: every database, keys and files at one moment
+    parkhub restore DIR [--force]             embedded: a checked backup into PARKHUB_VAR_DIR's place
 
 Configuration comes from ``PARKHUB_*`` environment variables (see shared/settings.py).
 
@@ -27,6 +29,7 @@ import os
 import shutil
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from shared.settings import DATABASES, SERVICES, Settings
@@ -92,6 +95,15 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("action", choices=["verify"])
     audit.add_argument("databases", nargs="*", type=_database, metavar="DATABASE", help="default: all of them")
     audit.set_defaults(run=_audit)
+
+    backup = commands.add_parser("backup", help="embedded: back up every database, the keys and files")
+    backup.add_argument("directory", type=Path, help="where the backup goes (absent or empty)")
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser("restore", help="embedded: restore a backup (the platform stopped)")
+    restore.add_argument("directory", type=Path, help="a directory 'parkhub backup' wrote")
+    restore.add_argument("--force", action="store_true", help="replace databases that exist")
+    restore.set_defaults(run=_restore)
     return parser
 
 
@@ -348,6 +360,36 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             engine.dispose()
     return 1 if broken else 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    """The embedded platform at one moment into ``args.directory`` (embedded/backup.py); 1 when refused."""
+    from embedded.backup import BackupError, backup
+
+    try:
+        manifest = backup(settings, args.directory)
+    except BackupError as exc:
+        print(f"parkhub backup: {exc}", file=sys.stderr)
+        return 1
+    revisions = ", ".join(f"{name} at {db['migration_revision']}" for name, db in manifest["databases"].items())
+    print(f"backup of {manifest['taken_at']} written to {args.directory}: {revisions}; {len(manifest['files'])} files")
+    return 0
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    """A verified backup into the configured var dir (embedded/backup.py); 1 when refused."""
+    from embedded.backup import BackupError, restore
+
+    try:
+        restored = restore(settings, args.directory, force=args.force)
+    except BackupError as exc:
+        print(f"parkhub restore: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"restored {len(restored.databases)} databases and {restored.files} stored files into {settings.var_dir}; "
+        "run 'parkhub migrate' before starting the platform"
+    )
+    return 0
 
 
 if __name__ == "__main__":
