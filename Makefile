@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench chaos clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.booking_availability --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.idle --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.http --write docs/PERFORMANCE.md
+
+# The fault-injection tests (kill -9 of workers, APIs, the broker; issue 11) and their counts into
+# docs/RELIABILITY.md. About 7 minutes: the broker stays down 330 s (PARKHUB_CHAOS_BROKER_DOWN_SECONDS).
+chaos: $(VENV)/.installed-test
+	$(BIN)/pytest -p no:cacheprovider -m chaos -n 3 tests/chaos
+	$(BIN)/python -m tests.chaos.report --write docs/RELIABILITY.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
