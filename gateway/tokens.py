@@ -35,6 +35,7 @@ from gateway.models import ApiClient, RefreshToken, User
 from gateway.passwords import secret_matches
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
+from shared.http import token_refusals
 from shared.i18n import Text, _
 from shared.settings import Settings
 
@@ -145,20 +146,26 @@ def refresh_grant(uow: UnitOfWork, settings: Settings, *, refresh_token: str) ->
 
     Raises ``invalid_grant`` for a token that is unknown, revoked or expired (nothing changed).
     Returns a :class:`Refusal` when refusing changed something: a reused token, or one whose
-    subject is disabled, revokes its whole family (see the module docstring)."""
+    subject is disabled, revokes its whole family (see the module docstring). Every refusal is
+    also logged as a security event (:data:`shared.http.token_refusals.EVENT`, reason
+    ``refresh_*``), with the family and subject when the token is known, never the token."""
     now = utcnow()
     token = uow.session.get(RefreshToken, _digest(refresh_token), with_for_update=True)
     if token is None or token.revoked_at is not None:
+        _refused("refresh_unknown" if token is None else "refresh_revoked", token)
         raise OAuthError("invalid_grant", _("The refresh token is not valid; sign in again."))
     if token.used_at is not None:
+        _refused("refresh_reused", token)
         revoke_family(uow, token.family_id, actor=audit.SYSTEM, reason="reuse_detected")
         return Refusal(
             OAuthError("invalid_grant", _("The refresh token was already used; every session of it is revoked."))
         )
     if as_utc(token.expires_at) <= now:
+        _refused("refresh_expired", token)
         raise OAuthError("invalid_grant", _("The refresh token has expired; sign in again."))
     principal = load_principal(uow.session, token.subject)
     if principal is None or not _may_sign_in(principal):
+        _refused("refresh_subject_disabled", token)
         revoke_family(uow, token.family_id, actor=audit.SYSTEM, reason="subject_disabled")
         return Refusal(OAuthError("invalid_grant", _("The account or its organisation is disabled.")))
     successor = _new_refresh_token(uow, settings, subject=token.subject, family_id=token.family_id)
@@ -166,6 +173,14 @@ def refresh_grant(uow: UnitOfWork, settings: Settings, *, refresh_token: str) ->
     token.replaced_by = _digest(successor)
     claims = access_claims(principal)
     return IssuedTokens(_access_token(token.subject, claims, settings), settings.access_ttl_seconds, successor)
+
+
+def _refused(reason: str, token: RefreshToken | None) -> None:
+    """Log a refused refresh token as a security event: its family and subject, not its text."""
+    if token is None:
+        token_refusals.record(reason, header={}, claims={})
+    else:
+        token_refusals.record(reason, header={}, claims={"sub": token.subject}, family=token.family_id)
 
 
 def revoke(uow: UnitOfWork, *, token: str) -> bool:

@@ -85,12 +85,13 @@ def init_auth(app: Flask, settings: Settings, keys: KeySet | None = None) -> JWT
     # The reasons PyJWT gives are decoder internals: token_refusals says what is wrong in our words.
     manager.unauthorized_loader(token_refusals.missing)
     manager.invalid_token_loader(token_refusals.refused)
-    manager.expired_token_loader(lambda _h, _c: token_refusals.token_refused(token_refusals.EXPIRED))
-    manager.revoked_token_loader(lambda _h, _c: token_refusals.token_refused(token_refusals.REVOKED))
-    manager.needs_fresh_token_loader(lambda _h, _c: token_refusals.token_refused(token_refusals.NEEDS_FRESH))
-    manager.user_lookup_error_loader(lambda _h, _c: token_refusals.token_refused(token_refusals.SUBJECT_UNKNOWN))
+    # Each refusal of a token that was sent is also logged as a security event (token_refusals.EVENT).
+    manager.expired_token_loader(token_refusals.refused_as("expired", token_refusals.EXPIRED))
+    manager.revoked_token_loader(token_refusals.refused_as("revoked", token_refusals.REVOKED))
+    manager.needs_fresh_token_loader(token_refusals.refused_as("not_fresh", token_refusals.NEEDS_FRESH))
+    manager.user_lookup_error_loader(token_refusals.refused_as("subject_unknown", token_refusals.SUBJECT_UNKNOWN))
     manager.token_verification_failed_loader(
-        lambda _h, _c: token_refusals.token_refused(token_refusals.VERIFICATION_FAILED)
+        token_refusals.refused_as("verification_failed", token_refusals.VERIFICATION_FAILED)
     )
     return manager
 
