@@ -173,7 +173,9 @@ class SpaceInSchema(Schema):
 
     @post_load
     def to_columns(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        """Flatten into the space's columns."""
+        """Flatten into the space's columns. A PATCH loads partially, nested objects included
+        (``{"cancellation": {"late_fee_percent": "10"}}``): a column is set only from a member
+        that was sent, never read from one that was not (a KeyError, a 500)."""
         columns = {k: v for k, v in data.items() if k not in ("rules", "approval", "price", "cancellation")}
         columns.update(data.get("rules", {}))
         if "opening_hours" in data:
@@ -181,14 +183,19 @@ class SpaceInSchema(Schema):
                 day: [[p["opens"], p["closes"]] for p in periods] for day, periods in data["opening_hours"].items()
             }
         if "approval" in data:
-            columns["approval_mode"] = data["approval"]["mode"]
+            if "mode" in data["approval"]:
+                columns["approval_mode"] = data["approval"]["mode"]
             columns["approval_threshold"] = data["approval"].get("attendees_above")
         if "price" in data:
-            columns["hourly_price"] = data["price"]["hourly"]
+            if "hourly" in data["price"]:
+                columns["hourly_price"] = data["price"]["hourly"]
             columns["currency"] = data["price"].get("currency", "CNY")
-        if "cancellation" in data:
-            columns["free_cancel_hours"] = data["cancellation"]["free_until_hours_before"]
-            columns["late_cancel_fee_percent"] = data["cancellation"]["late_fee_percent"]
+        for member, column in (
+            ("free_until_hours_before", "free_cancel_hours"),
+            ("late_fee_percent", "late_cancel_fee_percent"),
+        ):
+            if member in data.get("cancellation", {}):
+                columns[column] = data["cancellation"][member]
         return columns
 
 
