@@ -233,7 +233,7 @@ class CaseSchema(Schema):
             "(breached, warned, met_late, running, met; null: no clock the reader sees)",
         },
     )
-    sla_state_label = Label(SLA_STATE, attribute="sla_state")
+    sla_state_label = Label(SLA_STATE, attribute="sla_state", allow_none=True)
     meetings = fields.List(
         fields.Nested(MeetingBriefSchema),
         allow_none=True,

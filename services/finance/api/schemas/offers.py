@@ -90,7 +90,7 @@ class OfferSchema(Schema):
     annual_rate = fields.Decimal(as_string=True, places=4, allow_none=True, metadata={"description": "nominal, %/year"})
     term_months = fields.Integer(allow_none=True)
     repayment_method = fields.String(allow_none=True, metadata={"enum": list(REPAYMENT_METHODS)})
-    repayment_method_label = Label(REPAYMENT_METHOD, attribute="repayment_method")
+    repayment_method_label = Label(REPAYMENT_METHOD, attribute="repayment_method", allow_none=True)
     fees = fields.List(fields.Nested(OfferFeeSchema), required=True)
     conditions = fields.String(allow_none=True)
     all_in_rate = fields.Decimal(
