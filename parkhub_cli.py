@@ -144,6 +144,11 @@ def _exit_on_signal(signum: int, _frame: Any) -> None:
     raise SystemExit(0)
 
 
+UPSTREAM_KEEPALIVE_SECONDS = 75
+"""How long a gunicorn API keeps an idle keep-alive connection: longer than nginx keeps one to
+reuse (60 s), so that nginx, not gunicorn, always closes it."""
+
+
 def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
     metrics_dir = _multiprocess_metrics(name)  # before anything imports prometheus-client's values
     from gunicorn.app.base import BaseApplication
@@ -160,6 +165,10 @@ def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
             self.cfg.set("threads", 8)
             self.cfg.set("timeout", 30)
             self.cfg.set("graceful_timeout", 10)
+            # nginx keeps idle upstream connections for 60 s (its default keepalive_timeout) and
+            # reuses them: gunicorn must not close one first (its default is 2 s), or a request
+            # nginx sends just as gunicorn closes gets a 502, never retried for a POST.
+            self.cfg.set("keepalive", UPSTREAM_KEEPALIVE_SECONDS)
             self.cfg.set("proc_name", f"parkhub-{name}")
             self.cfg.set("child_exit", _metrics_child_exit)
             if "control_socket_disable" in self.cfg.settings:
