@@ -59,7 +59,8 @@ class Operation:
     """The organisation, reservation, case or application id, when known."""
     resolved_by_reading: bool = False
     refusal: str = ""
-    """The status and problem type of a 4xx (for the report of a run, not for the counts)."""
+    """Why it was not a 2xx: the status and problem type, or the connection error (for the
+    report of a run, not for the counts)."""
 
 
 @dataclass

@@ -157,15 +157,15 @@ class Stream:
         """One request of ``op``: its answer when 2xx; else the op's outcome is set and None."""
         try:
             answer = http.request(method, f"{self.base_url}{path}", timeout=15, **kwargs)
-        except requests.RequestException:
-            op.outcome = "unknown"
+        except requests.RequestException as exc:
+            op.outcome, op.refusal = "unknown", f"{type(exc).__name__} {method} {path.split('/')[3]}"
             return None
         if answer.status_code < 300:
             return answer
         op.outcome = "refused" if answer.status_code < 500 else "unknown"
-        if op.outcome == "refused":
-            problem = answer.json() if answer.headers.get("Content-Type", "").endswith("json") else {}
-            op.refusal = f"{answer.status_code} {problem.get('type', '').rsplit('/', 1)[-1]} {path.split('/')[3]}"
+        problem = answer.json() if answer.headers.get("Content-Type", "").endswith("json") else {}
+        kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
+        op.refusal = f"{answer.status_code} {kind} {method} {path.split('/')[3]}"
         return None
 
     def _organisation(self, http: requests.Session, n: int) -> None:
@@ -419,21 +419,27 @@ def chaos_platform(
     with fresh databases and a namespace of its own, its workers on metrics ports, a probe
     declared; the probe and the namespace removed at the end."""
     namespaces = BusNamespaces(bus_url)
-    with running_platform(
-        postgres_databases, namespaces, tmp_path_factory, budget_seconds=budget_seconds, PARKHUB_RATE_LIMIT=RATE_LIMIT
-    ) as platform:
-        chaos = Chaos(platform, Probe(bus_url, platform.env["PARKHUB_BUS_NAMESPACE"]))
-        try:
-            chaos.probe.declare()
-            chaos.with_metrics()
-            yield chaos
-        finally:
-            chaos.databases.dispose()
-            chaos.probe.delete()
     try:
-        namespaces.delete_all()
-    except Exception:  # noqa: BLE001 - a private node may be gone already
-        pass
+        with running_platform(
+            postgres_databases,
+            namespaces,
+            tmp_path_factory,
+            budget_seconds=budget_seconds,
+            PARKHUB_RATE_LIMIT=RATE_LIMIT,
+        ) as platform:
+            chaos = Chaos(platform, Probe(bus_url, platform.env["PARKHUB_BUS_NAMESPACE"]))
+            try:
+                chaos.probe.declare()
+                chaos.with_metrics()
+                yield chaos
+            finally:
+                chaos.databases.dispose()
+                chaos.probe.delete()
+    finally:
+        try:
+            namespaces.delete_all()
+        except Exception:  # noqa: BLE001 - a private node may be gone already: nothing to clean then
+            pass
 
 
 # -- small helpers ---------------------------------------------------------------------------
@@ -467,7 +473,7 @@ def summary(counts: Counts, ledger: Ledger) -> str:
     outcomes = ledger.outcomes()
     refusals = Counter(op.refusal for op in ledger.operations if op.refusal)
     return (
-        f"{len(ledger.operations)} operations ({dict(outcomes)}, refusals {dict(refusals)});"
+        f"{len(ledger.operations)} operations ({dict(outcomes)}, not 2xx: {dict(refusals)});"
         f" problems: {counts.problems()[:10]}"
     )
 
