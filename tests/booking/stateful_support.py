@@ -20,12 +20,15 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import psycopg
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,6 +44,7 @@ from shared.settings import Settings
 from tests.booking import factories
 from tests.booking.conftest import Api, register_organisations, write_jwks
 from tests.conftest import make_settings
+from tests.servers import PostgresDatabases
 
 SCRATCH = Path("/dev/shm")
 
@@ -108,6 +112,17 @@ def postgres_world(url: str, var: Path, key: rsa.RSAPrivateKey) -> World:
     return _world(make_settings(var, PARKHUB_DB_BOOKING=url), key, var, owns_var=False)
 
 
+def copy_postgres_database(databases: PostgresDatabases, template: str) -> str:
+    """A new database copied from ``template`` (a migrated one nobody is connected to), dropped
+    with the others at the end of the session; its URL."""
+    source = urlsplit(template).path.lstrip("/")
+    name = f"{source}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(databases.admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    databases.created.append(name)
+    return template.rsplit("/", 1)[0] + f"/{name}"
+
+
 def _world(settings: Settings, key: rsa.RSAPrivateKey, var: Path, *, owns_var: bool) -> World:
     write_jwks(settings, key)
     database = booking_database(settings)
@@ -149,6 +164,7 @@ def reservations(db: Database) -> dict[str, dict[str, Any]]:
                 Reservation.hold_end,
                 Reservation.org_id,
                 Reservation.booked_by,
+                Reservation.cancellation_fee,
             )
         ).mappings()
         return {row["id"]: dict(row) for row in rows}
