@@ -124,7 +124,12 @@ def backup(settings: Settings, target: Path) -> dict[str, Any]:
         for service, directory in stores.items():
             if directory.is_dir():
                 # A file being written is a hidden temporary until renamed: not a stored file yet.
-                shutil.copytree(directory, target / "files" / service, ignore=shutil.ignore_patterns(".incoming-*"))
+                shutil.copytree(
+                    directory,
+                    target / "files" / service,
+                    ignore=shutil.ignore_patterns(".incoming-*"),
+                    copy_function=_copy_unless_deleted,
+                )
     manifest = {
         "format": FORMAT,
         "kind": "parkhub-embedded-backup",
@@ -169,6 +174,15 @@ def _online_copy(source: Path, copy: Path) -> None:
         reader.close()
 
 
+def _copy_unless_deleted(source: str, target: str) -> None:
+    """A file of a store, unless it is gone: a transaction that committed its row's deletion
+    before the locks removes the file just after its commit, maybe while the copy runs."""
+    try:
+        shutil.copy2(source, target)
+    except FileNotFoundError:
+        pass
+
+
 def _revision(database: Path) -> str | None:
     connection = sqlite3.connect(database)
     try:
@@ -190,14 +204,15 @@ def verify(source: Path) -> dict[str, Any]:
     if not manifest_path.is_file():
         raise BackupError(f"{source} holds no {MANIFEST}: not a ParkHub backup, or a partial one")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
         files: dict[str, str] = dict(manifest["files"])
-        databases: dict[str, Any] = dict(manifest["databases"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BackupError(f"{manifest_path} is not a backup manifest: {exc}") from exc
-    if manifest.get("kind") != "parkhub-embedded-backup" or manifest.get("format") != FORMAT:
+        databases = {name: str(entry["file"]) for name, entry in dict(manifest["databases"]).items()}
+        kind, version = manifest.get("kind"), manifest.get("format")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BackupError(f"{manifest_path} is not a backup manifest: {exc!r}") from exc
+    if kind != "parkhub-embedded-backup" or version != FORMAT:
         raise BackupError(f"{manifest_path} is not a manifest of this version's embedded backups")
-    absent = [name for name in DATABASES if databases.get(name, {}).get("file") not in files]
+    absent = [name for name in DATABASES if databases.get(name) not in files]
     if absent:
         raise BackupError(f"the backup lacks the database(s) {', '.join(absent)}")
     present = set(_listed(source))

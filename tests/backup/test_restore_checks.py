@@ -90,8 +90,12 @@ def test_a_restore_into_a_fresh_directory_has_the_same_data(backed_up: Path, tmp
         (lambda b: b.joinpath("keys", "extra.pem").write_text("?"), "not in the manifest: keys/extra.pem"),
         (lambda b: b.joinpath("manifest.json").unlink(), "holds no manifest.json"),
         (lambda b: b.joinpath("manifest.json").write_text("{"), "is not a backup manifest"),
+        (
+            lambda b: b.joinpath("manifest.json").write_text('{"files": {}, "databases": [1]}'),
+            "is not a backup manifest",
+        ),
     ],
-    ids=["tampered", "partial", "extra-file", "no-manifest", "garbled-manifest"],
+    ids=["tampered", "partial", "extra-file", "no-manifest", "garbled-manifest", "wrong-manifest"],
 )
 def test_a_damaged_backup_is_refused_and_nothing_is_written(
     backed_up: Path,
