@@ -201,6 +201,30 @@ class BookingMachine(RuleBasedStateMachine):
         assert 400 <= answer.status_code < 500, answer.json
         assert support.fingerprint(self.db) == before, answer.json
 
+    def hold_event(self, org: str, space: str | None, when: Any, attendees: int) -> dict[str, Any]:
+        """Consulting's request for a room for ``org`` (a new request id), as an envelope."""
+        start, end = interval(when)
+        request_id = str(uuid.uuid4())
+        return Event(
+            type="booking.room_hold.requested",
+            source="/parkhub/consulting",
+            data={
+                "request_id": request_id,
+                "requester": "consulting",
+                "org_id": org,
+                "requested_by": "user:alice" if org == ORG_A else "user:carol",
+                "requested_by_name": "Requester",
+                "title": "Meeting with counsel",
+                "starts_at": start.astimezone(UTC).isoformat(),
+                "ends_at": end.astimezone(UTC).isoformat(),
+                "attendees": attendees,
+                "space_id": self.spaces[space].id if space else None,
+                "visitors": [{"name": "Attorney Liu", "company": "Sichuan IP Law Firm", "car_plate": "川A66666"}],
+            },
+            correlationid=f"req-{request_id[:8]}",
+            orgid=org,
+        ).to_dict()
+
     def pick(self, pick: int) -> str:
         """One of the example's reservations, by its place among those made (shrinks to the first)."""
         return self.expected[pick % len(self.expected)]
@@ -472,27 +496,8 @@ class BookingMachine(RuleBasedStateMachine):
     )
     def hold_requested(self, org: str, space: str | None, when: Any, attendees: int) -> dict[str, Any]:
         """Consulting asks for a room; whatever booking answers, the answer names the request."""
-        start, end = interval(when)
-        request_id = str(uuid.uuid4())
-        event = Event(
-            type="booking.room_hold.requested",
-            source="/parkhub/consulting",
-            data={
-                "request_id": request_id,
-                "requester": "consulting",
-                "org_id": org,
-                "requested_by": "user:alice" if org == ORG_A else "user:carol",
-                "requested_by_name": "Requester",
-                "title": "Meeting with counsel",
-                "starts_at": start.astimezone(UTC).isoformat(),
-                "ends_at": end.astimezone(UTC).isoformat(),
-                "attendees": attendees,
-                "space_id": self.spaces[space].id if space else None,
-                "visitors": [{"name": "Attorney Liu", "company": "Sichuan IP Law Firm", "car_plate": "川A66666"}],
-            },
-            correlationid=f"req-{request_id[:8]}",
-            orgid=org,
-        ).to_dict()
+        event = self.hold_event(org, space, when, attendees)
+        request_id = event["data"]["request_id"]
         mark = support.last_outbox_id(self.db)
         assert self.world.deliver(event) == "handled"
         _, written_now = support.outbox_after(self.db, mark)
