@@ -109,7 +109,22 @@ def backup(settings: Settings, target: Path) -> dict[str, Any]:
         raise BackupError(f"no database to back up: {', '.join(missing)} (run 'parkhub migrate' first?)")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} is not an empty directory: a backup never overwrites anything")
-    (target / "databases").mkdir(parents=True, exist_ok=True)
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        return _copy_everything(settings, sources, target)
+    except BaseException:
+        # The directory was empty: what is in it now is this backup's half, which must not be
+        # mistaken for a backup (it has no manifest) nor block the next attempt.
+        for entry in target.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        raise
+
+
+def _copy_everything(settings: Settings, sources: dict[str, Path], target: Path) -> dict[str, Any]:
+    (target / "databases").mkdir()
     revisions: dict[str, str | None] = {}
     taken_at = ""
     with _all_write_locks(sources):

@@ -223,3 +223,24 @@ def test_events_still_in_the_outboxes_are_delivered_once_after_a_restore(
     organisations_count = rows(restored["gateway"], "SELECT count(*) FROM organisations")
     for service in SERVICES:
         assert rows(restored[service], "SELECT count(*) FROM directory_organisations") == organisations_count
+
+
+def test_a_backup_that_cannot_take_a_lock_leaves_nothing_behind(
+    seeded_platform: Path, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer holding a database past the wait: the backup gives up, says which database, and
+    leaves the directory empty (no half backup to mistake for one, nothing blocking a retry)."""
+    var = tmp_path / "var"
+    shutil.copytree(seeded_platform, var)
+    monkeypatch.setattr("embedded.backup.LOCK_SECONDS", 0.3)
+    writer = sqlite3.connect(var / "consulting.db", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        code, _, err = cli(var, "backup", str(tmp_path / "backup"))
+    finally:
+        writer.close()
+    assert code == 1 and "the consulting database stayed locked" in err
+    assert list((tmp_path / "backup").iterdir()) == []
+    with sqlite3.connect(var / "gateway.db") as connection:  # the locks taken before were let go
+        connection.execute("UPDATE organisations SET version = version")
+    assert cli(var, "backup", str(tmp_path / "backup"))[0] == 0
