@@ -9,7 +9,8 @@
     parkhub dead-letters list|replay SERVICE  staff tools for events a service could not handle
     parkhub keys rotate                       retire the gateway's signing key, make a new one
     parkhub nginx-config [--listen P]         render nginx's config from the route table
-    parkhub audit verify [DATABASE...]        check each audit trail's hash chain (exit 1: broken)
+    parkhub audit verify|seal [DATABASE...]   check each audit trail's hash chain (exit 1: broken);
+                                              seal rows a crashed process left unsealed
     parkhub backup DIR                        embedded: every database, keys and files at one moment
     parkhub restore DIR [--force]             embedded: a checked backup into PARKHUB_VAR_DIR's place
 
@@ -91,8 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     nginx.add_argument("--listen", default="8080")
     nginx.set_defaults(run=_nginx_config)
 
-    audit = commands.add_parser("audit", help="verify the audit trails' hash chains")
-    audit.add_argument("action", choices=["verify"])
+    audit = commands.add_parser("audit", help="verify the audit trails' hash chains (or seal leftover rows)")
+    audit.add_argument("action", choices=["verify", "seal"])
     audit.add_argument("databases", nargs="*", type=_database, metavar="DATABASE", help="default: all of them")
     audit.set_defaults(run=_audit)
 
@@ -348,10 +349,11 @@ def _database(name: str) -> str:
 
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:
-    """One line per audit trail (``booking.transitions: 1234 rows, chain intact``); 1 if any is broken."""
+    """``verify``: one line per audit trail (``booking.transitions: 1234 rows, chain intact``), 1 if
+    any is broken. ``seal``: seal the rows left unsealed (a process died between commit and seal)."""
     from sqlalchemy import create_engine, pool
 
-    from shared.audit import chained_tables, verify
+    from shared.audit import chained_tables, seal_pending, verify
 
     broken = False
     for name in args.databases or DATABASES:
@@ -363,6 +365,9 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
             continue
         engine = create_engine(settings.database_url(name), poolclass=pool.NullPool)
         try:
+            if args.action == "seal":
+                print(f"{name}: {seal_pending(engine, tables)} row(s) sealed", flush=True)
+                continue
             for report in verify(engine, name, tables):
                 print(report.line(), flush=True)
                 broken = broken or not report.intact
