@@ -165,6 +165,8 @@ def reservations(db: Database) -> dict[str, dict[str, Any]]:
                 Reservation.org_id,
                 Reservation.booked_by,
                 Reservation.cancellation_fee,
+                Reservation.starts_at,
+                Reservation.ends_at,
             )
         ).mappings()
         return {row["id"]: dict(row) for row in rows}
