@@ -54,9 +54,10 @@ pytestmark = [pytest.mark.chaos]
 
 POISON = "Poison Pill Holdings"
 HEALTHY = 20
-RETRY = RetryPolicy(attempts=4, base_seconds=0.4)
-"""Four attempts, 0.4 + 0.8 + 1.6 s apart: 2.8 s from the first attempt to the dead letter, long
-enough to see whether the events behind the poison wait for it."""
+RETRY = RetryPolicy(attempts=4, base_seconds=0.6)
+"""Four attempts, 0.6 + 1.2 + 2.4 s apart: 4.2 s from the first attempt to the dead letter, long
+enough to see whether the events behind the poison wait for it (they take well under a second,
+a few on a loaded machine)."""
 TOPOLOGY = Topology.of({"notify": [REGISTERED]})
 WAIT_SECONDS = 30.0
 
