@@ -92,6 +92,12 @@ def current_database() -> Database:
     return service_context().database
 
 
+RETRY_AFTER = {
+    "description": "seconds to wait before sending the request again",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
 class PlatformApi(Api):  # type: ignore[misc]  # flask-smorest has no types
     """flask-smorest's ``Api`` whose error responses are what the platform answers: problem+json
     (:class:`ProblemSchema`), not flask-smorest's own JSON error. Operations refer to them by
@@ -110,6 +116,8 @@ class PlatformApi(Api):  # type: ignore[misc]  # flask-smorest has no types
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
+                response["headers"] = {"Retry-After": RETRY_AFTER}
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
         default = {"description": "A problem (application/problem+json)", "schema": self.ERROR_SCHEMA}

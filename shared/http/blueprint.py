@@ -80,11 +80,12 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest
 
 def problems_of(method: str, has_path_parameters: bool, manual_doc: dict[str, Any]) -> dict[str, str]:
     """The problems every operation of this shape may answer, as references to the responses
-    the platform's ``Api`` registers (application/problem+json): 401 and 403 unless it is public
+    the platform's ``Api`` registers (application/problem+json): 429 and 503 always (the edge's
+    rate limit, a database away; both with ``Retry-After``), 401 and 403 unless it is public
     (``security: []``), 404 when its path names something, 409 for a change, 412 and 428 when it
     takes ``If-Match``. A view documents its own (a 422 with its schema) with ``@blp.alt_response``
     or ``@blp.doc``, which win."""
-    problems: dict[str, str] = {}
+    problems: dict[str, str] = {"429": "TOO_MANY_REQUESTS", "503": "SERVICE_UNAVAILABLE"}
     if manual_doc.get("security") != []:
         problems |= {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}
     if has_path_parameters:

@@ -284,3 +284,44 @@ def test_a_space_patched_with_part_of_a_nested_object_keeps_the_rest(demo_park: 
     assert changed.status_code == 200, changed.get_data(as_text=True)
     assert changed.json["cancellation"] == {**before.json["cancellation"], "late_fee_percent": "10.00"}
     assert changed.json["price"] == before.json["price"]
+
+
+def test_every_operation_documents_the_rate_limit_and_an_absent_database(seeded_platform: Path, tmp_path: Path) -> None:
+    """Any request may be refused by the edge's rate limit (429) or find its database away
+    (503), both with ``Retry-After``: every operation documents both, and a real 429 holds to
+    what the document says of it (status, problem+json, its schema, the header's type)."""
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    for park in running_park(seeded_platform, tmp_path, PARKHUB_RATE_LIMIT="3/minute"):
+        document = park.client.get("/api/v1/openapi.json").json
+        lacking = [
+            f"{method.upper()} {path}"
+            for path, item in document["paths"].items()
+            for method, operation in item.items()
+            if isinstance(operation, dict) and not {"429", "503"} <= set(operation.get("responses", {}))
+        ]
+        assert lacking == []
+        for name in ("TOO_MANY_REQUESTS", "SERVICE_UNAVAILABLE"):
+            answer = document["components"]["responses"][name]
+            assert list(answer["content"]) == ["application/problem+json"]
+            assert answer["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
+
+        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", park.platform.wsgi)
+        case = schema["/api/v1/me"]["GET"].Case(headers={"Authorization": f"Bearer {park.token('alice')}"})
+        statuses = [case.call().status_code for _ in range(3)]
+        refused = case.call()
+        assert statuses == [200, 200, 200] and refused.status_code == 429
+        case.validate_response(
+            refused,
+            checks=[
+                status_code_conformance,
+                content_type_conformance,
+                response_schema_conformance,
+                response_headers_conformance,
+            ],
+        )
