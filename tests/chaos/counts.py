@@ -156,7 +156,8 @@ class Counts:
     outbox: dict[str, list[dict[str, Any]]]
     """Per database: its outbox rows above the watermark (event_id, type, aggregate, confirmed)."""
     inboxes: dict[str, set[str]]
-    dead_letters: dict[str, int]
+    dead_letters: Counter[tuple[str, str]]
+    """Rows in the dead-letter tables, per (database, event type): all of them, not only the stream's."""
     probe: Counter[str] | None
     """Copies per event id seen on the probe queue (None: no broker, the embedded mode)."""
     dropped: Counter[str] | None
@@ -189,14 +190,18 @@ class Counts:
                 for r in rows
             ]
         inboxes = {s: {r[0] for r in databases.rows(s, "SELECT event_id FROM inbox")} for s in SERVICES}
-        letters = {n: int(databases.rows(n, "SELECT count(*) FROM dead_letters")[0][0]) for n in DATABASES}
+        letters: Counter[tuple[str, str]] = Counter()
+        for name in DATABASES:
+            for event_type, count in databases.rows(name, "SELECT type, count(*) FROM dead_letters GROUP BY type"):
+                letters[name, event_type] += int(count)
         organisations = {op.subject_id for op in ledger.committed() if op.kind.startswith("identity.organisation.")}
         twice = effects_twice(databases) + directory_behind(databases, organisations)
         return cls(ledger, outbox, inboxes, letters, probe, dropped, twice)
 
     def types(self) -> list[str]:
         seen = {row["type"] for rows in self.outbox.values() for row in rows}
-        return sorted(seen | {op.kind for op in self.ledger.operations})
+        lettered = {event_type for _, event_type in self.dead_letters}
+        return sorted(seen | lettered | {op.kind for op in self.ledger.operations})
 
     def rows_of(self, event_type: str) -> list[dict[str, Any]]:
         return [row for rows in self.outbox.values() for row in rows if row["type"] == event_type]
@@ -226,10 +231,8 @@ class Counts:
                 line["probe"] = sum(self.probe[i] > 0 for i in ids) if event_type in SUBSCRIBERS else "–"
                 line["probe copies"] = sum(self.probe[i] for i in ids) if event_type in SUBSCRIBERS else "–"
             line["duplicates dropped"] = self.dropped[event_type] if self.dropped is not None else "–"
+            line["dead letters"] = sum(n for (_, t), n in self.dead_letters.items() if t == event_type)
             table.append(line)
-        total_letters = sum(self.dead_letters.values())
-        for line in table:
-            line["dead letters"] = total_letters if line is table[-1] else ""
         return table
 
     def problems(self) -> list[str]:
@@ -249,18 +252,9 @@ class Counts:
                         found.append(f"{event_type} {row['event_id']}: missing in {service}'s inbox")
                 if self.probe is not None and event_type in SUBSCRIBERS and not self.probe[row["event_id"]]:
                     found.append(f"{event_type} {row['event_id']}: never reached the probe queue")
-        found.extend(f"{name}: {n} dead letters" for name, n in self.dead_letters.items() if n)
+        found.extend(f"{name}: {n} dead letters of {t}" for (name, t), n in self.dead_letters.items() if n)
         found.extend(self.effects_twice)
         return found
-
-    def pending(self) -> int:
-        """Events not yet everywhere they should be (the convergence wait's measure)."""
-        return sum(
-            (not row["confirmed"] and row["type"] in SUBSCRIBERS)
-            + sum(row["event_id"] not in self.inboxes[s] for s in SUBSCRIBERS.get(row["type"], ()))
-            for rows in self.outbox.values()
-            for row in rows
-        )
 
 
 _TWICE: list[tuple[str, str, str]] = [
