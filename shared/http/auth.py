@@ -3,7 +3,8 @@
 Access tokens are RS256 JWTs signed by the gateway; the public keys come from its JWKS (a URL in
 the distributed mode, the file the gateway writes under ``var/keys`` in the embedded one). A token
 is accepted only with a known ``kid``, a valid signature, our issuer and audience, an unexpired
-``exp`` and ``type == "access"``; anything else is a 401 problem.
+``exp`` and ``type == "access"``, and not revoked since (:mod:`shared.revocation`: the
+service's snapshot of ``access_revocations``, no query per request); anything else is a 401 problem.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import jwt
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_jwt_extended import JWTManager, verify_jwt_in_request
 from flask_jwt_extended.exceptions import NoAuthorizationError
 
+from shared.db import Database
 from shared.errors import PermissionDenied
 from shared.http import token_refusals
 from shared.i18n import Listing, _, label
 from shared.principal import ROLES, STAFF_ROLES, Principal
+from shared.revocation import RevocationList
 from shared.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,8 +67,11 @@ class KeySet:
         self._keys = {k.key_id: k.key for k in keyset.keys if k.key_id}
 
 
-def init_auth(app: Flask, settings: Settings, keys: KeySet | None = None) -> JWTManager:
-    """Configure token verification on ``app``; all failures become 401 problems."""
+def init_auth(
+    app: Flask, settings: Settings, keys: KeySet | None = None, *, database: Database | None = None
+) -> JWTManager:
+    """Configure token verification on ``app``; all failures become 401 problems. With
+    ``database`` (the service's own), a token revoked there is refused too (reason ``revoked``)."""
     app.config.update(
         JWT_ALGORITHM="RS256",
         JWT_DECODE_ALGORITHMS=["RS256"],
@@ -81,6 +87,11 @@ def init_auth(app: Flask, settings: Settings, keys: KeySet | None = None) -> JWT
     manager = JWTManager(app)
     keys = keys or KeySet(settings.jwks_source)
     manager.decode_key_loader(lambda header, _claims: keys.key(header.get("kid")))
+    if database is not None:
+        revoked = RevocationList(database, refresh_seconds=settings.revocation_refresh_seconds)
+        app.extensions["parkhub.revocations"] = revoked
+        # Asked after the signature and claims held; a True answer is the revoked_token_loader's 401.
+        manager.token_in_blocklist_loader(lambda _header, claims: revoked.refuses(claims))
 
     # The reasons PyJWT gives are decoder internals: token_refusals says what is wrong in our words.
     manager.unauthorized_loader(token_refusals.missing)
@@ -111,13 +122,19 @@ def current_principal() -> Principal:
 
 def caller() -> Principal | None:
     """The verified caller, or None when the request carries no token; an invalid token raises
-    (→ 401). Verified on first use and cached on ``flask.g`` for the rest of the request."""
-    if "parkhub_caller" in g:
-        cached: Principal | None = g.parkhub_caller
-        return cached
+    (→ 401). Verified on first use and cached on ``flask.g`` for the rest of the request.
+
+    The cache names the request it belongs to: ``g`` is the app context's, and Flask reuses an
+    app context still pushed (a streamed answer whose iterator was not closed yet) for the next
+    request on the thread, which must never be served as the previous caller."""
+    here = request.environ  # one per request (WSGI), unlike the app context
+    cached = g.get("parkhub_caller")
+    if cached is not None and cached[0] is here:
+        known: Principal | None = cached[1]
+        return known
     verified = verify_jwt_in_request(optional=True)
     principal = None if verified is None else _principal_of(verified[1])
-    g.parkhub_caller = principal
+    g.parkhub_caller = (here, principal)
     return principal
 
 

@@ -28,6 +28,7 @@ import re
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -481,6 +482,8 @@ class Rig:
     world: World
     databases: list[tuple[Database, MetaData]]
     cells: dict[str, int] = field(default_factory=lambda: {"refused": 0, "allowed": 0})
+    allowed_answers: Counter[int] = field(default_factory=Counter)
+    """The statuses of the allowed cells: how many were done (2xx), judged stale (412)..."""
 
 
 @pytest.fixture(scope="module")
@@ -632,6 +635,7 @@ def test_authorization_matrix(rig: Rig) -> None:
                 cell = fresh_target(w, route, target) if rule.fresh else target
                 response = send(w, rule, caller, method, path_of(route, cell.params), if_match=STALE)
                 rig.cells["allowed"] += 1
+                rig.allowed_answers[response.status_code] += 1
                 ok = (
                     response.status_code == status
                     if status != ALLOWED
@@ -643,7 +647,8 @@ def test_authorization_matrix(rig: Rig) -> None:
                         f"got {response.status_code} {response.get_data(as_text=True)[:160]}"
                     )
     elapsed = time.monotonic() - started
-    print(f"\nauthz matrix: {len(MATRIX)} routes, {rig.cells} cells in {elapsed:.1f}s")
+    answers = dict(sorted(rig.allowed_answers.items()))
+    print(f"\nauthz matrix: {len(MATRIX)} routes, {rig.cells} cells in {elapsed:.1f}s; allowed answered {answers}")
     assert not wrong, f"{len(wrong)} cells answered otherwise than the matrix says:\n" + "\n".join(wrong)
 
 
@@ -663,3 +668,20 @@ def test_bola_a_tenant_never_gets_a_2xx_on_another_organisations_object(rig: Rig
                 seen += 1
                 assert not 200 <= response.status_code < 300, (method, route, caller, response.get_json())
     assert seen > 100, seen
+
+
+def test_a_streamed_answer_left_open_lends_its_caller_to_no_later_request(rig: Rig) -> None:
+    """Found by this matrix: a streamed CSV export keeps its request's context (and Flask its app
+    context) until its iterator is closed, and the next request on the thread reused it, caller
+    and all: an anonymous request read alice's reservations. The cached caller now names its
+    request (shared/http/auth.py ``caller``)."""
+    w = rig.world
+    export = w.park.as_user("alice", "GET", "/api/v1/booking/reports/reservations.csv" + w.period())
+    try:
+        assert export.status_code == 200 and export.is_streamed
+        anonymous = w.park.client.get("/api/v1/booking/reservations")
+        refused(anonymous, 401, "an anonymous request after alice's open export")
+        as_bob = w.park.as_user("bob", "GET", "/api/v1/booking/reports/utilisation" + w.period())
+        refused(as_bob, 403, "bob after alice's open export")  # bob, not alice, and not admin
+    finally:
+        export.close()
