@@ -348,17 +348,23 @@ class Chaos:
         os.kill(victim, signal.SIGKILL)
         return victim, time.monotonic()
 
-    def restart_api(self, name: str, port: int) -> tuple[float, float]:
-        """Start a killed gunicorn master again once its port is free (its orphaned workers
-        serve on until they see their parent gone, then finish their requests and leave);
-        the seconds until the port was free, and until the new master answered."""
+    def restart_apis(self, names: list[str]) -> dict[str, tuple[float, float]]:
+        """Start killed gunicorn masters again, each once its port is free (orphaned workers
+        serve on until they see their parent gone, then finish their requests and leave); per
+        name, the seconds until its port was free and until the new master answered."""
         started = time.monotonic()
-        wait_until(lambda: not listening(port), f"{name}'s old workers to let go of :{port}", 30)
-        free = time.monotonic() - started
-        self.start(name, self.command(name))
-        path = "/.well-known/jwks.json" if name == "gateway" else f"/api/v1/{name.removeprefix('api-')}/health"
-        wait_until(lambda: answers(f"http://127.0.0.1:{port}{path}"), f"{name} to answer again", 30)
-        return free, time.monotonic() - started
+        ports = {name: self.port_of(name) for name in names}
+        free = {}
+        for name, port in ports.items():  # the orphans of all of them leave at the same time
+            wait_until(lambda port=port: not listening(port), f"{name}'s old workers to let go of :{port}", 30)
+            free[name] = time.monotonic() - started
+            self.start(name, self.command(name))
+        answered = {}
+        for name, port in ports.items():
+            path = "/.well-known/jwks.json" if name == "gateway" else f"/api/v1/{name.removeprefix('api-')}/health"
+            wait_until(lambda url=f"http://127.0.0.1:{port}{path}": answers(url), f"{name} to answer again", 30)
+            answered[name] = time.monotonic() - started
+        return {name: (free[name], answered[name]) for name in names}
 
     def port_of(self, name: str) -> int:
         command = self.command(name)
