@@ -38,7 +38,7 @@ from gateway.commands import (
     UpdateOrganisation,
     UpdateUser,
 )
-from gateway.models import ApiClient, Organisation, User
+from gateway.models import REVOCATIONS, ApiClient, Organisation, User
 from gateway.passwords import hash_secret
 from shared.clock import utcnow
 from shared.db import UnitOfWork
@@ -52,6 +52,7 @@ from shared.events.identity import (
 )
 from shared.i18n import Message, _
 from shared.principal import Principal
+from shared.revocation import revoke_access
 
 Row = TypeVar("Row", Organisation, User, ApiClient)
 
@@ -120,8 +121,13 @@ def create_user(cmd: CreateUser, *, uow: UnitOfWork) -> User:
     return user
 
 
-def update_user(cmd: UpdateUser, *, uow: UnitOfWork) -> User:
-    """Change a user's name, email, roles, password or active flag (same reach as create)."""
+def update_user(cmd: UpdateUser, *, uow: UnitOfWork, access_ttl_seconds: int) -> User:
+    """Change a user's name, email, roles, password or active flag (same reach as create).
+
+    Deactivating the user or changing their roles also revokes every access token issued to them
+    so far (``identity.access.revoked``, :mod:`shared.revocation`): a token still carrying the
+    old roles, or a deactivated user's, is refused everywhere though it has not expired.
+    ``access_ttl_seconds`` is the tokens' lifetime (how long the revocation matters)."""
     user = _get(uow, User, cmd.user_id, _no_user(cmd.user_id))
     try:
         access.check_may_manage_users(cmd.actor, user.organisation, cmd.changes.get("roles", user.roles))
@@ -144,6 +150,9 @@ def update_user(cmd: UpdateUser, *, uow: UnitOfWork) -> User:
     _audit(uow, cmd.actor, "user", user.id, "updated", before=before, after=after)
     if changed:  # a new password alone is nobody else's business
         uow.publish(USER_UPDATED.type, user.event_data(), subject=user.id, orgid=user.organisation_id)
+    cut_off = _access_cut_off(before, user.active, user.roles, deactivated="deactivated", re_roled="roles_changed")
+    if cut_off is not None:
+        revoke_access(uow, REVOCATIONS, subject=user.subject, reason=cut_off, lifetime_seconds=access_ttl_seconds)
     return user
 
 
@@ -174,8 +183,10 @@ def create_api_client(cmd: CreateApiClient, *, uow: UnitOfWork, client_secrets: 
     return client, secret
 
 
-def update_api_client(cmd: UpdateApiClient, *, uow: UnitOfWork) -> ApiClient:
-    """Rename, re-role, deactivate or reactivate a client (the view admits park admins)."""
+def update_api_client(cmd: UpdateApiClient, *, uow: UnitOfWork, access_ttl_seconds: int) -> ApiClient:
+    """Rename, re-role, deactivate or reactivate a client (the view admits park admins).
+    Deactivating it or changing its roles revokes its access tokens issued so far (as
+    :func:`update_user` does for a person)."""
     client = _get(uow, ApiClient, cmd.client_id, _no_api_client(cmd.client_id))
     if "roles" in cmd.changes:
         access.check_roles_fit(client.organisation, cmd.changes["roles"])
@@ -189,7 +200,25 @@ def update_api_client(cmd: UpdateApiClient, *, uow: UnitOfWork) -> ApiClient:
     client.updated_at = utcnow()
     uow.session.flush()  # the UPDATE checks and raises the version
     _audit(uow, cmd.actor, "api_client", client.client_id, "updated", before=before, after=_client_state(client))
+    cut_off = _access_cut_off(
+        before, client.active, client.roles, deactivated="client_deactivated", re_roled="client_roles_changed"
+    )
+    if cut_off is not None:
+        revoke_access(uow, REVOCATIONS, subject=client.subject, reason=cut_off, lifetime_seconds=access_ttl_seconds)
     return client
+
+
+def _access_cut_off(
+    before: Mapping[str, Any], active: bool, roles: Sequence[str], *, deactivated: str, re_roled: str
+) -> str | None:
+    """Why a change must revoke the access tokens issued so far, or None: a principal
+    deactivated, or whose roles changed (its tokens carry the old ones). Reactivating or
+    renaming revokes nothing."""
+    if before["active"] and not active:
+        return deactivated
+    if sorted(before["roles"]) != sorted(roles):
+        return re_roled
+    return None
 
 
 def rotate_client_secret(

@@ -18,6 +18,7 @@ from shared.bus.tables import BigId, define_messaging_tables
 from shared.db import Database, database_for, metadata
 from shared.events.identity import PARTNER_KINDS
 from shared.principal import STAFF_ROLES
+from shared.revocation import define_revocation_table
 from shared.settings import Settings
 
 NAME = "gateway"
@@ -38,6 +39,8 @@ class Base(DeclarativeBase):
 
 
 messaging = define_messaging_tables(Base.metadata)
+REVOCATIONS = define_revocation_table(Base.metadata)
+"""Access tokens the gateway revoked: written with the event, read by its own verification."""
 AUDIT_HEADS = define_chain_heads(Base.metadata)
 
 

@@ -2,7 +2,9 @@
 
 Access tokens are RS256 JWTs minted with flask-jwt-extended (so they need the gateway's app
 context): ``sub`` (``user:<id>`` or ``client:<client_id>``), ``org``, ``org_kind``, ``roles``,
-``name``, ``type=access``, ``iss``, ``aud``, ``exp``, ``jti``; the header names the ``kid``.
+``name``, ``type=access``, ``iss``, ``aud``, ``exp``, ``jti``, and for a sign-in (password and
+refresh grants) ``sid``, the refresh-token family: revoking the family revokes its access tokens
+too (:mod:`shared.revocation`). The header names the ``kid``.
 
 Refresh tokens are opaque random strings; the table keeps only their SHA-256 (``jti``). Each use
 rotates: the presented token is marked used and replaced by a new one of the same family (one
@@ -31,12 +33,13 @@ from sqlalchemy.orm import Session
 
 from gateway import audit
 from gateway.client_secrets import ClientSecrets
-from gateway.models import ApiClient, RefreshToken, User
+from gateway.models import REVOCATIONS, ApiClient, RefreshToken, User
 from gateway.passwords import secret_matches
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
 from shared.http import token_refusals
 from shared.i18n import Text, _
+from shared.revocation import revoke_access
 from shared.settings import Settings
 
 REFRESH_PREFIX = "rt_"
@@ -131,8 +134,10 @@ def upgrade_client_secret(
 def password_grant(uow: UnitOfWork, settings: Settings, grantee: Grantee) -> IssuedTokens:
     """Sign in a user already verified by :func:`verify_password`: a new refresh-token family
     starts in ``uow``. The caller commits."""
-    refresh = _new_refresh_token(uow, settings, subject=grantee.subject, family_id=str(uuid.uuid4()))
-    return IssuedTokens(_access_token(grantee.subject, grantee.claims, settings), settings.access_ttl_seconds, refresh)
+    family_id = str(uuid.uuid4())
+    refresh = _new_refresh_token(uow, settings, subject=grantee.subject, family_id=family_id)
+    access_token = _access_token(grantee.subject, grantee.claims, settings, session_id=family_id)
+    return IssuedTokens(access_token, settings.access_ttl_seconds, refresh)
 
 
 def client_credentials_grant(settings: Settings, grantee: Grantee) -> IssuedTokens:
@@ -156,7 +161,7 @@ def refresh_grant(uow: UnitOfWork, settings: Settings, *, refresh_token: str) ->
         raise OAuthError("invalid_grant", _("The refresh token is not valid; sign in again."))
     if token.used_at is not None:
         _refused("refresh_reused", token)
-        revoke_family(uow, token.family_id, actor=audit.SYSTEM, reason="reuse_detected")
+        revoke_family(uow, settings, token, actor=audit.SYSTEM, reason="reuse_detected")
         return Refusal(
             OAuthError("invalid_grant", _("The refresh token was already used; every session of it is revoked."))
         )
@@ -166,13 +171,14 @@ def refresh_grant(uow: UnitOfWork, settings: Settings, *, refresh_token: str) ->
     principal = load_principal(uow.session, token.subject)
     if principal is None or not _may_sign_in(principal):
         _refused("refresh_subject_disabled", token)
-        revoke_family(uow, token.family_id, actor=audit.SYSTEM, reason="subject_disabled")
+        revoke_family(uow, settings, token, actor=audit.SYSTEM, reason="subject_disabled")
         return Refusal(OAuthError("invalid_grant", _("The account or its organisation is disabled.")))
     successor = _new_refresh_token(uow, settings, subject=token.subject, family_id=token.family_id)
     token.used_at = now
     token.replaced_by = _digest(successor)
     claims = access_claims(principal)
-    return IssuedTokens(_access_token(token.subject, claims, settings), settings.access_ttl_seconds, successor)
+    access_token = _access_token(token.subject, claims, settings, session_id=token.family_id)
+    return IssuedTokens(access_token, settings.access_ttl_seconds, successor)
 
 
 def _refused(reason: str, token: RefreshToken | None) -> None:
@@ -183,23 +189,38 @@ def _refused(reason: str, token: RefreshToken | None) -> None:
         token_refusals.record(reason, header={}, claims={"sub": token.subject}, family=token.family_id)
 
 
-def revoke(uow: UnitOfWork, *, token: str) -> bool:
+def revoke(uow: UnitOfWork, settings: Settings, *, token: str) -> bool:
     """RFC 7009: revoke the family of a refresh token (logout) in ``uow``; the caller commits.
     Unknown tokens and access tokens are ignored (the endpoint answers 200 regardless); returns
     whether a family was revoked."""
     row = uow.session.get(RefreshToken, _digest(token))
     if row is None or row.revoked_at is not None:
         return False
-    revoke_family(uow, row.family_id, actor=row.subject, reason="logout")
+    revoke_family(uow, settings, row, actor=row.subject, reason="logout")
     return True
 
 
-def revoke_family(uow: UnitOfWork, family_id: str, *, actor: str, reason: str) -> None:
-    """Revoke every live token of a family and audit it; the caller commits."""
+_ACCESS_REVOCATION_REASON = {"logout": "logout", "reuse_detected": "reuse_detected", "subject_disabled": "deactivated"}
+"""A family's revocation reason as ``identity.access.revoked`` names it."""
+
+
+def revoke_family(uow: UnitOfWork, settings: Settings, token: RefreshToken, *, actor: str, reason: str) -> None:
+    """Revoke every live token of ``token``'s family, and the access tokens of that sign-in
+    everywhere (``identity.access.revoked`` with its ``session_id``), and audit it; the caller
+    commits."""
+    family_id = token.family_id
     uow.session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+    revoke_access(
+        uow,
+        REVOCATIONS,
+        subject=token.subject,
+        session_id=family_id,
+        reason=_ACCESS_REVOCATION_REASON[reason],
+        lifetime_seconds=settings.access_ttl_seconds,
     )
     audit.record(
         uow,
@@ -235,12 +256,12 @@ def access_claims(principal: Principal) -> dict[str, object]:
     }
 
 
-def _access_token(subject: str, claims: dict[str, object], settings: Settings) -> str:
+def _access_token(subject: str, claims: dict[str, object], settings: Settings, *, session_id: str | None = None) -> str:
     key = current_app.extensions["parkhub.signing_key"]
     return str(
         create_access_token(
             identity=subject,
-            additional_claims=claims,
+            additional_claims=claims if session_id is None else {**claims, "sid": session_id},
             additional_headers={"kid": key.kid},
             expires_delta=timedelta(seconds=settings.access_ttl_seconds),
         )

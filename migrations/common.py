@@ -105,3 +105,23 @@ def create_directory_v1() -> None:
 
 def drop_directory_v1() -> None:
     op.drop_table("directory_organisations")
+
+
+def create_access_revocations_v1() -> None:
+    """Access tokens revoked before they expire (shared.revocation): a subject's cut-off or a
+    sign-in's, kept until ``expires_at``."""
+    op.create_table(
+        "access_revocations",
+        sa.Column("kind", sa.String(10), nullable=False),
+        sa.Column("key", sa.String(120), nullable=False),
+        sa.Column("not_before", TS, nullable=False),
+        sa.Column("expires_at", TS, nullable=False),
+        sa.Column("reason", sa.String(40), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "key", name="pk_access_revocations"),
+    )
+    op.create_index("ix_access_revocations_expires_at", "access_revocations", ["expires_at"])
+
+
+def drop_access_revocations_v1() -> None:
+    op.drop_index("ix_access_revocations_expires_at", table_name="access_revocations")
+    op.drop_table("access_revocations")

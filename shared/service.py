@@ -28,6 +28,7 @@ from shared.bus.tables import MessagingTables, define_messaging_tables
 from shared.clock import as_utc, utcnow
 from shared.db import Database, database_for
 from shared.directory import define_directory_table
+from shared.revocation import define_revocation_table
 from shared.settings import Settings
 from shared.tracing import span
 
@@ -38,11 +39,13 @@ Work = Callable[..., int]
 @dataclass(frozen=True)
 class ServiceTables:
     """The tables every service database holds besides its domain's: the messaging tables
-    (outbox, inbox, dead letters, idempotency keys) and the organisation directory."""
+    (outbox, inbox, dead letters, idempotency keys), the organisation directory and the access
+    tokens revoked (:mod:`shared.revocation`)."""
 
     name: str
     messaging: MessagingTables
     directory: Table
+    revocations: Table
 
     def database(self, settings: Settings) -> Database:
         """The process-wide :class:`Database` of this service under ``settings``."""
@@ -50,8 +53,10 @@ class ServiceTables:
 
 
 def service_tables(name: str, metadata: MetaData) -> ServiceTables:
-    """Declare the messaging tables and the directory in a service's ``metadata``."""
-    return ServiceTables(name, define_messaging_tables(metadata), define_directory_table(metadata))
+    """Declare the messaging tables, the directory and the revocations in a service's ``metadata``."""
+    return ServiceTables(
+        name, define_messaging_tables(metadata), define_directory_table(metadata), define_revocation_table(metadata)
+    )
 
 
 def takes_settings(work: Callable[..., Any]) -> bool:

@@ -36,6 +36,9 @@ class Settings:
     audience: str = "parkhub-api"
     access_ttl_seconds: int = 900
     refresh_ttl_seconds: int = 30 * 24 * 3600
+    revocation_refresh_seconds: float = 2.0
+    """How stale a service's snapshot of revoked access tokens may be (``PARKHUB_REVOCATION_REFRESH_SECONDS``;
+    0: re-read on every request): a revocation holds everywhere within event delivery + this."""
     signing_key_pem: str = ""
     client_secret_key: str = field(default="", repr=False)
     """The gateway's key for hashing partner client secrets (HMAC); empty: generated under var/keys."""
@@ -124,6 +127,7 @@ class Settings:
                 audience=env.get("PARKHUB_AUDIENCE", "parkhub-api"),
                 access_ttl_seconds=int(env.get("PARKHUB_ACCESS_TTL", "900")),
                 refresh_ttl_seconds=int(env.get("PARKHUB_REFRESH_TTL", str(30 * 24 * 3600))),
+                revocation_refresh_seconds=float(env.get("PARKHUB_REVOCATION_REFRESH_SECONDS", "2") or "2"),
                 signing_key_pem=env.get("PARKHUB_SIGNING_KEY", ""),
                 client_secret_key=env.get("PARKHUB_CLIENT_SECRET_KEY", ""),
                 portal_origins=tuple(

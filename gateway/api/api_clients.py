@@ -23,6 +23,7 @@ from gateway.api.schemas import (
     ApiClientWithSecretSchema,
 )
 from gateway.models import ApiClient
+from shared.http.app import service_context
 from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.pagination import page_schema
@@ -86,9 +87,11 @@ class ApiClientById(MethodView):
     @blp.doc(parameters=[IF_MATCH])
     def patch(self, body: dict[str, Any], client_id: str) -> Any:
         """Rename, change roles, or deactivate (``active: false``) a client; needs ``If-Match``.
-        A deactivated client gets no new tokens."""
+        A deactivated client gets no new tokens, and its tokens (as after a change of roles) are
+        refused everywhere within seconds."""
         command = commands.UpdateApiClient(current_principal(), client_id, body, if_match_versions())
-        client = execute(handlers.update_api_client, command)
+        ttl = service_context().settings.access_ttl_seconds
+        client = execute(partial(handlers.update_api_client, access_ttl_seconds=ttl), command)
         return client, 200, {"ETag": etag(client.version)}
 
 

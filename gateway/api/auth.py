@@ -86,7 +86,7 @@ def revoke(form: dict[str, str]) -> Any:
     if not form.get("token"):
         return oauth_problem(OAuthError("invalid_request", _("Send the token to revoke in the form field 'token'.")))
     with unit_of_work() as uow:
-        tokens.revoke(uow, token=form["token"])
+        tokens.revoke(uow, service_context().settings, token=form["token"])
         uow.commit()
     return Response(status=200, headers=NO_STORE)
 

@@ -6,6 +6,7 @@ organisation, with tenant roles only; desk staff read. Anyone may read their own
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask.views import MethodView
@@ -14,6 +15,7 @@ from gateway import commands, handlers, queries
 from gateway.access import USER_MANAGERS, USER_READERS
 from gateway.api.schemas import UserCreateSchema, UserPatchSchema, UserQuerySchema, UserSchema
 from gateway.models import User
+from shared.http.app import service_context
 from shared.http.auth import current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
@@ -72,7 +74,9 @@ class UserById(MethodView):
     @blp.doc(parameters=[IF_MATCH])
     def patch(self, body: dict[str, Any], user_id: Any) -> Any:
         """Change name, email, roles, password or ``active`` (deactivated accounts cannot sign
-        in, and their refresh tokens stop working); needs ``If-Match``."""
+        in, their refresh tokens stop working, and their access tokens, like those of a change of
+        roles, are refused everywhere within seconds); needs ``If-Match``."""
         command = commands.UpdateUser(current_principal(), str(user_id), body, if_match_versions())
-        user = execute(handlers.update_user, command)
+        ttl = service_context().settings.access_ttl_seconds
+        user = execute(partial(handlers.update_user, access_ttl_seconds=ttl), command)
         return user, 200, _headers(user)

@@ -16,13 +16,15 @@ from collections.abc import Callable
 
 from services.booking.handlers.holds import hold_room, release_room
 from services.booking.handlers.rounds import record_round, withdraw_round
-from services.booking.models import directory
+from services.booking.models import TABLES, directory
 from shared.directory import directory_handlers
 from shared.events.booking import ROOM_HOLD_RELEASED, ROOM_HOLD_REQUESTED
 from shared.events.finance import APPLICATION_CLOSED, APPLICATION_OFFER_ACCEPTED, APPLICATION_WITHDRAWN
+from shared.revocation import revocation_handlers
 
 HANDLERS: dict[str, Callable[..., None]] = {
     **directory_handlers(directory),
+    **revocation_handlers(TABLES.revocations),
     ROOM_HOLD_REQUESTED.type: hold_room,
     ROOM_HOLD_RELEASED.type: release_room,
     APPLICATION_OFFER_ACCEPTED.type: record_round,

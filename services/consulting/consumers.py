@@ -13,9 +13,11 @@ from services.consulting.handlers.meetings import ANSWER_OF_EVENT, on_booking_an
 from services.consulting.handlers.valuations import on_ip_valuation_requested
 from services.consulting.models import TABLES
 from shared.directory import directory_handlers
+from shared.revocation import revocation_handlers
 
 HANDLERS: dict[str, Callable[..., None]] = {
     **directory_handlers(TABLES.directory),
+    **revocation_handlers(TABLES.revocations),
     # Finance's IP valuations: one valuation case per request (handlers.valuations).
     "finance.ip_valuation.requested": on_ip_valuation_requested,
     # Booking's answers to the room holds of meetings, matched on request_id (handlers.meetings).

@@ -16,9 +16,11 @@ from services.notify.models import TABLES
 from services.notify.rules.recipients import AUDIENCES_BY_EVENT
 from shared.directory import directory_handlers
 from shared.events.identity import USER_REGISTERED, USER_UPDATED
+from shared.revocation import revocation_handlers
 
 HANDLERS: dict[str, Callable[..., None]] = {
     **directory_handlers(TABLES.directory),
+    **revocation_handlers(TABLES.revocations),
     USER_REGISTERED.type: keep_person,
     USER_UPDATED.type: keep_person,
     **{event_type: take for event_type in AUDIENCES_BY_EVENT},

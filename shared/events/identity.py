@@ -61,3 +61,39 @@ USER_REGISTERED = register(Contract("identity.user.registered", 1, UserV1, "A us
 USER_UPDATED = register(
     Contract("identity.user.updated", 1, UserV1, "A user's name, e-mail, roles or active flag changed.")
 )
+
+
+REVOCATION_REASONS = (
+    "deactivated",
+    "roles_changed",
+    "logout",
+    "reuse_detected",
+    "client_deactivated",
+    "client_roles_changed",
+)
+
+
+class AccessRevokedV1(Schema):
+    """Access tokens to refuse from now on, though their signature and ``exp`` still hold.
+
+    Without ``session_id``: every token of ``subject`` (``user:<id>``, ``client:<client_id>``)
+    issued before ``not_before`` (a subject-wide cut-off). With it: every token whose ``sid`` is
+    that sign-in (a refresh-token family), whenever issued. ``expires_at`` is when the last
+    token concerned expires (``not_before`` + the gateway's access-token lifetime): services may
+    forget the revocation after it."""
+
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    session_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=36))
+    not_before = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(REVOCATION_REASONS))
+
+
+ACCESS_REVOKED = register(
+    Contract(
+        "identity.access.revoked",
+        1,
+        AccessRevokedV1,
+        "Access tokens of a subject issued before a moment, or of one sign-in, are revoked.",
+    )
+)

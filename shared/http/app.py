@@ -193,7 +193,7 @@ def create_service_app(
     init_request_ids(app, name)
     init_telemetry(app, name, database)  # after the request id: its log line is inside the span
     init_languages(app)
-    init_auth(app, settings)
+    init_auth(app, settings, database=database)
 
     from shared.http.ops import ops_blueprint  # noqa: PLC0415 - it imports this module
 

@@ -3,7 +3,8 @@
 Access tokens are RS256 JWTs signed by the gateway; the public keys come from its JWKS (a URL in
 the distributed mode, the file the gateway writes under ``var/keys`` in the embedded one). A token
 is accepted only with a known ``kid``, a valid signature, our issuer and audience, an unexpired
-``exp`` and ``type == "access"``; anything else is a 401 problem.
+``exp`` and ``type == "access"``, and not revoked since (:mod:`shared.revocation`: the
+service's snapshot of ``access_revocations``, no query per request); anything else is a 401 problem.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from flask import Flask, g, request
 from flask_jwt_extended import JWTManager, verify_jwt_in_request
 from flask_jwt_extended.exceptions import NoAuthorizationError
 
+from shared.db import Database
 from shared.errors import PermissionDenied
 from shared.http import token_refusals
 from shared.i18n import Listing, _, label
 from shared.principal import ROLES, STAFF_ROLES, Principal
+from shared.revocation import RevocationList
 from shared.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,8 +67,11 @@ class KeySet:
         self._keys = {k.key_id: k.key for k in keyset.keys if k.key_id}
 
 
-def init_auth(app: Flask, settings: Settings, keys: KeySet | None = None) -> JWTManager:
-    """Configure token verification on ``app``; all failures become 401 problems."""
+def init_auth(
+    app: Flask, settings: Settings, keys: KeySet | None = None, *, database: Database | None = None
+) -> JWTManager:
+    """Configure token verification on ``app``; all failures become 401 problems. With
+    ``database`` (the service's own), a token revoked there is refused too (reason ``revoked``)."""
     app.config.update(
         JWT_ALGORITHM="RS256",
         JWT_DECODE_ALGORITHMS=["RS256"],
@@ -81,6 +87,11 @@ def init_auth(app: Flask, settings: Settings, keys: KeySet | None = None) -> JWT
     manager = JWTManager(app)
     keys = keys or KeySet(settings.jwks_source)
     manager.decode_key_loader(lambda header, _claims: keys.key(header.get("kid")))
+    if database is not None:
+        revoked = RevocationList(database, refresh_seconds=settings.revocation_refresh_seconds)
+        app.extensions["parkhub.revocations"] = revoked
+        # Asked after the signature and claims held; a True answer is the revoked_token_loader's 401.
+        manager.token_in_blocklist_loader(lambda _header, claims: revoked.refuses(claims))
 
     # The reasons PyJWT gives are decoder internals: token_refusals says what is wrong in our words.
     manager.unauthorized_loader(token_refusals.missing)

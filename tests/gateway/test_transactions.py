@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from gateway import commands, handlers, tokens
-from gateway.models import ApiClient, AuditEntry, Organisation, RefreshToken, User
+from gateway.models import REVOCATIONS, ApiClient, AuditEntry, Organisation, RefreshToken, User
 from gateway.seed import SEEDER
 from shared.db import Database, UnitOfWork
 from shared.settings import Settings
@@ -34,6 +34,7 @@ def state(db: Database) -> dict[str, Any]:
             "refresh": sorted((t.jti, t.used_at, t.revoked_at) for t in session.scalars(select(RefreshToken))),
             "audit": session.scalar(select(func.count()).select_from(AuditEntry)),
             "outbox": session.scalar(select(func.count()).select_from(db.messaging.outbox)),
+            "revocations": session.scalar(select(func.count()).select_from(REVOCATIONS)),
         }
 
 
@@ -58,8 +59,11 @@ HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, str]], object]] = {
         uow=uow,
     ),
     "update_user": lambda uow, ids: handlers.update_user(
-        commands.UpdateUser(SEEDER, ids["bob"], {"display_name": "Robert Li", "password": "another-password"}),
+        commands.UpdateUser(
+            SEEDER, ids["bob"], {"display_name": "Robert Li", "password": "another-password", "active": False}
+        ),
         uow=uow,
+        access_ttl_seconds=900,
     ),
 }
 
@@ -85,7 +89,9 @@ def test_api_client_handlers_leave_nothing_without_the_callers_commit(app: Flask
             commands.CreateApiClient(SEEDER, "Loan desk", known["bank"]), uow=uow, client_secrets=client_secrets
         )
     with db.unit_of_work() as uow:
-        handlers.update_api_client(commands.UpdateApiClient(SEEDER, "shudu-bank-demo", {"active": False}), uow=uow)
+        handlers.update_api_client(
+            commands.UpdateApiClient(SEEDER, "shudu-bank-demo", {"active": False}), uow=uow, access_ttl_seconds=900
+        )
     with db.unit_of_work() as uow:
         handlers.rotate_client_secret(
             commands.RotateClientSecret(SEEDER, "shudu-bank-demo"), uow=uow, client_secrets=client_secrets
@@ -110,7 +116,7 @@ def test_grants_and_revocation_leave_nothing_without_the_callers_commit(
             tokens.refresh_grant(uow, gateway_settings, refresh_token=issued.refresh_token), tokens.Refusal
         )
     with db.unit_of_work() as uow:
-        assert tokens.revoke(uow, token=issued.refresh_token)
+        assert tokens.revoke(uow, gateway_settings, token=issued.refresh_token)
     assert state(db) == before
 
 
