@@ -41,7 +41,9 @@ from tests.integration.platform import running_platform
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow, pytest.mark.chaos]
 
-BUDGET_SECONDS = 150.0
+BUDGET_SECONDS = 240.0
+"""The whole platform's time, start included: its start (migrate, seed, nine processes) took 72 s
+alone and 109 s beside other tests on a loaded 2-CPU machine; what follows takes about 45 s."""
 OUTAGE_SECONDS = 10.0
 ANSWER_BOUND = 5.0
 """No request may wait longer than this for its answer while the database is away (no hang)."""
@@ -184,6 +186,7 @@ def test_postgresql_stopped_for_ten_seconds(rabbitmq_url: str, tmp_path_factory:
         try:
             stream.wait_for_operations(16, 30)
             before = len(stream.ledger.operations)
+            stop_began = time.monotonic()
             cluster.stop("fast")
             down_at = time.monotonic()
             time.sleep(2)
@@ -199,13 +202,18 @@ def test_postgresql_stopped_for_ten_seconds(rabbitmq_url: str, tmp_path_factory:
         assert not stream.errors, stream.errors
         health_after = wait_for_health(chaos, up_at)
         counts, took = chaos.converge(stream.ledger, CONVERGE_SECONDS)
+        counts.dropped = None  # no worker serves metrics here: the report says "not measured", not 0
         converged = time.monotonic() - started
 
     answers = stream.answers
     outage = [a for a in answers if a.started >= down_at and a.started + a.seconds <= up_from]
     phases = {
-        "before the stop": [a for a in answers if a.started + a.seconds < down_at],
+        "before the stop": [a for a in answers if a.started + a.seconds < stop_began],
+        "while pg_ctl stopped it": [a for a in answers if a.started + a.seconds >= stop_began and a.started < down_at],
         "database stopped": outage,
+        "while pg_ctl started it": [
+            a for a in answers if down_at <= a.started < up_at and a.started + a.seconds > up_from
+        ],
         "after the start": [a for a in answers if a.started >= up_at],
     }
     report.record(
