@@ -235,3 +235,54 @@ def test_the_event_delivered_twice_or_published_again_changes_nothing(park: Park
         assert inbox.deliver({**event, "id": f"{event['id'][:-4]}cafe", "data": older}) is Outcome.HANDLED
     assert {service: revocation_rows(park, service) for service in SERVICES} == rows
     assert_revoked(park, signed_in["access_token"])
+
+
+def test_a_database_that_cannot_be_read_keeps_the_last_snapshot(park: Park, caplog: pytest.LogCaptureFixture) -> None:
+    signed_in = sign_in(park, "bob")
+    change_user(park, "bob", {"active": False})
+    settle(park)
+    assert_revoked(park, signed_in["access_token"])  # every service's snapshot now holds bob's cut-off
+
+    booking = importlib.import_module("services.booking.worker").participant(park.platform.settings).database
+    with booking.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE access_revocations RENAME TO access_revocations_away")
+    caplog.set_level(logging.WARNING, logger="parkhub.auth")
+    assert_revoked(park, signed_in["access_token"])
+    unreadable = [
+        r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg.get("event") == "revocations.unreadable"
+    ]
+    assert unreadable and {m["service"] for m in unreadable} == {"booking"}
+
+
+def test_the_snapshot_is_read_once_a_period_not_once_a_request(seeded_platform: Path, tmp_path: Path) -> None:
+    """With a 1 s period: many requests cost at most one read each period, and a revocation is
+    refused once the period has passed (event delivery + period, the documented bound)."""
+    from sqlalchemy import event as sql_event
+
+    for park in running_park(seeded_platform, tmp_path, PARKHUB_REVOCATION_REFRESH_SECONDS="1"):
+        token = sign_in(park, "bob")["access_token"]
+        booking = importlib.import_module("services.booking.worker").participant(park.platform.settings).database
+        reads: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if "access_revocations" in statement:
+                reads.append(statement)
+
+        sql_event.listen(booking.engine, "before_cursor_execute", count)
+        path = DOORS["booking"]
+        started = time.monotonic()
+        for _ in range(30):
+            assert park.client.get(path, headers={"Authorization": f"Bearer {token}"}).status_code == 403
+        elapsed = time.monotonic() - started
+        assert len(reads) <= 1 + int(elapsed), (len(reads), elapsed)
+
+        change_user(park, "bob", {"active": False})
+        settle(park)
+        delivered = time.monotonic()
+        status = 403
+        while status != 401 and time.monotonic() - delivered < 5:
+            status = park.client.get(path, headers={"Authorization": f"Bearer {token}"}).status_code
+            time.sleep(0.05)
+        assert status == 401
+        assert time.monotonic() - delivered <= 1.5  # within the period (and a request's time)
+        sql_event.remove(booking.engine, "before_cursor_execute", count)
