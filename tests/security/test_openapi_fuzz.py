@@ -29,7 +29,7 @@ documented methods (and ``HEAD``/``OPTIONS``, which Flask answers for every rout
 keeps the one 500 the fuzz found (a partial nested object in a space's PATCH).
 
 Cost: about 11,000 requests at 5 examples (1.5 min of CPU for the file on the 2-CPU machine);
-``PARKHUB_FUZZ_EXAMPLES=25`` sends about 16,000.
+``PARKHUB_FUZZ_EXAMPLES=25`` sends about 15,000.
 """
 
 from __future__ import annotations
