@@ -156,7 +156,7 @@ GATEWAY_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/organisations"): admin(body=lambda w: w.new_organisation()),
     ("GET", "/api/v1/organisations/<uuid:organisation_id>"): sees(*SIGNED_IN, on="organisation"),
     ("PATCH", "/api/v1/organisations/<uuid:organisation_id>"): admin(
-        on="organisation", body={"phone": "028-6666 0000"}
+        on="organisation", body={"contact_email": "office@example.cn"}
     ),
     ("GET", "/api/v1/users"): only(TA, *STAFF),
     ("POST", "/api/v1/users"): only(TA, A, body=lambda w: w.new_user()),
@@ -183,7 +183,7 @@ BOOKING_RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{BK}/spaces"): admin(body=lambda w: w.new_space()),
     ("GET", f"{BK}/spaces/<uuid:space_id>"): anyone(on="space"),
     ("PATCH", f"{BK}/spaces/<uuid:space_id>"): admin(on="space", body={"description": "Refurbished in 2026."}),
-    ("GET", f"{BK}/spaces/<uuid:space_id>/timeline"): anyone(on="space", query="?days=1"),
+    ("GET", f"{BK}/spaces/<uuid:space_id>/timeline"): anyone(on="space"),
     ("GET", f"{BK}/spaces/<uuid:space_id>/closures"): anyone(on="space"),
     ("POST", f"{BK}/spaces/<uuid:space_id>/closures"): admin(on="space", body=lambda w: w.closure_body()),
     ("DELETE", f"{BK}/spaces/<uuid:space_id>/closures/<uuid:closure_id>"): admin(on="closure", fresh=True),
@@ -438,7 +438,9 @@ NOTIFY_RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{NO}/notifications/read-all"): anyone(),
     ("POST", f"{NO}/notifications/<uuid:notification_id>/read"): sees(*SIGNED_IN, on="notification"),
     ("GET", f"{NO}/preferences"): anyone(),
-    ("PUT", f"{NO}/preferences"): anyone(body={"language": "zh-CN", "kinds": {}}),
+    ("PUT", f"{NO}/preferences"): anyone(
+        body={"language": "zh", "kinds": [{"kind": "case", "in_app": True, "email": False}]}
+    ),
     ("GET", f"{NO}/timeline"): only(*TENANTS, *STAFF),
     # Webhooks: a partner agent manages its organisation's endpoints; nobody else has any.
     ("GET", f"{NO}/webhooks"): only(*PARTNERS),
