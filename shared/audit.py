@@ -8,7 +8,7 @@ of each of its chains in ``audit_chain_heads`` (one row per audit table: last se
 
 Handlers insert audit rows as before (ORM, anywhere in their transaction, and may read them back).
 A session event notes which audit tables a flush inserted into; right after the session commits,
-:func:`seal_pending` locks each such chain's head row, hashes the committed unsealed rows in
+:func:`seal_on` locks each such chain's head row, hashes the committed unsealed rows in
 insertion order, writes their chain columns and moves the head, in one short transaction of its
 own (why not inside the committing one: see there). Rows are append-only in the database itself
 (triggers made by the migrations, ``migrations/audit_chain_v1.py``): the only update a row ever
@@ -58,15 +58,15 @@ CHAIN_COLUMNS = ("chain_seq", "prev_hash", "row_hash")
 
 _PENDING = "parkhub.audit.pending"
 """``Session.info`` key: the audit tables this transaction inserted rows into."""
-_COMMITTED = "parkhub.audit.committed"
-"""``Session.info`` key: those tables once the transaction committed, until it has ended."""
+_CONNECTION = "parkhub.audit.connection"
+"""``Session.info`` key: the committing transaction's connection, which the seal reuses."""
 
 
 class Chained:
     """Mix into an audit table's model (before ``Base``): its rows are sealed into a hash chain.
 
     The three columns stay NULL until the row is sealed, right after the commit that inserted it
-    (:func:`seal_pending`).
+    (:func:`seal_on`).
     ``chain_seq`` is unique (a unique index, so SQLite adds the column without rebuilding the
     table, and its triggers survive).
     """
@@ -137,6 +137,10 @@ SEAL_GRACE = timedelta(seconds=60)
 """How long a committed row may stay unsealed before :func:`verify` calls it broken (its seal runs
 milliseconds after its commit; a process that died in between leaves it to the next seal)."""
 
+SEAL_OPTION = "parkhub_audit_seal"
+"""The execution option that marks the seal's connection (what counts a request's own transactions
+and statements, e.g. tests/booking/test_request_cost.py, can tell the seal's apart)."""
+
 _log = logging.getLogger("parkhub.audit")
 
 
@@ -148,36 +152,56 @@ def _note_inserted(session: Session, _flush_context: Any) -> None:
         session.info.setdefault(_PENDING, set()).update(tables)
 
 
+@event.listens_for(Session, "before_commit")
+def _keep_connection(session: Session) -> None:
+    # The seal runs on the committing transaction's own connection, still checked out right after
+    # the commit: a request never holds two connections, nor checks one out twice. The commit's
+    # own flush comes after this hook: flush first, so its audit rows are noted too.
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    if _PENDING in session.info:
+        session.info[_CONNECTION] = session.connection()
+
+
 @event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    # A savepoint's release is not the commit; the outermost commit hands its tables on.
-    if not session.in_nested_transaction() and _PENDING in session.info:
-        session.info[_COMMITTED] = session.info.pop(_PENDING)
+def _seal_after_commit(session: Session) -> None:
+    # Every committing session seals (units of work, seeds, scripts alike); a savepoint's release
+    # is not the commit.
+    if session.in_nested_transaction():
+        return
+    tables = session.info.pop(_PENDING, None)
+    connection = session.info.pop(_CONNECTION, None)
+    if tables and connection is not None:
+        seal_on(connection, tables)
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _seal_after_commit(session: Session, transaction: Any) -> None:
-    # Every committing session seals (units of work, seeds, scripts alike). Only once the
-    # transaction has ended, so its connection is back in the pool: a request never holds two.
-    if transaction.parent is not None:
-        return
-    session.info.pop(_PENDING, None)  # rolled back: those rows are gone
-    tables = session.info.pop(_COMMITTED, None)
-    if tables:
-        seal_pending(session.get_bind(), tables)  # type: ignore[arg-type]
+def _forget(session: Session, transaction: Any) -> None:
+    # A rolled-back transaction's rows are gone: nothing of it is left to seal.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_CONNECTION, None)
 
 
 def seal_pending(engine: Engine, tables: Iterable[Table]) -> int:
+    """Seal the committed, unsealed rows of ``tables`` on a connection of ``engine`` (the CLI's
+    ``parkhub audit seal``: rows a process that died between commit and seal left)."""
+    with engine.connect() as connection:
+        return seal_on(connection, tables)
+
+
+def seal_on(connection: Connection, tables: Iterable[Table]) -> int:
     """Seal every committed, unsealed row of ``tables`` into its chain; returns how many.
 
-    Runs right after the commit that inserted the rows, in a short transaction of its own, and
-    sweeps every unsealed row of the table (its own and any a crashed process left), in key order.
-    Why not inside the business transaction: its head lock would be held until that commit, so
-    every writer of a trail would queue at its end while still holding all its own row locks (the
-    quota counter's, a reservation's): the head would stretch every hot lock into one global queue
-    (measured: tests/booking/test_quota_concurrency_postgres.py, 3.8 of 8 sessions waiting on the
-    counter instead of about 1). Meanwhile a committed row is already immutable: the triggers let
-    an unsealed row take its seal and nothing else.
+    Runs right after the commit that inserted the rows, in a short transaction of its own on the
+    same connection, and sweeps every unsealed row of the table (its own and any a crashed process
+    left), in key order. Why not inside the business transaction: its head lock would be held
+    until that commit, so every writer of a trail would queue at its end while still holding all
+    its own row locks (the quota counter's, a reservation's): the head would stretch every hot
+    lock into one global queue (measured: tests/booking/test_quota_concurrency_postgres.py, 3.8 of
+    8 sessions waiting on the counter instead of 0.4). Meanwhile a committed row is already
+    immutable: the triggers let an unsealed row take its seal and nothing else.
 
     Locking: this transaction locks each chain's head row (``SELECT … FOR UPDATE``; on SQLite,
     ``BEGIN IMMEDIATE`` takes the writer lock), chains in table-name order, then updates only
@@ -186,11 +210,13 @@ def seal_pending(engine: Engine, tables: Iterable[Table]) -> int:
     which takes the heads in the same order: no cycle, no deadlock. A failure is logged, never
     raised: the business change is committed, and the next seal of that trail picks the rows up.
     """
-    options = {"sqlite_immediate": True} if engine.dialect.name == "sqlite" else {}
+    sqlite_ = connection.dialect.name == "sqlite"
+    # shared.db's SQLite engines begin IMMEDIATE with the option; the mark names the transaction.
+    connection.execution_options(**{SEAL_OPTION: True}, **({"sqlite_immediate": True} if sqlite_ else {}))
     try:
-        with engine.connect().execution_options(**options) as connection, connection.begin():
+        with connection.begin():
             raw = connection.connection.dbapi_connection
-            if options and raw is not None and not raw.in_transaction:  # an engine not tuned by shared.db
+            if sqlite_ and raw is not None and not raw.in_transaction:  # an engine not tuned by shared.db
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             return sum(_seal_table(connection, table) for table in sorted(tables, key=lambda t: t.name))
     except SQLAlchemyError:

@@ -142,8 +142,9 @@ class UnitOfWork:
             self.database._committed()
 
     def commit(self) -> None:
-        """Commit; the audit rows this transaction inserted are sealed into their hash chains
-        first, in the same transaction (``shared.audit``: a session event, so any commit seals)."""
+        """Commit; right after, the audit rows this transaction inserted are sealed into their
+        hash chains in a short transaction of their own on the same connection (``shared.audit``:
+        session events, so any session's commit seals)."""
         self.session.commit()
         self._committed = True
 

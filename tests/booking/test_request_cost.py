@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from shared.audit import SEAL_OPTION
 from shared.http.auth import KeySet
 from shared.principal import Principal
 from tests.booking.conftest import outbox
@@ -48,14 +49,17 @@ def cost(db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cost]:
         counted.counts["role checks"] += 1
         return has_any(self, roles)
 
-    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+    def statement(conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if conn.get_execution_options().get(SEAL_OPTION):
+            counted.counts["seal statements"] += 1  # the audit trail's seal, after the commit
+            return
         counted.statements.append(sql)
         counted.counts["statements"] += 1
         if "directory_organisations" in sql:
             counted.counts["directory reads"] += 1
 
-    def begin(_conn: Any) -> None:
-        counted.counts["transactions"] += 1
+    def begin(conn: Any) -> None:
+        counted.counts["seals" if conn.get_execution_options().get(SEAL_OPTION) else "transactions"] += 1
 
     def checkout(*_args: Any) -> None:
         counted.counts["checkouts"] += 1
@@ -100,6 +104,9 @@ def test_a_create_does_each_thing_once(api, db, slot, cost, idempotency_key):
     assert cost["transactions"] == 1
     assert cost["checkouts"] == 1
     assert cost["statements"] <= MAX_STATEMENTS, "\n".join(cost.statements)
+    # Then the audit line's seal: a short transaction on the same connection (shared/audit.py):
+    # BEGIN IMMEDIATE, the chain's head, the unsealed rows, their seal, the head moved.
+    assert (cost["seals"], cost["seal statements"]) == (1, 5)
 
 
 def test_a_replay_costs_one_transaction_and_no_handler(api, db, slot, cost):
