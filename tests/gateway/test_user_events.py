@@ -57,7 +57,8 @@ def test_updating_a_user_publishes_the_new_state_and_a_new_password_alone_publis
         headers=bearer("admin", **{"If-Match": '"1"'}),
     )
     assert renamed.status_code == 200, renamed.get_data(as_text=True)
-    (event,) = outbox_events(session, db)
+    # New roles also revoke the access tokens carrying the old ones (docs/identity.md, Revocation).
+    (event, revoked) = outbox_events(session, db)
     assert event.type == "identity.user.updated"
     assert (event.data["display_name"], event.data["roles"], event.data["version"]) == (
         "Bob Li (lab)",
@@ -65,18 +66,26 @@ def test_updating_a_user_publishes_the_new_state_and_a_new_password_alone_publis
         2,
     )
     validate(event.type, event.version, event.data)
+    assert revoked.type == "identity.access.revoked"
+    assert (revoked.data["subject"], revoked.data["session_id"], revoked.data["reason"]) == (
+        f"user:{user.id}",
+        None,
+        "roles_changed",
+    )
+    validate(revoked.type, revoked.version, revoked.data)
 
     deactivated = client.patch(url, json={"active": False}, headers=bearer("admin", **{"If-Match": '"2"'}))
     assert deactivated.status_code == 200
     events = outbox_events(session, db)
-    assert len(events) == 2
-    assert (events[1].data["active"], events[1].data["version"]) == (False, 3)
+    assert [e.type for e in events[2:]] == ["identity.user.updated", "identity.access.revoked"]
+    assert (events[2].data["active"], events[2].data["version"]) == (False, 3)
+    assert events[3].data["reason"] == "deactivated"
 
     password = client.patch(
         url, json={"password": "a-brand-new-secret"}, headers=bearer("admin", **{"If-Match": '"3"'})
     )
     assert password.status_code == 200
-    assert len(outbox_events(session, db)) == 2
+    assert len(outbox_events(session, db)) == 4
 
 
 def test_a_refused_change_publishes_nothing(client: FlaskClient, bearer: Any, session: Any, db: Any) -> None:
