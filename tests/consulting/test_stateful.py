@@ -203,7 +203,7 @@ class CaseMachine(RuleBasedStateMachine):
     @initialize(
         user=st.sampled_from(SUBMITTERS),
         item=st.sampled_from(tuple(BODIES)),
-        head_start=st.integers(0, 8),
+        head_start=st.one_of(st.just(8), st.integers(0, 8)),
         detours=st.lists(st.integers(0, 3), max_size=8),
     )
     def first_case(self, user: str, item: str, head_start: int, detours: list[int]) -> None:
