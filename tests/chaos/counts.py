@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any
 
 import requests
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 import parkhub_cli
@@ -38,6 +40,7 @@ from shared.settings import DATABASES, SERVICES
 AGGREGATE_KEYS = ("id", "reservation_id", "case_id", "application_id")
 """Where an envelope's data names the thing it is about (organisation, reservation, case, application)."""
 
+READ_RETRY_SECONDS = 30.0
 TOPOLOGY = parkhub_cli._topology()
 SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     t: tuple(sorted(s.service for s in TOPOLOGY.subscriptions if s.event_type == t)) for t in TOPOLOGY.subscribed_types
@@ -99,8 +102,18 @@ class Databases:
         self.engines = {name: create_engine(url_of(name), poolclass=NullPool) for name in DATABASES}
 
     def rows(self, database: str, sql: str, **params: Any) -> list[Any]:
-        with self.engines[database].connect() as connection:
-            return list(connection.execute(text(sql), params))
+        """The rows of one query. A connection refused is tried again for up to
+        :data:`READ_RETRY_SECONDS`: the machine's PostgreSQL may be at its connection limit
+        while several platforms run at once, and the counting is not what is under test."""
+        deadline = time.monotonic() + READ_RETRY_SECONDS
+        while True:
+            try:
+                with self.engines[database].connect() as connection:
+                    return list(connection.execute(text(sql), params))
+            except OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def dispose(self) -> None:
         for engine in self.engines.values():
