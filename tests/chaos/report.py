@@ -46,7 +46,7 @@ def record(scenario: str, title: str, rows: list[dict[str, Any]], *, seconds: fl
         }
         handle.seek(0)
         handle.truncate()
-        json.dump(scenarios, handle, ensure_ascii=False, indent=1, sort_keys=True)
+        json.dump(scenarios, handle, ensure_ascii=False, indent=1)
 
 
 def render(scenarios: dict[str, Any]) -> str:
