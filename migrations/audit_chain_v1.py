@@ -14,7 +14,8 @@ that migration must make them again (``sqlite_triggers`` below).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -91,15 +92,40 @@ def upgrade_audit_chain_v1(order: Mapping[str, Sequence[str]]) -> None:
         for table in order:
             for statement in sqlite_triggers(bind, table):
                 op.execute(statement)
-        op.execute(
-            f"CREATE TRIGGER {HEADS}_forward BEFORE UPDATE ON {HEADS} "
-            "WHEN NOT (NEW.table_name IS OLD.table_name AND NEW.seq > OLD.seq) "
-            f"BEGIN SELECT RAISE(ABORT, '{HEADS} only moves forward: UPDATE refused'); END"
-        )
-        op.execute(
-            f"CREATE TRIGGER {HEADS}_keep BEFORE DELETE ON {HEADS} "
-            f"BEGIN SELECT RAISE(ABORT, '{HEADS} only moves forward: DELETE refused'); END"
-        )
+        for statement in SQLITE_HEAD_TRIGGERS:
+            op.execute(statement)
+
+
+SQLITE_HEAD_TRIGGERS = (
+    f"CREATE TRIGGER {HEADS}_forward BEFORE UPDATE ON {HEADS} "
+    "WHEN NOT (NEW.table_name IS OLD.table_name AND NEW.seq > OLD.seq) "
+    f"BEGIN SELECT RAISE(ABORT, '{HEADS} only moves forward: UPDATE refused'); END",
+    f"CREATE TRIGGER {HEADS}_keep BEFORE DELETE ON {HEADS} "
+    f"BEGIN SELECT RAISE(ABORT, '{HEADS} only moves forward: DELETE refused'); END",
+)
+"""SQLite's triggers of ``audit_chain_heads``: a head only moves forward, and is never deleted."""
+
+
+@contextmanager
+def sqlite_triggers_lifted(bind: sa.Connection) -> Iterator[None]:
+    """For test rigs that empty a SQLite database between examples (never the application): the
+    audit triggers are dropped for the block and made again after it, in the caller's transaction.
+    Exactly what the database file's owner could do; the hash chain is what would tell."""
+    names = bind.exec_driver_sql(
+        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' AND "
+        "(name LIKE '%\\_append\\_only\\_%' ESCAPE '\\' OR tbl_name = ?)",
+        (HEADS,),
+    ).all()
+    tables = sorted({table for _, table in names if table != HEADS})
+    for name, _ in names:
+        bind.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    for table in tables:
+        for statement in sqlite_triggers(bind, table):
+            bind.exec_driver_sql(statement)
+    if any(table == HEADS for _, table in names):
+        for statement in SQLITE_HEAD_TRIGGERS:
+            bind.exec_driver_sql(statement)
 
 
 def sqlite_triggers(bind: sa.Connection, table: str) -> list[str]:

@@ -102,9 +102,13 @@ class Rig:
 
     def emptied(self) -> None:
         """Every row of every table of the service's metadata deleted (children first)."""
+        from migrations.audit_chain_v1 import sqlite_triggers_lifted
+
         with self.db.unit_of_work() as uow:
-            for table in reversed(self.metadata.sorted_tables):
-                uow.session.execute(table.delete())
+            # The audit trails are append-only (their triggers refuse DELETE): lifted for the reset.
+            with sqlite_triggers_lifted(uow.session.connection()):
+                for table in reversed(self.metadata.sorted_tables):
+                    uow.session.execute(table.delete())
             uow.commit()
 
     def api(self, prefix: str, users: Any) -> Api:
