@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.db import Database, UnitOfWork
@@ -76,21 +76,18 @@ def _as_utc(moment: datetime) -> datetime:
 
 def _keep(uow: UnitOfWork, table: Table, row: Mapping[str, Any]) -> None:
     """Insert ``row``, or move an existing one forward (the later ``not_before`` and
-    ``expires_at`` win): one statement, so two writers of the same key never collide, and an
-    event applied twice or out of order leaves the same row."""
+    ``expires_at`` win, and the later cut-off's reason): one statement, so two writers of the
+    same key never collide, and an event applied twice or out of order leaves the same row."""
     dialect = uow.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values(**row)
     excluded = statement.excluded
-    later = {name: _greatest(dialect, table.c[name], excluded[name]) for name in ("not_before", "expires_at")} | {
-        "reason": excluded.reason
-    }
+    later = {name: _greatest(dialect, table.c[name], excluded[name]) for name in ("not_before", "expires_at")}
+    later["reason"] = case((excluded.not_before >= table.c.not_before, excluded.reason), else_=table.c.reason)
     uow.session.execute(statement.on_conflict_do_update(index_elements=["kind", "key"], set_=later))
 
 
 def _greatest(dialect: str, current: Any, new: Any) -> Any:
-    from sqlalchemy import func  # noqa: PLC0415 - only here
-
     # SQLite's two-argument max() is its scalar maximum; PostgreSQL spells it greatest().
     return func.greatest(current, new) if dialect == "postgresql" else func.max(current, new)
 
