@@ -180,10 +180,16 @@ class RevocationList:
         return not isinstance(issued, int | float) or issued < cut_off
 
     def _refresh(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if self._loaded_at is not None and now - self._loaded_at < self.refresh_seconds:
-                return
+        now = time.monotonic()
+        if self._loaded_at is not None and now - self._loaded_at < self.refresh_seconds:
+            return
+        # One thread reloads; the others go on with the snapshot they hold rather than queue on
+        # the database (only the very first load is waited for: there is no snapshot before it).
+        if not self._lock.acquire(blocking=self._loaded_at is None):
+            return
+        try:
+            if self._loaded_at is not None and time.monotonic() - self._loaded_at < self.refresh_seconds:
+                return  # another thread reloaded while this one was deciding
             self._loaded_at = now
             try:
                 with self.database.reading() as session:
@@ -199,3 +205,5 @@ class RevocationList:
                 row.key: math.ceil(_as_utc(row.not_before).timestamp()) for row in rows if row.kind == SUBJECT
             }
             self._sessions = frozenset(row.key for row in rows if row.kind == SESSION)
+        finally:
+            self._lock.release()

@@ -4,7 +4,9 @@
   bus, consumed: nothing will publish them again);
 - inbox entries older than :data:`INBOX_KEPT` are deleted: a duplicate can only come from a relay
   republishing an unsettled row or a broker redelivering, both long before that;
-- idempotency keys older than their 24 hours are deleted.
+- idempotency keys older than their 24 hours are deleted;
+- access revocations past their ``expires_at`` are deleted: every token they concern has expired
+  (:mod:`shared.revocation`; the gateway's database has the table too).
 Unpublished outbox rows and dead letters are never touched.
 """
 
@@ -15,6 +17,8 @@ from datetime import timedelta
 from shared.bus.tables import IDEMPOTENCY_KEYS_KEPT
 from shared.clock import utcnow
 from shared.db import Database
+from shared.revocation import TABLE_NAME as REVOCATIONS
+from shared.revocation import purge_expired_revocations
 
 OUTBOX_KEPT = timedelta(days=7)
 INBOX_KEPT = timedelta(days=30)
@@ -35,9 +39,12 @@ def sweep(database: Database) -> dict[str, int]:
         keys = uow.session.execute(
             tables.idempotency_keys.delete().where(tables.idempotency_keys.c.created_at < now - IDEMPOTENCY_KEYS_KEPT)
         )
+        revocations_table = tables.outbox.metadata.tables.get(REVOCATIONS)
+        revocations = 0 if revocations_table is None else purge_expired_revocations(revocations_table, uow=uow)
         uow.commit()
     return {
         "outbox": int(outbox.rowcount or 0),  # type: ignore[attr-defined]
         "inbox": int(inbox.rowcount or 0),  # type: ignore[attr-defined]
         "idempotency_keys": int(keys.rowcount or 0),  # type: ignore[attr-defined]
+        "access_revocations": revocations,
     }

@@ -36,7 +36,8 @@ class Cost:
 
 
 @pytest.fixture
-def cost(db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cost]:
+def cost(db: Any, app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cost]:
+    hold_revocations(app, monkeypatch)
     counted = Cost()
     key = KeySet.key
     has_any = Principal.has_any
@@ -77,6 +78,17 @@ def cost(db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cost]:
     yield counted
     for target, name, fn in listeners:
         event.remove(target, name, fn)
+
+
+def hold_revocations(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load the app's snapshot of revoked tokens now and keep it for the test: it is reloaded once
+    a period (``PARKHUB_REVOCATION_REFRESH_SECONDS``), not once a request
+    (tests/security/test_revocation.py counts that), so a reload falling into a measured request
+    would be the clock's doing, not the request's cost."""
+    revocations = app.extensions["parkhub.revocations"]
+    monkeypatch.setattr(revocations, "refresh_seconds", 3600.0)
+    monkeypatch.setattr(revocations, "_loaded_at", None)
+    revocations.refuses({})
 
 
 def _body(space_id: str, slot: Any) -> dict[str, Any]:

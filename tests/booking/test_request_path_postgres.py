@@ -24,6 +24,7 @@ from tests.booking.conftest import (
     mint,
     park_day,
 )
+from tests.booking.test_request_cost import hold_revocations
 from tests.servers import PostgresDatabases
 
 pytestmark = pytest.mark.postgres
@@ -52,8 +53,9 @@ def _body(space_id: str, day_offset: int, start: str, end: str) -> dict[str, Any
     }
 
 
-def test_a_create_is_one_transaction_without_advisory_lock_or_sum(pg, signing_key):
+def test_a_create_is_one_transaction_without_advisory_lock_or_sum(pg, signing_key, monkeypatch):
     app, database, settings = pg
+    hold_revocations(app, monkeypatch)
     space = factories.SpaceFactory()
     factories.QuotaRuleFactory(org_id="*", space_kind=space.kind, free_hours_per_month=10)
     statements: list[str] = []
