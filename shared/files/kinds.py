@@ -250,7 +250,7 @@ def accept_file(name: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> A
     if kind is None:
         raise RuleViolation(
             _(
-                "The file {name} is not of a type a message may carry: PDF, an image (PNG, JPEG, GIF, WEBP), "
+                "The file {name} is not of a type the park accepts: PDF, an image (PNG, JPEG, GIF, WEBP), "
                 "a Word, Excel or PowerPoint document (docx, xlsx, pptx), plain text or CSV in UTF-8, or a ZIP "
                 "archive.",
                 name=shown,
