@@ -37,6 +37,7 @@ from gateway.keys import SigningKey, load_signing_key
 from shared.http.token_refusals import EVENT
 from shared.settings import SERVICES
 from tests.park import Park, running_park
+from tests.test_service_tokens import claims as service_token_claims
 
 PROBLEM = "application/problem+json"
 TOKEN = "/api/v1/auth/token"
@@ -58,23 +59,8 @@ def b64(data: bytes) -> str:
 
 
 def claims(park: Park, **overrides: Any) -> dict[str, Any]:
-    settings = park.platform.settings
-    now = int(time.time())
-    return {
-        "sub": "user:desk",
-        "org": str(uuid.uuid4()),
-        "org_kind": "operator",
-        "roles": ["desk_staff"],
-        "name": "Desk",
-        "type": "access",
-        "iss": settings.issuer,
-        "aud": settings.audience,
-        "iat": now,
-        "nbf": now,
-        "exp": now + 300,
-        "jti": f"attack-{uuid.uuid4()}",
-        **overrides,
-    }
+    """A desk clerk's valid claims (the service-token tests' own), with a jti that says what it is."""
+    return service_token_claims(park, **{"jti": f"attack-{uuid.uuid4()}", **overrides})
 
 
 @functools.cache
