@@ -120,9 +120,13 @@ def canonical(row: Mapping[Any, Any]) -> str:
     """The row's business columns (all but :data:`CHAIN_COLUMNS`) as canonical JSON.
 
     Keys sorted at every level, no whitespace, UTF-8 kept as is; datetimes as UTC ISO with
-    microseconds, Decimals as plain strings, None as null: the same text on SQLite and PostgreSQL.
+    microseconds, Decimals as plain strings: the same text on SQLite and PostgreSQL. A column that
+    is NULL is left out (inside a JSON value None stays null): so a column a later migration adds
+    to an audit table, nullable and without a default, leaves every older row's hash as it was. A
+    new column must be added that way; one with a default would change history, and ``verify``
+    would rightly call every older row broken.
     """
-    business = {name: _plain(value) for name, value in row.items() if name not in CHAIN_COLUMNS}
+    business = {name: _plain(value) for name, value in row.items() if name not in CHAIN_COLUMNS and value is not None}
     return json.dumps(business, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -22,7 +22,7 @@ from migrations import upgrade
 from parkhub_cli import main
 from services.booking.models import AdminChange, Transition
 from services.booking.models import database as booking_database
-from shared.audit import GENESIS, chained_tables, row_hash, verify
+from shared.audit import GENESIS, canonical, chained_tables, row_hash, verify
 from shared.clock import utcnow
 from shared.settings import Settings
 from tests.conftest import make_settings
@@ -452,3 +452,13 @@ def _reservation(uow: Any) -> str:
         return str(factories.ReservationFactory().id)
     finally:
         factories.bind(None)
+
+
+def test_a_column_added_later_as_null_leaves_older_hashes_as_they_were() -> None:
+    """A migration may add a nullable column without a default to an audit table: older rows read
+    it as NULL, and their hashes must not change (verify would call all of history broken)."""
+    before = {"id": 7, "action": "approve", "details": {"note": None}}
+    after = {**before, "added_later": None}
+    assert row_hash(GENESIS, after) == row_hash(GENESIS, before)
+    assert row_hash(GENESIS, {**before, "added_later": "x"}) != row_hash(GENESIS, before)
+    assert '"note":null' in canonical(before)  # inside a JSON value, null is data
