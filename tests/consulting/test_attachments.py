@@ -244,7 +244,7 @@ def test_a_refused_file_is_named_in_the_readers_language(api, db):
         headers={**api.headers("bob"), "Content-Type": content_type, "Accept-Language": "zh-CN"},
     )
     assert answer.status_code == 422
-    assert answer.get_json()["detail"].startswith("文件安装程序.exe不是消息可以携带的类型")
+    assert answer.get_json()["detail"].startswith("文件安装程序.exe的类型不被园区接受")
 
 
 NAMELESS_PART = (
