@@ -34,13 +34,12 @@ import requests
 
 from shared.settings import DATABASES, SERVICES
 from tests.chaos.counts import SUBSCRIBERS, Databases, aggregate, effects_twice
-from tests.chaos.rig import Stream, answers, wait_until
+from tests.chaos.rig import Stream, serve_embedded, wait_until
 from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-START_SECONDS = 45.0
 SETTLE_SECONDS = 40.0
 SNAPSHOT = (
     ("admin", "/api/v1/users?page_size=200"),
@@ -82,22 +81,8 @@ def parkhub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 def serving(env: dict[str, str], log: Path) -> Iterator[str]:
     """``parkhub serve`` on a free port until the block ends (SIGTERM); its base URL."""
     port = free_port()
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "parkhub_cli", "serve", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = serve_embedded(env, port, log)
     try:
-        wait_until(
-            lambda: process.poll() is not None or answers(f"http://127.0.0.1:{port}/api/v1/health"),
-            "parkhub serve to answer",
-            START_SECONDS,
-        )
-        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
         yield f"http://127.0.0.1:{port}"
     finally:
         if process.poll() is None:

@@ -22,6 +22,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -451,6 +452,11 @@ def chaos_platform(
 # -- small helpers ---------------------------------------------------------------------------
 
 
+REPO = Path(__file__).resolve().parents[2]
+SERVE_START_SECONDS = 45.0
+"""How long ``parkhub serve`` may take to answer (migrate and seed are done before)."""
+
+
 def wait_until(condition: Callable[[], Any], what: str, timeout: float) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -458,6 +464,31 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float) -> Any:
             return result
         time.sleep(0.1)
     raise AssertionError(f"gave up waiting for {what} after {timeout:.0f} s")
+
+
+def serve_embedded(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``parkhub serve`` on ``port`` in a session of its own, once it answers health (killed if it
+    never does); the caller stops it."""
+    with log.open("ab") as out:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "parkhub_cli", "serve", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until(
+            lambda: process.poll() is not None or answers(f"http://127.0.0.1:{port}/api/v1/health"),
+            "parkhub serve to answer",
+            SERVE_START_SECONDS,
+        )
+    except AssertionError:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+    assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+    return process
 
 
 def answers(url: str) -> bool:

@@ -24,13 +24,12 @@ import pytest
 
 from tests.chaos import report
 from tests.chaos.counts import Databases, watermarks
-from tests.chaos.rig import Stream, answers, converge, summary, wait_until
+from tests.chaos.rig import Stream, converge, serve_embedded, summary
 from tests.integration.conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.chaos]
 
 REPO = Path(__file__).resolve().parents[2]
-START_SECONDS = 45.0
 CONVERGE_SECONDS = 60.0
 
 
@@ -39,29 +38,6 @@ def parkhub(env: dict[str, str], *args: str) -> None:
         [sys.executable, "-m", "parkhub_cli", *args], cwd=REPO, env=env, capture_output=True, timeout=180, check=False
     )
     assert done.returncode == 0, done.stdout.decode()[-3000:] + done.stderr.decode()[-3000:]
-
-
-def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:  # the child keeps its own descriptor
-        process = subprocess.Popen(
-            [sys.executable, "-m", "parkhub_cli", "serve", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_until(
-            lambda: process.poll() is not None or answers(f"http://127.0.0.1:{port}/api/v1/health"),
-            "parkhub serve to answer",
-            START_SECONDS,
-        )
-    except AssertionError:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise
-    assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-    return process
 
 
 def test_a_killed_embedded_platform_loses_no_event_of_any_kind(tmp_path: Path) -> None:
@@ -78,7 +54,7 @@ def test_a_killed_embedded_platform_loses_no_event_of_any_kind(tmp_path: Path) -
     parkhub(env, "seed")
     port = free_port()
     log = tmp_path / "serve.log"
-    server = serve(env, port, log)
+    server = serve_embedded(env, port, log)
     databases = Databases(lambda name: f"sqlite:///{var}/{name}.db")
     stream: Stream | None = None
     try:
@@ -90,7 +66,7 @@ def test_a_killed_embedded_platform_loses_no_event_of_any_kind(tmp_path: Path) -
         server.wait(10)
         killed_at = len(stream.ledger.operations)
         time.sleep(1.0)  # the stream meets a dead server meanwhile
-        server = serve(env, port, log)
+        server = serve_embedded(env, port, log)
         restarted = time.monotonic()
         stream.refresh_tokens()
         stream.wait_for_operations(len(stream.ledger.operations) + 40, 40)
