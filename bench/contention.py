@@ -1,0 +1,533 @@
+"""Contention: many people try to book the same slot at the same instant.
+
+    python -m bench.contention [--clients 200] [--rounds 5] [--mode distributed|embedded|both]
+                               [--write docs/PERFORMANCE.md]
+
+Each round, ``--clients`` requests ``POST /api/v1/booking/reservations`` for ONE slot (one
+conference room, the same start and end), each with an ``Idempotency-Key`` of its own, spread over
+five callers of five tenant organisations (alice and bob of one, carol of another, and the two
+desk staff booking for two more), so that neither the per-caller rate limit nor a free-hour quota
+decides who wins: only the slot does. Every request has its keep-alive connection opened before a
+barrier releases all of them at once.
+
+Asserted for every round, and reported: exactly one 201; every other answer the documented
+conflict, a 409 ``application/problem+json`` whose type is ``rule/no-double-booking`` (or
+``conflict/concurrent-change``, PostgreSQL's serialization failure answered "try again",
+docs/SERVICE.md); no 5xx, no socket error; and afterwards, in the booking database, exactly one
+holding reservation for that room in that hour. Timed: from the release until every request had
+its answer, and the p50 and p99 of the answers (each from its own send).
+
+Baseline, in the same run: the same number of concurrent POSTs, released the same way, to the bare
+Flask app of :mod:`bench.bare` under the server configuration the mode uses (gunicorn gthread,
+the platform's workers × 8 threads, for the distributed mode; werkzeug's threaded server, as
+``parkhub serve`` runs, for the embedded one). The platform comes from :mod:`bench.platform`:
+PostgreSQL, RabbitMQ, nginx, every worker (distributed), or ``parkhub serve`` (embedded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import requests
+from sqlalchemy import create_engine, text
+
+REPO = Path(__file__).resolve().parents[1]
+MARKERS = ("<!-- contention:start -->", "<!-- contention:end -->")
+PARK_TZ = ZoneInfo("Asia/Shanghai")
+PATH = "/api/v1/booking/reservations"
+DEMO_PASSWORD = "parkhub-demo"
+TENANTS = ("alice", "bob", "carol")
+"""Tenant users booking for their own organisation (alice and bob share one)."""
+DESKS = ("desk", "desk2")
+"""Desk staff, each booking for one of the seed's tenant organisations without a user of its own."""
+CONFLICTS = ("rule/no-double-booking", "conflict/concurrent-change")
+HOLDING = ("pending_approval", "confirmed", "checked_in")
+FIRST_DAY = 3
+"""Round ``i`` books 10:00-11:00 park time on the day ``FIRST_DAY + i`` from today: inside every
+room's horizon, past its lead time, and a slot no other round meets."""
+THREADS = 8
+TIMEOUT = 120.0
+"""Seconds a request may take before it counts as a socket error (the answer never came)."""
+
+
+# -- one burst -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int  # 0: no answer (a socket error)
+    problem: str = ""  # the problem type's last two path segments, for a problem+json answer
+    content_type: str = ""
+    latency: float = 0.0  # seconds from this request's send to its answer
+    done: float = 0.0  # seconds from the release to this request's answer
+    error: str = ""
+
+
+@dataclass
+class Burst:
+    """One round's answers to ``clients`` requests released at once."""
+
+    target: str
+    answers: list[Answer]
+    held: int | None = None  # holding reservations of the slot afterwards (ParkHub only)
+
+    @property
+    def statuses(self) -> Counter[int]:
+        return Counter(a.status for a in self.answers)
+
+    @property
+    def problems(self) -> Counter[str]:
+        return Counter(a.problem for a in self.answers if a.problem)
+
+    @property
+    def makespan(self) -> float:
+        return max(a.done for a in self.answers)
+
+    def percentile(self, share: float) -> float:
+        latencies = sorted(a.latency for a in self.answers)
+        return latencies[min(len(latencies) - 1, int(share * len(latencies)))]
+
+    def faults(self, *, contended: bool) -> list[str]:
+        """What breaks the round's promise; empty when it holds."""
+        found = [f"{a.error}" for a in self.answers if a.error][:3]
+        statuses = self.statuses
+        if any(status >= 500 for status in statuses):
+            found.append(f"5xx answers: {dict(statuses)}")
+        if not contended:
+            if set(statuses) != {201}:
+                found.append(f"the bare app answered {dict(statuses)}")
+            return found
+        if statuses[201] != 1:
+            found.append(f"{statuses[201]} answers 201, not exactly one: {dict(statuses)}")
+        wrong = [
+            a
+            for a in self.answers
+            if a.status != 201
+            and (a.status != 409 or a.content_type != "application/problem+json" or a.problem not in CONFLICTS)
+        ]
+        if wrong:
+            found.append(f"{len(wrong)} answers neither 201 nor the documented 409, e.g. {wrong[0]}")
+        if self.held is not None and self.held != 1:
+            found.append(f"{self.held} holding reservations of the slot in the database, not one")
+        return found
+
+
+def burst(base_url: str, requests_: list[tuple[dict[str, str], bytes]]) -> list[Answer]:
+    """Send every request at once, each on its own keep-alive connection opened beforehand.
+
+    One thread per request: it connects, waits at the barrier, sends, reads the answer. The
+    barrier's action stamps the release; a connection that cannot be opened is an answer with
+    status 0 (and the barrier is not waited for by its thread, so the others still go)."""
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    path = parts.path.rstrip("/")
+    answers: list[Answer | None] = [None] * len(requests_)
+    released: list[float] = []
+    connected = threading.Barrier(len(requests_), action=lambda: released.append(time.perf_counter()))
+
+    def one(index: int, headers: dict[str, str], body: bytes) -> None:
+        connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+        try:
+            connection.connect()
+        except OSError as error:
+            answers[index] = Answer(0, error=f"connect: {error!r}")
+            connected.abort()
+            return
+        try:
+            connected.wait(timeout=TIMEOUT)
+            sent = time.perf_counter()
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+            answered = time.perf_counter()
+            content_type = (response.getheader("Content-Type") or "").split(";")[0].strip()
+            problem = ""
+            if content_type == "application/problem+json":
+                problem = "/".join(str(json.loads(raw).get("type", "")).rstrip("/").split("/")[-2:])
+            answers[index] = Answer(response.status, problem, content_type, answered - sent, answered - released[0])
+        except (OSError, http.client.HTTPException, threading.BrokenBarrierError, ValueError) as error:
+            answers[index] = Answer(0, error=f"{type(error).__name__}: {error}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(i, *request), daemon=True) for i, request in enumerate(requests_)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT * 2 + 10)
+    return [a if a is not None else Answer(0, error="no answer in time") for a in answers]
+
+
+# -- ParkHub's side ------------------------------------------------------------------------------
+
+
+@dataclass
+class Scene:
+    """The callers and the room every round fights over."""
+
+    callers: list[tuple[str, str | None]]  # (access token, organisation_id for a desk booking)
+    space_id: str
+    space_code: str
+    today: date
+    booking_url: str  # SQLAlchemy URL of the booking database
+    labels: list[str] = field(default_factory=list)
+
+
+def grant(base_url: str, username: str) -> str:
+    form = {"grant_type": "password", "username": username, "password": DEMO_PASSWORD}
+    response = requests.post(f"{base_url}/api/v1/auth/token", data=form, timeout=60)
+    if response.status_code != 200:
+        raise RuntimeError(f"no token for {username}: {response.status_code} {response.text}")
+    return str(response.json()["access_token"])
+
+
+def prepare(base_url: str, booking_url: str) -> Scene:
+    """Tokens for the five callers, the userless tenant organisations the desks book for (from
+    booking's directory), and the first conference room."""
+    engine = create_engine(booking_url)
+    try:
+        with engine.connect() as connection:
+            userless = [
+                row[0]
+                for row in connection.execute(
+                    text(
+                        "SELECT id FROM directory_organisations WHERE kind = 'tenant' AND name NOT LIKE 'Kangcheng%' "
+                        "AND name NOT LIKE 'Shurui%' ORDER BY name"
+                    )
+                )
+            ]
+    finally:
+        engine.dispose()
+    if len(userless) < len(DESKS):
+        raise RuntimeError(f"booking's directory has {len(userless)} tenant organisations without users; seeded?")
+    callers: list[tuple[str, str | None]] = [(grant(base_url, name), None) for name in TENANTS]
+    callers += [(grant(base_url, name), org) for name, org in zip(DESKS, userless, strict=False)]
+    listed = requests.get(
+        f"{base_url}/api/v1/booking/spaces",
+        params={"page_size": 200},
+        headers={"Authorization": f"Bearer {callers[0][0]}"},
+        timeout=30,
+    )
+    listed.raise_for_status()
+    rooms = sorted(
+        (s for s in listed.json()["items"] if s["kind"] == "conference_room"), key=lambda s: str(s.get("code", ""))
+    )
+    if not rooms:
+        raise RuntimeError("the seed has no conference room")
+    return Scene(
+        callers=callers,
+        space_id=rooms[0]["id"],
+        space_code=str(rooms[0].get("code", rooms[0]["id"])),
+        today=datetime.now(PARK_TZ).date(),
+        booking_url=booking_url,
+        labels=[*TENANTS, *(f"{d} for a tenant" for d in DESKS)],
+    )
+
+
+def slot(scene: Scene, round_: int) -> tuple[datetime, datetime]:
+    day = scene.today + timedelta(days=FIRST_DAY + round_)
+    start = datetime(day.year, day.month, day.day, 10, tzinfo=PARK_TZ)
+    return start, start + timedelta(hours=1)
+
+
+def creates(scene: Scene, round_: int, clients: int) -> list[tuple[dict[str, str], bytes]]:
+    start, end = slot(scene, round_)
+    batch = []
+    for index in range(clients):
+        token, org = scene.callers[index % len(scene.callers)]
+        body: dict[str, Any] = {
+            "space_id": scene.space_id,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "title": f"Contention round {round_ + 1}, request {index + 1}",
+            "attendees": 4,
+        }
+        if org is not None:
+            body["organisation_id"] = org
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": str(uuid.uuid4()),
+        }
+        batch.append((headers, json.dumps(body).encode()))
+    return batch
+
+
+def holding(scene: Scene, round_: int) -> int:
+    """Holding reservations of the round's room that meet its hour, in the booking database."""
+    start, end = slot(scene, round_)
+    engine = create_engine(scene.booking_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text(
+                        "SELECT count(*) FROM reservations WHERE space_id = :space AND status IN :holding "
+                        "AND hold_start < :end AND hold_end > :start"
+                    ).bindparams(_expanding("holding")),
+                    {"space": scene.space_id, "holding": list(HOLDING), "start": start, "end": end},
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def _expanding(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name, expanding=True)
+
+
+def bare_posts(clients: int) -> list[tuple[dict[str, str], bytes]]:
+    body = json.dumps({"space_id": "bare", "start": "10:00", "end": "11:00", "title": "bare", "attendees": 4})
+    return [({"Content-Type": "application/json"}, body.encode()) for _ in range(clients)]
+
+
+# -- the bare app --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port in 20000-32000 (below the ephemeral range) that binds now."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port in 20000-32000")
+
+
+@contextmanager
+def bare_app(server: str, workers: int, log: Path) -> Iterator[str]:
+    """The bare Flask app under ``server`` ("gunicorn": gthread, ``workers`` × 8 threads, the
+    platform's keep-alive; "werkzeug": the threaded server ``parkhub serve`` uses); yields its URL.
+    Stopped by its process group's id."""
+    port = free_port()
+    if server == "gunicorn":
+        from parkhub_cli import UPSTREAM_KEEPALIVE_SECONDS
+
+        command = [
+            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--worker-class", "gthread", "--threads", str(THREADS), "--timeout", "30", "--graceful-timeout", "10",
+            "--keep-alive", str(UPSTREAM_KEEPALIVE_SECONDS), "--no-control-socket", "bench.bare:create_app()",
+        ]  # fmt: skip
+    else:
+        command = [sys.executable, "-m", "bench.contention", "--serve-bare", str(port)]
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/bare"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the bare app ({server}) exited with {process.returncode}; see {log}")
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the bare app ({server}) did not answer in 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+def serve_bare(port: int) -> None:
+    """The bare app under werkzeug's threaded server, as ``parkhub serve`` runs the platform."""
+    from werkzeug.serving import make_server
+
+    from bench.bare import create_app
+
+    make_server("127.0.0.1", port, create_app(), threaded=True).serve_forever()
+
+
+# -- a run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Round:
+    number: int
+    parkhub: Burst
+    bare: Burst
+
+    def faults(self) -> list[str]:
+        return self.parkhub.faults(contended=True) + self.bare.faults(contended=False)
+
+
+def contend(
+    base_url: str, booking_url: str, bare_url: str, *, clients: int, rounds: int, pause: float = 1.0
+) -> tuple[Scene, list[Round]]:
+    """``rounds`` rounds against a running platform and its bare baseline: each round the bare
+    burst first, then ParkHub's on a slot of its own, then the database check."""
+    scene = prepare(base_url, booking_url)
+    done = []
+    for number in range(rounds):
+        bare = Burst("bare", burst(bare_url, bare_posts(clients)))
+        time.sleep(pause)  # let the bare app's connections close before ParkHub's burst
+        parkhub = Burst("parkhub", burst(base_url + PATH, creates(scene, number, clients)))
+        parkhub.held = holding(scene, number)
+        done.append(Round(number + 1, parkhub, bare))
+        time.sleep(pause)
+    return scene, done
+
+
+def run_mode(mode: str, *, clients: int, rounds: int, workers: int, logs: Path) -> tuple[Scene, list[Round], str]:
+    from bench import platform
+
+    if mode == "distributed":
+        context: Any = platform.distributed(workers=workers)
+        server = "gunicorn"
+    else:
+        context = platform.embedded()
+        server = "werkzeug"
+    with context as running, bare_app(server, workers, logs / f"bare-{mode}.log") as bare_url:
+        scene, done = contend(
+            running.base_url, running.database_urls["booking"], bare_url, clients=clients, rounds=rounds
+        )
+    return scene, done, server
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def table(mode: str, server: str, workers: int, scene: Scene, rounds: list[Round]) -> list[str]:
+    where = (
+        f"nginx → gunicorn ({workers} gthread workers × {THREADS} threads), PostgreSQL, RabbitMQ, every worker"
+        if mode == "distributed"
+        else "`parkhub serve` (werkzeug threaded server, SQLite)"
+    )
+    baseline = (
+        f"bare app under gunicorn, {workers} gthread workers × {THREADS} threads, direct"
+        if server == "gunicorn"
+        else "bare app under werkzeug's threaded server"
+    )
+    lines = [
+        f"**{mode.capitalize()}**: {where}. Baseline: {baseline}.",
+        "",
+        "| round | ParkHub answers | held in the database | all answered | p50 | p99 "
+        "| bare: all answered | bare p50 | bare p99 | × all answered |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rounds:
+        p, b = r.parkhub, r.bare
+        answers = ", ".join(f"{n} × {status or 'socket error'}" for status, n in sorted(p.statuses.items()))
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(p.problems.items()))
+        verdict = "" if not r.faults() else " **FAULT**"
+        lines.append(
+            f"| {r.number}{verdict} | {answers} ({kinds}) | {p.held} | {ms(p.makespan)} | {ms(p.percentile(0.5))} "
+            f"| {ms(p.percentile(0.99))} | {ms(b.makespan)} | {ms(b.percentile(0.5))} | {ms(b.percentile(0.99))} "
+            f"| ×{p.makespan / b.makespan:.1f} |"
+        )
+    spans = [r.parkhub.makespan for r in rounds]
+    bare_spans = [r.bare.makespan for r in rounds]
+    lines += [
+        "",
+        f"Median over the rounds: every answer after {ms(statistics.median(spans))} "
+        f"(bare {ms(statistics.median(bare_spans))}, ×{statistics.median(spans) / statistics.median(bare_spans):.1f}).",
+    ]
+    return lines
+
+
+def report(clients: int, results: list[tuple[str, str, int, Scene, list[Round]]]) -> str:
+    when = datetime.now(PARK_TZ).strftime("%Y-%m-%d %H:%M %z")
+    load = os.getloadavg()[0]
+    lines = [
+        f"{when}, {os.cpu_count()} cores, load average {load:.2f} at the end. Each round: {clients} "
+        "concurrent creates of one slot (one conference room, 10:00-11:00 on a day of its own), callers "
+        f"{', '.join(results[0][3].labels)} in turn; the bare POSTs just before, released the same way.",
+        "",
+    ]
+    for mode, server, workers, scene, rounds in results:
+        lines += table(mode, server, workers, scene, rounds) + [""]
+    return "\n".join(lines).rstrip()
+
+
+def write(path: Path, text_: str) -> None:
+    content = path.read_text()
+    start, end = MARKERS
+    if start in content and end in content:
+        head, rest = content.split(start, 1)
+        _, tail = rest.split(end, 1)
+        content = f"{head}{start}\n{text_}\n{end}{tail}"
+    else:
+        content += f"\n{start}\n{text_}\n{end}\n"
+    path.write_text(content)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of every API and the bare app")
+    parser.add_argument("--mode", choices=("distributed", "embedded", "both"), default="both")
+    parser.add_argument("--write", type=Path)
+    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
+        return
+    modes = ("distributed", "embedded") if args.mode == "both" else (args.mode,)
+    logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"parkhub-contention-{uuid.uuid4().hex[:6]}"
+    logs.mkdir(parents=True)
+    results = []
+    for mode in modes:
+        scene, rounds, server = run_mode(
+            mode, clients=args.clients, rounds=args.rounds, workers=args.workers, logs=logs
+        )
+        results.append((mode, server, args.workers, scene, rounds))
+    text_ = report(args.clients, results)
+    print(text_)
+    faults = [f"{mode} round {r.number}: {f}" for mode, _, _, _, rounds in results for r in rounds for f in r.faults()]
+    if faults:
+        print("\n".join(faults), file=sys.stderr)
+        if args.write:
+            print("not written: a round broke its promise", file=sys.stderr)
+        sys.exit(1)
+    if args.write:
+        write(args.write, text_)
+
+
+if __name__ == "__main__":
+    main()
