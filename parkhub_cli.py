@@ -30,6 +30,7 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,11 @@ UPSTREAM_KEEPALIVE_SECONDS = 75
 reuse (60 s), so that nginx, not gunicorn, always closes it."""
 
 
-def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
+def _gunicorn(
+    name: str, settings: Settings, args: argparse.Namespace, load: Callable[[], Any] | None = None
+) -> int:
+    """Serve the app ``name`` (or what ``load`` returns: the benches' bare app, in the very same
+    configuration) under gunicorn at ``args.bind`` with ``args.workers`` gthread workers."""
     metrics_dir = _multiprocess_metrics(name)  # before anything imports prometheus-client's values
     from gunicorn.app.base import BaseApplication
 
@@ -178,7 +183,7 @@ def _gunicorn(name: str, settings: Settings, args: argparse.Namespace) -> int:
                 self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
-            return _app(name, settings)
+            return load() if load is not None else _app(name, settings)
 
     master = os.getpid()
     try:
