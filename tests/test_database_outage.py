@@ -34,6 +34,7 @@ from migrations import upgrade
 from shared.http.problems import database_unavailable
 from shared.settings import Settings
 from tests.conftest import make_settings
+from tests.ports import free_port
 
 pytestmark = pytest.mark.postgres
 BASE = "https://parkhub.tianfu-lifescience.cn/problems/"
@@ -55,9 +56,7 @@ class PrivateCluster:
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="parkhub-outage-"))
         self.data = self.root / "data"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")

@@ -35,7 +35,7 @@ import requests
 from shared.settings import DATABASES, SERVICES
 from tests.chaos.counts import SUBSCRIBERS, Databases, aggregate, effects_twice
 from tests.chaos.rig import Stream, serve_embedded, wait_until
-from tests.integration.conftest import free_port
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from shared.db import forget_databases
 from tests.booking import factories
 from tests.booking.conftest import USERS, at, mint, park_day, register_organisations, write_jwks
 from tests.conftest import make_settings
+from tests.ports import free_port
 from tests.servers import PostgresDatabases
 
 REQUESTS = 60
@@ -35,12 +35,6 @@ REQUESTS = 60
 def postgres_url(postgres_databases: PostgresDatabases) -> str:
     """A fresh booking database on this machine's PostgreSQL (dropped with the session's)."""
     return postgres_databases.new_set().format(name="booking")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _parkhub() -> list[str]:
@@ -94,7 +88,7 @@ def test_sixty_concurrent_creates_of_one_slot_give_one_201(tmp_path, postgres_ur
         session.close()
     forget_databases()
 
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PARKHUB_DB_BOOKING": postgres_url,

@@ -40,8 +40,9 @@ from services.consulting.seed import demo_pdf
 from shared.clock import PARK_TZ
 from shared.settings import SERVICES
 from tests.chaos.counts import Counts, Databases, Ledger, Operation, resolve, scrape_duplicates, watermarks
-from tests.integration.conftest import BusNamespaces, free_port
+from tests.integration.conftest import BusNamespaces
 from tests.integration.platform import WORKERS, Platform, running_platform
+from tests.ports import free_port
 from tests.servers import PostgresDatabases
 
 PASSWORD = "parkhub-demo"

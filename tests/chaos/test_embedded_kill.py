@@ -25,7 +25,7 @@ import pytest
 from tests.chaos import report
 from tests.chaos.counts import Databases, watermarks
 from tests.chaos.rig import Stream, converge, serve_embedded, summary
-from tests.integration.conftest import free_port
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.chaos]
 

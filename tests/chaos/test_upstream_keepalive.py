@@ -24,7 +24,7 @@ import pytest
 
 import parkhub_cli
 from tests.chaos.rig import answers, wait_until
-from tests.integration.conftest import free_port
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,14 +19,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.ports import free_port
+
 pytestmark = pytest.mark.slow
 SERVICES = ("booking", "consulting", "finance", "notify")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def parkhub(env: dict[str, str], *args: str) -> None:

@@ -19,7 +19,6 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -44,12 +45,6 @@ def chromium() -> str:
             pytest.fail("chromium is not installed, and PARKHUB_REQUIRE_BROWSER is set", pytrace=False)
         pytest.skip("chromium is not installed (set PARKHUB_REQUIRE_BROWSER=1 to make this a failure)")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

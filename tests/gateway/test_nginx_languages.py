@@ -20,7 +20,8 @@ import requests
 
 from gateway.nginx import render
 from shared.settings import SERVICES, Settings
-from tests.integration.conftest import free_port, nginx_binary
+from tests.integration.conftest import nginx_binary
+from tests.ports import free_port
 
 BROWSER_IN_CHINA = "zh-CN,zh;q=0.9,en;q=0.8"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,9 +98,3 @@ def nginx_binary() -> str:
             pytest.fail("nginx is not installed, and PARKHUB_REQUIRE_NGINX is set", pytrace=False)
         pytest.skip("nginx is not installed (apt-get install nginx; .ci/run does)")
     return binary
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

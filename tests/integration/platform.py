@@ -26,7 +26,8 @@ import requests
 
 from gateway.nginx import render
 from shared.settings import SERVICES, Settings
-from tests.integration.conftest import BusNamespaces, PostgresDatabases, distributed_env, free_port, nginx_binary
+from tests.integration.conftest import BusNamespaces, PostgresDatabases, distributed_env, nginx_binary
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 START_SECONDS = 45.0

@@ -38,8 +38,9 @@ from shared.db import Database, UnitOfWork
 from shared.events import Event
 from shared.settings import Settings
 from tests.bus.conftest import notify_database
-from tests.integration.conftest import distributed_settings, free_port
+from tests.integration.conftest import distributed_settings
 from tests.integration.test_rabbitmq_transport import wait_for
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow]
 

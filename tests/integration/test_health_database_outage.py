@@ -22,7 +22,7 @@ from gateway.keys import generate_private_pem
 from gateway.upstreams import InProcessUpstreams
 from migrations import upgrade
 from shared.settings import Settings
-from tests.integration.conftest import free_port
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.postgres]
 

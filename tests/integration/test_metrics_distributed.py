@@ -22,7 +22,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.nginx import render
 from shared.settings import SERVICES, Settings
-from tests.integration.conftest import free_port, nginx_binary
+from tests.integration.conftest import nginx_binary
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 30.0

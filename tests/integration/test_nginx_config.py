@@ -17,7 +17,8 @@ import requests
 
 from gateway.nginx import render
 from shared.settings import SERVICES, Settings, SettingsError
-from tests.integration.conftest import free_port, nginx_binary
+from tests.integration.conftest import nginx_binary
+from tests.ports import free_port
 
 
 def settings(**env: str) -> Settings:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -19,13 +18,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from services.notify.worker import participant
 from shared.settings import Settings
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound and released: a connection to it is refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.ports import free_port
 
 
 @dataclass

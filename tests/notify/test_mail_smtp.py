@@ -20,7 +20,8 @@ from shared.db import Database
 from shared.settings import Settings
 from tests.notify.conftest import deliver, event
 from tests.notify.samples import ORG_A, sample
-from tests.notify.smtp_rig import SmtpServer, free_port, run_mail_job, smtp
+from tests.notify.smtp_rig import SmtpServer, run_mail_job, smtp
+from tests.ports import free_port
 
 __all__ = ["smtp"]
 

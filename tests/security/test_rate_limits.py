@@ -33,8 +33,9 @@ import pytest
 
 from gateway.nginx import render
 from shared.settings import SERVICES, Settings
-from tests.integration.conftest import free_port, nginx_binary
+from tests.integration.conftest import nginx_binary
 from tests.park import Park, running_park
+from tests.ports import free_port
 
 PROBLEM = "application/problem+json"
 CJK = re.compile(r"[\u4e00-\u9fff]")
