@@ -177,6 +177,13 @@ def _gunicorn(
             self.cfg.set("keepalive", UPSTREAM_KEEPALIVE_SECONDS)
             self.cfg.set("proc_name", f"parkhub-{name}")
             self.cfg.set("child_exit", _metrics_child_exit)
+            if _spread_connections():
+                # Each worker listens on a socket of its own (gunicorn >= 27 binds it in the
+                # worker when reuse_port is set) and the kernel hashes every new connection to
+                # one of them: keep-alive connections spread over the workers instead of all
+                # going to whichever worker won the race on one shared socket.
+                self.cfg.set("reuse_port", True)
+                self.cfg.set("post_worker_init", _close_listeners_on_stop)
             if "control_socket_disable" in self.cfg.settings:
                 # gunicorn >= 24 opens a control socket at one path per user ($HOME/.gunicorn):
                 # the gateway and every service API on one host would take it from each other.
@@ -194,6 +201,37 @@ def _gunicorn(
         if metrics_dir is not None and os.getpid() == master:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _spread_connections() -> bool:
+    """Per-worker listeners (``SO_REUSEPORT``), unless ``PARKHUB_GUNICORN_REUSE_PORT=0`` (the
+    benches' before/after switch). Needs gunicorn >= 27: before it, ``reuse_port`` only flagged
+    the one socket every worker inherits, which spreads nothing."""
+    if os.environ.get("PARKHUB_GUNICORN_REUSE_PORT", "1").strip() in ("0", "false", "no", "off"):
+        return False
+    from gunicorn import version_info
+
+    return tuple(version_info) >= (27,)
+
+
+def _close_listeners_on_stop(worker: Any) -> None:
+    """gunicorn's ``post_worker_init``: on SIGTERM (a graceful stop, a reload) close this worker's
+    own listening sockets at once, then stop as gunicorn does. Left open while the worker drains
+    its requests, the kernel would go on hashing new connections to a socket nobody accepts from
+    any more; closed, they go to the other workers' sockets (or the new workers' of a reload)."""
+    graceful = signal.getsignal(signal.SIGTERM)
+
+    def stop(signum: int, frame: Any) -> None:
+        for listener in worker.sockets:
+            # The raw socket, not gunicorn's wrapper: the wrapper's fileno() must keep working for
+            # the worker's own unregister and close that follow (both accept a closed socket).
+            raw = getattr(listener, "sock", None)
+            if raw is not None:
+                raw.close()
+        if callable(graceful):
+            graceful(signum, frame)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _multiprocess_metrics(name: str) -> str | None:
