@@ -11,6 +11,7 @@ Leaving the ``with`` block without a commit rolls everything back.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +31,15 @@ CONNECT_TIMEOUT = 3
 """Seconds a PostgreSQL connection attempt may take (libpq ``connect_timeout``; its minimum is 2)."""
 POOL_TIMEOUT = 10
 """Seconds a request waits for a pooled PostgreSQL connection before it is refused (503)."""
+PING_AFTER_IDLE = 2.0
+"""Seconds a pooled PostgreSQL connection may have rested before its next checkout asks the server
+whether it is still there (``SELECT 1``). A connection back in use within that time is not pinged:
+under load connections are taken again within milliseconds, and a ping on every checkout was a
+round trip of every request (docs/PERFORMANCE.md, "Profiles"). What the ping protects against, a
+server restarted or a connection cut while the pool rested, happens while it rests; one cut in the
+middle of traffic fails the request that finds it (a 503, as any database outage) and SQLAlchemy
+then recycles every connection older than the cut, so the next checkouts connect afresh."""
+_RESTED_SINCE = "parkhub_rested_since"
 
 
 class Database:
@@ -50,7 +61,7 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=POOL_TIMEOUT)
+            kwargs.update(pool_size=5, max_overflow=10, pool_timeout=POOL_TIMEOUT)
             if "connect_timeout" not in parsed.query:
                 # A database that is away must fail a request in seconds (a 503), not hang it:
                 # libpq otherwise waits for the operating system's TCP timeout (minutes).
@@ -58,7 +69,16 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
+            reader = self.engine
+        else:
+            _ping_rested_connections(self.engine)
+            # PostgreSQL's READ COMMITTED gives every statement its own snapshot inside a
+            # transaction too, so a read-only session sees the same rows outside one; without
+            # one it saves the BEGIN and the ROLLBACK, two of a plain read's round trips.
+            reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(reader, expire_on_commit=False)
+        event.listen(self._read_sessions, "before_flush", _refuse_writes)
         self._on_commit: list[Callable[[], None]] = []
 
     def session(self) -> Session:
@@ -67,8 +87,10 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A short read-only session, rolled back at the end."""
-        session = self._sessions()
+        """A short read-only session, rolled back at the end. On PostgreSQL it runs outside a
+        transaction (autocommit): each statement reads committed rows, as in the READ COMMITTED
+        transaction it replaced; it must write nothing (a flush is refused: nothing would undo it)."""
+        session = self._read_sessions()
         try:
             yield session
         finally:
@@ -90,6 +112,31 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _refuse_writes(session: Session, *_args: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a reading session writes nothing: use a unit of work")
+
+
+def _ping_rested_connections(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it rested :data:`PING_AFTER_IDLE` seconds
+    or more (SQLAlchemy's ``pool_pre_ping`` pings on every checkout). A failed ping is a
+    ``DisconnectionError``: the pool drops that connection and checks out a fresh one."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _rest(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RESTED_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        rested_since = record.info.pop(_RESTED_SINCE, None)
+        if rested_since is None or time.monotonic() - rested_since < PING_AFTER_IDLE:
+            return  # a new connection, or one in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise sa_exc.DisconnectionError(f"the pooled connection is gone: {exc}") from exc
 
 
 def _tune_sqlite(engine: Engine) -> None:
