@@ -18,10 +18,11 @@ holding reservation for that room in that hour. Timed: from the release until ev
 its answer, and the p50 and p99 of the answers (each from its own send).
 
 Baseline, in the same run: the same number of concurrent POSTs, released the same way, to the bare
-Flask app of :mod:`bench.bare` under the server configuration the mode uses (gunicorn gthread,
-the platform's workers × 8 threads, for the distributed mode; werkzeug's threaded server, as
-``parkhub serve`` runs, for the embedded one). The platform comes from :mod:`bench.platform`:
-PostgreSQL, RabbitMQ, nginx, every worker (distributed), or ``parkhub serve`` (embedded).
+Flask app of :mod:`bench.bare` under the server configuration the mode uses: ParkHub's gunicorn
+configuration behind the same nginx (its ``/bare`` location) for the distributed mode, werkzeug's
+threaded server (as ``parkhub serve`` runs) for the embedded one. The platform and the bare app come
+from :mod:`bench.platform` (``bare=True``): PostgreSQL, RabbitMQ, nginx, every worker (distributed),
+or ``parkhub serve`` (embedded); everything is torn down at the end.
 """
 
 from __future__ import annotations
@@ -30,18 +31,12 @@ import argparse
 import http.client
 import json
 import os
-import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -50,7 +45,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
+
+from shared.db import UtcDateTime
 
 REPO = Path(__file__).resolve().parents[1]
 MARKERS = ("<!-- contention:start -->", "<!-- contention:end -->")
@@ -202,25 +199,37 @@ def grant(base_url: str, username: str) -> str:
     return str(response.json()["access_token"])
 
 
+DIRECTORY_SECONDS = 180.0
+"""How long the seed's organisations may take to reach booking's directory (over the bus)."""
+USERS_OF = ("Kangcheng", "Shurui")
+"""The seed's tenant organisations that have users of their own (alice and bob; carol)."""
+
+
+def userless_tenants(booking_url: str) -> list[str]:
+    """The ids of the seed's tenant organisations without users, once booking's directory (which
+    the bus fills after ``parkhub seed``) holds enough of them for the desks."""
+    engine = create_engine(booking_url)
+    deadline = time.monotonic() + DIRECTORY_SECONDS
+    try:
+        while True:
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    text("SELECT id, name FROM directory_organisations WHERE kind = 'tenant' ORDER BY name")
+                ).all()
+            userless = [str(id_) for id_, name in rows if not str(name).startswith(USERS_OF)]
+            if len(userless) >= len(DESKS):
+                return userless
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"booking's directory holds {len(rows)} tenant organisations; seeded?")
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+
+
 def prepare(base_url: str, booking_url: str) -> Scene:
     """Tokens for the five callers, the userless tenant organisations the desks book for (from
     booking's directory), and the first conference room."""
-    engine = create_engine(booking_url)
-    try:
-        with engine.connect() as connection:
-            userless = [
-                row[0]
-                for row in connection.execute(
-                    text(
-                        "SELECT id FROM directory_organisations WHERE kind = 'tenant' AND name NOT LIKE 'Kangcheng%' "
-                        "AND name NOT LIKE 'Shurui%' ORDER BY name"
-                    )
-                )
-            ]
-    finally:
-        engine.dispose()
-    if len(userless) < len(DESKS):
-        raise RuntimeError(f"booking's directory has {len(userless)} tenant organisations without users; seeded?")
+    userless = userless_tenants(booking_url)
     callers: list[tuple[str, str | None]] = [(grant(base_url, name), None) for name in TENANTS]
     callers += [(grant(base_url, name), org) for name, org in zip(DESKS, userless, strict=False)]
     listed = requests.get(
@@ -285,7 +294,12 @@ def holding(scene: Scene, round_: int) -> int:
                     text(
                         "SELECT count(*) FROM reservations WHERE space_id = :space AND status IN :holding "
                         "AND hold_start < :end AND hold_end > :start"
-                    ).bindparams(_expanding("holding")),
+                    ).bindparams(
+                        bindparam("holding", expanding=True),
+                        # Written as UTC on both databases (SQLite keeps no offset): compared the same way.
+                        bindparam("start", type_=UtcDateTime()),
+                        bindparam("end", type_=UtcDateTime()),
+                    ),
                     {"space": scene.space_id, "holding": list(HOLDING), "start": start, "end": end},
                 ).scalar_one()
             )
@@ -293,90 +307,9 @@ def holding(scene: Scene, round_: int) -> int:
         engine.dispose()
 
 
-def _expanding(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name, expanding=True)
-
-
 def bare_posts(clients: int) -> list[tuple[dict[str, str], bytes]]:
     body = json.dumps({"space_id": "bare", "start": "10:00", "end": "11:00", "title": "bare", "attendees": 4})
     return [({"Content-Type": "application/json"}, body.encode()) for _ in range(clients)]
-
-
-# -- the bare app --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A loopback port in 20000-32000 (below the ephemeral range) that binds now."""
-    for _ in range(200):
-        port = random.randint(20000, 32000)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port in 20000-32000")
-
-
-@contextmanager
-def bare_app(server: str, workers: int, log: Path) -> Iterator[str]:
-    """The bare Flask app under ``server`` ("gunicorn": gthread, ``workers`` × 8 threads, the
-    platform's keep-alive; "werkzeug": the threaded server ``parkhub serve`` uses); yields its URL.
-    Stopped by its process group's id."""
-    port = free_port()
-    if server == "gunicorn":
-        from parkhub_cli import UPSTREAM_KEEPALIVE_SECONDS
-
-        command = [
-            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--worker-class", "gthread", "--threads", str(THREADS), "--timeout", "30", "--graceful-timeout", "10",
-            "--keep-alive", str(UPSTREAM_KEEPALIVE_SECONDS), "--no-control-socket", "bench.bare:create_app()",
-        ]  # fmt: skip
-    else:
-        command = [sys.executable, "-m", "bench.contention", "--serve-bare", str(port)]
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}/bare"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the bare app ({server}) exited with {process.returncode}; see {log}")
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the bare app ({server}) did not answer in 60 s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-
-
-def serve_bare(port: int) -> None:
-    """The bare app under werkzeug's threaded server, as ``parkhub serve`` runs the platform."""
-    from werkzeug.serving import make_server
-
-    from bench.bare import create_app
-
-    make_server("127.0.0.1", port, create_app(), threaded=True).serve_forever()
 
 
 # -- a run ---------------------------------------------------------------------------------------
@@ -409,20 +342,22 @@ def contend(
     return scene, done
 
 
-def run_mode(mode: str, *, clients: int, rounds: int, workers: int, logs: Path) -> tuple[Scene, list[Round], str]:
+def sqlalchemy_url(url: str) -> str:
+    """A database URL of :mod:`bench.platform` (libpq URL or SQLite path) as SQLAlchemy takes it."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url if "://" in url else f"sqlite:///{url}"
+
+
+def run_mode(mode: str, *, clients: int, rounds: int, workers: int) -> tuple[Scene, list[Round]]:
     from bench import platform
 
-    if mode == "distributed":
-        context: Any = platform.distributed(workers=workers)
-        server = "gunicorn"
-    else:
-        context = platform.embedded()
-        server = "werkzeug"
-    with context as running, bare_app(server, workers, logs / f"bare-{mode}.log") as bare_url:
-        scene, done = contend(
-            running.base_url, running.database_urls["booking"], bare_url, clients=clients, rounds=rounds
-        )
-    return scene, done, server
+    context = (
+        platform.distributed(workers=workers, bare=True) if mode == "distributed" else platform.embedded(bare=True)
+    )
+    with context as running:
+        booking = sqlalchemy_url(running.database_urls["booking"])
+        return contend(running.base_url, booking, running.bare_url, clients=clients, rounds=rounds)
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -432,17 +367,13 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms"
 
 
-def table(mode: str, server: str, workers: int, scene: Scene, rounds: list[Round]) -> list[str]:
-    where = (
-        f"nginx → gunicorn ({workers} gthread workers × {THREADS} threads), PostgreSQL, RabbitMQ, every worker"
-        if mode == "distributed"
-        else "`parkhub serve` (werkzeug threaded server, SQLite)"
-    )
-    baseline = (
-        f"bare app under gunicorn, {workers} gthread workers × {THREADS} threads, direct"
-        if server == "gunicorn"
-        else "bare app under werkzeug's threaded server"
-    )
+def table(mode: str, workers: int, rounds: list[Round]) -> list[str]:
+    if mode == "distributed":
+        where = f"nginx → gunicorn ({workers} gthread workers × {THREADS} threads), PostgreSQL, RabbitMQ, every worker"
+        baseline = "the bare app under the same gunicorn configuration, behind the same nginx (`/bare`)"
+    else:
+        where = "`parkhub serve` (werkzeug's threaded server, SQLite, the in-process bus)"
+        baseline = "the bare app under werkzeug's threaded server"
     lines = [
         f"**{mode.capitalize()}**: {where}. Baseline: {baseline}.",
         "",
@@ -470,17 +401,17 @@ def table(mode: str, server: str, workers: int, scene: Scene, rounds: list[Round
     return lines
 
 
-def report(clients: int, results: list[tuple[str, str, int, Scene, list[Round]]]) -> str:
+def report(clients: int, workers: int, results: list[tuple[str, Scene, list[Round]]]) -> str:
     when = datetime.now(PARK_TZ).strftime("%Y-%m-%d %H:%M %z")
     load = os.getloadavg()[0]
     lines = [
         f"{when}, {os.cpu_count()} cores, load average {load:.2f} at the end. Each round: {clients} "
         "concurrent creates of one slot (one conference room, 10:00-11:00 on a day of its own), callers "
-        f"{', '.join(results[0][3].labels)} in turn; the bare POSTs just before, released the same way.",
+        f"{', '.join(results[0][1].labels)} in turn; the bare POSTs just before, released the same way.",
         "",
     ]
-    for mode, server, workers, scene, rounds in results:
-        lines += table(mode, server, workers, scene, rounds) + [""]
+    for mode, _, rounds in results:
+        lines += table(mode, workers, rounds) + [""]
     return "\n".join(lines).rstrip()
 
 
@@ -503,23 +434,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of every API and the bare app")
     parser.add_argument("--mode", choices=("distributed", "embedded", "both"), default="both")
     parser.add_argument("--write", type=Path)
-    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_bare:
-        serve_bare(args.serve_bare)
-        return
     modes = ("distributed", "embedded") if args.mode == "both" else (args.mode,)
-    logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"parkhub-contention-{uuid.uuid4().hex[:6]}"
-    logs.mkdir(parents=True)
     results = []
     for mode in modes:
-        scene, rounds, server = run_mode(
-            mode, clients=args.clients, rounds=args.rounds, workers=args.workers, logs=logs
-        )
-        results.append((mode, server, args.workers, scene, rounds))
-    text_ = report(args.clients, results)
+        scene, rounds = run_mode(mode, clients=args.clients, rounds=args.rounds, workers=args.workers)
+        results.append((mode, scene, rounds))
+    text_ = report(args.clients, args.workers, results)
     print(text_)
-    faults = [f"{mode} round {r.number}: {f}" for mode, _, _, _, rounds in results for r in rounds for f in r.faults()]
+    faults = [f"{mode} round {r.number}: {f}" for mode, _, rounds in results for r in rounds for f in r.faults()]
     if faults:
         print("\n".join(faults), file=sys.stderr)
         if args.write:
