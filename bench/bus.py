@@ -5,8 +5,10 @@
 Measured in one run, on one machine, each against its own baseline:
 - *enqueue*: ``uow.publish`` (contract validation + envelope + outbox insert) for N events in one
   transaction, against a raw SQL insert of the same rows (SQLite file, the embedded mode);
-- *relay, RabbitMQ*: the relay publishing N outbox rows with confirms + mandatory and marking them,
-  against raw kombu publishes with confirms, and raw kombu publishes without;
+- *relay, RabbitMQ*: the relay publishing N outbox rows with confirms + mandatory and marking them
+  settled, in passes of its default batch size (each pass: one SELECT, the batch written, one wait
+  for its confirms, one UPDATE), against raw kombu publishing the same bodies with a confirm per
+  message (the baseline; target: the relay at least 2x faster), and for scale without confirms;
 - *end to end, embedded*: N events from commit to handled by an inbox on the in-memory bus,
   against raw kombu in-memory publish + consume of the same bodies.
 Not a timed test; run it by hand. RabbitMQ figures are skipped when the broker is down.
@@ -124,11 +126,23 @@ def bench_relay_amqp(root: Path, events: int, url: str) -> dict[str, float]:
                 uow.publish(ORGANISATION_REGISTERED.type, organisation(n))
             uow.commit()
         publisher = KombuPublisher(settings)
-        relay = Relay(db, publisher, durable=True, subscribed=TOPOLOGY.subscribed_types, batch_size=events)
-        ours = timed(relay.run_once)
+        publisher.publish_batch([])  # connected and its confirm channel open, as a running worker's is
+        waits = publisher.confirm_waits
+        relay = Relay(db, publisher, durable=True, subscribed=TOPOLOGY.subscribed_types)
+
+        def drain() -> None:
+            published = 0
+            while published < events:  # passes of relay.batch_size rows, as the worker runs them
+                done = relay.run_pass()
+                if done.broker_down or done.postponed:
+                    raise RuntimeError(f"the relay did not publish everything: {done}")
+                published += done.published
+
+        ours = timed(drain)
+        waits = publisher.confirm_waits - waits
         publisher.close()
         delete_namespace(connection, settings.bus_namespace, TOPOLOGY)
-    return {"unconfirmed": unconfirmed, "baseline": confirmed, "measured": ours}
+    return {"unconfirmed": unconfirmed, "baseline": confirmed, "measured": ours, "confirm_waits": waits}
 
 
 def bench_end_to_end_embedded(root: Path, events: int) -> dict[str, float]:
@@ -166,28 +180,48 @@ def bench_end_to_end_embedded(root: Path, events: int) -> dict[str, float]:
     return {"baseline": raw, "measured": ours}
 
 
+RELAY_TARGET = 2.0
+"""Issue 12: the relay publishes at least twice as fast as raw kombu with a confirm per message."""
+
+
+def ratio(figures: dict[str, float]) -> str:
+    """ParkHub's rate over the baseline's, worded so nobody has to guess which way it goes."""
+    speed = figures["baseline"] / figures["measured"]
+    return f"×{speed:.1f} faster" if speed >= 1 else f"×{1 / speed:.1f} slower"
+
+
 def report(events: int, results: dict[str, dict[str, float]]) -> str:
     rate = lambda seconds: f"{events / seconds:,.0f}/s"  # noqa: E731
     lines = [
         MARKERS[0],
-        f"{events:,} events per measure; rate = events per second; ratio = measured time / baseline time.",
+        f"{events:,} events per measure, best of the runs; rate = events per second; "
+        "ratio = ParkHub's rate against its baseline's, in the same run.",
         "",
-        "| measure | baseline | ParkHub | ratio |",
-        "| --- | --- | --- | --- |",
+        "| measure | baseline | ParkHub | ParkHub vs baseline | target |",
+        "| --- | --- | --- | --- | --- |",
     ]
     names = {
         "enqueue": ("raw SQL insert of the rows", "`uow.publish` (validate + envelope + insert)"),
-        "relay_amqp": ("raw kombu publish, confirms", "relay: confirms + mandatory + mark rows"),
+        "relay_amqp": (
+            "raw kombu publish, a confirm per message",
+            f"relay: passes of {Relay.BATCH_SIZE} rows, confirms pipelined + mandatory + rows settled",
+        ),
         "end_to_end": ("raw kombu memory publish + consume", "commit → relay → inbox handled + recorded"),
     }
     for key, figures in results.items():
         base, ours = names[key]
+        target = "—"
+        if key == "relay_amqp":
+            speed = figures["baseline"] / figures["measured"]
+            met = "met" if speed >= RELAY_TARGET else "missed"
+            target = f"≥ ×{RELAY_TARGET:.0f} faster: {met}"
+            ours += f" ({figures['confirm_waits']:.0f} confirm waits)"
         lines.append(
             f"| {key.replace('_', ' ')} | {base}: {rate(figures['baseline'])} | {ours}: {rate(figures['measured'])} "
-            f"| ×{figures['measured'] / figures['baseline']:.1f} |"
+            f"| {ratio(figures)} | {target} |"
         )
         if "unconfirmed" in figures:
-            lines.append(f"| (for scale) | raw kombu publish, no confirms: {rate(figures['unconfirmed'])} | | |")
+            lines.append(f"| (for scale) | raw kombu publish, no confirms: {rate(figures['unconfirmed'])} | | | |")
     lines.append(MARKERS[1])
     return "\n".join(lines)
 

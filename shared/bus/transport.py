@@ -13,23 +13,34 @@ alone acks a message that went nowhere). A broker that cannot be reached, or tha
 within :data:`PUBLISH_TIMEOUT_SECONDS` (a connection it blocked under a memory or disk alarm), is
 :class:`BrokerUnavailable`, raised fast: whoever publishes decides how long to wait before trying
 again. Consumers reconnect forever with a capped backoff (:data:`RECONNECT`).
+
+The relay publishes a batch at a time (:meth:`KombuPublisher.publish_batch`): on a channel of its
+own in confirm mode it writes every message, then waits once for the broker's confirms (an ack
+with ``multiple`` confirms every message up to its tag), instead of one round trip per message.
+The broker sends a message's ``basic.return`` before its ack, so each message still gets its own
+outcome; a nack, a timeout or a lost connection leaves the messages without an ack unconfirmed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from amqp.exceptions import ChannelError as AmqpChannelError
+from amqp.exceptions import MessageNacked
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
 from kombu.exceptions import OperationalError
 from kombu.messaging import Producer
+from kombu.serialization import dumps
 
-from shared.bus.outbox import BrokerUnavailable, Unroutable
+from shared.bus.outbox import BrokerUnavailable, Unroutable, publish_batch
 from shared.bus.topology import Subscription, Topology
+from shared.clock import utcnow
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -174,10 +185,13 @@ class KombuPublisher:
         self._producer: Producer | None = None
         self._returned: list[str] = []
         self._lock = threading.Lock()
+        self._batches: _ConfirmChannel | None = None
+        self.confirm_waits = 0
+        """How many times this publisher waited for the confirms of a batch (the benches count it)."""
 
     def _ensure(self) -> Producer:
         if self._producer is None:
-            self._connection = connect(self.settings)
+            self._connection = self._connection or connect(self.settings)  # publish_batch's, if it opened one
             self._producer = Producer(
                 self._connection.default_channel, exchange=self.exchange, on_return=self._on_return
             )
@@ -193,6 +207,45 @@ class KombuPublisher:
         Raises :class:`Unroutable` when no queue took it, :class:`BrokerUnavailable` when the
         broker cannot be reached."""
         self._publish(envelope, exchange=self.exchange, routing_key=envelope["type"], headers={})
+
+    def publish_batch(self, envelopes: Sequence[Mapping[str, Any]]) -> list[datetime | Exception]:
+        """Publish events in order, pipelined; one outcome per event (:class:`shared.bus.outbox.BatchPublisher`).
+
+        On RabbitMQ every message is written, then the confirms are awaited once, within
+        :data:`PUBLISH_TIMEOUT_SECONDS` for the whole batch. When a connection that was already
+        open fails (one the broker closed while idle, or lost mid-batch), the messages without
+        a confirm get one more try on a fresh connection, as :data:`PUBLISH_RETRY_POLICY` gives a
+        single publish; those still without a confirm are :class:`BrokerUnavailable`.
+        On the in-memory bus, one publish after the other."""
+        if self.settings.bus_is_volatile:
+            return publish_batch(_OneByOne(self), envelopes)
+        outcomes: list[datetime | Exception] = [_UNKNOWN] * len(envelopes)
+        with self._lock:
+            for attempt in range(2):
+                batch = [(n, envelopes[n]) for n, outcome in enumerate(outcomes) if outcome is _UNKNOWN]
+                if attempt:
+                    time.sleep(PUBLISH_RETRY_POLICY["interval_start"])
+                reused = self._batches is not None
+                try:
+                    if self._batches is None:
+                        self._connection = self._connection or connect(self.settings)
+                        self._batches = _ConfirmChannel(self._connection)
+                    self.confirm_waits += 1
+                    self._batches.publish(self.exchange.name, batch, outcomes, PUBLISH_TIMEOUT_SECONDS)
+                    break
+                except Exception as exc:  # noqa: BLE001 - the outcome of every message still unconfirmed
+                    unavailable = self._connection is None or broker_unreachable(exc, self._connection)
+                    self.close(graceful=False)
+                    if unavailable and reused and not attempt:
+                        # A connection open since an earlier batch may have been closed while idle:
+                        # the acks that arrived stand, the rest go again on a new connection. A
+                        # broker that refused a new connection is not asked twice in one pass.
+                        continue
+                    # A refusal of the channel (say, a missing exchange) would refuse a second try too.
+                    failure = BrokerUnavailable(f"{type(exc).__name__}: {exc}") if unavailable else exc
+                    outcomes = [failure if outcome is _UNKNOWN else outcome for outcome in outcomes]
+                    break
+        return outcomes
 
     def publish_retry(
         self, subscription: Subscription, body: Mapping[str, Any], *, attempt: int, delay_seconds: float
@@ -251,6 +304,106 @@ class KombuPublisher:
                 log.debug("closing the publisher's connection: %s", exc)
         self._connection = None
         self._producer = None
+        self._batches = None
+
+
+class _Unknown(Exception):
+    """The outcome of a message of a batch before its confirm (or failure) is known."""
+
+
+_UNKNOWN = _Unknown()
+
+
+class _OneByOne:
+    """A publisher seen without its ``publish_batch``: :func:`shared.bus.outbox.publish_batch`
+    then publishes one message after the other (the in-memory bus has no confirms to pipeline)."""
+
+    def __init__(self, publisher: KombuPublisher) -> None:
+        self.publish = publisher.publish
+
+
+class _ConfirmChannel:
+    """A channel in confirm mode that publishes batches: all messages written, then their
+    confirms awaited together.
+
+    The broker numbers the messages of a confirm-mode channel 1, 2, 3…; its ``basic.ack`` /
+    ``basic.nack`` names one of these delivery tags, and with ``multiple`` every tag up to it.
+    A ``mandatory`` message no queue took comes back in a ``basic.return`` (carrying its
+    ``message_id``, the event id) *before* its ack, so the ack settles it as :class:`Unroutable`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        # Connects as every publish does (default_channel: the quick retry of connect()'s
+        # transport options), not with kombu's slower default for a bare channel().
+        connection.default_channel  # noqa: B018 - for its side effect
+        self.channel: Any = connection.channel()
+        self.channel.confirm_select()
+        self.channel._confirm_selected = True  # py-amqp would otherwise select it again
+        self.channel.events["basic_ack"].add(self._on_ack)
+        self.channel.events["basic_nack"].add(self._on_nack)
+        self.channel.events["basic_return"].add(self._on_return)
+        self.sequence = 0  # the delivery tag of the last message written
+        self._waiting: dict[int, tuple[int, str | None, str]] = {}  # tag -> (index, message_id, routing key)
+        self._returned: set[str] = set()
+        self._outcomes: list[datetime | Exception] = []
+
+    def publish(
+        self,
+        exchange: str,
+        batch: Sequence[tuple[int, Mapping[str, Any]]],
+        outcomes: list[datetime | Exception],
+        timeout: float,
+    ) -> None:
+        """Write ``batch`` (``(index, envelope)`` pairs) and wait for its confirms, setting
+        ``outcomes[index]`` as each arrives; raise when the broker did not confirm them all within
+        ``timeout`` seconds, or the connection fails (the outcomes set so far stand)."""
+        self._outcomes, self._waiting = outcomes, {}
+        self._returned.clear()
+        deadline = time.monotonic() + timeout
+        for index, envelope in batch:
+            content_type, content_encoding, body = dumps(dict(envelope), serializer="json")
+            message = self.channel.prepare_message(
+                body,
+                0,
+                content_type,
+                content_encoding,
+                {"correlationid": envelope.get("correlationid")},
+                {"delivery_mode": 2, "message_id": envelope.get("id")},
+            )
+            # The plain write: py-amqp's basic_publish on a confirm-mode connection would wait
+            # for this message's confirm (basic_publish_confirm, which calls this one).
+            self.channel._basic_publish(
+                message,
+                exchange=exchange,
+                routing_key=envelope["type"],
+                mandatory=True,
+                timeout=max(deadline - time.monotonic(), 0.001),
+            )
+            self.sequence += 1
+            self._waiting[self.sequence] = (index, envelope.get("id"), envelope["type"])
+        while self._waiting:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{len(self._waiting)} of {len(batch)} messages not confirmed in {timeout} s")
+            self.connection.connection.drain_events(timeout=left)
+
+    def _settle(self, tag: int, multiple: bool, outcome: datetime | Exception) -> None:
+        tags = [t for t in self._waiting if t <= tag] if multiple else [tag] if tag in self._waiting else []
+        for settled in tags:
+            index, message_id, routing_key = self._waiting.pop(settled)
+            if isinstance(outcome, datetime) and message_id in self._returned:
+                self._outcomes[index] = Unroutable(f"no queue is bound for {routing_key}")
+            else:
+                self._outcomes[index] = outcome
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple, utcnow())
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple, MessageNacked("the broker refused the message (basic.nack)"))
+
+    def _on_return(self, exception: Any, exchange: str, routing_key: str, message: Any) -> None:
+        self._returned.add(message.properties.get("message_id"))
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
