@@ -2,6 +2,9 @@
 --
 --   wrk ... -s bench/http.lua URL -- fixed METHOD [BODY]
 --       every request the same (headers come from wrk's -H options)
+--   wrk ... -s bench/http.lua URL -- keyed METHOD BODY NONCE
+--       every request the same body, each with an Idempotency-Key of its own (NONCE-thread-k):
+--       creates whose uniqueness is the key alone (a consulting case, a finance draft)
 --   wrk ... -s bench/http.lua URL -- create FIRST THREADS BASE DAYS FIRST_HOUR HOURS NONCE SPACE...
 --       a reservation body on a slot no other request of the run takes: request k of thread t
 --       takes slot FIRST + t + THREADS * k; slots run over the spaces first, then the HOURS
@@ -23,6 +26,7 @@ end
 local mode
 local fixed
 local first, nthreads, base, days, first_hour, hours, nonce
+local keyed_format
 local spaces = {}
 count = 0 -- requests this thread made (read by done(): the next run's FIRST goes past them all)
 statuses = {}
@@ -33,6 +37,11 @@ function init(args)
       wrk.method = args[2]
       wrk.body = args[3]
       fixed = wrk.format()
+   elseif mode == "keyed" then
+      wrk.method = args[2]
+      wrk.body = args[3]
+      nonce = args[4]
+      keyed_format = true
    elseif mode == "create" then
       first, nthreads, base = tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
       days, first_hour, hours, nonce = tonumber(args[5]), tonumber(args[6]), tonumber(args[7]), args[8]
@@ -52,6 +61,15 @@ end
 function request()
    if fixed then
       return fixed
+   end
+   if keyed_format then
+      count = count + 1
+      local headers = {}
+      for name, value in pairs(wrk.headers) do
+         headers[name] = value
+      end
+      headers["Idempotency-Key"] = nonce .. "-" .. id .. "-" .. count
+      return wrk.format(nil, nil, headers, nil)
    end
    local slot = first + id + nthreads * count
    count = count + 1

@@ -1,34 +1,34 @@
-"""The request path side by side: ParkHub's APIs against a bare Flask app, in one run, over HTTP.
+"""The request path side by side: ParkHub against a bare Flask app, in one run, over real HTTP.
 
-    python -m bench.http [--tree PATH] [--label before|after] [--duration 10] [--warmup 2]
-                         [--write docs/PERFORMANCE.md]
+    python -m bench.http [--mode distributed|embedded|both] [--duration 10] [--warmup 2] [--workers 2]
+                         [--only SUBSTRING] [--spread 5] [--write docs/PERFORMANCE.md]
 
-Everything runs for real on this machine and is torn down at the end:
-- PostgreSQL databases of the run's own (``parkhub_bench_<random>_<name>``), built by ``parkhub
-  migrate`` and filled by ``parkhub seed``. No worker and no broker run: the API processes only
-  write their outboxes (the bus is ``memory://``, nobody relays), so only the request path is
-  measured. Booking's directory gets the seed's organisations copied in by SQL, the rows its
-  ``identity.organisation.registered`` consumer would write; that keeps the bench independent of
-  how the bus names its queues, and leaves nothing behind on a broker;
-- under gunicorn, 2 gthread workers × 8 threads each, on free loopback ports: the booking API
-  (``parkhub api booking``), the gateway (``parkhub gateway``, for the token endpoint) and the bare
-  Flask app of :mod:`bench.bare`;
-- ``wrk`` with 8 connections (2 threads, 30 s timeout so slow answers count instead of vanishing),
-  a warm-up, then a fixed duration per measure, through ``bench/http.lua``; every answer's status
-  is counted, and a run with any non-2xx answer or socket error is refused for ``--write``.
+Everything runs for real on this machine and is torn down at the end (:mod:`bench.platform`):
 
-Measures: the bare GET and POST (at the start and again at the end: the spread shows how much the
-shared machine moved), availability search as a tenant (one hour on a weekday), one reservation
-by id, reservation create on distinct free slots (each request its own slot and Idempotency-Key),
-and the token endpoint (client_credentials for a partner's client, and the password grant).
-Reported: requests a second, p50 and p99, the ratio to the bare GET or POST (the mean of its two
-runs), and how the CPU time split between the two gunicorn workers (wrk's 8 keep-alive
-connections may all land on one of them).
+- **distributed**: fresh PostgreSQL databases, a RabbitMQ namespace, the gateway and the four
+  service APIs under gunicorn (``--workers`` gthread workers × 8 threads each), every ``parkhub
+  worker`` relaying and consuming, and nginx as the edge. Every request goes through nginx; the
+  bare app of :mod:`bench.bare` runs under the very same gunicorn configuration
+  (``parkhub_cli._gunicorn``) behind the same nginx at ``/bare``;
+- **embedded**: ``parkhub serve`` on SQLite, against the bare app under the same server (werkzeug's
+  threaded server).
 
-``--tree`` runs the servers from another checkout (e.g. a ``git worktree`` of an older commit)
-with this repository's Python: the processes start there with ``PYTHONPATH`` set to it, so the
-code measured is that tree's. The bench itself and the bare app come from this repository.
-Not a timed test: run it by hand.
+``wrk`` with 8 connections (2 threads, 30 s timeout so slow answers count instead of vanishing),
+a warm-up, then a fixed duration per measure, through ``bench/http.lua``. Each ParkHub measure
+runs right after a bare run of its kind (GET or POST), whose rate is its baseline: on a shared
+machine the load moves within minutes. Every answer's status is counted; a run with any non-2xx
+answer or socket error is refused for ``--write``.
+
+Measures (issue 12's targets, as a share of the bare GET or POST): availability search as a
+tenant, one weekday hour (>= 40 %); one reservation by id (>= 50 %); reservation create on distinct
+free slots, each its own Idempotency-Key (>= 25 %); consulting case submit (>= 25 %); finance
+application draft (>= 25 %: the finance API's create; its submit needs three uploaded documents
+per application, which a fixed-request load generator cannot drive); the token endpoint's
+client_credentials grant (>= 25 %) and password grant (reported: a memory-hard hash on purpose).
+
+After the load: the resident memory (VmRSS) of every process of the platform (target < 150 MB).
+``--spread N``: N bare GET runs on gunicorn with per-worker listeners and N with the one shared
+socket (``PARKHUB_GUNICORN_REUSE_PORT=0``): throughput and the workers' CPU split of each run.
 """
 
 from __future__ import annotations
@@ -36,16 +36,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -53,21 +49,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
 import requests
+
+from bench.platform import Platform, distributed, embedded
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 LUA = HERE / "http.lua"
 PARK_TZ = ZoneInfo("Asia/Shanghai")
-DATABASES = ("gateway", "booking", "consulting", "finance", "notify")
-POSTGRES_ADMIN_URL = os.environ.get("PARKHUB_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 CONNECTIONS = 8
 WRK_THREADS = 2
 WORKERS = 2
-THREADS = 8
-START_SECONDS = 60.0
 DEMO_PASSWORD = "parkhub-demo"
 PARTNER_CLIENT = ("shudu-bank-demo", "parkhub-demo-bank-secret")
 BOOKABLE_KINDS = ("conference_room", "scientists_club")
@@ -80,9 +73,12 @@ FIRST_DAY, DAYS = 2, 86
 """Creates fill days 2 to 87 from today (park time): inside every room's 90-day horizon."""
 TOKEN_STRETCH = 2.0
 """The token grants are measured twice as long: at a few answers a second, 10 s hold too few."""
+RSS_TARGET_MB = 150
+READY_SECONDS = 120.0
+"""How long the workers may take to bring the seed's organisations to every service's directory."""
 MARKER = "<!-- http:{label}:{edge} -->"
-DATA = re.compile(r"<!-- http-data (\{.*?\}) -->")
 SECTION = "## Request path, side by side"
+BARE_GET, BARE_POST = "bare GET (small JSON)", "bare POST (parse a JSON body, 201)"
 
 
 @dataclass(frozen=True)
@@ -90,12 +86,13 @@ class Measure:
     """One wrk run: a name, where it goes, and the baseline its ratio is taken against."""
 
     name: str
-    target: str  # "booking", "gateway" or "bare"
+    target: str  # the process serving it ("bare", "gateway", "booking"...): its workers' CPU split
     path: str
     baseline: str  # "GET" or "POST"
     lua: list[str]  # the arguments after ``--`` of bench/http.lua
     headers: dict[str, str] = field(default_factory=dict)
     stretch: float = 1.0  # × the run's duration: a slow endpoint needs longer for a p99 worth reading
+    target_percent: float | None = None  # issue 12's target, % of the bare baseline
 
 
 @dataclass
@@ -110,10 +107,17 @@ class Figures:
     socket_errors: int
     worker_cpu: list[float]  # each gunicorn worker's share of the CPU time used, busiest first
     bare_rate: float = 0.0  # requests a second of the bare run just before this one (its baseline)
+    bare_p50_ms: float = 0.0
+    bare_p99_ms: float = 0.0
+    target_percent: float | None = None
 
     @property
     def rate(self) -> float:
-        return self.requests / self.seconds
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def ratio(self) -> float:
+        return 100 * self.rate / self.bare_rate if self.bare_rate else 0.0
 
     @property
     def failures(self) -> int:
@@ -125,171 +129,31 @@ class Figures:
         return self.failures == 0 and self.requests >= 10
 
 
-# -- processes and databases ---------------------------------------------------------------------
+@dataclass
+class Memory:
+    process: str  # the platform's name of it ("api-booking", "worker-finance", "embedded"...)
+    role: str  # "master", "worker", "process"
+    pid: int
+    rss_mb: float
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@dataclass
+class Table:
+    """One mode's run: its figures, and every process's memory after the load."""
+
+    mode: str
+    commit: str
+    when: str
+    duration: float
+    warmup: float
+    workers: int
+    load: tuple[float, float]
+    figures: list[Figures]
+    memory: list[Memory]
+    slots: tuple[int, int]  # create slots sent (warm-up included) and slots there are
 
 
-class Rig:
-    """The run's databases and server processes; ``close`` stops the processes it started (by
-    their ids) and drops the databases."""
-
-    def __init__(self, tree: Path) -> None:
-        self.tree = tree
-        self.folder = Path(tempfile.mkdtemp(prefix="parkhub-bench-http-"))
-        self.prefix = f"parkhub_bench_{uuid.uuid4().hex[:8]}"
-        self.ports = {name: free_port() for name in ("gateway", "booking", "bare")}
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.databases: list[str] = []
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PARKHUB_")},
-            "PYTHONPATH": str(tree),
-            "PARKHUB_VAR_DIR": str(self.folder / "var"),
-            "PARKHUB_DATABASE_URL_TEMPLATE": self._template(),
-            "PARKHUB_BUS_URL": "memory://",
-            "PARKHUB_JWKS_URL": f"{self.url('gateway')}/.well-known/jwks.json",
-        }
-
-    def _template(self) -> str:
-        return f"postgresql+psycopg://{self._server()}/{self.prefix}_{{name}}"
-
-    def _server(self) -> str:
-        return POSTGRES_ADMIN_URL.split("://", 1)[1].rsplit("/", 1)[0]
-
-    def database_url(self, name: str) -> str:
-        """A libpq URL of one of the run's databases, for psycopg."""
-        return f"postgresql://{self._server()}/{self.prefix}_{name}"
-
-    def url(self, target: str) -> str:
-        return f"http://127.0.0.1:{self.ports[target]}"
-
-    def create_databases(self) -> None:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            for name in DATABASES:
-                admin.execute(f'CREATE DATABASE "{self.prefix}_{name}"')
-                self.databases.append(f"{self.prefix}_{name}")
-
-    def parkhub(self, *args: str) -> None:
-        """Run a one-shot ``parkhub`` command of the tree to its end."""
-        with open(self.folder / f"{args[0]}.log", "wb") as log:
-            done = subprocess.run(
-                [sys.executable, "-m", "parkhub_cli", *args],
-                cwd=self.tree,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=120,
-                check=False,
-            )
-        if done.returncode != 0:
-            raise RuntimeError(f"parkhub {' '.join(args)} failed:\n{self.tail(args[0])}")
-
-    def start(self, name: str, command: list[str], cwd: Path, **env: str) -> None:
-        # A session of its own: gunicorn's master and its workers stop together, by this id.
-        with open(self.folder / f"{name}.log", "wb") as log:
-            self.processes[name] = subprocess.Popen(
-                command,
-                cwd=cwd,
-                env={**self.env, **env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def bind(self, name: str) -> str:
-        return f"127.0.0.1:{self.ports[name]}"
-
-    def start_servers(self) -> None:
-        cli = [sys.executable, "-m", "parkhub_cli"]
-        self.start("gateway", [*cli, "gateway", "--bind", self.bind("gateway"), "--workers", str(WORKERS)], self.tree)
-        self.start(
-            "booking", [*cli, "api", "booking", "--bind", self.bind("booking"), "--workers", str(WORKERS)], self.tree
-        )
-        # The same gunicorn configuration as parkhub_cli's _gunicorn: gthread, 2 × 8, 30 s timeout.
-        self.start(
-            "bare",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                self.bind("bare"),
-                "--workers",
-                str(WORKERS),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(THREADS),
-                "--timeout",
-                "30",
-                "--graceful-timeout",
-                "10",
-                "--no-control-socket",
-                "bench.bare:create_app()",
-            ],
-            REPO,
-            PYTHONPATH=str(REPO),
-        )
-
-    def stop(self, name: str) -> None:
-        process = self.processes.get(name)
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-
-    def wait_for(self, condition: Callable[[], Any], what: str, timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, process in self.processes.items():
-                if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.tail(name)}")
-            result = condition()
-            if result:
-                return result
-            time.sleep(0.2)
-        raise RuntimeError(f"gave up waiting for {what}\n" + "\n".join(self.tail(n, 10) for n in self.processes))
-
-    def tail(self, name: str, lines: int = 30) -> str:
-        path = self.folder / f"{name}.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return f"--- {name} ---\n" + "\n".join(text.splitlines()[-lines:])
-
-    def gunicorn_workers(self, target: str) -> list[int]:
-        """The worker pids of one gunicorn master (the process started for ``target``)."""
-        pid = self.processes[target].pid
-        children = Path(f"/proc/{pid}/task/{pid}/children")
-        return [int(p) for p in children.read_text().split()] if children.exists() else []
-
-    def close(self) -> None:
-        for name in list(self.processes):
-            try:
-                self.stop(name)
-            except ProcessLookupError:
-                pass
-        if self.databases:
-            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-                for name in self.databases:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            self.databases.clear()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-@contextmanager
-def rig(tree: Path) -> Iterator[Rig]:
-    bed = Rig(tree)
-    try:
-        yield bed
-    finally:
-        bed.close()
+# -- /proc -----------------------------------------------------------------------------------------
 
 
 def cpu_ticks(pid: int) -> int:
@@ -301,18 +165,35 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-# -- the platform's data -------------------------------------------------------------------------
-
-
-def answers(url: str) -> bool:
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (VmRSS), in MB (10^6 bytes)."""
     try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024 / 1e6
+    except OSError:
+        pass
+    return 0.0
+
+
+def memory_of(platform: Platform) -> list[Memory]:
+    """VmRSS of every process the platform started (and a gunicorn master's workers); nginx aside."""
+    rows = []
+    for name in platform.processes:
+        if name == "nginx":
+            continue
+        pids = platform.pids(name)
+        for n, pid in enumerate(pids):
+            role = "process" if len(pids) == 1 else ("master" if n == 0 else "worker")
+            rows.append(Memory(name, role, pid, round(rss_mb(pid), 1)))
+    return rows
+
+
+# -- the platform's data ---------------------------------------------------------------------------
 
 
 def token(base: str, **form: str) -> str:
-    response = requests.post(f"{base}/api/v1/auth/token", data=form, timeout=30)
+    response = requests.post(f"{base}/api/v1/auth/token", data=form, timeout=60)
     if response.status_code != 200:
         raise RuntimeError(f"no token for {form.get('username') or form.get('client_id')}: {response.text}")
     return str(response.json()["access_token"])
@@ -332,45 +213,40 @@ def next_weekday(day: date) -> date:
 class Scene:
     """What the measures need from the running platform."""
 
-    tenant_token: str
+    tokens: dict[str, str]
     spaces: list[str]
     reservation_id: str
     search_day: date
     first_day: date
+    item_id: str
+    product_id: str
 
 
-def copy_directory(bed: Rig) -> None:
-    """Booking's directory of organisations, as its consumer of ``identity.organisation.*`` keeps
-    it: every organisation of the gateway's database (see the module docstring for why by SQL)."""
-    with psycopg.connect(bed.database_url("gateway")) as gateway:
-        rows = gateway.execute("SELECT id, name, name_zh, kind, status, version FROM organisations").fetchall()
-    with psycopg.connect(bed.database_url("booking")) as booking:
-        booking.cursor().executemany(
-            "INSERT INTO directory_organisations (id, name, name_zh, kind, status, version, updated_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, now()) ON CONFLICT (id) DO NOTHING",
-            rows,
-        )
+def until_created(what: str, post: Any) -> requests.Response:
+    """POST until a 201: in the distributed mode the seed's organisations reach each service's
+    directory through the bus, a few seconds after start."""
+    deadline = time.monotonic() + READY_SECONDS
+    while True:
+        answer = post()
+        if answer.status_code == 201:
+            return answer
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"could not create {what}: {answer.status_code} {answer.text}")
+        time.sleep(1)
 
 
-def prepare(bed: Rig) -> Scene:
-    """Wait for the servers and book the one reservation that is read by id."""
-    bed.wait_for(
-        lambda: (
-            answers(f"{bed.url('gateway')}/.well-known/jwks.json")
-            and answers(f"{bed.url('booking')}/api/v1/booking/health")
-            and answers(f"{bed.url('bare')}/bare")
-        ),
-        "the servers to answer",
-        START_SECONDS,
-    )
-    gateway, booking = bed.url("gateway"), bed.url("booking")
-    tenant = token(gateway, grant_type="password", username="alice", password=DEMO_PASSWORD)
-    listed = requests.get(
-        f"{booking}/api/v1/booking/spaces",
-        params={"page_size": 200},
-        headers={"Authorization": f"Bearer {tenant}"},
-        timeout=10,
-    )
+def prepare(platform: Platform) -> Scene:
+    """Tokens, the bookable rooms, the one reservation read by id, the consulting item and the
+    finance product; every create tried once, so the measures start on a ready platform."""
+    base = platform.base_url
+    tokens = {
+        user: token(base, grant_type="password", username=user, password=DEMO_PASSWORD) for user in ("alice", "bob")
+    }
+
+    def auth(user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[user]}"}
+
+    listed = requests.get(f"{base}/api/v1/booking/spaces", params={"page_size": 200}, headers=auth("alice"), timeout=30)
     listed.raise_for_status()
     spaces = sorted(
         (s for s in listed.json()["items"] if s["kind"] in BOOKABLE_KINDS), key=lambda s: str(s.get("code", s["id"]))
@@ -379,36 +255,81 @@ def prepare(bed: Rig) -> Scene:
         raise RuntimeError("the seed has no bookable rooms")
     today = datetime.now(PARK_TZ).date()
     tomorrow = park_midnight(today + timedelta(days=1))
-    booked = requests.post(
-        f"{booking}/api/v1/booking/reservations",
-        json={
-            "space_id": spaces[0]["id"],
-            "start": (tomorrow + timedelta(hours=10)).isoformat(),
-            "end": (tomorrow + timedelta(hours=10, minutes=30)).isoformat(),
-            "title": "Bench: the reservation read by id",
-            "attendees": 6,
-        },
-        headers={"Authorization": f"Bearer {tenant}"},
-        timeout=30,
+    booked = until_created(
+        "the reservation read by id",
+        lambda: requests.post(
+            f"{base}/api/v1/booking/reservations",
+            json={
+                "space_id": spaces[0]["id"],
+                "start": (tomorrow + timedelta(hours=10)).isoformat(),
+                "end": (tomorrow + timedelta(hours=10, minutes=30)).isoformat(),
+                "title": "Bench: the reservation read by id",
+                "attendees": 6,
+            },
+            headers={**auth("alice"), "Idempotency-Key": uuid.uuid4().hex},
+            timeout=30,
+        ),
     )
-    if booked.status_code != 201:
-        raise RuntimeError(f"could not book the reservation read by id: {booked.status_code} {booked.text}")
-    return Scene(
-        tenant_token=tenant,
+    items = requests.get(f"{base}/api/v1/consulting/items", headers=auth("bob"), timeout=30).json()
+    item = next(
+        i["id"] for i in (items["items"] if isinstance(items, dict) else items) if i["code"] == "legal_consultation"
+    )
+    products = requests.get(f"{base}/api/v1/finance/products", headers=auth("alice"), timeout=30).json()["items"]
+    product = next(p["id"] for p in products if p["code"] == "lab_equipment_lease")
+    scene = Scene(
+        tokens=tokens,
         spaces=[s["id"] for s in spaces],
         reservation_id=booked.json()["id"],
         search_day=next_weekday(today + timedelta(days=FIRST_DAY)),
         first_day=today + timedelta(days=FIRST_DAY),
+        item_id=item,
+        product_id=product,
+    )
+    until_created(
+        "a consulting case",
+        lambda: requests.post(
+            f"{base}/api/v1/consulting/cases",
+            data=case_body(scene),
+            headers={**auth("bob"), "Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex},
+            timeout=30,
+        ),
+    )
+    until_created(
+        "a finance application",
+        lambda: requests.post(
+            f"{base}/api/v1/finance/applications",
+            data=application_body(scene),
+            headers={**auth("alice"), "Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex},
+            timeout=30,
+        ),
+    )
+    return scene
+
+
+def case_body(scene: Scene) -> str:
+    return json.dumps(
+        {
+            "item_id": scene.item_id,
+            "subject": "Bench: a question on a lease",
+            "description": "Asked by the HTTP bench.",
+            "answers": {"question": "May the lab sublet its bench space?"},
+        }
     )
 
 
-# -- the measures --------------------------------------------------------------------------------
+def application_body(scene: Scene) -> str:
+    return json.dumps(
+        {"product_id": scene.product_id, "amount": "300000.00", "term_months": 24, "purpose": "Bench: a lease"}
+    )
 
-BARE_GET, BARE_POST = "bare GET (small JSON)", "bare POST (parse a JSON body, 201)"
+
+# -- the measures ----------------------------------------------------------------------------------
 
 
 def measures(scene: Scene, nonce: str) -> list[Measure]:
-    bearer = {"Authorization": f"Bearer {scene.tenant_token}"}
+    alice = {"Authorization": f"Bearer {scene.tokens['alice']}"}
+    bob = {"Authorization": f"Bearer {scene.tokens['bob']}"}
+    json_body = {"Content-Type": "application/json"}
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     start = park_midnight(scene.search_day) + timedelta(hours=10)
     search = f"/api/v1/booking/availability?start={start.isoformat()}&end={(start + timedelta(hours=1)).isoformat()}"
@@ -426,16 +347,25 @@ def measures(scene: Scene, nonce: str) -> list[Measure]:
     ]
     client_id, secret = PARTNER_CLIENT
     return [
-        Measure(BARE_GET, "bare", "/bare", "GET", ["fixed", "GET"], bearer),
-        Measure(BARE_POST, "bare", "/bare", "POST", creates, {**bearer, "Content-Type": "application/json"}),
-        Measure("availability search, tenant, one weekday hour", "booking", search, "GET", ["fixed", "GET"], bearer),
+        Measure(BARE_GET, "bare", "/bare", "GET", ["fixed", "GET"], alice),
+        Measure(BARE_POST, "bare", "/bare", "POST", creates, {**alice, **json_body}),
+        Measure(
+            "availability search, tenant, one weekday hour",
+            "booking",
+            search,
+            "GET",
+            ["fixed", "GET"],
+            alice,
+            target_percent=40,
+        ),
         Measure(
             "one reservation by id",
             "booking",
             f"/api/v1/booking/reservations/{scene.reservation_id}",
             "GET",
             ["fixed", "GET"],
-            bearer,
+            alice,
+            target_percent=50,
         ),
         Measure(
             "reservation create, distinct free slots",
@@ -443,7 +373,26 @@ def measures(scene: Scene, nonce: str) -> list[Measure]:
             "/api/v1/booking/reservations",
             "POST",
             creates,
-            {**bearer, "Content-Type": "application/json"},
+            {**alice, **json_body},
+            target_percent=25,
+        ),
+        Measure(
+            "consulting case submit",
+            "consulting",
+            "/api/v1/consulting/cases",
+            "POST",
+            ["keyed", "POST", case_body(scene), "{run}"],
+            {**bob, **json_body},
+            target_percent=25,
+        ),
+        Measure(
+            "finance application draft",
+            "finance",
+            "/api/v1/finance/applications",
+            "POST",
+            ["keyed", "POST", application_body(scene), "{run}"],
+            {**alice, **json_body},
+            target_percent=25,
         ),
         Measure(
             "token, client_credentials (partner client)",
@@ -453,6 +402,7 @@ def measures(scene: Scene, nonce: str) -> list[Measure]:
             ["fixed", "POST", f"grant_type=client_credentials&client_id={client_id}&client_secret={secret}"],
             form,
             stretch=TOKEN_STRETCH,
+            target_percent=25,
         ),
         Measure(
             "token, password grant (tenant user)",
@@ -466,9 +416,10 @@ def measures(scene: Scene, nonce: str) -> list[Measure]:
     ]
 
 
-def wrk(base_url: str, measure: Measure, seconds: float, first_slot: int) -> dict[str, Any]:
+def wrk(url: str, measure: Measure, seconds: float, first_slot: int) -> dict[str, Any]:
     """Run wrk once; returns the JSON line of bench/http.lua's done()."""
-    lua = [arg.replace("{first}", str(first_slot)) for arg in measure.lua]
+    run = uuid.uuid4().hex[:12]  # keyed creates: no key of one run is sent again in another
+    lua = [arg.replace("{first}", str(first_slot)).replace("{run}", run) for arg in measure.lua]
     command = [
         WRK,
         f"-t{WRK_THREADS}",
@@ -479,7 +430,7 @@ def wrk(base_url: str, measure: Measure, seconds: float, first_slot: int) -> dic
         "-s",
         str(LUA),
         *(arg for name, value in measure.headers.items() for arg in ("-H", f"{name}: {value}")),
-        base_url + measure.path,
+        url,
         "--",
         *lua,
     ]
@@ -490,17 +441,34 @@ def wrk(base_url: str, measure: Measure, seconds: float, first_slot: int) -> dic
     return dict(json.loads(line[len("BENCH ") :]))
 
 
-def run_measure(bed: Rig, measure: Measure, *, duration: float, warmup: float, slots: dict[str, int]) -> Figures:
+def url_of(platform: Platform, measure: Measure) -> str:
+    if measure.target == "bare":
+        return platform.bare_url
+    return platform.base_url + measure.path
+
+
+def worker_pids(platform: Platform, target: str) -> list[int]:
+    """The processes whose CPU split is shown: a gunicorn master's workers (distributed)."""
+    name = {"bare": "bare", "gateway": "gateway"}.get(target, f"api-{target}")
+    if name not in platform.processes or platform.mode != "distributed":
+        return []
+    return platform.pids(name)[1:]
+
+
+def run_measure(
+    platform: Platform, measure: Measure, *, duration: float, warmup: float, slots: dict[str, int]
+) -> Figures:
     """A warm-up, then the measured run. ``slots`` holds each target's next unused create slot
     (the bare POST sends the same bodies as the creates): no slot is sent twice to one server."""
     key = measure.target if measure.lua[0] == "create" else "-"
     slots.setdefault(key, 0)
+    url = url_of(platform, measure)
     if warmup > 0:
-        warm = wrk(bed.url(measure.target), measure, warmup, slots[key])
+        warm = wrk(url, measure, warmup, slots[key])
         slots[key] += warm["slots_sent"]
-    pids = bed.gunicorn_workers(measure.target)
+    pids = worker_pids(platform, measure.target)
     before = {pid: cpu_ticks(pid) for pid in pids}
-    result = wrk(bed.url(measure.target), measure, duration * measure.stretch, slots[key])
+    result = wrk(url, measure, duration * measure.stretch, slots[key])
     slots[key] += result["slots_sent"]
     used = sorted((max(0, cpu_ticks(pid) - before[pid]) for pid in pids), reverse=True)
     total = sum(used) or 1
@@ -514,41 +482,8 @@ def run_measure(bed: Rig, measure: Measure, *, duration: float, warmup: float, s
         statuses={str(k): int(v) for k, v in result["statuses"].items()},
         socket_errors=sum(int(result[k]) for k in ("connect_errors", "read_errors", "write_errors", "timeouts")),
         worker_cpu=[round(100 * u / total) for u in used],
+        target_percent=measure.target_percent,
     )
-
-
-def merged(runs: list[Figures]) -> Figures:
-    """The bare runs of one kind as one row: all their answers, the worst p50 and p99."""
-    first = runs[0]
-    statuses: dict[str, int] = {}
-    for one in runs:
-        for status, n in one.statuses.items():
-            statuses[status] = statuses.get(status, 0) + n
-    return Figures(
-        name=first.name,
-        baseline=first.baseline,
-        requests=sum(f.requests for f in runs),
-        seconds=sum(f.seconds for f in runs),
-        p50_ms=max(f.p50_ms for f in runs),
-        p99_ms=max(f.p99_ms for f in runs),
-        statuses=statuses,
-        socket_errors=sum(f.socket_errors for f in runs),
-        worker_cpu=first.worker_cpu,
-    )
-
-
-@dataclass
-class Run:
-    label: str
-    tree: str
-    commit: str
-    when: str
-    duration: float
-    warmup: float
-    load: tuple[float, float]  # the machine's 1-minute load average at the start and at the end
-    figures: list[Figures]
-    baselines: dict[str, list[float]]  # every bare GET and POST run's requests a second, in order
-    slots: tuple[int, int]  # create slots sent (warm-up included) and slots there are
 
 
 def commit_of(tree: Path) -> str:
@@ -560,110 +495,185 @@ def commit_of(tree: Path) -> str:
     return head + (" + uncommitted changes" if dirty else "")
 
 
-def run(tree: Path, *, label: str, duration: float, warmup: float) -> Run:
+@contextmanager
+def platform_of(mode: str, workers: int) -> Iterator[Platform]:
+    if mode == "distributed":
+        with distributed(workers=workers, bare=True) as platform:
+            yield platform
+    else:
+        with embedded(bare=True) as platform:
+            yield platform
+
+
+def run(mode: str, *, duration: float, warmup: float, workers: int, only: str | None = None) -> Table:
     """Every ParkHub measure right after a bare run of its kind (GET or POST), whose rate is its
-    baseline: on a shared machine the load moves within minutes, and a ratio to a baseline taken
-    seconds earlier moves with it far less than one to a baseline taken once for the whole run."""
+    baseline; then every process's memory."""
     load = os.getloadavg()[0]
-    with rig(tree) as bed:
-        bed.create_databases()
-        bed.parkhub("migrate")
-        bed.parkhub("seed")
-        copy_directory(bed)
-        bed.start_servers()
-        scene = prepare(bed)
+    with platform_of(mode, workers) as platform:
+        scene = prepare(platform)
         all_measures = measures(scene, nonce=uuid.uuid4().hex[:12])
         slots: dict[str, int] = {}
         bare = {m.baseline: m for m in all_measures if m.target == "bare"}
         figures: list[Figures] = []
-        bare_runs: dict[str, list[Figures]] = {"GET": [], "POST": []}
         for measure in (m for m in all_measures if m.target != "bare"):
-            baseline = run_measure(bed, bare[measure.baseline], duration=duration, warmup=warmup, slots=slots)
-            bare_runs[measure.baseline].append(baseline)
-            result = run_measure(bed, measure, duration=duration, warmup=warmup, slots=slots)
-            result.bare_rate = baseline.rate
+            if only and only not in measure.name:
+                continue
+            baseline = run_measure(platform, bare[measure.baseline], duration=duration, warmup=warmup, slots=slots)
+            result = run_measure(platform, measure, duration=duration, warmup=warmup, slots=slots)
+            result.bare_rate, result.bare_p50_ms, result.bare_p99_ms = baseline.rate, baseline.p50_ms, baseline.p99_ms
             figures.append(result)
             for done in (baseline, result):
-                print(
-                    f"{done.name}: {done.rate:,.1f}/s, p50 {done.p50_ms:.1f} ms, p99 {done.p99_ms:.1f} ms, "
-                    f"statuses {done.statuses}, socket errors {done.socket_errors}, workers {done.worker_cpu}",
-                    flush=True,
-                )
-        figures[:0] = [merged(runs) for runs in bare_runs.values()]
-    return Run(
-        label=label,
-        tree=str(tree),
-        commit=commit_of(tree),
+                if done.failures:
+                    print(f"  {done.name}: statuses {done.statuses}, socket errors {done.socket_errors}", flush=True)
+            print(
+                f"[{mode}] {result.name}: {result.rate:,.1f}/s (bare {baseline.rate:,.0f}/s) = {result.ratio:.1f} %, "
+                f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, workers {result.worker_cpu}",
+                flush=True,
+            )
+        memory = memory_of(platform)
+    return Table(
+        mode=mode,
+        commit=commit_of(REPO),
         when=datetime.now(PARK_TZ).strftime("%Y-%m-%d %H:%M %z"),
         duration=duration,
         warmup=warmup,
+        workers=workers,
         load=(load, os.getloadavg()[0]),
         figures=figures,
-        baselines={kind: [f.rate for f in runs] for kind, runs in bare_runs.items()},
+        memory=memory,
         slots=(slots.get("booking", 0), len(scene.spaces) * HOURS * DAYS),
     )
 
 
-# -- the report ----------------------------------------------------------------------------------
+# -- connection spread -----------------------------------------------------------------------------
 
 
-def report(result: Run) -> str:
-    """A markdown table of one run, with its data in an HTML comment for the comparison table."""
-    lines = [
-        f"**{result.label.capitalize()}**: commit `{result.commit}`, {result.when}; wrk {CONNECTIONS} connections, "
-        f"{result.warmup:g} s warm-up then {result.duration:g} s per measure ({TOKEN_STRETCH * result.duration:g} s "
-        f"for the token grants); gunicorn {WORKERS} gthread workers × "
-        f"{THREADS} threads; PostgreSQL; the machine's load average {result.load[0]:.2f} at the start, "
-        f"{result.load[1]:.2f} at the end. Each measure's ratio is to the bare run of its kind just before it. "
-        f"The creates took {result.slots[0]:,} of {result.slots[1]:,} free slots.",
-        "",
-        "| measure | requests/s | p50 | p99 | ratio to bare | non-2xx | workers' CPU split |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for f in result.figures:
-        if f.name in (BARE_GET, BARE_POST):
-            runs = " · ".join(f"{rate:,.0f}" for rate in result.baselines[f.baseline])
-            ratio = f"baseline; its runs: {runs} /s"
-            split = "(first run) " + ":".join(str(share) for share in f.worker_cpu)
-        else:
-            ratio = f"{100 * f.rate / f.bare_rate:.2f} % of bare {f.baseline} ({f.bare_rate:,.0f}/s)"
-            split = ":".join(str(share) for share in f.worker_cpu)
-        lines.append(
-            f"| {f.name} | {f.rate:,.1f} | {f.p50_ms:.1f} ms | {f.p99_ms:.1f} ms | {ratio} | {f.failures} | {split} |"
+@dataclass
+class Spread:
+    setting: str
+    rates: list[float]
+    busiest: list[int]  # the busiest worker's share of the CPU, % per run
+
+
+def spread(runs: int, duration: float, workers: int) -> list[Spread]:
+    """``runs`` bare GET runs against gunicorn with per-worker listeners, and as many with the one
+    shared socket, both servers up at once and run alternately (the same machine moments)."""
+    import tempfile
+
+    from bench.platform import _base_env
+
+    folder = Path(tempfile.mkdtemp(prefix="parkhub-bench-spread-"))
+    platform = Platform("distributed", _base_env(folder, {}), folder)
+    results = {"per-worker listeners (SO_REUSEPORT)": Spread("", [], []), "one shared socket": Spread("", [], [])}
+    try:
+        ports = {}
+        for name, reuse in (("spread-on", "1"), ("spread-off", "0")):
+            ports[name] = platform.port()
+            platform.start(
+                name,
+                [sys.executable, "-m", "bench.bare", "--bind", f"127.0.0.1:{ports[name]}", "--workers", str(workers)],
+                PARKHUB_GUNICORN_REUSE_PORT=reuse,
+            )
+        platform.wait_for(
+            lambda: (
+                all(len(platform.pids(n)) == workers + 1 for n in ports)
+                and all(_answers(f"http://127.0.0.1:{p}/bare") for p in ports.values())
+            ),
+            "the bare servers",
         )
-    data = {**asdict(result), "figures": [asdict(f) for f in result.figures]}
-    lines += ["", f"<!-- http-data {json.dumps(data, ensure_ascii=False)} -->"]
+        time.sleep(1)
+        measure = Measure(BARE_GET, "bare", "/bare", "GET", ["fixed", "GET"])
+        for _ in range(runs):
+            for name, label in (
+                ("spread-on", "per-worker listeners (SO_REUSEPORT)"),
+                ("spread-off", "one shared socket"),
+            ):
+                pids = platform.pids(name)[1:]
+                before = {pid: cpu_ticks(pid) for pid in pids}
+                result = wrk(f"http://127.0.0.1:{ports[name]}/bare", measure, duration, 0)
+                used = [max(0, cpu_ticks(pid) - before[pid]) for pid in pids]
+                results[label].rates.append(result["requests"] / (result["duration_us"] / 1e6))
+                results[label].busiest.append(round(100 * max(used) / (sum(used) or 1)))
+                print(f"spread, {label}: {results[label].rates[-1]:,.0f}/s, busiest {results[label].busiest[-1]} %")
+    finally:
+        platform.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    for label, one in results.items():
+        one.setting = label
+    return list(results.values())
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+# -- the report ------------------------------------------------------------------------------------
+
+
+def report(table: Table) -> str:
+    """A markdown table of one mode's run, and its processes' memory."""
+    server = (
+        f"nginx → gunicorn {table.workers} gthread workers × 8 threads, PostgreSQL, RabbitMQ with every worker running"
+        if table.mode == "distributed"
+        else "parkhub serve (werkzeug's threaded server, SQLite, the in-process bus)"
+    )
+    bare = (
+        "the bare app under the same gunicorn configuration behind the same nginx"
+        if table.mode == "distributed"
+        else "the bare app under werkzeug's threaded server, as parkhub serve"
+    )
+    lines = [
+        f"**{table.mode.capitalize()}**: {server}; baseline: {bare}. Commit `{table.commit}`, {table.when}; wrk "
+        f"{CONNECTIONS} connections, {table.warmup:g} s warm-up then {table.duration:g} s per measure "
+        f"({TOKEN_STRETCH * table.duration:g} s for the token grants); load average {table.load[0]:.2f} at the "
+        f"start, {table.load[1]:.2f} at the end. Each ratio is to the bare run of its kind just before it.",
+        "",
+        "| measure | req/s | p50 | p99 | bare: req/s, p50, p99 | ratio | target | | workers' CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for f in table.figures:
+        target = f"≥ {f.target_percent:g} %" if f.target_percent else "(none)"
+        met = "" if f.target_percent is None else ("met" if f.ratio >= f.target_percent else "**missed**")
+        if f.failures:
+            met += f" ({f.failures} non-2xx/errors: {f.statuses})"
+        split = ":".join(str(s) for s in f.worker_cpu) or "-"
+        lines.append(
+            f"| {f.name} | {f.rate:,.1f} | {f.p50_ms:.1f} ms | {f.p99_ms:.1f} ms | {f.bare_rate:,.0f}, "
+            f"{f.bare_p50_ms:.1f} ms, {f.bare_p99_ms:.1f} ms | {f.ratio:.1f} % | {target} | {met} | {split} |"
+        )
     return "\n".join(lines)
 
 
-def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
-    """Before and after side by side: each measure's rate, p50 and p99, and its ratio to bare.
-    The last column, the change of that ratio, is the one a busier or quieter machine moves least."""
-
-    def ratios(data: dict[str, Any]) -> dict[str, tuple[float, float, float, float]]:
-        rows = {}
-        for f in data["figures"]:
-            if f["bare_rate"]:
-                rate = f["requests"] / f["seconds"]
-                rows[f["name"]] = (rate, f["p50_ms"], f["p99_ms"], 100 * rate / f["bare_rate"])
-        return rows
-
-    old, new = ratios(before), ratios(after)
+def memory_report(tables: list[Table]) -> str:
     lines = [
-        f"Before: `{before['commit']}` ({before['when']}); after: `{after['commit']}` ({after['when']}).",
+        f"Resident memory (VmRSS) after the load, target < {RSS_TARGET_MB} MB each:",
         "",
-        "| measure | before: req/s, p50, p99 (% of bare) | after: req/s, p50, p99 (% of bare) "
-        "| × req/s | × % of bare |",
+        "| mode | process | role | MB | |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for name, (rate, p50, p99, ratio) in old.items():
-        if name not in new:
-            continue
-        rate2, p502, p992, ratio2 = new[name]
+    for table in tables:
+        for m in table.memory:
+            met = "met" if m.rss_mb < RSS_TARGET_MB else "**missed**"
+            lines.append(f"| {table.mode} | {m.process} | {m.role} | {m.rss_mb:.0f} | {met} |")
+    return "\n".join(lines)
+
+
+def spread_report(results: list[Spread], workers: int) -> str:
+    lines = [
+        f"Connection spread: bare GET, gunicorn {workers} gthread workers, wrk {CONNECTIONS} keep-alive connections, "
+        f"{len(results[0].rates)} runs each, alternating:",
+        "",
+        "| gunicorn listeners | req/s min · mean · max | busiest worker's CPU share, min · max |",
+        "| --- | --- | --- |",
+    ]
+    for one in results:
+        mean = sum(one.rates) / len(one.rates)
         lines.append(
-            f"| {name} | {rate:,.1f}/s, {p50:.1f} ms, {p99:.1f} ms ({ratio:.2f} %) "
-            f"| {rate2:,.1f}/s, {p502:.1f} ms, {p992:.1f} ms ({ratio2:.2f} %) | ×{rate2 / rate:.1f} "
-            f"| ×{ratio2 / ratio:.1f} |"
+            f"| {one.setting} | {min(one.rates):,.0f} · {mean:,.0f} · {max(one.rates):,.0f} "
+            f"| {min(one.busiest)} % · {max(one.busiest)} % |"
         )
     return "\n".join(lines)
 
@@ -683,54 +693,47 @@ def _replace(body: str, label: str, block: str) -> str:
     return head + SECTION + section.rstrip() + "\n\n" + wrapped + "\n" + tail
 
 
-def stored(body: str, label: str) -> dict[str, Any] | None:
-    start, end = MARKER.format(label=label, edge="start"), MARKER.format(label=label, edge="end")
-    if start not in body or end not in body:
-        return None
-    found = DATA.search(body.split(start, 1)[1].split(end, 1)[0])
-    return json.loads(found.group(1)) if found else None
-
-
-def write(path: Path, result: Run) -> None:
-    """Put this run's table in its block of ``path`` (``<!-- http:<label>:start -->``…), and, when
-    both a *before* and an *after* run are there, the comparison table in its own block."""
+def write(path: Path, blocks: dict[str, str]) -> None:
+    """Put each block in its place of ``path`` (``<!-- http:<label>:start -->``…)."""
     body = path.read_text() if path.exists() else "# Performance\n"
-    body = _replace(body, result.label, report(result))
-    before, after = stored(body, "before"), stored(body, "after")
-    if before and after:
-        body = _replace(body, "compare", comparison(before, after))
+    for label, block in blocks.items():
+        body = _replace(body, label, block)
     path.write_text(body)
 
 
-def main(argv: list[str] | None = None) -> Run:
-    global WORKERS  # noqa: PLW0603 - one run, one configuration: the servers and the report read it
+def main(argv: list[str] | None = None) -> list[Table]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--tree", type=Path, default=REPO, help="the checkout whose servers are measured")
-    parser.add_argument("--label", default="after", choices=("before", "after"), help="the block of the doc to write")
+    parser.add_argument("--mode", default="both", choices=("distributed", "embedded", "both"))
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measure")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each measure")
-    parser.add_argument("--write", type=Path, help="put the table into this markdown file (between markers)")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=WORKERS,
-        help="gunicorn workers of every server (1 takes the kernel's spread of wrk's connections out of a comparison)",
-    )
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers of every API and the bare app")
+    parser.add_argument("--only", help="only the measures whose name holds this (e.g. 'search', 'token')")
+    parser.add_argument("--spread", type=int, default=0, help="also N bare runs per listener setting (0: none)")
+    parser.add_argument("--write", type=Path, help="put the tables into this markdown file (between markers)")
     args = parser.parse_args(argv)
-    WORKERS = args.workers
-    result = run(args.tree.resolve(), label=args.label, duration=args.duration, warmup=args.warmup)
-    print(report(result).rsplit("\n\n<!--", 1)[0])
-    failed = [f.name for f in result.figures if not f.usable]
+    modes = ("distributed", "embedded") if args.mode == "both" else (args.mode,)
+    tables = [
+        run(mode, duration=args.duration, warmup=args.warmup, workers=args.workers, only=args.only) for mode in modes
+    ]
+    blocks = {t.mode: report(t) for t in tables}
+    blocks["memory"] = memory_report(tables)
+    if args.spread:
+        blocks["spread"] = spread_report(spread(args.spread, args.duration, args.workers), args.workers)
+    for block in blocks.values():
+        print("\n" + block)
+    failed = [f"{t.mode}: {f.name}" for t in tables for f in t.figures if not f.usable]
     if failed:
         print(
             f"non-2xx answers, socket errors or under 10 answers in: {', '.join(failed)}; not written", file=sys.stderr
         )
-        if result.slots[0] > result.slots[1]:
-            print(f"the creates ran past the {result.slots[1]:,} free slots: shorten --duration", file=sys.stderr)
+        if any(t.slots[0] > t.slots[1] for t in tables):
+            print("the creates ran past the free slots: shorten --duration", file=sys.stderr)
         raise SystemExit(1)
     if args.write:
-        write(args.write, result)
-    return result
+        data = {t.mode: {**asdict(t)} for t in tables}
+        blocks = {**blocks, **{f"{mode}-data": f"<!-- http-data {json.dumps(d)} -->" for mode, d in data.items()}}
+        write(args.write, blocks)
+    return tables
 
 
 if __name__ == "__main__":
