@@ -9,12 +9,13 @@ row counts: a process that spins is busy in all of them.
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from bench.idle import distributed_env, measure_embedded, measure_workers
+from bench.idle import SETTLE_SECONDS, distributed_env, measure_embedded, measure_workers
 from tests.servers import POSTGRES_ADMIN_URL, RABBITMQ_URL, PostgresDatabases, require
 
 pytestmark = pytest.mark.slow
@@ -40,3 +41,23 @@ def test_the_distributed_workers_are_idle_when_nobody_uses_them(tmp_path: Path) 
     finally:
         databases.drop_all()
     assert all(share < LIMIT for share in shares.values()), f"idle workers used {shares} of a core"
+
+
+@pytest.mark.postgres
+@pytest.mark.rabbitmq
+def test_every_process_of_the_distributed_platform_is_idle_when_nobody_uses_it() -> None:
+    """What ``python -m bench.idle`` reports, at the test's size: each gunicorn master and worker of
+    the gateway and the four APIs, every ``parkhub worker`` and nginx's master and worker."""
+    require("PostgreSQL", "PARKHUB_REQUIRE_POSTGRES", POSTGRES_ADMIN_URL, 5432)
+    require("RabbitMQ", "PARKHUB_REQUIRE_RABBITMQ", RABBITMQ_URL, 5672)
+    from bench import platform
+    from bench.idle import measure_platform, platform_report
+
+    with platform.distributed(workers=1) as running:
+        time.sleep(SETTLE_SECONDS)
+        rows = measure_platform(running, WINDOW_SECONDS, windows=3, enough=LIMIT)
+    names = {row.name for row in rows}
+    assert {"gateway", "api-booking", "worker-notify", "nginx"} <= names, names
+    assert {row.role for row in rows if row.name == "api-booking"} == {"master", "worker"}
+    busy = [row for row in rows if row.share >= LIMIT]
+    assert not busy, platform_report(WINDOW_SECONDS, SETTLE_SECONDS, {"distributed": rows})
