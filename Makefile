@@ -50,6 +50,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.bus --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.booking_availability --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.idle --write docs/PERFORMANCE.md
+	$(BIN)/python -m bench.contention --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.http --write docs/PERFORMANCE.md
 
 # The fault-injection tests (kill -9 of workers, APIs, the broker, PostgreSQL stopped, a poison
