@@ -30,6 +30,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,8 @@ def _gunicorn(
                 # one of them: keep-alive connections spread over the workers instead of all
                 # going to whichever worker won the race on one shared socket.
                 self.cfg.set("reuse_port", True)
-                self.cfg.set("post_worker_init", _close_listeners_on_stop)
+                self.cfg.set("post_fork", _no_listener_while_booting)
+                self.cfg.set("post_worker_init", _listen_once_loaded)
             if "control_socket_disable" in self.cfg.settings:
                 # gunicorn >= 24 opens a control socket at one path per user ($HOME/.gunicorn):
                 # the gateway and every service API on one host would take it from each other.
@@ -214,14 +216,38 @@ def _spread_connections() -> bool:
     return tuple(version_info) >= (27,)
 
 
-def _close_listeners_on_stop(worker: Any) -> None:
-    """gunicorn's ``post_worker_init``: on SIGTERM (a graceful stop, a reload) close this worker's
-    own listening sockets at once, then stop as gunicorn does. Left open while the worker drains
-    its requests, the kernel would go on hashing new connections to a socket nobody accepts from
-    any more; closed, they go to the other workers' sockets (or the new workers' of a reload)."""
+def _no_listener_while_booting(_server: Any, worker: Any) -> None:
+    """gunicorn's ``post_fork``: close the listener gunicorn 27 has just bound for this worker. A
+    worker still importing and building its app would otherwise take its share of the new
+    connections and keep them waiting (seconds on a busy machine) while the other workers idle."""
+    for listener in worker.sockets:
+        listener.close()
+    worker.sockets = []
+
+
+def _listen_once_loaded(worker: Any) -> None:
+    """gunicorn's ``post_worker_init`` (the app is loaded, the accept loop about to start): bind
+    this worker's own listener, and stop it on SIGTERM so that no connection is queued on a socket
+    nobody accepts from (the kernel goes on hashing new connections to a listener until it closes,
+    whether its worker still accepts or not):
+
+    - a reload or a replacement (the master has more children than workers: it forked the new
+      ones first): go on serving until a new listener is up on the port, then close this one and
+      stop gracefully; at most ``graceful_timeout`` seconds;
+    - a shutdown or fewer workers: close this listener at once and stop gracefully.
+    A connection queued in the instant a listener closes is still reset by the kernel."""
+    from gunicorn import sock
+
+    worker.sockets = sock.create_sockets(worker.cfg, worker.log)
     graceful = signal.getsignal(signal.SIGTERM)
+    handed_over = threading.Event()
 
     def stop(signum: int, frame: Any) -> None:
+        if not handed_over.is_set() and _replacements_booting(worker):
+            handed_over.set()
+            threading.Thread(target=_await_replacement, args=(worker,), daemon=True).start()
+            return
+        handed_over.set()
         for listener in worker.sockets:
             # The raw socket, not gunicorn's wrapper: the wrapper's fileno() must keep working for
             # the worker's own unregister and close that follow (both accept a closed socket).
@@ -232,6 +258,47 @@ def _close_listeners_on_stop(worker: Any) -> None:
             graceful(signum, frame)
 
     signal.signal(signal.SIGTERM, stop)
+
+
+def _replacements_booting(worker: Any) -> bool:
+    """Whether the master has forked more workers than it keeps: new ones replacing this one."""
+    children: set[str] = set()
+    for task in Path(f"/proc/{worker.ppid}/task").glob("*"):
+        try:
+            children.update((task / "children").read_text().split())
+        except OSError:
+            continue
+    return len(children) > int(worker.cfg.workers)
+
+
+def _listening(port: int) -> set[str]:
+    """Inodes of the sockets listening on ``port`` (any address), from /proc/net/tcp and tcp6."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found
+
+
+def _await_replacement(worker: Any) -> None:
+    """Wait (while this worker serves on) for a listener on its port that was not there at the
+    SIGTERM, or for ``graceful_timeout``; then SIGTERM this worker again: it stops for good."""
+    import time
+
+    ports = {listener.getsockname()[1] for listener in worker.sockets if isinstance(listener.getsockname(), tuple)}
+    before = set().union(*(_listening(port) for port in ports)) if ports else set()
+    deadline = time.monotonic() + float(worker.cfg.graceful_timeout)
+    while ports and time.monotonic() < deadline:
+        if set().union(*(_listening(port) for port in ports)) - before:
+            break
+        time.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _multiprocess_metrics(name: str) -> str | None:

@@ -140,12 +140,12 @@ def test_keep_alive_connections_reach_both_workers(bare_server: tuple[subprocess
 
 
 def test_reload_refuses_or_answers_every_new_connection(bare_server: tuple[subprocess.Popen[bytes], int]) -> None:
-    """A graceful reload (SIGHUP) while new connections keep arriving: the old workers close their
-    own listeners as they stop, so no connection waits on a socket nobody accepts from (it would
-    time out, or be reset when the old worker leaves). A connection queued in the instant a
-    listener closes is reset by the kernel, as the shared socket's reload resets one now and then
-    (1 of 474 requests in this test with PARKHUB_GUNICORN_REUSE_PORT=0): at most 1 % may fail,
-    none by a timeout."""
+    """A graceful reload (SIGHUP) while new connections keep arriving: each old worker serves on
+    until a new worker's listener is up, then closes its own and drains, so no connection waits on
+    a socket nobody accepts from (it would time out, or be reset when the old worker leaves) and
+    none is refused for want of a listener. A connection queued in the instant a listener closes is
+    reset by the kernel, as the shared socket's reload resets one now and then (1 of 474 requests
+    in this test with PARKHUB_GUNICORN_REUSE_PORT=0): at most 1 % may fail, none by a timeout."""
     process, port = bare_server
     failures: list[str] = []
     answered = 0
