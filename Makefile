@@ -51,6 +51,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.booking_availability --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.idle --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.contention --write docs/PERFORMANCE.md
+	$(BIN)/python -m bench.lag --write docs/PERFORMANCE.md
 	$(BIN)/python -m bench.http --spread 5 --write docs/PERFORMANCE.md
 
 # The fault-injection tests (kill -9 of workers, APIs, the broker, PostgreSQL stopped, a poison
