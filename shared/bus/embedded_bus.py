@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from kombu.message import Message
@@ -70,15 +71,30 @@ class EmbeddedBus:
         self._redeliveries: list[_Redelivery] = []
         self._seq = itertools.count()
         self._relay_due: float | None = None
-        for participant in self.participants:
-            participant.database.on_commit(self.wake)
+        self._dirty: set[int] = set(range(len(self.relays)))
+        """Relays (by index) whose database committed since their last pass: only they pass."""
+        self._unsettled: set[int] = set()
+        """Relays that published rows not settled yet."""
+        self._backing_off = True
+        """Whether a row may be backing off: only then are the databases asked when one is due."""
+        for index, participant in enumerate(self.participants):
+            participant.database.on_commit(partial(self._committed, index))
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def wake(self) -> None:
+        """Something may have changed anywhere: the next step passes every relay."""
         with self._idle_lock:
+            self._dirty.update(range(len(self.relays)))
+            self._idle.clear()
+            self._wake.set()
+
+    def _committed(self, index: int) -> None:
+        """A commit on relay ``index``'s database (it may have added to the outbox)."""
+        with self._idle_lock:
+            self._dirty.add(index)
             self._idle.clear()
             self._wake.set()
 
@@ -152,8 +168,8 @@ class EmbeddedBus:
                 log.exception("embedded bus step failed; retrying")
                 self._stop.wait(0.5)
                 # The failed step may have held the only wake-up for what was committed (it was
-                # cleared before the step): try again now, not when the next job comes due.
-                self._wake.set()
+                # cleared before the step, its relays taken): every relay passes again, now.
+                self.wake()
 
     def _seconds_to_next_due(self) -> float:
         now = time.monotonic()
@@ -170,21 +186,35 @@ class EmbeddedBus:
     def step(self) -> None:
         """Publish, drain, redeliver what is due, settle; run due jobs. One pass of the bus thread.
 
-        Its own bookkeeping commits quietly; a handler's commit wakes the next pass, which
-        publishes what the handler published."""
+        Only the relays whose database committed since their last pass pass (all of them when a
+        row backing off is due): a step costs the databases that have work, not every database
+        (docs/PERFORMANCE.md, "Event lag"). Its own bookkeeping commits quietly; a handler's
+        commit marks its database for the next pass, which publishes what the handler published."""
+        with self._idle_lock:
+            dirty, self._dirty = self._dirty, set()
+        if self._relay_due is not None and time.monotonic() >= self._relay_due:
+            dirty = set(range(len(self.relays)))
         published = 0
-        for relay in self.relays:
+        for index in sorted(dirty):
+            relay = self.relays[index]
             while True:
                 done = relay.run_pass()
                 published += done.published + done.unsubscribed
+                if done.published:
+                    self._unsettled.add(index)
+                if done.postponed:
+                    self._backing_off = True
                 if done.claimed < relay.batch_size or done.broker_down:
                     break
         handled = self._drain() + self._redeliver_due()
         if published or handled:
             waiting = frozenset(r.event_id for r in self._redeliveries)
-            for relay in self.relays:
-                relay.settle(except_events=waiting)
-            self.wake()  # one more pass: a handler may have published (no new work: it idles)
+            for index in sorted(self._unsettled):
+                self.relays[index].settle(except_events=waiting)
+            if not waiting:
+                self._unsettled.clear()
+            # One more step, to become idle: a handler that published marked its own database.
+            self._wake.set()
         elif not self._redeliveries:
             # A commit that landed during this step (after its relay pass) set the wake-up: the
             # next step publishes it, and only a step that finds nothing to do is idle.
@@ -213,8 +243,13 @@ class EmbeddedBus:
         return redelivered
 
     def _earliest_relay_due(self) -> float | None:
+        """When the earliest row backing off is due (monotonic); the databases are asked only
+        while one may be (a pass postponed one, until they answer "none")."""
+        if not self._backing_off:
+            return None
         dues = [due for relay in self.relays if (due := relay.next_due()) is not None]
         if not dues:
+            self._backing_off = False
             return None
         return time.monotonic() + max((min(dues) - utcnow()).total_seconds(), 0.0)
 

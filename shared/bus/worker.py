@@ -121,8 +121,13 @@ class _HandlerConsumer(ConsumerMixin):
 
 
 class _OutboxSignal:
-    """Wakes a relay when its outbox may have gained rows: this process's commits, and on
-    PostgreSQL the ``NOTIFY`` every outbox insert sends at commit (a connection kept listening)."""
+    """Wakes a relay when its outbox may have gained rows: on PostgreSQL the ``NOTIFY`` every
+    outbox insert sends at commit (a connection kept listening; it hears this process's commits
+    too), on SQLite this process's commits.
+
+    On PostgreSQL this process's other commits do not wake the relay: most add nothing to the
+    outbox (a consumer's inbox rows), and each woken pass cost a claiming transaction per event
+    handled (docs/PERFORMANCE.md, "Event lag")."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -131,7 +136,8 @@ class _OutboxSignal:
         os.set_blocking(self._write, False)
         self._listener: Any = None
         self._closed = False
-        database.on_commit(self.set)  # the database outlives this worker: see `_closed`
+        if database.is_sqlite:
+            database.on_commit(self.set)  # the database outlives this worker: see `_closed`
 
     def set(self) -> None:
         if self._closed:
@@ -211,6 +217,8 @@ class ServiceWorker:
         """The consumer's view of the broker: ``ok`` or ``down`` (``starting`` until it knows)."""
         self._stop = threading.Event()
         self._signal = _OutboxSignal(participant.database)
+        self._backing_off = True
+        """Whether a row may be backing off (asked of the database only then: see :meth:`_seconds_to_next_due`)."""
         self._consumer: _HandlerConsumer | None = None
 
     def run(self) -> None:
@@ -281,16 +289,25 @@ class ServiceWorker:
             down_wait = 0.0
             if done.claimed >= self.relay.batch_size:
                 continue  # more rows wait behind this batch
+            self._backing_off = self._backing_off or done.postponed > 0
             self._signal.wait(self._seconds_to_next_due())
         self.publisher.close()
         self._signal.close()
 
     def _seconds_to_next_due(self) -> float:
+        """How long the relay may sleep without a signal: until the earliest row backing off is
+        due, at most :data:`SAFETY_SECONDS`. The database is asked only while a row may be backing
+        off (one this relay postponed, until the answer is "none"): under a steady flow of events
+        that query was a round trip of every pass. A row another process's relay postponed is
+        that relay's to retry, or this one's within :data:`SAFETY_SECONDS`."""
+        if not self._backing_off:
+            return SAFETY_SECONDS
         try:
             due: datetime | None = self.relay.next_due()
         except Exception:  # noqa: BLE001 - the next pass will tell
             return RELAY_DOWN_BACKOFF[1]
         if due is None:
+            self._backing_off = False
             return SAFETY_SECONDS
         return min(max((due - utcnow()).total_seconds(), 0.0), SAFETY_SECONDS)
 
