@@ -126,7 +126,7 @@ def bench_relay_amqp(root: Path, events: int, url: str) -> dict[str, float]:
                 uow.publish(ORGANISATION_REGISTERED.type, organisation(n))
             uow.commit()
         publisher = KombuPublisher(settings)
-        publisher.publish_batch([])  # connected and its confirm channel open, as a running worker's is
+        publisher.open()  # connected and its confirm channel open, as a running worker's is
         waits = publisher.confirm_waits
         relay = Relay(db, publisher, durable=True, subscribed=TOPOLOGY.subscribed_types)
 

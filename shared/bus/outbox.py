@@ -216,7 +216,8 @@ class Relay:
                     unsubscribed.append(row.id)
                 else:
                     to_publish.append(row)
-            outcomes = publish_batch(self.publisher, [json.loads(row.envelope) for row in to_publish])
+            envelopes = [json.loads(row.envelope) for row in to_publish]
+            outcomes = publish_batch(self.publisher, envelopes) if envelopes else []  # no rows: no broker
             for row, outcome in zip(to_publish, outcomes, strict=True):
                 if isinstance(outcome, datetime):
                     published.append({"row_id": row.id, "at": outcome})  # the confirm's time

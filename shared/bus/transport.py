@@ -60,6 +60,10 @@ PUBLISH_TIMEOUT_SECONDS = 3.0
 forever, and RabbitMQ never answers a connection it blocked (memory or disk alarm): the relay's
 pass would hang holding its row locks. With :data:`PUBLISH_RETRY_POLICY`'s second try a blocked
 broker costs a publish about twice this before :class:`BrokerUnavailable`."""
+BATCH_TIMEOUT_SECONDS = 10.0
+"""Longest one batch of the relay may take, however steadily the broker confirms (the claimed
+rows stay locked meanwhile); a batch stalls out sooner, :data:`PUBLISH_TIMEOUT_SECONDS` after the
+broker's last sign of life."""
 HEALTH_TIMEOUT_SECONDS = 2.0
 
 
@@ -211,14 +215,17 @@ class KombuPublisher:
     def publish_batch(self, envelopes: Sequence[Mapping[str, Any]]) -> list[datetime | Exception]:
         """Publish events in order, pipelined; one outcome per event (:class:`shared.bus.outbox.BatchPublisher`).
 
-        On RabbitMQ every message is written, then the confirms are awaited once, within
-        :data:`PUBLISH_TIMEOUT_SECONDS` for the whole batch. When a connection that was already
+        On RabbitMQ every message is written, then the confirms are awaited once: until
+        :data:`PUBLISH_TIMEOUT_SECONDS` pass without a write taken or a confirm received, and
+        :data:`BATCH_TIMEOUT_SECONDS` at most. When a connection that was already
         open fails (one the broker closed while idle, or lost mid-batch), the messages without
         a confirm get one more try on a fresh connection, as :data:`PUBLISH_RETRY_POLICY` gives a
         single publish; those still without a confirm are :class:`BrokerUnavailable`.
         On the in-memory bus, one publish after the other."""
         if self.settings.bus_is_volatile:
             return publish_batch(_OneByOne(self), envelopes)
+        if not envelopes:
+            return []
         outcomes: list[datetime | Exception] = [_UNKNOWN] * len(envelopes)
         with self._lock:
             for attempt in range(2):
@@ -227,11 +234,9 @@ class KombuPublisher:
                     time.sleep(PUBLISH_RETRY_POLICY["interval_start"])
                 reused = self._batches is not None
                 try:
-                    if self._batches is None:
-                        self._connection = self._connection or connect(self.settings)
-                        self._batches = _ConfirmChannel(self._connection)
+                    batches = self._open()
                     self.confirm_waits += 1
-                    self._batches.publish(self.exchange.name, batch, outcomes, PUBLISH_TIMEOUT_SECONDS)
+                    batches.publish(self.exchange.name, batch, outcomes, PUBLISH_TIMEOUT_SECONDS)
                     break
                 except Exception as exc:  # noqa: BLE001 - the outcome of every message still unconfirmed
                     unavailable = self._connection is None or broker_unreachable(exc, self._connection)
@@ -246,6 +251,18 @@ class KombuPublisher:
                     outcomes = [failure if outcome is _UNKNOWN else outcome for outcome in outcomes]
                     break
         return outcomes
+
+    def open(self) -> None:
+        """Connect now and open the batches' confirm channel, as a relay that has published before
+        has them (raises when the broker cannot be reached). Publishing opens them anyway."""
+        with self._lock:
+            self._open()
+
+    def _open(self) -> _ConfirmChannel:
+        if self._batches is None:
+            self._connection = self._connection or connect(self.settings)
+            self._batches = _ConfirmChannel(self._connection)
+        return self._batches
 
     def publish_retry(
         self, subscription: Subscription, body: Mapping[str, Any], *, attempt: int, delay_seconds: float
@@ -346,6 +363,7 @@ class _ConfirmChannel:
         self._waiting: dict[int, tuple[int, str | None, str]] = {}  # tag -> (index, message_id, routing key)
         self._returned: set[str] = set()
         self._outcomes: list[datetime | Exception] = []
+        self._alive = 0.0  # when the broker last took a write or sent a confirm (monotonic)
 
     def publish(
         self,
@@ -355,11 +373,21 @@ class _ConfirmChannel:
         timeout: float,
     ) -> None:
         """Write ``batch`` (``(index, envelope)`` pairs) and wait for its confirms, setting
-        ``outcomes[index]`` as each arrives; raise when the broker did not confirm them all within
-        ``timeout`` seconds, or the connection fails (the outcomes set so far stand)."""
+        ``outcomes[index]`` as each arrives; raise when the connection fails, or the broker went
+        ``timeout`` seconds without taking a write or sending a confirm, or the batch took
+        :data:`BATCH_TIMEOUT_SECONDS` (the outcomes set so far stand).
+
+        A busy broker that keeps confirming is given the time a whole batch needs; one that
+        stopped (a blocked connection: no confirm ever comes) is given up on ``timeout``
+        after the last sign of life, as a single publish is."""
         self._outcomes, self._waiting = outcomes, {}
         self._returned.clear()
-        deadline = time.monotonic() + timeout
+        cap = time.monotonic() + BATCH_TIMEOUT_SECONDS
+        self._alive = time.monotonic()
+
+        def left() -> float:
+            return min(self._alive + timeout, cap) - time.monotonic()
+
         for index, envelope in batch:
             content_type, content_encoding, body = dumps(dict(envelope), serializer="json")
             message = self.channel.prepare_message(
@@ -377,17 +405,19 @@ class _ConfirmChannel:
                 exchange=exchange,
                 routing_key=envelope["type"],
                 mandatory=True,
-                timeout=max(deadline - time.monotonic(), 0.001),
+                timeout=max(left(), 0.001),
             )
+            self._alive = time.monotonic()
             self.sequence += 1
             self._waiting[self.sequence] = (index, envelope.get("id"), envelope["type"])
         while self._waiting:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"{len(self._waiting)} of {len(batch)} messages not confirmed in {timeout} s")
-            self.connection.connection.drain_events(timeout=left)
+            wait = left()
+            if wait <= 0:
+                raise TimeoutError(f"{len(self._waiting)} of {len(batch)} messages not confirmed in time")
+            self.connection.connection.drain_events(timeout=wait)
 
     def _settle(self, tag: int, multiple: bool, outcome: datetime | Exception) -> None:
+        self._alive = time.monotonic()
         tags = [t for t in self._waiting if t <= tag] if multiple else [tag] if tag in self._waiting else []
         for settled in tags:
             index, message_id, routing_key = self._waiting.pop(settled)

@@ -4,7 +4,8 @@ A pass writes its whole batch, then waits once for the broker's confirms; each r
 own outcome. What is shown here: the rows are settled only after the broker confirmed them, and
 every message is in its queue; an unroutable message in the middle of a batch is postponed alone,
 its neighbours settled; a connection cut mid-batch leaves every unconfirmed row pending (not
-postponed: no row is to blame), and a later pass publishes them; one batch is one confirm wait.
+postponed: no row is to blame), and a later pass publishes them; one batch is one confirm wait;
+a pass with no row to publish does not connect.
 
 The outbox is notify's SQLite database (what is under test is the broker's side); the broker is
 this machine's RabbitMQ, in a bus namespace of this test's own, deleted at the end.
@@ -112,6 +113,7 @@ class Recorder:
         def init(channel: _ConfirmChannel, connection: Any) -> None:
             original_init(channel, connection)
             write, drain = channel.channel._basic_publish, channel.connection.connection.drain_events
+
             def publish(*args: Any, **kwargs: Any) -> Any:
                 recorder.calls.append("write")
                 written = write(*args, **kwargs)
@@ -193,7 +195,7 @@ def test_a_connection_cut_mid_batch_leaves_the_unconfirmed_rows_pending_and_a_la
     publisher = KombuPublisher(through)
     relay = Relay(db, publisher, durable=True, subscribed=TOPOLOGY.subscribed_types)
     try:
-        publisher.publish_batch([])  # the connection open before the pass, as a running worker's is
+        publisher.open()  # the connection open before the pass, as a running worker's is
         # After the 100th write the connection is cut, and new ones are refused.
         recorder.on_write[recorder.calls.count("write") + 100] = proxy.stop
         cut = relay.run_pass()
@@ -217,6 +219,13 @@ def test_a_connection_cut_mid_batch_leaves_the_unconfirmed_rows_pending_and_a_la
     waiting = queued(settings)
     assert set(waiting) == set(ids) and len(waiting) <= 100 + len(ids)
     assert waiting[-len(pending) :] == ids[len(confirmed) :]
+
+
+def test_a_pass_with_nothing_to_publish_does_not_touch_the_broker(settings: Settings, db: Database) -> None:
+    publisher = KombuPublisher(settings)
+    done = Relay(db, publisher, durable=True, subscribed=TOPOLOGY.subscribed_types).run_pass()
+    assert (done.claimed, done.broker_down) == (0, False)
+    assert publisher._connection is None and publisher.confirm_waits == 0
 
 
 def test_the_bench_runs(broker: str) -> None:
