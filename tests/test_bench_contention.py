@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import pytest
 
-from bench.contention import CONFLICTS, Burst, bare_posts, burst, contend, report, sqlalchemy_url
+from bench.contention import CONFLICTS, Burst, Round, bare_posts, burst, contend, report, sqlalchemy_url
 from tests.servers import POSTGRES_ADMIN_URL, RABBITMQ_URL, require
 
 pytestmark = pytest.mark.slow
 CLIENTS = 20
 
 
-def check(rounds: list) -> None:
+def check(rounds: list[Round]) -> None:
     for done in rounds:
         assert done.faults() == [], done.faults()
         statuses = done.parkhub.statuses
