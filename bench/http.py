@@ -43,7 +43,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -731,8 +731,6 @@ def main(argv: list[str] | None = None) -> list[Table]:
             print("the creates ran past the free slots: shorten --duration", file=sys.stderr)
         raise SystemExit(1)
     if args.write:
-        data = {t.mode: {**asdict(t)} for t in tables}
-        blocks = {**blocks, **{f"{mode}-data": f"<!-- http-data {json.dumps(d)} -->" for mode, d in data.items()}}
         write(args.write, blocks)
     return tables
 
