@@ -322,7 +322,8 @@ def measure_distributed(root: Path, postgres: str, amqp: str, rate: float, secon
                 heartbeat = root / "var" / "run" / "gateway-worker.heartbeat"
                 wait_until(heartbeat.exists, "the gateway worker's relay loop")
                 wait_until(
-                    lambda: consumer_log.exists() and b"consuming" in consumer_log.read_bytes(),
+                    # on_consume_ready's line, once every handler queue is consumed (not the start line)
+                    lambda: consumer_log.exists() and b"handler queue(s)" in consumer_log.read_bytes(),
                     f"the {CONSUMER} worker's consumer",
                 )
                 producer_db = importlib.import_module("gateway.models").database(settings)
@@ -364,10 +365,12 @@ def report(rate: float, seconds: float, results: dict[str, dict[str, Lags] | Non
         "distributed": ("RabbitMQ + PostgreSQL, `parkhub worker gateway` → `parkhub worker notify`", "raw kombu amqp"),
         "embedded": ("`parkhub serve`'s bus thread, SQLite", "raw kombu memory"),
     }
+    load = " / ".join(f"{figure:.1f}" for figure in os.getloadavg())
     lines = [
+        f"Load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores. "
         f"{rate:g} events/s for {seconds:g} s per mode (commit → handled: notify's inbox `handled_at` minus the "
         "moment the gateway's commit returned; baseline: kombu `publish` called → consumer callback). "
-        "ms; p50 / p99 / max.",
+        "ms; p50 / p99 / max; handled: in the inbox by 60 s after the last commit.",
         "",
         "| mode | handled | baseline | ParkHub | of which commit → published | p99 ratio | target p99 | met |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
