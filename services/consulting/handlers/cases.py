@@ -13,12 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from services.consulting.commands.cases import ActOnCase, RateCase, SubmitCase
 from services.consulting.handlers import sla
-from services.consulting.handlers.common import load_case, new_id, record
+from services.consulting.handlers.common import load_case, new_id, record, remember_category_names
 from services.consulting.handlers.routing import route_case
 from services.consulting.handlers.transitions import publish_case, transition
 from services.consulting.models import Case, CaseCounter, Category, FirmCategory, Quote, Rating, ServiceItem, directory
 from services.consulting.permissions import RIGHTS, sees_tenant_names
-from services.consulting.queries.cases import case_detail
+from services.consulting.queries.cases import case_detail, new_case_detail
 from services.consulting.rules import CALLER_ACTIONS, check_rating, check_reason, check_start, next_status
 from services.consulting.rules.intake import check_answers
 from shared.clock import utcnow
@@ -75,10 +75,12 @@ def submit_case(cmd: SubmitCase, *, uow: UnitOfWork) -> dict[str, Any]:
     uow.session.add(case)
     uow.session.flush()
     record(uow, case, "submit", from_status=None, actor=cmd.actor, at=now)
+    clocks = sla.on_submitted(uow, case, item, now)
     uow.session.flush()
-    sla.on_submitted(uow, case, item, now)
+    remember_category_names(uow.session, category)  # the event's names: no read of the catalogue
     publish_case(uow, case, "consulting.case.submitted", previous_status=None, at=now, reason=None)
-    return case_detail(uow.session, cmd.actor, case, now=now)
+    # Answered from what was just written (one read of names, one of the calendar), not read back.
+    return new_case_detail(uow.session, cmd.actor, case, item=item, category=category, clocks=clocks, now=now)
 
 
 Step = Callable[[UnitOfWork, Case, ActOnCase, datetime], tuple[dict[str, Any], dict[str, Any]]]

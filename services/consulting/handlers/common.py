@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from services.consulting.models import Case, CaseTransition, Category
 from services.consulting.permissions import can_see
@@ -112,6 +112,13 @@ def category_names(case: Case) -> tuple[str | None, str | None]:
         names = session.info[_CATEGORY_NAMES] = {code: (name, name_zh) for code, name, name_zh in rows}
     found: tuple[str | None, str | None] = names.get(case.category_code, (None, None))
     return found
+
+
+def remember_category_names(session: Session, category: Category) -> None:
+    """Keep ``category``'s names, just read, for :func:`category_names` in this session, so an
+    event about a case of it reads no category again."""
+    names = session.info.setdefault(_CATEGORY_NAMES, {})
+    names[category.code] = (category.name, category.name_zh)
 
 
 _CATEGORY_NAMES = "consulting.category_names"

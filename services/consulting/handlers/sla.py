@@ -53,21 +53,23 @@ log = logging.getLogger(__name__)
 # The hooks ----------------------------------------------------------------------------------------
 
 
-def _start(uow: UnitOfWork, case: Case, item: ServiceItem, clock: str, at: datetime) -> None:
+def _start(uow: UnitOfWork, case: Case, item: ServiceItem, clock: str, at: datetime) -> list[SlaClock]:
     policy = item.sla_policy
     share = policy_warn_share(policy)
-    for target, minutes in policy_targets(policy, case.priority, clock).items():
-        uow.session.add(
-            SlaClock(
-                case_id=case.id,
-                clock=clock,
-                target=target,
-                firm_org_id=case.firm_org_id if clock == "firm" else None,
-                target_minutes=minutes,
-                warn_share=share,
-                started_at=at,
-            )
+    started = [
+        SlaClock(
+            case_id=case.id,
+            clock=clock,
+            target=target,
+            firm_org_id=case.firm_org_id if clock == "firm" else None,
+            target_minutes=minutes,
+            warn_share=share,
+            started_at=at,
         )
+        for target, minutes in policy_targets(policy, case.priority, clock).items()
+    ]
+    uow.session.add_all(started)
+    return started
 
 
 def _clocks(uow: UnitOfWork, case: Case) -> list[SlaClock]:
@@ -98,10 +100,10 @@ def _stop(uow: UnitOfWork, case: Case, at: datetime, *, firm_only: bool) -> None
             clock.stopped_at = at
 
 
-def on_submitted(uow: UnitOfWork, case: Case, item: ServiceItem, at: datetime) -> None:
+def on_submitted(uow: UnitOfWork, case: Case, item: ServiceItem, at: datetime) -> list[SlaClock]:
     """Start the tenant's clocks (first response and resolution) of a case just submitted, with
-    the targets of the item's policy for the case's priority."""
-    _start(uow, case, item, "tenant", at)
+    the targets of the item's policy for the case's priority; returns them (not yet flushed)."""
+    return _start(uow, case, item, "tenant", at)
 
 
 def on_transition(uow: UnitOfWork, case: Case, action: str, from_status: str | None, at: datetime) -> None:

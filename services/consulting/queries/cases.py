@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from services.consulting.models import Case, CaseTransition, Category, Meeting, Rating, ServiceItem, SlaClock
 from services.consulting.permissions import can_see, list_scope
 from services.consulting.queries.organisations import organisation_ref, organisations
-from services.consulting.queries.sla import sla_view
+from services.consulting.queries.sla import new_case_sla_view, sla_view
 from services.consulting.queries.views import case_view, line_shown, transition_view
 from shared.clock import as_utc, utcnow
 from shared.errors import NotFound
@@ -56,6 +56,35 @@ def sla_ranks(actor: Principal) -> Select[str, Any]:
     elif scope != "all":
         query = query.where(SlaClock.clock == "tenant")
     return query.group_by(SlaClock.case_id)
+
+
+def sla_state_of(actor: Principal, clocks: Iterable[SlaClock]) -> str | None:
+    """The ``sla_state`` :func:`sla_states` would read for a case whose clocks are ``clocks``
+    (as held in the session, flushed), computed from them with the same rules as
+    :func:`sla_ranks`, without a query. None when the reader sees no clock of the case."""
+    scope = list_scope(actor)
+    ranks = [
+        _clock_rank(clock)
+        for clock in clocks
+        if clock.stopped_at is None
+        and (
+            scope == "all"
+            or clock.clock == "tenant"
+            or (scope == "firm" and clock.clock == "firm" and clock.firm_org_id == actor.org_id)
+        )
+    ]
+    return SLA_STATES[max(ranks) - 1] if ranks else None
+
+
+def _clock_rank(clock: SlaClock) -> int:
+    """One clock's rank in :data:`SLA_STATES`, as the ``case`` expression of :func:`sla_ranks`."""
+    if clock.breached_at is not None and clock.met_at is None:
+        return _RANK["breached"]
+    if clock.warned_at is not None and clock.met_at is None:
+        return _RANK["warned"]
+    if clock.breached_at is not None:
+        return _RANK["met_late"]
+    return _RANK["running"] if clock.met_at is None else _RANK["met"]
 
 
 def sla_states(session: Session, actor: Principal, case_ids: Iterable[str]) -> dict[str, str]:
@@ -129,6 +158,39 @@ def case_detail(session: Session, actor: Principal, case: Case, *, now: datetime
     """``case`` as ``actor`` reads it, with its SLA clocks and the actions open to the caller."""
     view = _views(session, actor, [case], now=now, with_sla=True)[0]
     view["meetings"] = meeting_briefs(session, case.id)
+    return view
+
+
+def new_case_detail(
+    session: Session,
+    actor: Principal,
+    case: Case,
+    *,
+    item: ServiceItem,
+    category: Category,
+    clocks: Sequence[SlaClock],
+    now: datetime,
+) -> dict[str, Any]:
+    """:func:`case_detail` of a case its submission just wrote (flushed), built from what the
+    handler holds instead of read back: ``item``, ``category`` and the SLA ``clocks`` it started.
+    A new case has no rating, no meeting, no pause and no audit line with a reason; the names of
+    the organisations and the business calendar are the reads left."""
+    sla = new_case_sla_view(session, case, clocks, now, actor)
+    names = organisations(session, [case.org_id, case.firm_org_id, *(entry.get("firm_org_id") for entry in sla)])
+    for entry in sla:
+        entry["firm"] = organisation_ref(names, entry.get("firm_org_id"))
+    view = case_view(
+        case,
+        actor,
+        item=item,
+        category=category,
+        organisations=names,
+        rating=None,
+        reason_action=None,
+        sla=sla,
+        sla_state=sla_state_of(actor, clocks),
+    )
+    view["meetings"] = []
     return view
 
 

@@ -87,6 +87,26 @@ def sla_view(session: Session, case: Case, now: datetime, actor: Principal) -> l
         return []
     calendar = load_business_calendar(session)
     pauses = pauses_of(session, [case.id]).get(case.id, [])
+    return sla_entries(case, clocks, calendar, pauses, now)
+
+
+def new_case_sla_view(
+    session: Session, case: Case, clocks: Sequence[SlaClock], now: datetime, actor: Principal
+) -> list[dict[str, Any]]:
+    """:func:`sla_view` of a case just submitted, from the clocks its submission started
+    (``clocks``, flushed) instead of reading them back: a new case has no pause yet. The business
+    calendar is the one read left."""
+    seen = [clock for clock in clocks if _seen(actor, case, clock)]
+    if not seen:
+        return []
+    return sla_entries(case, seen, load_business_calendar(session), [], now)
+
+
+def sla_entries(
+    case: Case, clocks: Sequence[SlaClock], calendar: BusinessCalendar, pauses: list[Pause], now: datetime
+) -> list[dict[str, Any]]:
+    """The entries of :func:`sla_view` for ``clocks`` (those the reader sees), counted in
+    ``calendar`` with ``pauses``."""
     now = as_utc(now)
     paused = _paused(case, pauses)
     entries: list[dict[str, Any]] = []

@@ -121,12 +121,13 @@ def draft_application(cmd: DraftApplication, *, uow: UnitOfWork) -> dict[str, An
         profile=None,
         created_at=now,
         updated_at=now,
+        reviews=[],  # a draft has none: said, so that the answer does not load them
     )
     uow.session.add(application)
     uow.session.flush()
     record(uow, application, "draft", from_status=None, actor=cmd.actor, at=now)
     uow.session.flush()
-    return application_detail(uow.session, cmd.actor, application)
+    return application_detail(uow.session, cmd.actor, application, product=product, documents=0)
 
 
 def _terms(product: Product) -> ProductTerms:
@@ -369,10 +370,12 @@ Step = Callable[[UnitOfWork, Application, ActOnApplication, datetime], dict[str,
 def _submit(uow: UnitOfWork, application: Application, cmd: ActOnApplication, now: datetime) -> dict[str, Any]:
     product = uow.session.get(Product, application.product_id)
     assert product is not None
+    # Held while the failures are looked for, so that their read of it is the session's (its
+    # identity map keeps only what someone holds): one read of the profile, not two.
+    profile = uow.session.get(CompanyProfile, application.org_id)
     failures = submission_failures(uow, application, product, now)
     if failures:
         raise _not_submittable(failures)
-    profile = uow.session.get(CompanyProfile, application.org_id)
     assert profile is not None
     return {"changes": {"profile": profile_snapshot(profile), "submitted_at": now}}
 
@@ -429,11 +432,13 @@ def act_on_application(cmd: ActOnApplication, *, uow: UnitOfWork) -> dict[str, A
     reason = cmd.reason.strip() if cmd.reason and cmd.reason.strip() else None
     check_reason(cmd.action, reason)
     now = cmd.at or utcnow()
+    # The answer shows the product: read once here, the steps that check it find it in the session.
+    product = uow.session.get(Product, application.product_id)
     own = STEPS[cmd.action](uow, application, cmd, now)
     transition(uow, application, cmd.action, actor=cmd.actor, at=now, reason=reason, **own)
     if cmd.action in ENDING:
         _end_reviews(uow, application, actor=cmd.actor, at=now)
-    return application_detail(uow.session, cmd.actor, application)
+    return application_detail(uow.session, cmd.actor, application, product=product)
 
 
 def _end_reviews(uow: UnitOfWork, application: Application, *, actor: Principal, at: datetime) -> None:

@@ -36,21 +36,23 @@ def organisations(session: Session, org_ids: Iterable[str | None]) -> dict[str, 
     return {row["id"]: dict(row) for row in rows}
 
 
-def _views(session: Session, actor: Principal, applications: list[Application]) -> list[dict[str, Any]]:
+def _views(
+    session: Session,
+    actor: Principal,
+    applications: list[Application],
+    *,
+    products: Mapping[str, Product] | None = None,
+    documents: Mapping[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """The views of ``applications``; ``products`` and ``documents`` (counts by application)
+    when the caller holds them already (a handler that just read or wrote them), else read."""
     if not applications:
         return []
     ids = [a.id for a in applications]
-    products = {
-        p.id: p for p in session.scalars(select(Product).where(Product.id.in_({a.product_id for a in applications})))
-    }
-    counts: dict[str, int] = {
-        application_id: int(count)
-        for application_id, count in session.execute(
-            select(Document.application_id, func.count())
-            .where(Document.application_id.in_(ids))
-            .group_by(Document.application_id)
-        )
-    }
+    if products is None:
+        wanted = {a.product_id for a in applications}
+        products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))}
+    counts: Mapping[str, int] = documents if documents is not None else document_counts(session, ids)
     shown = [o for a in applications for o in (a.org_id, a.accepted_partner_org_id, *a.partner_org_ids)]
     names = organisations(session, shown)
     requests = latest_requests(session, [a.id for a in applications if a.product_kind == "ip_pledge_loan"])
@@ -65,9 +67,34 @@ def _views(session: Session, actor: Principal, applications: list[Application]) 
     ]
 
 
-def application_detail(session: Session, actor: Principal, application: Application) -> dict[str, Any]:
-    """``application`` as ``actor`` reads it, with the actions open to the caller."""
-    return _views(session, actor, [application])[0]
+def document_counts(session: Session, application_ids: list[str]) -> dict[str, int]:
+    """How many documents each of ``application_ids`` has (those with none are left out)."""
+    rows = session.execute(
+        select(Document.application_id, func.count())
+        .where(Document.application_id.in_(application_ids))
+        .group_by(Document.application_id)
+    )
+    return {application_id: int(count) for application_id, count in rows}
+
+
+def application_detail(
+    session: Session,
+    actor: Principal,
+    application: Application,
+    *,
+    product: Product | None = None,
+    documents: int | None = None,
+) -> dict[str, Any]:
+    """``application`` as ``actor`` reads it, with the actions open to the caller. A handler
+    passes its ``product`` (and the number of its ``documents`` when it knows it, e.g. 0 for a
+    new draft) so that the answer reads them no second time."""
+    return _views(
+        session,
+        actor,
+        [application],
+        products=None if product is None else {product.id: product},
+        documents=None if documents is None else {application.id: documents},
+    )[0]
 
 
 def get_application(session: Session, actor: Principal, application_id: str) -> dict[str, Any]:
