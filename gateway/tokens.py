@@ -25,15 +25,16 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app
 from flask_jwt_extended import create_access_token
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from gateway import audit
 from gateway.client_secrets import ClientSecrets
-from gateway.models import REVOCATIONS, ApiClient, RefreshToken, User
+from gateway.models import REVOCATIONS, ApiClient, Organisation, RefreshToken, User
 from gateway.passwords import secret_matches
 from shared.clock import as_utc, utcnow
 from shared.db import UnitOfWork
@@ -107,12 +108,35 @@ def verify_password(session: Session, *, username: str, password: str) -> Grante
 def verify_client(session: Session, client_secrets: ClientSecrets, *, client_id: str, client_secret: str) -> Grantee:
     """The API client ``client_id`` names, if ``client_secret`` is its secret and it may sign in.
     Raises ``invalid_client`` otherwise."""
-    client = session.get(ApiClient, client_id)
+    # One row of the columns a grant needs, not the client and its organisation as entities:
+    # building those was most of this grant's time after the keyed hash made the secret cheap.
+    # A Core statement built once, on the session's connection: no ORM compilation either.
+    client = session.connection().execute(_CLIENT_GRANT, {"client_id": client_id}).one_or_none()
     valid = client_secrets.matches(client.secret_hash if client else None, client_secret)
-    if client is None or not valid or not _may_sign_in(client):
+    if client is None or not valid or not (client.active and client.org_status == "active"):
         raise OAuthError("invalid_client", _("The client id or secret is wrong, or the client is disabled."))
     outdated = None if client_secrets.is_current(client.secret_hash) else client.secret_hash
-    return Grantee(client.subject, access_claims(client), outdated_secret_hash=outdated)
+    claims = _claims(client.organisation_id, client.org_kind, client.roles, client.name)
+    return Grantee(f"client:{client.client_id}", claims, outdated_secret_hash=outdated)
+
+
+_clients, _organisations = cast(Table, ApiClient.__table__), cast(Table, Organisation.__table__)
+_CLIENT_GRANT = (
+    select(
+        _clients.c.client_id,
+        _clients.c.secret_hash,
+        _clients.c.name,
+        _clients.c.roles,
+        _clients.c.active,
+        _clients.c.organisation_id,
+        _organisations.c.kind.label("org_kind"),
+        _organisations.c.status.label("org_status"),
+    )
+    .join(_organisations, _organisations.c.id == _clients.c.organisation_id)
+    .where(_clients.c.client_id == bindparam("client_id"))
+)
+"""What :func:`verify_client` reads of a client and its organisation (what :func:`access_claims`
+and :func:`_may_sign_in` read of the entities)."""
 
 
 def upgrade_client_secret(
@@ -248,12 +272,12 @@ def load_principal(session: Session, subject: str) -> Principal | None:
 
 def access_claims(principal: Principal) -> dict[str, object]:
     organisation = principal.organisation
-    return {
-        "org": organisation.id,
-        "org_kind": organisation.kind,
-        "roles": sorted(principal.roles),
-        "name": principal.display_name if isinstance(principal, User) else principal.name,
-    }
+    name = principal.display_name if isinstance(principal, User) else principal.name
+    return _claims(organisation.id, organisation.kind, principal.roles, name)
+
+
+def _claims(org_id: str, org_kind: str, roles: list[str], name: str) -> dict[str, object]:
+    return {"org": org_id, "org_kind": org_kind, "roles": sorted(roles), "name": name}
 
 
 def _access_token(subject: str, claims: dict[str, object], settings: Settings, *, session_id: str | None = None) -> str:
