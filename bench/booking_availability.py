@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
+from bench.doc import write_block
 from migrations import upgrade
 from services.booking.models import database as booking_database
 from services.booking.queries.availability import search, timeline
@@ -37,7 +38,6 @@ from shared.settings import Settings
 
 SLOTS = ((9, 11), (13, 15), (16, 18))
 """Three two-hour reservations a day per space, park time."""
-MARKER = "<!-- booking-availability:{backend}:{edge} -->"
 STAFF = Principal(subject="user:bench", org_id="bench", org_kind="operator", roles=frozenset({"desk_staff"}))
 WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -322,16 +322,8 @@ def report(results: list[Figures]) -> str:
 
 
 def write(path: Path, section: str, backend: str) -> None:
-    """Replace this backend's block of ``path`` (between its markers), or append one."""
-    body = path.read_text() if path.exists() else ""
-    start, end = MARKER.format(backend=backend, edge="start"), MARKER.format(backend=backend, edge="end")
-    block = f"{start}\n{section}\n{end}"
-    if start in body and end in body:
-        head, rest = body.split(start, 1)
-        body = head + block + rest.split(end, 1)[1]
-    else:
-        body = body.rstrip() + "\n\n" + block + "\n"
-    path.write_text(body)
+    """Replace this backend's block of ``path``, or append one."""
+    write_block(path, f"booking-availability:{backend}", section)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -31,6 +31,7 @@ from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 from sqlalchemy import MetaData, text
 
+from bench.doc import write_block
 from migrations import upgrade
 from shared.bus.embedded_bus import EmbeddedBus
 from shared.bus.inbox import Inbox
@@ -42,8 +43,6 @@ from shared.bus.transport import KombuPublisher, connect, declare, delete_namesp
 from shared.db import Database, database_for, forget_databases
 from shared.events.identity import ORGANISATION_REGISTERED
 from shared.settings import Settings
-
-MARKERS = ("<!-- bus:start -->", "<!-- bus:end -->")
 
 
 def organisation(n: int) -> dict[str, Any]:
@@ -193,7 +192,6 @@ def ratio(figures: dict[str, float]) -> str:
 def report(events: int, results: dict[str, dict[str, float]]) -> str:
     rate = lambda seconds: f"{events / seconds:,.0f}/s"  # noqa: E731
     lines = [
-        MARKERS[0],
         f"{events:,} events per measure, best of the runs; rate = events per second; "
         "ratio = ParkHub's rate against its baseline's, in the same run.",
         "",
@@ -222,19 +220,11 @@ def report(events: int, results: dict[str, dict[str, float]]) -> str:
         )
         if "unconfirmed" in figures:
             lines.append(f"| (for scale) | raw kombu publish, no confirms: {rate(figures['unconfirmed'])} | | | |")
-    lines.append(MARKERS[1])
     return "\n".join(lines)
 
 
 def write(path: Path, section: str) -> None:
-    content = path.read_text() if path.exists() else "# Performance\n"
-    if MARKERS[0] in content:
-        head, rest = content.split(MARKERS[0], 1)
-        content = head + section + rest.split(MARKERS[1], 1)[1]
-    else:
-        heading = "## Event bus\n\n    python -m bench.bus --write docs/PERFORMANCE.md\n\n"
-        content = content.rstrip() + "\n\n" + heading + section + "\n"
-    path.write_text(content)
+    write_block(path, "bus", section, section="## Event bus")
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:

@@ -47,10 +47,11 @@ from zoneinfo import ZoneInfo
 import requests
 from sqlalchemy import bindparam, create_engine, text
 
+from bench.doc import write_block
 from shared.db import UtcDateTime
 
 REPO = Path(__file__).resolve().parents[1]
-MARKERS = ("<!-- contention:start -->", "<!-- contention:end -->")
+BLOCK = "contention"
 PARK_TZ = ZoneInfo("Asia/Shanghai")
 PATH = "/api/v1/booking/reservations"
 DEMO_PASSWORD = "parkhub-demo"
@@ -416,15 +417,7 @@ def report(clients: int, workers: int, results: list[tuple[str, Scene, list[Roun
 
 
 def write(path: Path, text_: str) -> None:
-    content = path.read_text()
-    start, end = MARKERS
-    if start in content and end in content:
-        head, rest = content.split(start, 1)
-        _, tail = rest.split(end, 1)
-        content = f"{head}{start}\n{text_}\n{end}{tail}"
-    else:
-        content += f"\n{start}\n{text_}\n{end}\n"
-    path.write_text(content)
+    write_block(path, BLOCK, text_)
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from bench.doc import write_block
 from bench.platform import Platform, distributed, embedded
 
 HERE = Path(__file__).resolve().parent
@@ -76,7 +77,6 @@ TOKEN_STRETCH = 2.0
 RSS_TARGET_MB = 150
 READY_SECONDS = 120.0
 """How long the workers may take to bring the seed's organisations to every service's directory."""
-MARKER = "<!-- http:{label}:{edge} -->"
 SECTION = "## Request path, side by side"
 BARE_GET, BARE_POST = "bare GET (small JSON)", "bare POST (parse a JSON body, 201)"
 
@@ -679,27 +679,10 @@ def spread_report(results: list[Spread], workers: int) -> str:
     return "\n".join(lines)
 
 
-def _replace(body: str, label: str, block: str) -> str:
-    start, end = MARKER.format(label=label, edge="start"), MARKER.format(label=label, edge="end")
-    wrapped = f"{start}\n{block}\n{end}"
-    if start in body and end in body:
-        head, rest = body.split(start, 1)
-        return head + wrapped + rest.split(end, 1)[1]
-    if SECTION not in body:
-        body = body.rstrip() + f"\n\n{SECTION}\n\n    python -m bench.http --write docs/PERFORMANCE.md\n"
-    # Append at the end of this section: before the next "## " heading, or at the end of the file.
-    head, rest = body.split(SECTION, 1)
-    cut = rest.find("\n## ")
-    section, tail = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
-    return head + SECTION + section.rstrip() + "\n\n" + wrapped + "\n" + tail
-
-
 def write(path: Path, blocks: dict[str, str]) -> None:
     """Put each block in its place of ``path`` (``<!-- http:<label>:start -->``…)."""
-    body = path.read_text() if path.exists() else "# Performance\n"
     for label, block in blocks.items():
-        body = _replace(body, label, block)
-    path.write_text(body)
+        write_block(path, f"http:{label}", block, section=SECTION)
 
 
 def main(argv: list[str] | None = None) -> list[Table]:

@@ -35,8 +35,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
+from bench.doc import write_block
+
 REPO = Path(__file__).resolve().parents[1]
-MARKERS = ("<!-- idle:start -->", "<!-- idle:end -->")
+BLOCK = "idle"
 SETTLE_SECONDS = 3.0
 """Left to a process after it answered, so that start-up work (recover, first passes) is over."""
 TARGET = 0.005
@@ -269,15 +271,7 @@ def platform_report(seconds: float, settle: float, results: dict[str, list[Row]]
 
 
 def write(path: Path, text: str) -> None:
-    content = path.read_text()
-    start, end = MARKERS
-    if start in content and end in content:
-        head, rest = content.split(start, 1)
-        _, tail = rest.split(end, 1)
-        content = f"{head}{start}\n{text}\n{end}{tail}"
-    else:
-        content += f"\n{start}\n{text}\n{end}\n"
-    path.write_text(content)
+    write_block(path, BLOCK, text)
 
 
 def main() -> None:

@@ -52,6 +52,7 @@ from urllib.parse import urlsplit
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import MetaData, select
 
+from bench.doc import write_block
 from bench.idle import reachable
 from shared.bus.tables import define_messaging_tables
 from shared.clock import as_utc
@@ -60,7 +61,7 @@ from shared.events.identity import ORGANISATION_REGISTERED
 from shared.settings import DATABASES, Settings
 
 REPO = Path(__file__).resolve().parents[1]
-MARKERS = ("<!-- lag:start -->", "<!-- lag:end -->")
+BLOCK = "lag"
 EVENT = ORGANISATION_REGISTERED.type
 CONSUMER = "notify"
 TARGETS_MS = {"distributed": 50.0, "embedded": 250.0}
@@ -397,15 +398,7 @@ def report(rate: float, seconds: float, results: dict[str, dict[str, Lags] | Non
 
 
 def write(path: Path, text: str) -> None:
-    content = path.read_text()
-    start, end = MARKERS
-    if start in content and end in content:
-        head, rest = content.split(start, 1)
-        _, tail = rest.split(end, 1)
-        content = f"{head}{start}\n{text}\n{end}{tail}"
-    else:
-        content = content.rstrip() + f"\n\n## Event lag\n\n{start}\n{text}\n{end}\n"
-    path.write_text(content)
+    write_block(path, BLOCK, text, section="## Event lag")
 
 
 def run(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench import lag
+from bench.doc import markers
 from tests.servers import POSTGRES_ADMIN_URL, RABBITMQ_URL, require
 
 RATE, SECONDS = 20.0, 1.0
@@ -36,7 +37,7 @@ def test_embedded_mode_handles_every_event_and_reports(tmp_path: Path) -> None:
     lag.write(doc, text)
     lag.write(doc, text)  # a second run replaces its section, and only it
     content = doc.read_text()
-    assert content.count(lag.MARKERS[0]) == 1
+    assert content.count(markers(lag.BLOCK)[0]) == 1
     assert content.count(text) == 1
     assert "idle table" in content
 

@@ -3,7 +3,8 @@ docs/PERFORMANCE.md); it must build, measure, find the index in the plan and wri
 
 from __future__ import annotations
 
-from bench.booking_availability import MARKER, report, run, write
+from bench.booking_availability import report, run, write
+from bench.doc import markers
 
 
 def test_the_benchmark_runs_at_a_tiny_size(tmp_path):
@@ -18,6 +19,7 @@ def test_the_benchmark_runs_at_a_tiny_size(tmp_path):
     write(target, table, "sqlite")
     write(target, table, "sqlite")  # a second run replaces its block
     text = target.read_text()
-    assert text.count(MARKER.format(backend="sqlite", edge="start")) == 1
-    assert text.count(MARKER.format(backend="sqlite", edge="end")) == 1
+    start, end = markers("booking-availability:sqlite")
+    assert text.count(start) == 1
+    assert text.count(end) == 1
     assert text.startswith("# Performance")
