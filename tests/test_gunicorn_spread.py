@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.platform import children
 from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,16 +36,6 @@ pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
     pytest.mark.skipif(not os.path.exists(WRK), reason="wrk is not installed (apt-get install wrk)"),
 ]
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return sorted(set(found))
 
 
 def socket_inodes(pid: int) -> set[str]:
