@@ -152,9 +152,7 @@ UPSTREAM_KEEPALIVE_SECONDS = 75
 reuse (60 s), so that nginx, not gunicorn, always closes it."""
 
 
-def _gunicorn(
-    name: str, settings: Settings, args: argparse.Namespace, load: Callable[[], Any] | None = None
-) -> int:
+def _gunicorn(name: str, settings: Settings, args: argparse.Namespace, load: Callable[[], Any] | None = None) -> int:
     """Serve the app ``name`` (or what ``load`` returns: the benches' bare app, in the very same
     configuration) under gunicorn at ``args.bind`` with ``args.workers`` gthread workers."""
     metrics_dir = _multiprocess_metrics(name)  # before anything imports prometheus-client's values
@@ -271,7 +269,7 @@ def _replacements_booting(worker: Any) -> bool:
     return len(children) > int(worker.cfg.workers)
 
 
-def _listening(port: int) -> set[str]:
+def listening_sockets(port: int) -> set[str]:
     """Inodes of the sockets listening on ``port`` (any address), from /proc/net/tcp and tcp6."""
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -292,10 +290,10 @@ def _await_replacement(worker: Any) -> None:
     import time
 
     ports = {listener.getsockname()[1] for listener in worker.sockets if isinstance(listener.getsockname(), tuple)}
-    before = set().union(*(_listening(port) for port in ports)) if ports else set()
+    before = set().union(*(listening_sockets(port) for port in ports)) if ports else set()
     deadline = time.monotonic() + float(worker.cfg.graceful_timeout)
     while ports and time.monotonic() < deadline:
-        if set().union(*(_listening(port) for port in ports)) - before:
+        if set().union(*(listening_sockets(port) for port in ports)) - before:
             break
         time.sleep(0.05)
     os.kill(os.getpid(), signal.SIGTERM)

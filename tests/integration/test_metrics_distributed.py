@@ -21,6 +21,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.nginx import render
+from parkhub_cli import listening_sockets
 from shared.settings import SERVICES, Settings
 from tests.integration.conftest import nginx_binary
 from tests.ports import free_port
@@ -229,6 +230,9 @@ def test_a_gunicorn_worker_ending_leaves_the_multiprocess_directory_to_its_maste
     assert wait_for(f"{base}/api/v1/notify/health", deadline, api, log).status_code == 200
     (directory,) = scratch.glob("parkhub-metrics-notify-*")
     workers = children_of(api.pid, deadline, at_least=2)
+    # A worker listens once its app is loaded (parkhub_cli._gunicorn): both must, or the one
+    # ended below could be the only one serving.
+    both_listening(port, deadline, api, log)
 
     os.kill(workers[0], signal.SIGTERM)
     while True:  # the ended worker is replaced by a new one
@@ -238,6 +242,7 @@ def test_a_gunicorn_worker_ending_leaves_the_multiprocess_directory_to_its_maste
         assert api.poll() is None, f"the master ended:\n{log.read_text()[-3000:]}"
         assert time.monotonic() < deadline, f"no replacement worker: {now}\n{log.read_text()[-3000:]}"
         time.sleep(0.1)
+    both_listening(port, deadline, api, log)
 
     assert directory.is_dir(), "a worker's exit removed the shared multiprocess directory"
     # Fresh connections reach either worker, the replacement too.
@@ -249,6 +254,14 @@ def test_a_gunicorn_worker_ending_leaves_the_multiprocess_directory_to_its_maste
     os.killpg(api.pid, signal.SIGTERM)
     api.wait(timeout=15)
     assert not directory.exists(), "the master left its multiprocess directory behind"
+
+
+def both_listening(port: int, deadline: float, api: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until two workers listen on ``port`` (each binds its own socket once loaded)."""
+    while len(listening_sockets(port)) < 2:
+        assert api.poll() is None, f"the master ended:\n{log.read_text()[-3000:]}"
+        assert time.monotonic() < deadline, f"not every worker listens:\n{log.read_text()[-3000:]}"
+        time.sleep(0.1)
 
 
 def children_of(pid: int, deadline: float, at_least: int = 1) -> list[int]:
