@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 from bench.doc import write_block
+from bench.platform import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BLOCK = "idle"
@@ -64,12 +65,6 @@ def idle_share(pid: int, seconds: float, *, windows: int = 1, enough: float = 0.
         if quietest <= enough:
             break
     return quietest
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def parkhub(env: dict[str, str], *args: str) -> None:

@@ -36,8 +36,6 @@ import importlib
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -53,7 +51,7 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy import MetaData, select
 
 from bench.doc import write_block
-from bench.idle import reachable
+from bench.idle import parkhub, reachable, running, wait_until
 from shared.bus.tables import define_messaging_tables
 from shared.clock import as_utc
 from shared.db import Database, database_for, forget_databases
@@ -238,41 +236,6 @@ def measure_raw(url: str, rate: float, seconds: float, *, options: dict[str, Any
 # Modes --------------------------------------------------------------------------------------------
 
 
-def parkhub_cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "parkhub_cli", *args], cwd=REPO, env=env, check=True, capture_output=True, timeout=300
-    )
-
-
-@contextmanager
-def worker(env: dict[str, str], service: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "parkhub_cli", "worker", service],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"gave up waiting for {what}")
-        time.sleep(0.1)
-
-
 @contextmanager
 def postgres_databases(admin_url: str) -> Iterator[str]:
     """A fresh database per owner; yields the ``PARKHUB_DATABASE_URL_TEMPLATE``; drops them after."""
@@ -316,16 +279,20 @@ def measure_distributed(root: Path, postgres: str, amqp: str, rate: float, secon
         }
         env.pop("PARKHUB_METRICS_PORT", None)
         try:
-            parkhub_cli(env, "migrate")
+            parkhub(env, "migrate")
             settings = Settings.from_env(env)
-            consumer_log = root / f"worker-{CONSUMER}.log"
-            with worker(env, "gateway", root / "worker-gateway.log"), worker(env, CONSUMER, consumer_log):
+            producer_log, consumer_log = root / "worker-gateway.log", root / f"worker-{CONSUMER}.log"
+            with (
+                running(env, "worker", "gateway", log=producer_log),
+                running(env, "worker", CONSUMER, log=consumer_log),
+            ):
                 heartbeat = root / "var" / "run" / "gateway-worker.heartbeat"
-                wait_until(heartbeat.exists, "the gateway worker's relay loop")
+                wait_until(heartbeat.exists, "the gateway worker's relay loop", timeout=90)
                 wait_until(
                     # on_consume_ready's line, once every handler queue is consumed (not the start line)
                     lambda: consumer_log.exists() and b"handler queue(s)" in consumer_log.read_bytes(),
                     f"the {CONSUMER} worker's consumer",
+                    timeout=90,
                 )
                 producer_db = importlib.import_module("gateway.models").database(settings)
                 ours = measure_parkhub(producer_db, inbox_database(settings), rate, seconds)
@@ -344,7 +311,7 @@ def measure_embedded(root: Path, rate: float, seconds: float) -> dict[str, Lags]
     }
     for key in ("PARKHUB_DATABASE_URL_TEMPLATE", "PARKHUB_BUS_URL", "PARKHUB_METRICS_PORT"):
         env.pop(key, None)
-    parkhub_cli(env, "migrate")
+    parkhub(env, "migrate")
     from embedded import EmbeddedPlatform
 
     settings = Settings.from_env(env)
