@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway import access, audit
@@ -38,7 +38,7 @@ from gateway.commands import (
     UpdateOrganisation,
     UpdateUser,
 )
-from gateway.models import REVOCATIONS, ApiClient, Organisation, User
+from gateway.models import REVOCATIONS, ApiClient, Organisation, RefreshToken, User
 from gateway.passwords import hash_secret
 from shared.clock import utcnow
 from shared.db import UnitOfWork
@@ -53,6 +53,7 @@ from shared.events.identity import (
 from shared.i18n import Message, _
 from shared.principal import Principal
 from shared.revocation import revoke_access
+from shared.settings import Settings
 
 Row = TypeVar("Row", Organisation, User, ApiClient)
 
@@ -78,9 +79,16 @@ def register_organisation(cmd: RegisterOrganisation, *, uow: UnitOfWork) -> Orga
     return organisation
 
 
-def update_organisation(cmd: UpdateOrganisation, *, uow: UnitOfWork) -> Organisation:
+def update_organisation(
+    cmd: UpdateOrganisation, *, uow: UnitOfWork, access_ttl_seconds: int = Settings.access_ttl_seconds
+) -> Organisation:
     """Change an organisation's details or status (the view admits park admins); publishes
-    ``identity.organisation.updated`` when anything changed (the version then goes up by one)."""
+    ``identity.organisation.updated`` when anything changed (the version then goes up by one).
+
+    Suspending it also ends its people's and API clients' access (:func:`_suspend_access`): every
+    access token issued to them so far is refused everywhere, and every sign-in of theirs is
+    over. Reinstating it revokes and restores nothing: they sign in again. ``access_ttl_seconds``
+    is the access tokens' lifetime (the view passes the configured one)."""
     organisation = _get(uow, Organisation, cmd.organisation_id, _no_organisation(cmd.organisation_id))
     check_version(organisation.version, cmd.expected_versions)
     before = _org_state(organisation)
@@ -91,7 +99,56 @@ def update_organisation(cmd: UpdateOrganisation, *, uow: UnitOfWork) -> Organisa
     action = "status_changed" if before["status"] != organisation.status else "updated"
     _audit(uow, cmd.actor, "organisation", organisation.id, action, before=before, after=_org_state(organisation))
     uow.publish(ORGANISATION_UPDATED.type, organisation.event_data(), subject=organisation.id, orgid=organisation.id)
+    if before["status"] == "active" and not organisation.is_active:
+        _suspend_access(uow, cmd.actor, organisation.id, access_ttl_seconds)
     return organisation
+
+
+def _suspend_access(uow: UnitOfWork, actor: Principal, organisation_id: str, access_ttl_seconds: int) -> None:
+    """Revoke the access tokens of every user and API client of a suspended organisation issued
+    until now, one ``subject`` cut-off each (reason ``organisation_suspended``), and end their
+    sign-ins (docs/identity.md, "Revocation", says why one row per principal rather than one per
+    organisation)."""
+    users = uow.session.scalars(select(User).where(User.organisation_id == organisation_id)).all()
+    clients = uow.session.scalars(select(ApiClient).where(ApiClient.organisation_id == organisation_id)).all()
+    subjects = [user.subject for user in users] + [client.subject for client in clients]
+    for subject in subjects:
+        revoke_access(
+            uow, REVOCATIONS, subject=subject, reason="organisation_suspended", lifetime_seconds=access_ttl_seconds
+        )
+    _end_sign_ins(uow, actor, subjects, reason="organisation_suspended")
+
+
+def _end_sign_ins(uow: UnitOfWork, actor: Principal, subjects: Sequence[str], *, reason: str) -> None:
+    """Revoke every live refresh-token family of ``subjects`` (one audit entry per family), so
+    no sign-in of theirs refreshes again, even once they may sign in again. Their access tokens
+    are the caller's business: a ``subject`` cut-off covers every session at once, so no
+    ``session`` row is written per family."""
+    now = utcnow()
+    families = uow.session.scalars(
+        select(RefreshToken.family_id)
+        .where(RefreshToken.subject.in_(subjects), RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > now)
+        .distinct()
+        .order_by(RefreshToken.family_id)
+    ).all()
+    if not families:
+        return
+    uow.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id.in_(families), RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+    for family_id in families:
+        audit.record(
+            uow,
+            actor=actor.subject,
+            entity="refresh_token_family",
+            entity_id=family_id,
+            action="revoked",
+            before={"revoked": False},
+            after={"revoked": True},
+            reason=reason,
+        )
 
 
 def create_user(cmd: CreateUser, *, uow: UnitOfWork) -> User:
@@ -124,9 +181,12 @@ def create_user(cmd: CreateUser, *, uow: UnitOfWork) -> User:
 def update_user(cmd: UpdateUser, *, uow: UnitOfWork, access_ttl_seconds: int) -> User:
     """Change a user's name, email, roles, password or active flag (same reach as create).
 
-    Deactivating the user or changing their roles also revokes every access token issued to them
-    so far (``identity.access.revoked``, :mod:`shared.revocation`): a token still carrying the
-    old roles, or a deactivated user's, is refused everywhere though it has not expired.
+    Deactivating the user, changing their roles or setting a password also revokes every access
+    token issued to them so far (``identity.access.revoked``, :mod:`shared.revocation`): a token
+    still carrying the old roles, a deactivated user's, or one taken with a password that may
+    have leaked, is refused everywhere though it has not expired. A new password also ends every
+    sign-in of the user (their refresh tokens), the changer's own included when a person sets
+    their own password: whoever holds the old password holds nothing after the change.
     ``access_ttl_seconds`` is the tokens' lifetime (how long the revocation matters)."""
     user = _get(uow, User, cmd.user_id, _no_user(cmd.user_id))
     try:
@@ -151,6 +211,10 @@ def update_user(cmd: UpdateUser, *, uow: UnitOfWork, access_ttl_seconds: int) ->
     if changed:  # a new password alone is nobody else's business
         uow.publish(USER_UPDATED.type, user.event_data(), subject=user.id, orgid=user.organisation_id)
     cut_off = _access_cut_off(before, user.active, user.roles, deactivated="deactivated", re_roled="roles_changed")
+    if password is not None:
+        # One subject cut-off covers every session: the stronger reason names it when both hold.
+        cut_off = cut_off or "password_changed"
+        _end_sign_ins(uow, cmd.actor, [user.subject], reason="password_changed")
     if cut_off is not None:
         revoke_access(uow, REVOCATIONS, subject=user.subject, reason=cut_off, lifetime_seconds=access_ttl_seconds)
     return user

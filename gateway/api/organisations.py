@@ -6,6 +6,7 @@ registers or changes one; each change is published to every service as ``identit
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask.views import MethodView
@@ -19,6 +20,7 @@ from gateway.api.schemas import (
     OrganisationSchema,
 )
 from gateway.models import Organisation
+from shared.http.app import service_context
 from shared.http.auth import STAFF_ROLES, current_principal, requires
 from shared.http.blueprint import Blueprint
 from shared.http.idempotency import IDEMPOTENCY_KEY, idempotent
@@ -77,7 +79,10 @@ class OrganisationById(MethodView):
     @blp.doc(parameters=[IF_MATCH])
     def patch(self, body: dict[str, Any], organisation_id: Any) -> Any:
         """Change name, Chinese name, contact email or status (park admin); needs ``If-Match``
-        (428 without, 412 when stale). Publishes ``identity.organisation.updated``."""
+        (428 without, 412 when stale). Publishes ``identity.organisation.updated``. Suspending
+        an organisation ends its people's and API clients' access: their access tokens are
+        refused everywhere within seconds, and their refresh tokens at once."""
         command = commands.UpdateOrganisation(current_principal(), str(organisation_id), body, if_match_versions())
-        organisation = execute(handlers.update_organisation, command)
+        ttl = service_context().settings.access_ttl_seconds
+        organisation = execute(partial(handlers.update_organisation, access_ttl_seconds=ttl), command)
         return organisation, 200, _headers(organisation)

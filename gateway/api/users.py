@@ -75,7 +75,8 @@ class UserById(MethodView):
     def patch(self, body: dict[str, Any], user_id: Any) -> Any:
         """Change name, email, roles, password or ``active`` (deactivated accounts cannot sign
         in, their refresh tokens stop working, and their access tokens, like those of a change of
-        roles, are refused everywhere within seconds); needs ``If-Match``."""
+        roles or password, are refused everywhere within seconds; a new password also ends every
+        sign-in of the account, the caller's own included); needs ``If-Match``."""
         command = commands.UpdateUser(current_principal(), str(user_id), body, if_match_versions())
         ttl = service_context().settings.access_ttl_seconds
         user = execute(partial(handlers.update_user, access_ttl_seconds=ttl), command)

@@ -70,6 +70,8 @@ REVOCATION_REASONS = (
     "reuse_detected",
     "client_deactivated",
     "client_roles_changed",
+    "organisation_suspended",
+    "password_changed",
 )
 
 

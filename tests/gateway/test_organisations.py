@@ -133,9 +133,14 @@ def test_patch_needs_a_current_if_match_and_publishes_the_update(
     again = client.patch(url, json={"status": "active"}, headers=bearer("admin", **{"If-Match": '"1"'}))
     assert again.status_code == 412  # the first writer won; the second must read again
 
-    (event,) = outbox_events(session, db)
+    event, *revocations = outbox_events(session, db)
     assert (event.type, event.correlationid) == ("identity.organisation.updated", "req-suspend")
     assert (event.data["status"], event.data["version"]) == ("suspended", 2)
+    # The suspension also revokes the access tokens of the organisation's people (alice and bob),
+    # in the same unit of work (docs/identity.md, "Revocation").
+    assert [(e.type, e.data["reason"], e.correlationid) for e in revocations] == 2 * [
+        ("identity.access.revoked", "organisation_suspended", "req-suspend")
+    ]
     entry = session.scalars(
         select(AuditEntry).where(AuditEntry.entity_id == org_id, AuditEntry.action != "registered")
     ).one()

@@ -46,7 +46,7 @@ def test_creating_a_user_publishes_one_registered_event_with_what_notify_needs(
     assert "password" not in json.dumps(event.to_dict())
 
 
-def test_updating_a_user_publishes_the_new_state_and_a_new_password_alone_publishes_nothing(
+def test_updating_a_user_publishes_the_new_state_and_a_new_password_alone_only_its_revocation(
     client: FlaskClient, bearer: Any, session: Any, db: Any
 ) -> None:
     user = session.scalar(select(User).where(User.username == "bob"))
@@ -85,7 +85,11 @@ def test_updating_a_user_publishes_the_new_state_and_a_new_password_alone_publis
         url, json={"password": "a-brand-new-secret"}, headers=bearer("admin", **{"If-Match": '"3"'})
     )
     assert password.status_code == 200
-    assert len(outbox_events(session, db)) == 4
+    # No identity.user.updated (a password is nobody else's business), but the tokens taken with
+    # the old password are revoked everywhere (docs/identity.md, Revocation).
+    events = outbox_events(session, db)
+    assert [(e.type, e.data["reason"]) for e in events[4:]] == [("identity.access.revoked", "password_changed")]
+    validate(events[4].type, events[4].version, events[4].data)
 
 
 def test_a_refused_change_publishes_nothing(client: FlaskClient, bearer: Any, session: Any, db: Any) -> None:

@@ -286,3 +286,190 @@ def test_the_snapshot_is_read_once_a_period_not_once_a_request(seeded_platform: 
         assert status == 401
         assert time.monotonic() - delivered <= 1.5  # within the period (and a request's time)
         sql_event.remove(booking.engine, "before_cursor_execute", count)
+
+
+CLIENT_GRANT = {
+    "grant_type": "client_credentials",
+    "client_id": "shudu-bank-demo",
+    "client_secret": "parkhub-demo-bank-secret",
+}
+
+
+def client_token(park: Park) -> str:
+    issued = park.client.post(TOKEN, data=CLIENT_GRANT)
+    assert issued.status_code == 200, issued.get_data(as_text=True)
+    return str(issued.json["access_token"])
+
+
+def refresh_refused(park: Park, refresh_token: str) -> bool:
+    response = park.client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": refresh_token})
+    return response.status_code == 400 and response.json["error"] == "invalid_grant"
+
+
+def set_status(park: Park, organisation_id: str, status: str) -> None:
+    read = park.as_user("admin", "GET", f"/api/v1/organisations/{organisation_id}")
+    response = park.as_user(
+        "admin",
+        "PATCH",
+        f"/api/v1/organisations/{organisation_id}",
+        json={"status": status},
+        headers={"If-Match": read.headers["ETag"]},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def me(park: Park, token: str) -> dict[str, Any]:
+    response = park.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return dict(response.json)
+
+
+def assert_logged_without_the_tokens(caplog: pytest.LogCaptureFixture, tokens: list[str], subjects: set[str]) -> None:
+    """Each refused token is one ``revoked`` security event per door and language, naming its
+    subject, and no log record holds a token's text or signature."""
+    events = [e for e in security_events(caplog) if e.get("reason") == "revoked"]
+    assert len(events) == 2 * len(DOORS) * len(tokens)
+    assert {e["token_sub"] for e in events} == subjects
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    for token in tokens:
+        assert token not in logged and token.split(".")[2] not in logged
+
+
+def assert_redelivery_changes_nothing(park: Park, token: str) -> None:
+    """Every ``identity.access.revoked`` the gateway published, delivered again to every service
+    (dropped by the inbox), published again under a new id, and arriving late with an older
+    cut-off, leaves every service's rows as they were, and ``token`` refused."""
+    settle(park)
+    rows = {service: revocation_rows(park, service) for service in SERVICES}
+    gateway = park.platform.gateway_database
+    outbox = gateway.messaging.outbox
+    with gateway.reading() as session:
+        envelopes = session.execute(
+            select(outbox.c.envelope).where(outbox.c.type == "identity.access.revoked")
+        ).scalars()
+        events = [json.loads(envelope) for envelope in envelopes]
+    assert events
+    for service in SERVICES:
+        inbox = importlib.import_module(f"services.{service}.worker").participant(park.platform.settings).inbox
+        for event in events:
+            assert inbox.deliver(event) is Outcome.DUPLICATE
+            assert inbox.deliver({**event, "id": f"{event['id'][:-4]}beef"}) is Outcome.HANDLED
+            older = {
+                **event["data"],
+                "not_before": "2026-01-01T00:00:00+00:00",
+                "expires_at": "2026-01-01T00:15:00+00:00",
+            }
+            assert inbox.deliver({**event, "id": f"{event['id'][:-4]}cafe", "data": older}) is Outcome.HANDLED
+    assert {service: revocation_rows(park, service) for service in SERVICES} == rows
+    assert_revoked(park, token)
+
+
+def test_suspending_an_organisation_revokes_its_peoples_and_clients_tokens_until_they_sign_in_again(
+    park: Park, caplog: pytest.LogCaptureFixture
+) -> None:
+    bank = sign_in(park, "bank")  # Shudu Bank's person; its API client is shudu-bank-demo
+    untouched = sign_in(park, "bank")  # a sign-in whose refresh token nobody tries while suspended
+    machine = client_token(park)
+    others = {name: sign_in(park, name)["access_token"] for name in ("banker", "carol")}  # other organisations
+    bank_me = me(park, bank["access_token"])
+    bank_org, bank_sub = bank_me["organisation"]["id"], bank_me["subject"]
+    assert_accepted(park, bank["access_token"])
+    assert me(park, machine)["subject"] == "client:shudu-bank-demo"
+
+    caplog.set_level(logging.WARNING, logger="parkhub.security")
+    set_status(park, bank_org, "suspended")
+    settle(park)
+    for token in (bank["access_token"], machine):
+        assert_revoked(park, token)
+        assert_revoked(park, token, language="zh-CN")
+    assert_logged_without_the_tokens(caplog, [bank["access_token"], machine], {bank_sub, "client:shudu-bank-demo"})
+    for token in others.values():
+        assert_accepted(park, token)
+    assert refresh_refused(park, bank["refresh_token"])
+    for service in SERVICES:
+        found = {(kind, key, reason) for kind, key, _nb, _exp, reason in revocation_rows(park, service)}
+        assert found == {
+            ("subject", bank_sub, "organisation_suspended"),
+            ("subject", "client:shudu-bank-demo", "organisation_suspended"),
+        }
+    assert_redelivery_changes_nothing(park, machine)
+
+    set_status(park, bank_org, "active")
+    settle(park)
+    for token in (bank["access_token"], machine):
+        assert_revoked(park, token)  # reinstating restores nothing...
+    # ...not even the sign-ins the suspension ended, though nobody tried them while it lasted
+    assert refresh_refused(park, untouched["refresh_token"])
+    assert refresh_refused(park, bank["refresh_token"])
+    next_second()
+    assert_accepted(park, sign_in(park, "bank")["access_token"])  # people sign in again
+    assert me(park, client_token(park))["subject"] == "client:shudu-bank-demo"
+
+
+def change_password(park: Park, actor: str, username: str, password: str) -> None:
+    user_id, version = user(park, username)
+    response = park.as_user(
+        actor, "PATCH", f"/api/v1/users/{user_id}", json={"password": password}, headers={"If-Match": version}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def password_refused(park: Park, username: str, password: str) -> bool:
+    form = {"grant_type": "password", "username": username, "password": password}
+    response = park.client.post(TOKEN, data=form)
+    return response.status_code == 400 and response.json["error"] == "invalid_grant"
+
+
+def test_a_new_password_revokes_every_token_and_sign_in_of_that_person_only(
+    park: Park, caplog: pytest.LogCaptureFixture
+) -> None:
+    laptop, phone, colleague = sign_in(park, "bob"), sign_in(park, "bob"), sign_in(park, "alice")
+    renewed = refresh(park, laptop["refresh_token"])
+    bob_sub = me(park, phone["access_token"])["subject"]
+
+    caplog.set_level(logging.WARNING, logger="parkhub.security")
+    change_password(park, "admin", "bob", "a-brand-new-password")
+    settle(park)
+    for token in (renewed["access_token"], phone["access_token"]):
+        assert_revoked(park, token)
+        assert_revoked(park, token, language="zh-CN")
+    assert_logged_without_the_tokens(caplog, [renewed["access_token"], phone["access_token"]], {bob_sub})
+    assert refresh_refused(park, renewed["refresh_token"]) and refresh_refused(park, phone["refresh_token"])
+    assert_accepted(park, colleague["access_token"])  # the same organisation's other people go on
+    assert refresh(park, colleague["refresh_token"])["access_token"]
+    for service in SERVICES:
+        ((kind, key, _nb, _exp, reason),) = revocation_rows(park, service)
+        assert (kind, key, reason) == ("subject", bob_sub, "password_changed")
+    assert_redelivery_changes_nothing(park, phone["access_token"])
+
+    assert password_refused(park, "bob", "parkhub-demo")
+    next_second()
+    response = park.client.post(
+        TOKEN, data={"grant_type": "password", "username": "bob", "password": "a-brand-new-password"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert_accepted(park, response.json["access_token"])
+    assert_accepted(park, refresh(park, response.json["refresh_token"])["access_token"])
+
+
+def test_a_person_setting_their_own_password_ends_their_own_session_too(park: Park) -> None:
+    """Documented choice (docs/identity.md, "Revocation"): the gateway has no self-service route
+    that knows the current session, so a tenant admin changing their own password through
+    ``/users`` signs in again with it like everyone else."""
+    own = sign_in(park, "alice")
+    user_id, version = user(park, "alice")
+    response = park.client.patch(
+        f"/api/v1/users/{user_id}",
+        json={"password": "alices-new-password"},
+        headers={"Authorization": f"Bearer {own['access_token']}", "If-Match": version},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    settle(park)
+    assert_revoked(park, own["access_token"])
+    assert refresh_refused(park, own["refresh_token"])
+    next_second()
+    signed_in = park.client.post(
+        TOKEN, data={"grant_type": "password", "username": "alice", "password": "alices-new-password"}
+    )
+    assert signed_in.status_code == 200, signed_in.get_data(as_text=True)
+    assert_accepted(park, signed_in.json["access_token"])

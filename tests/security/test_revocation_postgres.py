@@ -1,6 +1,7 @@
 """The revocations table on PostgreSQL (the distributed mode's database): the consumer's upsert
 (``greatest`` there, SQLite's ``max`` elsewhere) keeps the later cut-off whatever the order, two
-writers of the same key at once both succeed, and the snapshot refuses what the rows say."""
+writers of the same key at once both succeed, and the snapshot refuses what the rows say; and the
+gateway's own side of a suspension and of a new password (its rows, its refresh tokens)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from gateway.app import create_app
+from gateway.keys import generate_private_pem
+from gateway.seed import seed
 from migrations import upgrade
 from services.finance.models import TABLES
 from services.finance.models import database as finance_database
@@ -99,3 +104,60 @@ def test_two_writers_of_the_same_key_at_once_both_succeed(pg: Database) -> None:
     assert not errors
     ((kind, key, not_before, _reason),) = rows(pg)
     assert (kind, key, not_before) == ("subject", "user:bob", now + timedelta(seconds=3))
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, postgres_databases: PostgresDatabases) -> Iterator[FlaskClient]:
+    """The gateway's app on a seeded PostgreSQL database, re-reading its revocations per request."""
+    url = postgres_databases.new_set().format(name="gateway")
+    upgrade("gateway", url)
+    settings = make_settings(
+        tmp_path / "var",
+        PARKHUB_DB_GATEWAY=url,
+        PARKHUB_SIGNING_KEY=generate_private_pem(2048).decode(),
+        PARKHUB_REVOCATION_REFRESH_SECONDS="0",
+    )
+    seed(settings)
+    yield create_app(settings).test_client()
+
+
+def _sign_in(client: FlaskClient, username: str, password: str = "parkhub-demo") -> dict[str, Any]:
+    form = {"grant_type": "password", "username": username, "password": password}
+    response = client.post("/api/v1/auth/token", data=form)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return dict(response.json)
+
+
+def _me(client: FlaskClient, token: str) -> Any:
+    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"})
+
+
+def _refreshes(client: FlaskClient, refresh_token: str) -> bool:
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return client.post("/api/v1/auth/token", data=form).status_code == 200
+
+
+def _patch(client: FlaskClient, admin: str, path: str, body: dict[str, Any]) -> None:
+    headers = {"Authorization": f"Bearer {admin}"}
+    read = client.get(path, headers=headers)
+    response = client.patch(path, json=body, headers=headers | {"If-Match": read.headers["ETag"]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_a_suspension_and_a_new_password_end_access_at_the_gateway_at_once(gateway: FlaskClient) -> None:
+    """On PostgreSQL, the gateway's own table is written in the change's transaction (its upsert,
+    its refresh-token families ended): ``/me`` refuses at once, with no bus at all."""
+    admin = _sign_in(gateway, "admin")["access_token"]
+    bank, bob, alice = _sign_in(gateway, "bank"), _sign_in(gateway, "bob"), _sign_in(gateway, "alice")
+    bank_org = _me(gateway, bank["access_token"]).json["organisation"]["id"]
+    bob_id = _me(gateway, bob["access_token"]).json["subject"].removeprefix("user:")
+
+    _patch(gateway, admin, f"/api/v1/organisations/{bank_org}", {"status": "suspended"})
+    _patch(gateway, admin, f"/api/v1/users/{bob_id}", {"password": "a-brand-new-password"})
+    for signed_in in (bank, bob):
+        refused = _me(gateway, signed_in["access_token"])
+        assert (refused.status_code, refused.content_type) == (401, "application/problem+json")
+        assert "令牌已被撤销" in refused.json["detail"]
+        assert not _refreshes(gateway, signed_in["refresh_token"])
+    assert _me(gateway, alice["access_token"]).status_code == 200
+    assert _refreshes(gateway, alice["refresh_token"])
