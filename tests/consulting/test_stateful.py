@@ -132,7 +132,7 @@ REACHED: Counter[str] = Counter()
 """The states cases reached by an action answered 200, over every example of a run."""
 ANSWERS: Counter[tuple[str, int]] = Counter()
 """(action, status) of every case action tried over a run: what the report of a run shows."""
-NOT_MOVING = {"escalate", "request_meeting"}
+NOT_MOVING = {"escalate", "request_meeting", "record_valuation"}
 """Audit lines that change no state (from = to)."""
 
 SUBMITTED_EVENT = "consulting.case.submitted"
@@ -300,8 +300,7 @@ class CaseMachine(RuleBasedStateMachine):
                 return
             action = choose(possible, "action")
             user = choose(self.whose_turn(case, action), "user")
-            if action == "start" and case.quote_required:
-                self.agree_fee(case, user)
+            if self.prepare(case, action, user):
                 case = self.case(self.cases.index(case_id))
             body = ACTION_BODIES[action][0]
             if action == "assign":
@@ -313,6 +312,14 @@ class CaseMachine(RuleBasedStateMachine):
             path = f"/cases/{case.id}/{action.replace('_', '-')}"
             response = self.http.call("post", path, user, body, **{"If-Match": f'"{case.version}"'})
             self.check_done(case, action, response, before)
+
+    def prepare(self, case: Case, action: str, user: str) -> bool:
+        """What a portal does before ``action`` on ``case`` (a fee agreed before work that needs a
+        quote starts); True when it may have changed the case."""
+        if action == "start" and case.quote_required:
+            self.agree_fee(case, user)
+            return True
+        return False
 
     def agree_fee(self, case: Case, firm_agent: str) -> None:
         """The firm proposes a fee and the case's submitter accepts it (each checked as any call)."""
