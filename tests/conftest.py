@@ -32,6 +32,29 @@ def make_settings(var_dir: Path, **env: str) -> Settings:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``duration(seconds=N)`` (their usual time on the 2-CPU machine, a platform's
+    start included) run first, longest first; every other test keeps its place.
+
+    ``make test`` runs the suite three at a time (pytest-xdist, ``--maxschedchunk 1``: a worker
+    is handed the next test when it finishes one), so the long tests spread over the workers at
+    the start instead of one of them ending the run alone. A worker always holds the test after
+    the one it runs and starts it only when that one ends, so among the fault tests the shortest
+    goes second: the broker kept down 330 s starts at once with seconds of work behind it, the
+    others share the other two workers, and ``make chaos`` takes about as long as that one test."""
+
+    def expected_seconds(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("duration")
+        return float(marker.kwargs["seconds"]) if marker is not None else 0.0
+
+    items.sort(key=expected_seconds, reverse=True)  # stable: the others keep their order
+    chaos = [item for item in items if item.get_closest_marker("chaos") is not None]
+    if len(chaos) > 2:
+        shortest = min(chaos, key=expected_seconds)
+        items.remove(shortest)
+        items.insert(items.index(chaos[0]) + 1, shortest)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_engines() -> Iterator[None]:
     # Engines are cached per URL; every test's files are new, so no engine may outlive its test.

@@ -7,7 +7,8 @@ RabbitMQ, the servers of other tests) may take it, and the server fails with "Ad
 use" (CI saw gunicorn do exactly that). A port *below* the ephemeral range is never handed out
 implicitly, so only another test choosing the same number could collide: each pytest-xdist worker
 draws from a slice of its own, at random, checks the port by binding it, and never hands out a
-number twice.
+number twice. The ports from 20000 up are the bench rig's (``bench.platform.PORTS``), which some
+tests start while others run beside them.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import socket
 from pathlib import Path
 
 LOWEST = 10_000
-"""Below this sit the ports of well-known local services; the range above it up to the ephemeral
-range (32768 on Linux) leaves over 20,000 ports."""
+"""Below this sit the ports of well-known local services."""
+HIGHEST = 20_000
+"""From here the bench rig draws (20000-32000); 10,000 ports are left for the tests' own servers."""
 
 _given: set[int] = set()
 
@@ -32,8 +34,8 @@ def _ephemeral_start() -> int:
 
 
 def _slice() -> range:
-    """This process's share of the ports between LOWEST and the ephemeral range."""
-    end = _ephemeral_start()
+    """This process's share of the ports between LOWEST and HIGHEST (or the ephemeral range, if lower)."""
+    end = min(HIGHEST, _ephemeral_start())
     workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % workers
     width = (end - LOWEST) // workers

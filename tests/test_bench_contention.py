@@ -44,6 +44,7 @@ def test_one_slot_contended_embedded_gives_one_201() -> None:
 
 @pytest.mark.postgres
 @pytest.mark.rabbitmq
+@pytest.mark.duration(seconds=75)
 def test_one_slot_contended_through_the_distributed_edge_gives_one_201() -> None:
     require("PostgreSQL", "PARKHUB_REQUIRE_POSTGRES", POSTGRES_ADMIN_URL, 5432)
     require("RabbitMQ", "PARKHUB_REQUIRE_RABBITMQ", RABBITMQ_URL, 5672)

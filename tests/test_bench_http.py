@@ -229,6 +229,7 @@ def test_keyed_creates_never_send_one_key_twice_across_runs() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.duration(seconds=45)
 def test_a_tiny_run_of_the_bench_against_the_embedded_platform(tmp_path: Path) -> None:
     """The whole bench, one measure, one second: the platform comes up, the measure and its bare
     baseline run, the memory of every process is read, the doc gets its blocks (no timing asserted)."""

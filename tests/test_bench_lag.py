@@ -45,6 +45,7 @@ def test_embedded_mode_handles_every_event_and_reports(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.rabbitmq
+@pytest.mark.duration(seconds=40)
 def test_distributed_mode_handles_every_event() -> None:
     require("PostgreSQL", "PARKHUB_REQUIRE_POSTGRES", POSTGRES_ADMIN_URL, 5432)
     require("RabbitMQ", "PARKHUB_REQUIRE_RABBITMQ", RABBITMQ_URL, 5672)

@@ -39,6 +39,7 @@ def exchange_exists(name: str) -> bool:
             return False
 
 
+@pytest.mark.duration(seconds=85)
 def test_distributed_comes_up_and_leaves_nothing_behind() -> None:
     require("PostgreSQL", "PARKHUB_REQUIRE_POSTGRES", POSTGRES_ADMIN_URL, 5432)
     require("RabbitMQ", "PARKHUB_REQUIRE_RABBITMQ", RABBITMQ_URL, 5672)

@@ -3,6 +3,7 @@ every error is problem+json (schemathesis, from booking's own OpenAPI document).
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from tests.booking.factories import SpaceFactory
 
 
+@pytest.mark.duration(seconds=50)
 def test_no_input_makes_a_server_error(api, db):
     SpaceFactory(id="6f1d5f0e-1111-4111-8111-111111111111")
     schema = schemathesis.openapi.from_wsgi("/api/v1/booking/openapi.json", api.client.application)

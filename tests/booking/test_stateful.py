@@ -731,6 +731,7 @@ def machine_settings(examples: int) -> settings:
     )
 
 
+@pytest.mark.duration(seconds=70)
 def test_booking_keeps_its_promises(migrated_services: Path, signing_key: rsa.RSAPrivateKey) -> None:
     class OnSQLite(BookingMachine):
         world_factory = staticmethod(lambda: support.sqlite_world(migrated_services, signing_key))

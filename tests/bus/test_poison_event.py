@@ -187,6 +187,7 @@ def poison_scenario(
 # The embedded bus (SQLite): tests/bus/conftest.py's notify database.
 
 
+@pytest.mark.duration(seconds=10)
 def test_a_poison_event_on_the_embedded_bus_is_parked_without_blocking_and_replayed_once(settings: Settings) -> None:
     db = database_for("notify", settings.database_url("notify"), define_messaging_tables(MetaData()))
     create_effects(db, serial="INTEGER")
@@ -243,6 +244,7 @@ def rabbit_db(rabbit_settings: Settings) -> Iterator[Database]:
 @pytest.mark.postgres
 @pytest.mark.rabbitmq
 @pytest.mark.slow
+@pytest.mark.duration(seconds=30)
 def test_a_poison_event_on_rabbitmq_is_parked_without_blocking_and_replayed_once(
     rabbit_settings: Settings, rabbit_db: Database
 ) -> None:

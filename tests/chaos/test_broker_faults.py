@@ -86,6 +86,7 @@ def finish(chaos: Chaos, stream: Stream, scenario: str, title: str, started: flo
     return took
 
 
+@pytest.mark.duration(seconds=150)
 def test_all_connections_closed_mid_stream_lose_no_event(
     postgres_databases: PostgresDatabases, rabbit: PrivateRabbitMQ, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -116,6 +117,7 @@ def test_all_connections_closed_mid_stream_lose_no_event(
         print(f"every worker connected again {', '.join(f'{s:.1f}' for s in reconnected)} s after each close")
 
 
+@pytest.mark.duration(seconds=540)
 def test_a_broker_down_for_minutes_loses_no_event(
     postgres_databases: PostgresDatabases, rabbit: PrivateRabbitMQ, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

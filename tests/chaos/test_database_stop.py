@@ -176,6 +176,7 @@ def platform_on(cluster: ChaosCluster, rabbitmq_url: str, tmp_path_factory: pyte
         namespaces.delete_all()
 
 
+@pytest.mark.duration(seconds=200)
 def test_postgresql_stopped_for_ten_seconds(rabbitmq_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     started = time.monotonic()
     with private_cluster() as cluster, platform_on(cluster, rabbitmq_url, tmp_path_factory) as chaos:

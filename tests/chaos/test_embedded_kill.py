@@ -40,6 +40,7 @@ def parkhub(env: dict[str, str], *args: str) -> None:
     assert done.returncode == 0, done.stdout.decode()[-3000:] + done.stderr.decode()[-3000:]
 
 
+@pytest.mark.duration(seconds=120)
 def test_a_killed_embedded_platform_loses_no_event_of_any_kind(tmp_path: Path) -> None:
     started = time.monotonic()
     var = tmp_path / "var"

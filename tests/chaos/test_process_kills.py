@@ -47,6 +47,7 @@ def finish(chaos: Chaos, stream: Stream, scenario: str, title: str, started: flo
     assert not counts.problems(), "\n".join(counts.problems()[:30])
 
 
+@pytest.mark.duration(seconds=170)
 def test_workers_killed_one_after_another_lose_no_event(
     postgres_databases: PostgresDatabases, rabbitmq_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -68,6 +69,7 @@ def test_workers_killed_one_after_another_lose_no_event(
         finish(chaos, stream, "kill-workers", "kill -9 of every worker in turn, mid-stream", started)
 
 
+@pytest.mark.duration(seconds=160)
 def test_api_processes_killed_lose_no_committed_change(
     postgres_databases: PostgresDatabases, rabbitmq_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -51,6 +51,7 @@ def start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     raise AssertionError(f"parkhub serve did not become healthy:\n{log.read_text()[-3000:]}")
 
 
+@pytest.mark.duration(seconds=45)
 def test_a_killed_embedded_platform_loses_no_event(tmp_path: Path) -> None:
     env = {**os.environ, "PARKHUB_VAR_DIR": str(tmp_path / "var"), "PARKHUB_RATE_LIMIT": "100000/minute"}
     parkhub(env, "migrate")

@@ -23,6 +23,7 @@ LIMIT = 0.05
 WINDOW_SECONDS = 3.0
 
 
+@pytest.mark.duration(seconds=45)
 def test_the_embedded_platform_is_idle_when_nobody_uses_it(tmp_path: Path) -> None:
     share = measure_embedded(tmp_path, WINDOW_SECONDS, windows=3, enough=LIMIT)
     assert share < LIMIT, f"parkhub serve used {share:.1%} of a core while idle"
@@ -30,6 +31,7 @@ def test_the_embedded_platform_is_idle_when_nobody_uses_it(tmp_path: Path) -> No
 
 @pytest.mark.postgres
 @pytest.mark.rabbitmq
+@pytest.mark.duration(seconds=100)
 def test_the_distributed_workers_are_idle_when_nobody_uses_them(tmp_path: Path) -> None:
     require("PostgreSQL", "PARKHUB_REQUIRE_POSTGRES", POSTGRES_ADMIN_URL, 5432)
     require("RabbitMQ", "PARKHUB_REQUIRE_RABBITMQ", RABBITMQ_URL, 5672)
@@ -45,6 +47,7 @@ def test_the_distributed_workers_are_idle_when_nobody_uses_them(tmp_path: Path) 
 
 @pytest.mark.postgres
 @pytest.mark.rabbitmq
+@pytest.mark.duration(seconds=85)
 def test_every_process_of_the_distributed_platform_is_idle_when_nobody_uses_it() -> None:
     """What ``python -m bench.idle`` reports, at the test's size: each gunicorn master and worker of
     the gateway and the four APIs, every ``parkhub worker`` and nginx's master and worker."""

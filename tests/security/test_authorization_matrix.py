@@ -605,6 +605,7 @@ def cells_of(rule: Rule, rig: Rig) -> list[Target]:
 ORDER = {"GET": 0, "PUT": 1, "PATCH": 1, "POST": 1, "DELETE": 2}
 
 
+@pytest.mark.duration(seconds=80)
 def test_authorization_matrix(rig: Rig) -> None:
     """Every cell answers as the matrix says; refusals are problem+json and change nothing."""
     w = rig.world

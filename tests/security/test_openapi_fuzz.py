@@ -204,6 +204,7 @@ def demo_park(demo_platform: Path, tmp_path: Path) -> Iterator[Park]:
     yield from running_park(demo_platform, tmp_path, PARKHUB_RATE_LIMIT="1000000/minute")
 
 
+@pytest.mark.duration(seconds=300)
 def test_every_operation_holds_to_its_document_for_every_role(demo_park: Park) -> None:
     findings, operations = _fuzz(demo_park)
     print(  # the run's extent, for `pytest -s` (and the report of a failure)
