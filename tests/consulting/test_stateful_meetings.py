@@ -76,7 +76,7 @@ MOVES: dict[str, set[str]] = {
 """Every move a meeting may make in one step (a retry is ``→ requested`` with a new request)."""
 VERBS = ("confirmed", "requested", "rejected", "cancelled", "rescheduled")
 """booking.reservation.<verb>, the answers booking sends (``requested``: waiting for the desk)."""
-TURNS = ("silence, retry", "confirmed", "rejected", "silence", "late", "twice", "requested", "cancel")
+TURNS = ("silence, retry", "confirmed", "twice", "rejected", "repeated", "silence", "late", "requested", "cancel")
 TURNS += ("cancelled", "rescheduled", "retry")
 """A meeting's turns in :meth:`MeetingMachine.meeting_runs_its_course` (early ones are drawn more often)."""
 AMOUNTS = ("2600000.00", "1.00", "0", "-5", "12.345", "abc")
@@ -107,7 +107,6 @@ class MeetingMachine(CaseMachine):
         self.request_ids: dict[str, list[str]] = {}
         self.happened: Counter[tuple[str, str]] = Counter()
         """(meeting id, ``requested``/``released``): how often each was asked for and let go."""
-        self.delivered: list[dict[str, Any]] = []
         self.valuations: dict[str, str] = {}
         """finance's request id → the correlation id of its saga."""
         self.reports: dict[str, str] = {}
@@ -178,6 +177,7 @@ class MeetingMachine(CaseMachine):
         path = f"/cases/{case.id}/meetings"
         response = self.http.call("post", path, user, body, **({"Idempotency-Key": key} if key else {}))
         if response.status_code == 201:
+            assert user in (*self.whose_turn(case, "accept_solution"), *firm), user
             assert case.status in MEETING_CASE_STATES, case.status
             assert hours_ahead > 0 and 0 < length <= 8, (hours_ahead, length)
             assert response.get_json()["status"] == "requested"
@@ -186,8 +186,9 @@ class MeetingMachine(CaseMachine):
             self.observe()
             # Booking mostly answers at once (a hold placed, waiting for the desk, or refused).
             verb = data.draw(st.sampled_from(("confirmed", "rejected", "requested", "none")), label="booking")
+            again = data.draw(st.sampled_from(("no", "same envelope", "new envelope")), label="twice")
             if verb != "none":
-                self.booking_says(self.meeting_rows()[response.get_json()["id"]], verb)
+                self.booking_says(self.meeting_rows()[response.get_json()["id"]], verb, again=again)
         self.observe()
 
     @precondition(lambda self: self.seen)
@@ -293,7 +294,7 @@ class MeetingMachine(CaseMachine):
         on a case that takes meetings), so that runs reach deep into its saga: booking's answers,
         booking silent past ``meeting_answer_minutes`` (the job marks ``no_answer``), the desk
         asking again or cancelling (a fresh ``If-Match``), an answer for its first request (late,
-        after a retry), the same answer twice."""
+        after a retry), the same envelope twice, the same answer again under a new envelope."""
         first = self.meeting(pick)
         assert first is not None
         meeting_id = first.id
@@ -311,11 +312,11 @@ class MeetingMachine(CaseMachine):
             meeting = self.meeting_rows()[meeting_id]
             if turn in VERBS:
                 self.booking_says(meeting, turn)
-            elif turn in ("late", "twice"):
-                verb = "confirmed" if turn == "late" else "requested"
-                self.booking_says(
-                    meeting, verb, earlier=turn == "late", again="new envelope" if turn == "twice" else "no"
-                )
+            elif turn == "late":
+                self.booking_says(meeting, "confirmed", earlier=True)
+            elif turn in ("twice", "repeated"):
+                again = "same envelope" if turn == "twice" else "new envelope"
+                self.booking_says(meeting, "requested" if turn == "twice" else "confirmed", again=again)
             elif turn in ("silence", "silence, retry"):
                 minutes = self.rig.settings.meeting_answer_minutes
                 now = self.clock.advance(timedelta(minutes=minutes + 1))
@@ -330,7 +331,7 @@ class MeetingMachine(CaseMachine):
             else:
                 path = f"/cases/{meeting.case_id}/meetings/{meeting.id}/{turn}"
                 self.http.call("post", path, "desk", None, **{"If-Match": f'"{meeting.version}"'})
-            self.observe(by_booking=turn in (*VERBS, "late", "twice"))
+            self.observe(by_booking=turn in (*VERBS, "late", "twice", "repeated"))
 
     def answer(self, meeting: Meeting, request_id: str, verb: str) -> dict[str, Any]:
         """``booking.reservation.<verb>`` as booking publishes it for ``request_id``, under the
