@@ -38,3 +38,17 @@ def record(
     )
     uow.session.add(entry)
     return entry
+
+
+def family_revoked(uow: UnitOfWork, *, actor: str, family_id: str, reason: str) -> AuditEntry:
+    """Record that a sign-in (a refresh-token family) was ended, and why."""
+    return record(
+        uow,
+        actor=actor,
+        entity="refresh_token_family",
+        entity_id=family_id,
+        action="revoked",
+        before={"revoked": False},
+        after={"revoked": True},
+        reason=reason,
+    )

@@ -139,16 +139,7 @@ def _end_sign_ins(uow: UnitOfWork, actor: Principal, subjects: Sequence[str], *,
         .values(revoked_at=now, revoked_reason=reason)
     )
     for family_id in families:
-        audit.record(
-            uow,
-            actor=actor.subject,
-            entity="refresh_token_family",
-            entity_id=family_id,
-            action="revoked",
-            before={"revoked": False},
-            after={"revoked": True},
-            reason=reason,
-        )
+        audit.family_revoked(uow, actor=actor.subject, family_id=family_id, reason=reason)
 
 
 def create_user(cmd: CreateUser, *, uow: UnitOfWork) -> User:

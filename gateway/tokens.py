@@ -246,16 +246,7 @@ def revoke_family(uow: UnitOfWork, settings: Settings, token: RefreshToken, *, a
         reason=_ACCESS_REVOCATION_REASON[reason],
         lifetime_seconds=settings.access_ttl_seconds,
     )
-    audit.record(
-        uow,
-        actor=actor,
-        entity="refresh_token_family",
-        entity_id=family_id,
-        action="revoked",
-        before={"revoked": False},
-        after={"revoked": True},
-        reason=reason,
-    )
+    audit.family_revoked(uow, actor=actor, family_id=family_id, reason=reason)
 
 
 def load_principal(session: Session, subject: str) -> Principal | None:
