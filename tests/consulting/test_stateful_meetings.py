@@ -146,8 +146,15 @@ class MeetingMachine(CaseMachine):
             self.seen[meeting_id] = now
 
     def meeting(self, pick: int) -> Meeting | None:
-        rows = sorted(self.meeting_rows().values(), key=lambda m: (m.requested_at, m.id))
+        rows = self.in_order()
         return rows[pick % len(rows)] if rows else None
+
+    def in_order(self) -> list[Meeting]:
+        """The meetings in the order they were asked for (as :meth:`observe` first saw them; not
+        by id or time, which are random or equal: the draws that follow a pick must be the same
+        every time Hypothesis replays the steps)."""
+        rows = self.meeting_rows()
+        return [rows[meeting_id] for meeting_id in self.seen]
 
     @precondition(lambda self: self.cases)
     @rule(
@@ -205,9 +212,9 @@ class MeetingMachine(CaseMachine):
         or ``*`` ``If-Match``."""
         meeting = self.meeting(pick)
         assert meeting is not None
-        waiting = [m for m in self.meeting_rows().values() if m.status in ("no_answer", "rejected")]
+        waiting = [m for m in self.in_order() if m.status in ("no_answer", "rejected")]
         if action == "retry" and waiting and data.draw(st.booleans(), label="a meeting to ask again"):
-            meeting = sorted(waiting, key=lambda m: (m.requested_at, m.id))[pick % len(waiting)]
+            meeting = waiting[pick % len(waiting)]
         may = (*STAFF, "alice", "carol", *(u for u, p in USERS.items() if p.sub == meeting.requested_by))
         user = data.draw(actor(may if action == "cancel" else STAFF), label="user")
         body: dict[str, Any] | None = None
@@ -393,7 +400,7 @@ class MeetingMachine(CaseMachine):
                 uow.commit()
             assert expected is None or marked == expected
         self.observe()
-        unanswered = [m for m in self.meeting_rows().values() if m.status == "no_answer"] if ask_again else []
+        unanswered = [m for m in self.in_order() if m.status == "no_answer"] if ask_again else []
         for meeting in unanswered:
             path = f"/cases/{meeting.case_id}/meetings/{meeting.id}/retry"
             start = self.clock.now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=30)
