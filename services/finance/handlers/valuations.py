@@ -15,8 +15,9 @@ Decisions (docs/FINANCE.md, "Valuations"):
   again or record a valuation by hand (``PUT /applications/{id}/valuation``);
 - answers are taken once: an answer to a request answered already (``valued``, ``failed``)
   changes nothing; one to a request the job gave up on (``no_answer``) is taken after all while
-  no newer request of the application is open; once the desk asked again (a newer request open),
-  it only records the case's number on the old request (:func:`_superseded`);
+  no newer request of the application is open or valued; once the desk asked again (a newer
+  request open, or valued already), it only records the case's number on the old request
+  (:func:`_superseded`): a late answer never replaces a newer request's valuation;
 - :func:`unanswered_valuations`: a request still ``requested`` after ``minutes`` becomes
   ``no_answer``.
 """
@@ -143,14 +144,26 @@ def _case(request: ValuationRequest, data: dict[str, Any]) -> None:
 
 def _superseded(uow: UnitOfWork, request: ValuationRequest) -> bool:
     """A request the job gave up on (``no_answer``) after which the desk asked again: a newer
-    request of the application is open, so a late answer to this one must not act."""
-    return request.status == "no_answer" and open_request(uow, request.application_id) is not None
+    request of the application is open, or was valued already, so a late answer to this one must
+    not act (it would take the newer request's place, or replace its valuation)."""
+    if request.status != "no_answer":
+        return False
+    if open_request(uow, request.application_id) is not None:  # necessarily newer: one is open at a time
+        return True
+    valued_since = uow.session.scalars(
+        select(ValuationRequest.id).where(
+            ValuationRequest.application_id == request.application_id,
+            ValuationRequest.status == "valued",
+            ValuationRequest.requested_at > request.requested_at,
+        )
+    ).first()
+    return valued_since is not None
 
 
 def on_valuation_opened(event: Event, *, uow: UnitOfWork) -> None:
     """``consulting.valuation.opened``: the request is ``opened`` (its case's number); a request
     the job gave up on (``no_answer``) is opened after all, unless the desk asked again meanwhile
-    (one open request per application)."""
+    (one open request per application; a newer one valued stays the application's)."""
     request = _request_of(uow, event)
     if request is None:
         return
@@ -163,7 +176,7 @@ def on_valuation_opened(event: Event, *, uow: UnitOfWork) -> None:
 def _final_answer_to(uow: UnitOfWork, event: Event) -> ValuationRequest | None:
     """The request a ``completed`` or ``failed`` answers, when it may still take it: None for an
     unknown request, one answered already (once only), or one given up on while a newer request
-    is open (then only the case's number is recorded on it)."""
+    is open or valued (then only the case's number is recorded on it)."""
     request = _request_of(uow, event)
     if request is None or request.status in ("valued", "failed"):
         return None
@@ -178,7 +191,7 @@ def on_valuation_completed(event: Event, *, uow: UnitOfWork) -> None:
     """``consulting.valuation.completed``: the request is ``valued``; the application records the
     valuation (amount, appraisal firm, loan-to-value) and, in ``pre_review``, is routed to its
     product's providers. Once: a request valued or failed already changes nothing; a request given
-    up on while a newer one is open records the case's number only."""
+    up on while a newer one is open or valued records the case's number only."""
     request = _final_answer_to(uow, event)
     if request is None:
         return
@@ -259,7 +272,7 @@ def _route_to_providers(uow: UnitOfWork, application: Application, now: datetime
 def on_valuation_failed(event: Event, *, uow: UnitOfWork) -> None:
     """``consulting.valuation.failed``: the request is ``failed`` with the reason (the case was
     cancelled, or every appraisal firm declined it); the desk asks again or records by hand. A
-    request given up on while a newer one is open records the case's number only."""
+    request given up on while a newer one is open or valued records the case's number only."""
     request = _final_answer_to(uow, event)
     if request is None:
         return
