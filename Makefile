@@ -59,7 +59,7 @@ bench: $(VENV)/.installed-test
 IN_PARALLEL = -n 3 --maxschedchunk 1
 # The fault-injection tests (kill -9 of workers, APIs, the broker, PostgreSQL stopped, a poison
 # event; docs/RELIABILITY.md), three at a time: each owns its ports, databases, broker node or
-# cluster. About 9 minutes: the broker kept down 330 s (PARKHUB_CHAOS_BROKER_DOWN_SECONDS) starts
+# cluster. About 7½ minutes: the broker kept down 330 s (PARKHUB_CHAOS_BROKER_DOWN_SECONDS) starts
 # first on a worker of its own and the others share the other two (tests/conftest.py orders them).
 # `make test` runs them too, after the rest; `make chaos` also writes their counts into the page.
 CHAOS_TESTS = $(BIN)/pytest -p no:cacheprovider -m chaos $(IN_PARALLEL) tests
