@@ -53,7 +53,6 @@ from shared.events.identity import (
 from shared.i18n import Message, _
 from shared.principal import Principal
 from shared.revocation import revoke_access
-from shared.settings import Settings
 
 Row = TypeVar("Row", Organisation, User, ApiClient)
 
@@ -79,16 +78,14 @@ def register_organisation(cmd: RegisterOrganisation, *, uow: UnitOfWork) -> Orga
     return organisation
 
 
-def update_organisation(
-    cmd: UpdateOrganisation, *, uow: UnitOfWork, access_ttl_seconds: int = Settings.access_ttl_seconds
-) -> Organisation:
+def update_organisation(cmd: UpdateOrganisation, *, uow: UnitOfWork, access_ttl_seconds: int) -> Organisation:
     """Change an organisation's details or status (the view admits park admins); publishes
     ``identity.organisation.updated`` when anything changed (the version then goes up by one).
 
     Suspending it also ends its people's and API clients' access (:func:`_suspend_access`): every
     access token issued to them so far is refused everywhere, and every sign-in of theirs is
     over. Reinstating it revokes and restores nothing: they sign in again. ``access_ttl_seconds``
-    is the access tokens' lifetime (the view passes the configured one)."""
+    is the access tokens' lifetime (how long the revocation matters)."""
     organisation = _get(uow, Organisation, cmd.organisation_id, _no_organisation(cmd.organisation_id))
     check_version(organisation.version, cmd.expected_versions)
     before = _org_state(organisation)

@@ -49,8 +49,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     items.sort(key=expected_seconds, reverse=True)  # stable: the others keep their order
     chaos = [item for item in items if item.get_closest_marker("chaos") is not None]
-    if len(chaos) > 2:
-        shortest = min(chaos, key=expected_seconds)
+    if len(chaos) > 2 and (shortest := min(chaos, key=expected_seconds)) is not chaos[0]:  # else all alike
         items.remove(shortest)
         items.insert(items.index(chaos[0]) + 1, shortest)
 

@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.events.envelope import Event
 
@@ -115,21 +115,17 @@ def valuation_answer(kind: str, request_id: str, application_id: str, org_id: st
     return event.to_dict()
 
 
-class Line:
+class Line(NamedTuple):
     """The columns of an audit line the checks read (``application_transitions``)."""
 
-    __slots__ = ("application_id", "subject", "action", "from_status", "to_status", "actor", "details")
-
-    def __init__(self, row: Any) -> None:
-        (
-            self.application_id,
-            self.subject,
-            self.action,
-            self.from_status,
-            self.to_status,
-            self.actor,
-            self.details,
-        ) = row
+    application_id: str
+    subject: str
+    action: str
+    from_status: str | None
+    to_status: str
+    partner_org_id: str | None
+    actor: str
+    details: Any
 
 
 def expected_events(

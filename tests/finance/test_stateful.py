@@ -721,18 +721,9 @@ class FinanceMachine(RuleBasedStateMachine):
         with self.db.reading() as session:
             applications = {a.id: (a.status, a.product_id) for a in session.scalars(select(Application))}
             reviews = {(r.application_id, r.partner_org_id): r.status for r in session.scalars(select(Review))}
-            columns = (
-                ApplicationTransition.application_id,
-                ApplicationTransition.subject,
-                ApplicationTransition.action,
-                ApplicationTransition.from_status,
-                ApplicationTransition.to_status,
-                ApplicationTransition.partner_org_id,
-            )
-            lines = session.execute(select(*columns).order_by(ApplicationTransition.id)).all()
         assert set(applications) == set(self.applications)
         state: dict[Any, str | None] = {}
-        for application_id, subject, action, from_status, to_status, partner in lines:
+        for application_id, subject, action, from_status, to_status, partner, _actor, _details in self.lines():
             table: Any
             if subject == "application":
                 REACHED[to_status] += 1
@@ -760,17 +751,9 @@ class FinanceMachine(RuleBasedStateMachine):
             assert state.get(key, "routed") == status, (key, state.get(key), status)
 
     def lines(self) -> list[ip.Line]:
-        columns = (
-            ApplicationTransition.application_id,
-            ApplicationTransition.subject,
-            ApplicationTransition.action,
-            ApplicationTransition.from_status,
-            ApplicationTransition.to_status,
-            ApplicationTransition.actor,
-            ApplicationTransition.details,
-        )
+        columns = [getattr(ApplicationTransition, name) for name in ip.Line._fields]
         with self.db.reading() as session:
-            return [ip.Line(r) for r in session.execute(select(*columns).order_by(ApplicationTransition.id))]
+            return [ip.Line(*r) for r in session.execute(select(*columns).order_by(ApplicationTransition.id))]
 
     @invariant()
     def the_audit_is_complete_counted(self) -> None:

@@ -52,7 +52,7 @@ HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, str]], object]] = {
         commands.RegisterOrganisation(SEEDER, "Wenjiang Vaccines Ltd.", "tenant"), uow=uow
     ),
     "update_organisation": lambda uow, ids: handlers.update_organisation(
-        commands.UpdateOrganisation(SEEDER, ids["tenant"], {"status": "suspended"}), uow=uow
+        commands.UpdateOrganisation(SEEDER, ids["tenant"], {"status": "suspended"}), uow=uow, access_ttl_seconds=900
     ),
     "create_user": lambda uow, ids: handlers.create_user(
         commands.CreateUser(SEEDER, "dora", "Dora Wu", "a-long-password", ids["tenant"], ("tenant_member",)),
